@@ -31,3 +31,4 @@ export {
 } from './traces.js';
 export { serviceName, ATTR } from './semconv.js';
 export { InputError } from './errors.js';
+export { SpanBatcher, rebatch } from './batch.js';

@@ -1,3 +1,20 @@
 // Public surface of the OTLP codecs. IMPORTANT: exports added here are public API of slimtrace.
 export { decodeTracesData, encodeTracesData, decodeTraceResponse, encodeTraceResponse } from './protobuf.js';
 export { ProtobufDecodeError, type ProtobufDecodeErrorKind, MAX_DEPTH } from './wire.js';
+export {
+  encodeTracesJson,
+  decodeTracesJson,
+  decodeTracesJsonValue,
+  decodeTracesJsonLines,
+  encodeTraceResponseJson,
+  decodeTraceResponseJson,
+} from './json.js';
+export {
+  type OtlpFileFormat,
+  MAX_MESSAGE_BYTES,
+  detectOtlpFileFormat,
+  readOtlpFile,
+  readOtlpProtoFile,
+  readOtlpJsonFile,
+  OtlpFileWriter,
+} from './files.js';

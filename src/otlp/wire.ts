@@ -76,7 +76,16 @@ export class ProtobufReader {
   private readonly cacheStrings: (string | undefined)[] = new Array(STRING_CACHE_SIZE);
   private readonly cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
 
-  constructor(bytes: Uint8Array) {
+  private readonly arrayBuffer: ArrayBufferLike;
+  private readonly byteOffset: number;
+
+  constructor(
+    bytes: Uint8Array,
+    /** Copy bytes fields out of the input instead of viewing it (for inputs that get reused). */
+    readonly copyBytes = false,
+  ) {
+    this.arrayBuffer = bytes.buffer;
+    this.byteOffset = bytes.byteOffset;
     this.buf = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as FastBuffer;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -187,13 +196,17 @@ export class ProtobufReader {
     return stop;
   }
 
-  /** A copy of a bytes field (the caller may keep it after the input buffer is reused). */
+  /**
+   * A bytes field as a view into the input (no copy: ids are most of a span's fields, and copying
+   * them doubles the decoder's allocations). The caller must not reuse the input buffer while the
+   * decoded message is alive; `copyBytes` readers copy instead.
+   */
   readBytes(end: number): Uint8Array {
     const stop = this.readLengthEnd(end);
-    const out = new Uint8Array(stop - this.pos);
-    out.set(this.buf.subarray(this.pos, stop));
+    const start = this.pos;
     this.pos = stop;
-    return out;
+    if (this.copyBytes) return Uint8Array.prototype.slice.call(this.buf, start, stop);
+    return new Uint8Array(this.arrayBuffer, this.byteOffset + start, stop - start);
   }
 
   readString(end: number): string {

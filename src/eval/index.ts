@@ -1,0 +1,2 @@
+// Public surface of the evaluation room. IMPORTANT: exports added here are public API of slimtrace.
+export { TraceStatsAccumulator, type TraceStatsSummary } from './stats.js';
