@@ -103,8 +103,13 @@ export class COp {
   errorRate = 0;
   respMu = 0;
   body: CStep[] = [];
-  /** The handler's own time is split: 35% before the first step, 40% between steps, 25% after. */
+  /**
+   * The handler's own time is split: 35% before the first step, 40% spread over the gaps before its
+   * leaf steps (so an early return also saves handler time), 25% after; a handler without leaf
+   * steps spends it all before and after.
+   */
   gapDivisor = 1;
+  tailShare = 0.25;
   consts: KeyValue[] = [];
   template: Template = [];
   /** Exception event attributes of a background (non-injected) failure and of an injected exception. */
@@ -420,6 +425,7 @@ export function compileTopology(topology: Topology): CompiledTopology {
       };
       link(op.body);
       op.gapDivisor = Math.max(1, leaves);
+      op.tailShare = leaves === 0 ? 0.65 : 0.25;
     }
   }
 

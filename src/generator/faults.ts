@@ -53,6 +53,7 @@ export interface FaultySpan {
   spanId: string;
   faultId: string;
   definition: FaultDefinition;
+  /** Service that emitted the span (a caller's client span names the caller). */
   service: string;
   spanName: string;
   /** Why this span is listed, in words. */

@@ -303,14 +303,14 @@ class Engine {
     return batch;
   }
 
-  private record(span: Span, f: CFault, definition: FaultDefinition, reason: string): void {
+  private record(span: Span, service: string, f: CFault, definition: FaultDefinition, reason: string): void {
     if (this.traceHex === '') this.traceHex = bytesToHex(this.traceId);
     this.faulty.push({
       traceId: this.traceHex,
       spanId: bytesToHex(span.spanId),
       faultId: f.spec.id,
       definition,
-      service: f.spec.service,
+      service,
       spanName: span.name,
       reason,
     });
@@ -321,7 +321,7 @@ class Engine {
     const faults = fr.faults;
     for (let i = 0; i < faults.length; i++) {
       const f = faults[i]!;
-      if (f.covers(start, fr.inst)) this.record(span, f, 'proxy', f.reasonProxy);
+      if (f.covers(start, fr.inst)) this.record(span, fr.op.svc.def.name, f, 'proxy', f.reasonProxy);
     }
     if (extra > 0 && isSlow(extra, duration)) {
       const active = fr.active;
@@ -329,7 +329,7 @@ class Engine {
         const f = active[i]!;
         // A latency spike slows the operation's own span; cpu and network slow everything it does.
         if (f.type === F_CPU || f.type === F_NETWORK || (f.type === F_SPIKE && isEntry && (f.op === null || f.op === fr.op)))
-          this.record(span, f, 'slow', f.reasonSlow);
+          this.record(span, fr.op.svc.def.name, f, 'slow', f.reasonSlow);
       }
     }
   }
@@ -452,7 +452,7 @@ class Engine {
     }
     if (failed) status = 500;
     const wrong = !failed && status < 400 && wrongFault !== null;
-    const end = t + self * 0.25 + spike;
+    const end = t + self * op.tailShare + spike;
 
     // The entry span.
     let attrs: KeyValue[];
@@ -502,9 +502,9 @@ class Engine {
     this.emit(inst, op.scope, span);
     if (faults.length !== 0) {
       this.truth(frame, span, t0, this.faultDelay - delayAtStart, end - t0, true);
-      if (origin !== null) this.record(span, origin, 'exact', origin.reasonExact);
-      if (wrong) this.record(span, wrongFault!, 'exact', wrongFault!.reasonExact);
-      if (spikeFault !== null) this.record(span, spikeFault, 'exact', spikeFault.reasonExact);
+      if (origin !== null) this.record(span, op.svc.def.name, origin, 'exact', origin.reasonExact);
+      if (wrong) this.record(span, op.svc.def.name, wrongFault!, 'exact', wrongFault!.reasonExact);
+      if (spikeFault !== null) this.record(span, op.svc.def.name, spikeFault, 'exact', spikeFault.reasonExact);
     }
     this.wrongStack.length = frame.mark;
     this.lastStatus = status;
@@ -641,7 +641,7 @@ class Engine {
     if (calleeActive.length !== 0 && extra > 0 && isSlow(extra, end - t)) {
       for (let i = 0; i < calleeActive.length; i++) {
         const f = calleeActive[i]!;
-        if (f.type === F_CPU || f.type === F_NETWORK || (f.type === F_SPIKE && (f.op === null || f.op === callee))) this.record(span, f, 'slow', f.reasonSlowClient);
+        if (f.type === F_CPU || f.type === F_NETWORK || (f.type === F_SPIKE && (f.op === null || f.op === callee))) this.record(span, fr.op.svc.def.name, f, 'slow', f.reasonSlowClient);
       }
     }
     if (status >= 400) this.throwing = true;
