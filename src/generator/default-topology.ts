@@ -210,8 +210,10 @@ const order: ServiceDef = {
     op('placeOrder', http('POST', '/api/orders'), ms(1.5), [
       call('cart', 'cart-service', 'getCart', 'cart'),
       internal('validate', 'validateOrder', ms(0.3, 0.4), undefined, { 'app.validation.rules': 12 }),
-      loop('check-items', 1, 4, 'cart.items', 'item', [call('stock', 'inventory-service', 'checkStock', 'stock')]),
-      ifElse('all-in-stock', 'stock.available', ['in-stock', 0.95, []], ['out-of-stock', 0.05, [ret('out-of-stock', 409)]], ['stock', 'out-of-stock']),
+      loop('check-items', 1, 4, 'cart.items', 'item', [
+        call('stock', 'inventory-service', 'checkStock', 'stock'),
+        ifElse('item-in-stock', 'stock.available', ['in-stock', 0.98, []], ['out-of-stock', 0.02, [ret('out-of-stock', 409)]], ['stock', 'out-of-stock']),
+      ]),
       internal('totals', 'computeTotals', ms(0.4, 0.4), [
         ifElse('coupon', 'input.couponCode', ['coupon', 0.2, [sql('coupon-query', 'SELECT discount_pct, valid_until FROM coupons WHERE code = $1', ms(0.7))]], ['no-coupon', 0.8, []]),
       ]),
@@ -257,7 +259,11 @@ const payment: ServiceDef = {
           ]),
         ]],
         ['paypal', 0.2, [external('paypal', 'POST', 'https://api-m.paypal.example/v2/checkout/orders', ms(210, 0.4))]],
-        ['giftcard', 0.1, [sql('giftcard', 'UPDATE gift_cards SET balance = balance - $1 WHERE code = $2 AND balance >= $1', ms(1.1))]],
+        ['giftcard', 0.1, [
+          sql('giftcard', 'UPDATE gift_cards SET balance = balance - $1 WHERE code = $2 AND balance >= $1', ms(1.1), 'updated'),
+          // An insufficient balance answers FAILED_PRECONDITION: a throw the caller's catch handles.
+          ifElse('balance', 'updated.rowCount === 1', ['covered', 0.9, []], ['insufficient', 0.1, [ret('insufficient-balance', 402)]]),
+        ]],
       ]),
       sql('payment-insert', 'INSERT INTO payments (order_id, amount, method, status) VALUES ($1, $2, $3, $4)', ms(1.2)),
     ]),

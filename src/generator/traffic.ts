@@ -460,7 +460,8 @@ class Engine {
     const c = op.consts;
     const c2 = this.c;
     if (op.protocol === 0) {
-      const size = wrong ? 2 : Math.round(rng.logNormal(op.respMu, 0.3));
+      // A wrong answer is an empty body; an error answer a short JSON error.
+      const size = wrong ? 2 : status >= 400 ? 24 + rng.int(40) : Math.round(rng.logNormal(op.respMu, 0.3));
       attrs = [
         c[0]!,
         c[1]!,
@@ -516,7 +517,9 @@ class Engine {
 
   private execSteps(steps: CStep[], fr: Frame, parent: Uint8Array, t: number): number {
     for (let i = 0; i < steps.length; i++) {
-      t = this.execStep(steps[i]!, fr, parent, t + fr.gap);
+      const s = steps[i]!;
+      // Handler time passes before each span-making step; control flow itself takes none.
+      t = this.execStep(s, fr, parent, s.kind !== 0 ? t + fr.gap : t);
       if (this.throwing || this.returned) break;
     }
     return t;
@@ -645,7 +648,14 @@ class Engine {
       }
     }
     if (status >= 400) this.throwing = true;
-    if (wrong) this.wrongStack.push(s);
+    // A condition reads the latest answer of its call (a loop calls again): keep only that one.
+    const ws = this.wrongStack;
+    for (let i = fr.mark; i < ws.length; i++)
+      if (ws[i] === s) {
+        ws.splice(i, 1);
+        break;
+      }
+    if (wrong) ws.push(s);
     return end;
   }
 
