@@ -190,7 +190,16 @@ export class ProtobufReader {
 
   /** Reads a length prefix and returns the end offset of the delimited field. */
   readLengthEnd(end: number): number {
-    const len = this.readVarint32(end);
+    let len: number;
+    const b0 = this.pos < end ? this.buf[this.pos]! : 0x80;
+    if (b0 < 0x80) {
+      this.pos++;
+      len = b0;
+    } else {
+      // A length is a full varint: bits above 32 must not wrap into a small, plausible length.
+      this.readVarint64(end);
+      len = this.hi * 0x100000000 + this.lo;
+    }
     const stop = this.pos + len;
     if (stop > end) this.fail('truncated', `length ${len} runs past the end of its message (${end - this.pos} bytes left)`);
     return stop;
