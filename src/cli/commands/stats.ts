@@ -1,0 +1,102 @@
+// `slimtrace stats [INPUT]`: what a trace input holds (spans, traces, services, operations, depth,
+// OTLP bytes per span, error spans, events, faults), read in one streaming pass.
+import type { Command } from 'commander';
+import { TraceStatsAccumulator, type TraceStatsSummary } from '../../eval/index.js';
+import { countSpans } from '../../model/index.js';
+import { openInput, type TraceInput } from '../input.js';
+import { createProgress } from '../progress.js';
+import { commonInputOptions, parseInputOptions, type CommonInputFlags } from './common.js';
+
+interface StatsFlags extends CommonInputFlags {
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function registerStats(program: Command): void {
+  const cmd = program
+    .command('stats')
+    .description('summarize a trace input: spans, traces, services, operations, depth, OTLP bytes/span, errors, faults')
+    .argument('[input]', 'dataset directory or trace file (default: generated traffic)')
+    .option('--json', 'print the summary as JSON')
+    .option('-v, --verbose', 'also print timing, peak memory and input warnings');
+  commonInputOptions(cmd).action(async (input: string | undefined, flags: StatsFlags) => {
+    const source = await openInput(input, parseInputOptions(flags));
+    const started = process.hrtime.bigint();
+    const summary = await collect(source);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ input: source.description, ...summary, faults: source.faults?.(), seconds, peakRssMb, warnings: source.warnings.length }, jsonReplacer, 2) + '\n');
+    } else {
+      process.stdout.write(format(source, summary));
+      if (flags.verbose) {
+        process.stdout.write(`time            ${seconds.toFixed(1)} s (${Math.round(summary.spans / seconds)} spans/s)\n`);
+        process.stdout.write(`peak RSS        ${peakRssMb.toFixed(0)} MB\n`);
+      }
+    }
+    if (source.warnings.length > 0) {
+      const shown = flags.verbose ? source.warnings : source.warnings.slice(0, 3);
+      for (const w of shown) process.stderr.write(`slimtrace: warning: ${w}\n`);
+      if (shown.length < source.warnings.length) process.stderr.write(`slimtrace: ${source.warnings.length - shown.length} more warnings (--verbose lists them)\n`);
+    }
+  });
+}
+
+async function collect(source: TraceInput): Promise<TraceStatsSummary> {
+  const acc = new TraceStatsAccumulator();
+  const progress = createProgress('stats');
+  let spans = 0;
+  try {
+    for await (const batch of source.batches()) {
+      acc.add(batch);
+      spans += countSpans(batch);
+      const p = source.progress();
+      if (p) {
+        progress.setTotal(p.total);
+        progress.update(p.done, spans);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return acc.summary();
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+const int = (n: number) => n.toLocaleString('en-US');
+const q = (x: { median: number; p99: number; max: number }, digits = 0) =>
+  `median ${x.median.toFixed(digits)}, p99 ${x.p99.toFixed(digits)}, max ${x.max.toFixed(digits)}`;
+
+function isoOf(ns: bigint | undefined): string {
+  if (ns === undefined) return '-';
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+function format(source: TraceInput, s: TraceStatsSummary): string {
+  const lines = [
+    `input           ${source.description}`,
+    `spans           ${int(s.spans)}${s.duplicateSpans ? ` (${int(s.spans - s.duplicateSpans)} distinct, ${int(s.duplicateSpans)} repeated span ids)` : ''}`,
+    `traces          ${int(s.traces)}`,
+    `services        ${s.services.length} (${s.resources} resources)`,
+    `operations      ${int(s.operations)} distinct (service, span name)`,
+    `spans/trace     ${q(s.spansPerTrace)}`,
+    `trace depth     ${q(s.depth)}`,
+    `duration (ms)   ${q(s.durationMs, 1)}`,
+    `root spans      ${int(s.rootSpans)}; spans whose parent is missing: ${int(s.orphanSpans)}`,
+    `error spans     ${int(s.errorSpans)}`,
+    `span events     ${int(s.spanEvents)}; links ${int(s.spanLinks)}; attributes ${int(s.attributes)}`,
+    `OTLP protobuf   ${int(s.otlpBytes)} bytes in ${int(s.batches)} batches = ${s.otlpBytesPerSpan.toFixed(1)} bytes/span`,
+    `time range      ${isoOf(s.firstStartUnixNano)} .. ${isoOf(s.lastEndUnixNano)}`,
+  ];
+  const faults = source.faults?.();
+  if (faults) {
+    const types = Object.entries(faults.byType).map(([t, n]) => `${n} ${t}`).join(', ');
+    const spans = Object.entries(faults.faultySpans).map(([d, n]) => `${int(n)} ${d}`).join(', ');
+    lines.push(`faults          ${faults.faults} injected (${types}); faulty spans: ${spans || 'none labelled'}`);
+  }
+  if (source.warnings.length) lines.push(`warnings        ${int(source.warnings.length)} input defects reported and skipped`);
+  return lines.join('\n') + '\n';
+}
