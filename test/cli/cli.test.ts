@@ -1,0 +1,112 @@
+// The CLI as a user runs it: real processes, real files, exit codes and the one-line errors.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { decodeTracesData, readOtlpFile } from '../../src/otlp/index.js';
+import { countSpans, diffTracesData, type TracesData } from '../../src/model/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const main = join(root, 'src/cli/main.ts');
+
+function slimtrace(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function readAll(path: string): Promise<TracesData[]> {
+  const out: TracesData[] = [];
+  for await (const b of readOtlpFile(path)) out.push(b);
+  return out;
+}
+
+describe('slimtrace CLI', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'slimtrace-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stats summarizes the generated default input', () => {
+    const r = slimtrace('stats', '--traces', '50', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    assert.equal(s.traces, 50);
+    assert.ok(s.spans > 200, `spans ${s.spans}`);
+    assert.equal(s.rootSpans, 50);
+    assert.equal(s.orphanSpans, 0);
+    assert.ok(s.otlpBytesPerSpan > 50);
+    assert.ok(s.faults.faults >= 1);
+  });
+
+  it('convert writes OTLP protobuf that reads back to the same spans, and stats agrees', async () => {
+    const pb = join(dir, 'gen.otlp');
+    const r = slimtrace('convert', '--traces', '40', '--batch', '64', '-o', pb);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /spans in \d+ otlp-proto requests/);
+    const batches = await readAll(pb);
+    assert.ok(batches.length > 1, 'several size-delimited requests');
+    assert.ok(batches.slice(0, -1).every((b) => countSpans(b) === 64));
+    const stats = JSON.parse(slimtrace('stats', pb, '--json').stdout);
+    const direct = JSON.parse(slimtrace('stats', '--traces', '40', '--json').stdout);
+    assert.equal(stats.spans, direct.spans);
+    assert.equal(stats.traces, direct.traces);
+    assert.equal(stats.errorSpans, direct.errorSpans);
+  });
+
+  it('convert to JSON Lines and back to protobuf is lossless', async () => {
+    const pb = join(dir, 'a.otlp');
+    const json = join(dir, 'a.jsonl');
+    const pb2 = join(dir, 'b.otlp');
+    assert.equal(slimtrace('convert', '--traces', '20', '-o', pb).status, 0);
+    assert.equal(slimtrace('convert', pb, '-o', json).status, 0);
+    const r = slimtrace('convert', json, '-o', pb2, '--format', 'proto');
+    assert.equal(r.status, 0, r.stderr);
+    const a = await readAll(pb);
+    const b = await readAll(pb2);
+    assert.equal(a.length, b.length);
+    for (let i = 0; i < a.length; i++) assert.equal(diffTracesData(a[i]!, b[i]!), undefined);
+  });
+
+  it('--single writes one bare request', () => {
+    const pb = join(dir, 'one.pb');
+    assert.equal(slimtrace('convert', '--traces', '5', '--single', '-o', pb).status, 0);
+    const msg = decodeTracesData(readFileSync(pb));
+    assert.ok(countSpans(msg) > 10);
+  });
+
+  const userErrors: [string, () => string[], RegExp][] = [
+    ['a missing file', () => ['stats', join(dir, 'nope.otlp')], /nope\.otlp: no such file or directory/],
+    ['a corrupt protobuf file', () => {
+      const p = join(dir, 'garbage.pb');
+      writeFileSync(p, Buffer.from([0x0a, 0xff, 0xff, 0x7f, 1, 2, 3]));
+      return ['stats', p];
+    }, /garbage\.pb: .*(invalid protobuf|truncated)/],
+    ['a truncated delimited file', () => {
+      const good = join(dir, 'full.otlp');
+      slimtrace('convert', '--traces', '10', '--batch', '16', '-o', good);
+      const bytes = readFileSync(good);
+      const p = join(dir, 'cut.otlp');
+      writeFileSync(p, bytes.subarray(0, bytes.length - 7));
+      return ['stats', p];
+    }, /cut\.otlp: /],
+    ['invalid JSON', () => {
+      const p = join(dir, 'bad.json');
+      writeFileSync(p, '{"resourceSpans": [ {"scopeSpans": [ ');
+      return ['stats', p];
+    }, /bad\.json: /],
+    ['a bad flag value', () => ['stats', '--traces', 'many'], /--traces must be a non-negative integer/],
+    ['a bad format', () => ['convert', '--traces', '1', '-o', join(dir, 'x.out'), '--format', 'xml'], /--format must be proto or json/],
+  ];
+  for (const [what, args, message] of userErrors) {
+    it(`reports ${what} in one line with exit code 2`, () => {
+      const r = slimtrace(...args());
+      assert.equal(r.status, 2, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace for a user error');
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    });
+  }
+});
