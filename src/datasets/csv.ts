@@ -1,0 +1,155 @@
+// Streaming CSV for the dataset readers: file -> (gunzip) -> csv-parse, one record at a time, each
+// with the line it ends on, so memory stays bounded and every report names file and line. Rows that
+// are not valid CSV are a data flaw (skip and report, or salvage the record they contain); a
+// missing column or a damaged gzip stream is a wrong input (InputError).
+import { pipeline } from 'node:stream';
+import { CsvError, Parser, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { InputError } from '../model/index.js';
+import { fileError, gzipError, openByteStages } from './input.js';
+import type { WarningLog } from './warnings.js';
+
+/** One CSV record: its fields and the (1-based) line it ends on. */
+export type CsvRow = readonly [fields: string[], line: number];
+
+export interface CsvReadOptions {
+  warnings: WarningLog;
+  /** Fail on the first row that is not valid CSV instead of skipping and reporting it. */
+  strict?: boolean;
+  /**
+   * Recover the complete record at the start of a row that is not valid CSV (a record with junk
+   * glued after its closing quote). Costs a raw copy of every row, so only the log reader asks.
+   */
+  salvage?: boolean;
+}
+
+/**
+ * csv-parse pushes each record synchronously while its `info.lines` still describes that record;
+ * tagging the record with it there costs one small array, where `info: true` costs a copy of the
+ * whole info object per record (~25% slower on the span files).
+ */
+class LineTaggingParser extends Parser {
+  /** Field count of the first record (the header), which a salvaged record must match. */
+  width = -1;
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) return super.push(null, encoding);
+    const fields = Array.isArray(chunk) ? (chunk as string[]) : (chunk as { record: string[] }).record;
+    if (this.width < 0) this.width = fields.length;
+    return super.push([fields, this.info.lines] satisfies CsvRow, encoding);
+  }
+
+  pushSalvaged(fields: string[], line: number): void {
+    super.push([fields, line] satisfies CsvRow);
+  }
+}
+
+/** The leading complete record of a broken row's raw text, when it has the expected width. */
+function salvageRecord(raw: string, width: number): string[] | undefined {
+  try {
+    const records = parseSync(raw, { relax_column_count: true }) as string[][];
+    return records.length === 1 && records[0]!.length === width ? records[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function shortCsvMessage(err: CsvError): string {
+  const m = err.message.replace(/ instead of delimiter.*$/, '');
+  return m.length > 160 ? `${m.slice(0, 160)}…` : m;
+}
+
+/** Every record of a CSV(.gz) file, the header included. */
+export async function* csvRows(path: string, options: CsvReadOptions): AsyncGenerator<CsvRow> {
+  const { warnings, strict = false, salvage = false } = options;
+  const stages = await openByteStages(path);
+  const csvOptions: Options = {
+    bom: true,
+    relax_column_count: true, // field counts are checked by the readers, which report per row
+    skip_records_with_error: !strict,
+    raw: salvage,
+  };
+  const parser = new LineTaggingParser(csvOptions);
+  parser.on('skip', (err: CsvError | undefined, raw: string | undefined) => {
+    const line = typeof err?.lines === 'number' ? err.lines : parser.info.lines;
+    const what = err ? shortCsvMessage(err) : 'invalid CSV';
+    const record = salvage && raw !== undefined && parser.width > 0 ? salvageRecord(raw, parser.width) : undefined;
+    if (record) {
+      warnings.add(
+        'malformed-csv',
+        `not valid CSV (${what}); kept the complete record the line starts with, dropped the text after its closing quote`,
+        path,
+        line,
+      );
+      parser.pushSalvaged(record, line);
+    } else {
+      warnings.add('malformed-csv', `not valid CSV (${what}); row skipped`, path, line);
+    }
+  });
+  // Errors of every stage end up on the parser (pipeline destroys it with them), so the loop below
+  // sees them; the callback only keeps them from being reported as unhandled.
+  pipeline([...stages, parser], () => {});
+  let line = 0;
+  try {
+    for await (const row of parser as AsyncIterable<CsvRow>) {
+      line = row[1];
+      yield row;
+    }
+  } catch (err) {
+    throw toInputError(err, path, line);
+  }
+}
+
+function toInputError(err: unknown, path: string, line: number): Error {
+  if (err instanceof InputError) return err;
+  const gz = gzipError(err, path, line);
+  if (gz) return gz;
+  if (err instanceof CsvError) {
+    const at = typeof err.lines === 'number' ? err.lines : line + 1;
+    return new InputError(`line ${at}: invalid CSV: ${shortCsvMessage(err)}`, path);
+  }
+  return fileError(err, path);
+}
+
+/** Column name -> index, from a header row. */
+export type ColumnIndex = Readonly<Record<string, number>>;
+
+export interface CsvTable {
+  columns: ColumnIndex;
+  /** The header's field count: rows of another width are a data flaw. */
+  width: number;
+  rows: AsyncGenerator<CsvRow>;
+}
+
+/**
+ * Opens a CSV file whose header must name `required` columns (in any order). Columns it does not
+ * know (neither required nor `optional`) are reported once, since the reader will not carry them.
+ */
+export async function openCsvTable(
+  path: string,
+  what: string,
+  required: readonly string[],
+  optional: readonly string[],
+  options: CsvReadOptions,
+): Promise<CsvTable> {
+  const rows = csvRows(path, options);
+  const first = await rows.next();
+  if (first.done) throw new InputError(`empty file: expected a ${what} header (${required.join(',')})`, path);
+  const header = first.value[0];
+  const columns: Record<string, number> = {};
+  header.forEach((name, i) => {
+    if (!(name in columns)) columns[name] = i;
+  });
+  const missing = required.filter((c) => !(c in columns));
+  if (missing.length > 0) {
+    await rows.return(undefined);
+    const shown = header.join(',');
+    throw new InputError(
+      `line ${first.value[1]}: not a ${what}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown})`,
+      path,
+    );
+  }
+  const extra = header.filter((c) => !required.includes(c) && !optional.includes(c));
+  if (extra.length > 0) options.warnings.add('ignored-input', `column${extra.length > 1 ? 's' : ''} ${extra.join(', ')} not read`, path, first.value[1]);
+  return { columns, width: header.length, rows };
+}
