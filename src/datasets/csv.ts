@@ -17,7 +17,7 @@ export interface CsvReadOptions {
   /** Fail on the first row that is not valid CSV instead of skipping and reporting it. */
   strict?: boolean;
   /**
-   * Recover the complete record at the start of a row that is not valid CSV (a record with junk
+   * Recover the complete record at the start of a row that is not valid CSV (a record with text
    * glued after its closing quote). Costs a raw copy of every row, so only the log reader asks.
    */
   salvage?: boolean;
@@ -27,27 +27,89 @@ export interface CsvReadOptions {
  * csv-parse pushes each record synchronously while its `info.lines` still describes that record;
  * tagging the record with it there costs one small array, where `info: true` costs a copy of the
  * whole info object per record (~25% slower on the span files).
+ *
+ * Broken quoting: csv-parse's own recovery (skip_records_with_error) stays inside the broken
+ * quote and can swallow the rest of the file, so the reader parses with relax_quotes, which keeps
+ * records on their lines and leaves a broken field starting with the quote character. No field of
+ * the datasets' formats starts with a quote (ids, numbers, names, JSON), so such a row is known to
+ * be broken: it is skipped, or, when salvaging, re-parsed strictly to recover the complete record
+ * at its start.
  */
 class LineTaggingParser extends Parser {
   /** Field count of the first record (the header), which a salvaged record must match. */
   width = -1;
 
-  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null) return super.push(null, encoding);
-    const fields = Array.isArray(chunk) ? (chunk as string[]) : (chunk as { record: string[] }).record;
-    if (this.width < 0) this.width = fields.length;
-    return super.push([fields, this.info.lines] satisfies CsvRow, encoding);
+  constructor(
+    options: Options,
+    private readonly path: string,
+    private readonly warnings: WarningLog,
+    private readonly salvage: boolean,
+  ) {
+    super(options);
   }
 
-  pushSalvaged(fields: string[], line: number): void {
-    super.push([fields, line] satisfies CsvRow);
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) return super.push(null, encoding);
+    let fields: string[];
+    let raw: string | undefined;
+    if (Array.isArray(chunk)) fields = chunk as string[];
+    else ({ record: fields, raw } = chunk as { record: string[]; raw?: string });
+    const line = this.info.lines;
+    if (this.width < 0) this.width = fields.length;
+    else if (hasBrokenQuote(fields)) {
+      const repaired = this.repair(raw, line);
+      if (repaired === undefined) return true;
+      fields = repaired;
+    }
+    return super.push([fields, line] satisfies CsvRow, encoding);
+  }
+
+  private repair(raw: string | undefined, line: number): string[] | undefined {
+    const prefix = this.salvage && raw !== undefined ? leadingValidRecord(raw) : undefined;
+    const record = prefix === undefined ? undefined : parseOne(prefix, this.width);
+    if (record === undefined) {
+      this.warnings.add('malformed-csv', 'not valid CSV (text after a closing quote); row skipped', this.path, line);
+      return undefined;
+    }
+    const dropped = raw!.replace(/\r?\n$/, '').length - prefix!.length;
+    this.warnings.add(
+      'malformed-csv',
+      `not valid CSV (text after a closing quote): kept the complete record the line starts with, dropped the ${dropped} characters after it`,
+      this.path,
+      line,
+    );
+    return record;
   }
 }
 
-/** The leading complete record of a broken row's raw text, when it has the expected width. */
-function salvageRecord(raw: string, width: number): string[] | undefined {
+function hasBrokenQuote(fields: readonly string[]): boolean {
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.charCodeAt(0) === 34 /* " */) return true;
+  return false;
+}
+
+/** The raw text of the strictly valid record a broken line starts with (up to its closing quote). */
+function leadingValidRecord(raw: string): string | undefined {
+  let prefix: string | undefined;
   try {
-    const records = parseSync(raw, { relax_column_count: true }) as string[][];
+    parseSync(raw, {
+      relax_column_count: true,
+      skip_records_with_error: true,
+      raw: true,
+      on_skip: (_err, text) => {
+        prefix ??= text;
+        return undefined;
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  return prefix;
+}
+
+/** The single record of `text` when it has `width` fields. */
+function parseOne(text: string, width: number): string[] | undefined {
+  try {
+    const records = parseSync(text, { relax_column_count: true }) as string[][];
     return records.length === 1 && records[0]!.length === width ? records[0] : undefined;
   } catch {
     return undefined;
@@ -66,25 +128,15 @@ export async function* csvRows(path: string, options: CsvReadOptions): AsyncGene
   const csvOptions: Options = {
     bom: true,
     relax_column_count: true, // field counts are checked by the readers, which report per row
+    relax_quotes: !strict,
     skip_records_with_error: !strict,
-    raw: salvage,
+    raw: salvage && !strict,
   };
-  const parser = new LineTaggingParser(csvOptions);
-  parser.on('skip', (err: CsvError | undefined, raw: string | undefined) => {
+  const parser = new LineTaggingParser(csvOptions, path, warnings, salvage);
+  // What relax_quotes cannot absorb (a quote left open at the end of the file) is skipped here.
+  parser.on('skip', (err: CsvError | undefined) => {
     const line = typeof err?.lines === 'number' ? err.lines : parser.info.lines;
-    const what = err ? shortCsvMessage(err) : 'invalid CSV';
-    const record = salvage && raw !== undefined && parser.width > 0 ? salvageRecord(raw, parser.width) : undefined;
-    if (record) {
-      warnings.add(
-        'malformed-csv',
-        `not valid CSV (${what}); kept the complete record the line starts with, dropped the text after its closing quote`,
-        path,
-        line,
-      );
-      parser.pushSalvaged(record, line);
-    } else {
-      warnings.add('malformed-csv', `not valid CSV (${what}); row skipped`, path, line);
-    }
+    warnings.add('malformed-csv', `not valid CSV (${err ? shortCsvMessage(err) : 'invalid CSV'}); row skipped`, path, line);
   });
   // Errors of every stage end up on the parser (pipeline destroys it with them), so the loop below
   // sees them; the callback only keeps them from being reported as unhandled.
