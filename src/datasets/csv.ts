@@ -127,6 +127,7 @@ export async function* csvRows(path: string, options: CsvReadOptions): AsyncGene
   const stages = await openByteStages(path);
   const csvOptions: Options = {
     bom: true,
+    skip_empty_lines: true,
     relax_column_count: true, // field counts are checked by the readers, which report per row
     relax_quotes: !strict,
     skip_records_with_error: !strict,

@@ -316,6 +316,17 @@ describe('span CSV reader: bad input', () => {
     await rejects(path, /line 3: invalid CSV: Invalid Closing Quote/, { strict: true });
   });
 
+  it('passes over blank lines and still names the right line', async () => {
+    const path = tmp.write('blank.csv', `${SPAN_HEADER}\n${ROWS[0]}\n\n${ROWS[1]!.replace(',38009907060427dd,', ',x,')}\n${ROWS[2]}\n\n`);
+    const source = await openTraceSource(path);
+    const { spans } = await read(source);
+    assert.equal(spans.length, 2);
+    assert.deepEqual(
+      source.warnings.list.map((w) => [w.code, w.line]),
+      [['bad-row', 4]],
+    );
+  });
+
   it('reports columns it does not read', async () => {
     const path = tmp.write('extra.csv', [`${SPAN_HEADER},Status`, `${ROWS[0]!},OK`]);
     const source = await openTraceSource(path);
