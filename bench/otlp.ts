@@ -16,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import protobuf from 'protobufjs';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { rebatch, type TracesData } from '../src/model/index.js';
 import { decodeTracesData, encodeTracesData } from '../src/otlp/index.js';
 import { openTraceSource } from '../src/datasets/index.js';
 import { toReadableSpans } from '../src/sdk/index.js';
@@ -148,10 +147,11 @@ async function prepare(dataset: string, cachePath: string): Promise<{ spans: num
     const c = readCache(cachePath);
     return { spans: c.spans, batches: c.batches.length, bytes: c.batches.reduce((a, b) => a + b.length, 0) };
   }
-  const source = await openTraceSource(dataset);
+  // The reader cuts batches in row order (spans of a trace together), as an SDK's batch processor sees them.
+  const source = await openTraceSource(dataset, { batchSpans });
   const out: Uint8Array[] = [];
   let spans = 0;
-  for await (const batch of rebatch(source.batches(), batchSpans) as AsyncIterable<TracesData>) {
+  for await (const batch of source.batches()) {
     const readable = toReadableSpans(batch);
     spans += readable.length;
     out.push(ProtobufTraceSerializer.serializeRequest(readable)!);

@@ -1,10 +1,9 @@
 // Turns what the user named on the command line into a stream of trace batches: a dataset
 // directory or file of any supported format, or, when nothing is named, the embedded traffic
 // generator. Every command reads its input through here, so they all accept the same things.
-import { stat } from 'node:fs/promises';
 import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
-import { InputError, type TracesData } from '../model/index.js';
-import { detectOtlpFileFormat, readOtlpFile } from '../otlp/index.js';
+import { FAULT_DEFINITIONS, openTraceSource } from '../datasets/index.js';
+import type { TracesData } from '../model/index.js';
 
 export interface TraceInput {
   /** What was opened, for summaries ("trastrainer-trainticket dataset, 741 span files"). */
@@ -12,10 +11,10 @@ export interface TraceInput {
   batches(): AsyncIterable<TracesData>;
   /** Units of work done and total (files, bytes), for the progress bar; undefined when unknown. */
   progress(): { done: number; total: number } | undefined;
-  /** Defects found in the input that were reported and skipped (real data has flaws). */
-  warnings: string[];
-  /** Ground truth of injected faults, when the input has labels (after batches() was consumed). */
-  faults?(): FaultSummary | undefined;
+  /** Defects found in the input that were reported and skipped (real data has flaws), one line each. */
+  warnings(): string[];
+  /** Ground truth of injected faults, when the input has labels (call after batches() was consumed). */
+  faults?(): Promise<FaultSummary | undefined>;
 }
 
 export interface FaultSummary {
@@ -39,30 +38,6 @@ export interface InputOptions {
 
 export async function openInput(path: string | undefined, options: InputOptions = {}): Promise<TraceInput> {
   if (path === undefined) return openGenerated(options);
-  let isFile: boolean;
-  try {
-    isFile = (await stat(path)).isFile();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file or directory' : (e as Error).message, path);
-  }
-  if (isFile) {
-    const format = await detectOtlpFileFormat(path);
-    if (format === 'otlp-proto' || (format === 'otlp-json' && (await looksLikeOtlpJson(path)))) {
-      let done = 0;
-      return {
-        description: `OTLP ${format === 'otlp-json' ? 'JSON' : 'protobuf'} file ${path}`,
-        async *batches() {
-          for await (const b of readOtlpFile(path, format)) {
-            done++;
-            yield b;
-          }
-        },
-        progress: () => undefined,
-        warnings: [],
-      };
-    }
-  }
   return openDataset(path, options);
 }
 
@@ -88,8 +63,8 @@ function openGenerated(options: InputOptions): TraceInput {
       }
     },
     progress: () => ({ done, total: traces }),
-    warnings: [],
-    faults: () =>
+    warnings: () => [],
+    faults: async () =>
       faults && {
         faults: faults.length,
         byType: countBy(faults, (f) => f.type),
@@ -98,20 +73,26 @@ function openGenerated(options: InputOptions): TraceInput {
   };
 }
 
-/** OTLP/JSON names resourceSpans early; Zipkin (an array) and Jaeger ({"data": ...}) do not. */
-async function looksLikeOtlpJson(path: string): Promise<boolean> {
-  const { open } = await import('node:fs/promises');
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const head = buf.toString('utf8', 0, bytesRead);
-    return head.includes('"resourceSpans"') || head.includes('"resource_spans"');
-  } finally {
-    await fh.close();
-  }
+async function openDataset(path: string, options: InputOptions): Promise<TraceInput> {
+  const source = await openTraceSource(path, { nezhaPart: options.datasetPart === 'all' ? 'all' : options.datasetPart });
+  return {
+    description: source.describe(),
+    batches: () => source.batches(),
+    progress: () => source.progress(),
+    warnings: () => source.warnings.summary(),
+    faults: async () => {
+      const truth = await source.groundTruth();
+      if (!truth) return undefined;
+      const faultySpans: Record<string, number> = {};
+      if (truth.faultySpans) for (const d of FAULT_DEFINITIONS) faultySpans[d] = truth.faultySpans.pairs(d);
+      return { faults: truth.faults.length, byType: countBy(truth.faults, (f) => f.type), faultySpans };
+    },
+  };
 }
 
-async function openDataset(path: string, _options: InputOptions): Promise<TraceInput> {
-  throw new InputError('unrecognised input format', path);
+/** Input defects go to stderr: the first few, or all with --verbose. */
+export function printWarnings(warnings: string[], all: boolean): void {
+  const shown = all ? warnings : warnings.slice(0, 3);
+  for (const w of shown) process.stderr.write(`slimtrace: warning: ${w}\n`);
+  if (shown.length < warnings.length) process.stderr.write(`slimtrace: ${warnings.length - shown.length} more kinds of warning (--verbose lists them)\n`);
 }

@@ -4,7 +4,8 @@
 // itself, its warnings and, when it has labels, its ground truth.
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { InputError, rebatch, type TracesData } from '../model/index.js';
+import { InputError, countSpans, rebatch, type TracesData } from '../model/index.js';
+import { readOtlpFile } from '../otlp/index.js';
 import { readDataset, type DatasetReadOptions } from './dataset.js';
 import {
   readCodeRegions,
@@ -27,7 +28,6 @@ export type TraceSourceKind =
   | 'span-csv'
   | 'zipkin-json'
   | 'jaeger-json'
-  /** Recognised; read by src/otlp/ once its branch is added (see HOOK(otlp) below). */
   | 'otlp-json'
   | 'otlp-protobuf';
 
@@ -93,6 +93,9 @@ export async function sniffFileFormat(path: string): Promise<FileFormat | undefi
   if (/\.(pb|binpb|otlp|protobuf)(\.gz)?$/.test(lower)) return 'otlp-protobuf';
   // A serialized TracesData starts with field 1 (resource_spans, length-delimited): tag byte 0x0a.
   if (head.length > 0 && head[0] === 0x0a && head.includes(0)) return 'otlp-protobuf';
+  // Other binary content is most likely size-delimited OTLP protobuf under another name; reading it
+  // as such either works or ends in a decode error that names the file.
+  if (head.includes(0)) return 'otlp-protobuf';
   return undefined;
 }
 
@@ -143,10 +146,7 @@ export async function openTraceSource(path: string, options: TraceSourceOptions 
       );
     case 'otlp-json':
     case 'otlp-protobuf':
-      // HOOK(otlp): src/otlp/ reads OTLP protobuf and OTLP/JSON files (readOtlpFile); its source
-      // is returned from here, e.g. `return otlpFileSource(path, format, options, warnings)`,
-      // built like wholeFileSource below. Until then these files are recognised but refused.
-      throw new InputError(`${format === 'otlp-json' ? 'OTLP/JSON' : 'OTLP protobuf'} files are not supported by openTraceSource yet`, path);
+      return otlpFileSource(path, format, options, warnings);
     case undefined:
       throw new InputError(
         'unrecognised input format: expected a dataset directory, a span CSV (TraceID,SpanID,ParentID,…), Zipkin v2 JSON or Jaeger JSON',
@@ -200,6 +200,33 @@ function wholeFileSource(
         if (data.resourceSpans.length > 0) yield data;
       }
       return options.batchSpans === undefined ? one() : rebatch(one(), options.batchSpans);
+    },
+    warnings,
+    stats,
+    progress: () => ({ done: stats.files, total: 1 }),
+    hasGroundTruth: false,
+    groundTruth: async () => undefined,
+  };
+}
+
+/** An OTLP protobuf (single or size-delimited) or OTLP/JSON (single or JSON Lines) file, read by src/otlp. */
+function otlpFileSource(path: string, format: 'otlp-json' | 'otlp-protobuf', options: TraceSourceOptions, warnings: WarningLog): TraceSource {
+  const stats = emptyStats();
+  const otlpFormat = format === 'otlp-json' ? 'otlp-json' : 'otlp-proto';
+  return {
+    kind: format,
+    path,
+    describe: () => `${format === 'otlp-json' ? 'OTLP/JSON' : 'OTLP protobuf'} file ${path}`,
+    batches() {
+      resetStats(stats);
+      async function* read(): AsyncGenerator<TracesData> {
+        for await (const data of readOtlpFile(path, otlpFormat)) {
+          stats.spans += countSpans(data);
+          yield data;
+        }
+        stats.files = 1;
+      }
+      return options.batchSpans === undefined ? read() : rebatch(read(), options.batchSpans);
     },
     warnings,
     stats,

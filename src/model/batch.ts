@@ -1,11 +1,14 @@
 // Re-cutting a stream of trace data into batches of a fixed number of spans, the way an SDK's
 // BatchSpanProcessor or a collector batch processor would hand them to an exporter: spans keep
-// their order, and each batch groups them under their own Resource and scope again.
-import type { ResourceSpans, ScopeSpans, Span, TracesData } from './types.js';
+// their order, and each batch groups them under their own Resource and scope again. Envelopes are
+// matched by their Resource and InstrumentationScope objects (readers and the generator share one
+// per pod and instrumentation), so spans of one pod that arrived in different input messages land
+// in one ResourceSpans of the batch.
+import type { InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span, TracesData } from './types.js';
 
 export class SpanBatcher {
   private spans = 0;
-  private readonly byResource = new Map<ResourceSpans, { out: ResourceSpans; scopes: Map<ScopeSpans, ScopeSpans> }>();
+  private readonly byResource = new Map<Resource | ResourceSpans, { out: ResourceSpans; scopes: Map<InstrumentationScope | ScopeSpans, ScopeSpans> }>();
   private order: ResourceSpans[] = [];
 
   constructor(readonly batchSpans: number) {
@@ -14,16 +17,19 @@ export class SpanBatcher {
 
   /** Adds one span; returns a full batch when this span completed one. */
   push(span: Span, rs: ResourceSpans, ss: ScopeSpans): TracesData | undefined {
-    let r = this.byResource.get(rs);
+    // A container with its own schema URL or unknown fields is only ever merged with itself.
+    const rKey = rs.resource && !rs.schemaUrl && !rs.unknownFields ? rs.resource : rs;
+    let r = this.byResource.get(rKey);
     if (!r) {
       r = { out: { resource: rs.resource, scopeSpans: [], schemaUrl: rs.schemaUrl, unknownFields: rs.unknownFields }, scopes: new Map() };
-      this.byResource.set(rs, r);
+      this.byResource.set(rKey, r);
       this.order.push(r.out);
     }
-    let s = r.scopes.get(ss);
+    const sKey = ss.scope && !ss.schemaUrl && !ss.unknownFields ? ss.scope : ss;
+    let s = r.scopes.get(sKey);
     if (!s) {
       s = { scope: ss.scope, spans: [], schemaUrl: ss.schemaUrl, unknownFields: ss.unknownFields };
-      r.scopes.set(ss, s);
+      r.scopes.set(sKey, s);
       r.out.scopeSpans.push(s);
     }
     s.spans.push(span);

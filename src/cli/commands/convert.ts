@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { countSpans, rebatch } from '../../model/index.js';
 import { OtlpFileWriter, type OtlpFileFormat } from '../../otlp/index.js';
 import { UsageError } from '../errors.js';
-import { openInput } from '../input.js';
+import { openInput, printWarnings } from '../input.js';
 import { createProgress } from '../progress.js';
 import { commonInputOptions, parseInputOptions, positiveInt, type CommonInputFlags } from './common.js';
 
@@ -60,7 +60,6 @@ export function registerConvert(program: Command): void {
     process.stdout.write(
       `${source.description} -> ${flags.output}: ${spans} spans in ${requests} ${format} requests, ${writer.bytesWritten} bytes, ${seconds.toFixed(1)} s\n`,
     );
-    for (const w of source.warnings.slice(0, 3)) process.stderr.write(`slimtrace: warning: ${w}\n`);
-    if (source.warnings.length > 3) process.stderr.write(`slimtrace: ${source.warnings.length - 3} more warnings\n`);
+    printWarnings(source.warnings(), false);
   });
 }

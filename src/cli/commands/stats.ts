@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { TraceStatsAccumulator, type TraceStatsSummary } from '../../eval/index.js';
 import { countSpans } from '../../model/index.js';
-import { openInput, type TraceInput } from '../input.js';
+import { openInput, printWarnings, type FaultSummary, type TraceInput } from '../input.js';
 import { createProgress } from '../progress.js';
 import { commonInputOptions, parseInputOptions, type CommonInputFlags } from './common.js';
 
@@ -25,20 +25,18 @@ export function registerStats(program: Command): void {
     const summary = await collect(source);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    const faults = await source.faults?.();
+    const warnings = source.warnings();
     if (flags.json) {
-      process.stdout.write(JSON.stringify({ input: source.description, ...summary, faults: source.faults?.(), seconds, peakRssMb, warnings: source.warnings.length }, jsonReplacer, 2) + '\n');
+      process.stdout.write(JSON.stringify({ input: source.description, ...summary, faults, seconds, peakRssMb, warnings }, jsonReplacer, 2) + '\n');
     } else {
-      process.stdout.write(format(source, summary));
+      process.stdout.write(format(source.description, summary, faults, warnings.length));
       if (flags.verbose) {
         process.stdout.write(`time            ${seconds.toFixed(1)} s (${Math.round(summary.spans / seconds)} spans/s)\n`);
         process.stdout.write(`peak RSS        ${peakRssMb.toFixed(0)} MB\n`);
       }
     }
-    if (source.warnings.length > 0) {
-      const shown = flags.verbose ? source.warnings : source.warnings.slice(0, 3);
-      for (const w of shown) process.stderr.write(`slimtrace: warning: ${w}\n`);
-      if (shown.length < source.warnings.length) process.stderr.write(`slimtrace: ${source.warnings.length - shown.length} more warnings (--verbose lists them)\n`);
-    }
+    printWarnings(warnings, flags.verbose === true);
   });
 }
 
@@ -75,9 +73,9 @@ function isoOf(ns: bigint | undefined): string {
   return new Date(Number(ns / 1_000_000n)).toISOString();
 }
 
-function format(source: TraceInput, s: TraceStatsSummary): string {
+function format(description: string, s: TraceStatsSummary, faults: FaultSummary | undefined, warnings: number): string {
   const lines = [
-    `input           ${source.description}`,
+    `input           ${description}`,
     `spans           ${int(s.spans)}${s.duplicateSpans ? ` (${int(s.spans - s.duplicateSpans)} distinct, ${int(s.duplicateSpans)} repeated span ids)` : ''}`,
     `traces          ${int(s.traces)}`,
     `services        ${s.services.length} (${s.resources} resources)`,
@@ -91,12 +89,11 @@ function format(source: TraceInput, s: TraceStatsSummary): string {
     `OTLP protobuf   ${int(s.otlpBytes)} bytes in ${int(s.batches)} batches = ${s.otlpBytesPerSpan.toFixed(1)} bytes/span`,
     `time range      ${isoOf(s.firstStartUnixNano)} .. ${isoOf(s.lastEndUnixNano)}`,
   ];
-  const faults = source.faults?.();
   if (faults) {
     const types = Object.entries(faults.byType).map(([t, n]) => `${n} ${t}`).join(', ');
     const spans = Object.entries(faults.faultySpans).map(([d, n]) => `${int(n)} ${d}`).join(', ');
     lines.push(`faults          ${faults.faults} injected (${types}); faulty spans: ${spans || 'none labelled'}`);
   }
-  if (source.warnings.length) lines.push(`warnings        ${int(source.warnings.length)} input defects reported and skipped`);
+  if (warnings) lines.push(`warnings        ${int(warnings)} kinds of input defect reported (see stderr)`);
   return lines.join('\n') + '\n';
 }
