@@ -51,9 +51,18 @@ import {
 // Decoding
 // ================================================================================================
 
+export interface DecodeOptions {
+  /**
+   * Copy ids, bytes values and unknown fields out of the input. By default they are views into
+   * `bytes` (copying them doubles the decoder's cost), so the input must not be reused while the
+   * decoded message is alive.
+   */
+  copyBytes?: boolean;
+}
+
 /** Decodes an ExportTraceServiceRequest (or TracesData). Throws ProtobufDecodeError on bad input. */
-export function decodeTracesData(bytes: Uint8Array): TracesData {
-  const r = new ProtobufReader(bytes);
+export function decodeTracesData(bytes: Uint8Array, options?: DecodeOptions): TracesData {
+  const r = new ProtobufReader(bytes, options?.copyBytes === true);
   const end = bytes.length;
   const resourceSpans: ResourceSpans[] = [];
   let unknown: Uint8Array | undefined;

@@ -214,7 +214,7 @@ export class ProtobufReader {
     const stop = this.readLengthEnd(end);
     const start = this.pos;
     this.pos = stop;
-    if (this.copyBytes) return Uint8Array.prototype.slice.call(this.buf, start, stop);
+    if (this.copyBytes) return new Uint8Array(this.buf.subarray(start, stop));
     return new Uint8Array(this.arrayBuffer, this.byteOffset + start, stop - start);
   }
 
@@ -309,7 +309,7 @@ function isAscii(buf: Uint8Array, start: number, stop: number): boolean {
 /** Appends raw bytes to an unknown-field accumulator (allocates only when unknown fields exist). */
 export function appendUnknown(acc: Uint8Array | undefined, src: Uint8Array, start: number, stop: number): Uint8Array {
   const piece = src.subarray(start, stop);
-  if (acc === undefined) return piece.slice();
+  if (acc === undefined) return new Uint8Array(piece);
   const out = new Uint8Array(acc.length + piece.length);
   out.set(acc, 0);
   out.set(piece, acc.length);
