@@ -2,6 +2,7 @@
 // The slimtrace command line: one file per command under commands/, wired together here.
 import { Command, CommanderError } from 'commander';
 import { registerConvert } from './commands/convert.js';
+import { registerGenerate } from './commands/generate.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_USAGE, reportAndExit } from './errors.js';
 
@@ -14,6 +15,7 @@ program
   .exitOverride();
 registerStats(program);
 registerConvert(program);
+registerGenerate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -77,6 +77,32 @@ describe('slimtrace CLI', () => {
     assert.ok(countSpans(msg) > 10);
   });
 
+  it('generate writes traffic, ground truth and source; the same seed gives the same bytes', async () => {
+    const a = join(dir, 'g1.otlp');
+    const b = join(dir, 'g2.otlp');
+    const gt = join(dir, 'gt.csv');
+    const src = join(dir, 'src');
+    const r = slimtrace('generate', '--traces', '200', '--seed', '7', '-o', a, '--ground-truth', gt, '--source-dir', src);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(slimtrace('generate', '--traces', '200', '--seed', '7', '-o', b).status, 0);
+    assert.deepEqual(readFileSync(a), readFileSync(b));
+    const lines = readFileSync(gt, 'utf8').trim().split('\n');
+    assert.equal(lines[0], 'fault_id,inject_time,inject_pod,inject_type,definition,trace_id,span_id');
+    assert.ok(lines.length > 10, 'faulty spans labelled');
+    // Every labelled span exists in the traffic.
+    const ids = new Set<string>();
+    for (const batch of await readAll(a))
+      for (const rs of batch.resourceSpans)
+        for (const ss of rs.scopeSpans) for (const sp of ss.spans) ids.add(Buffer.from(sp.traceId).toString('hex') + Buffer.from(sp.spanId).toString('hex'));
+    for (const line of lines.slice(1)) {
+      const f = line.split(',');
+      assert.ok(ids.has(f[5]! + f[6]!), `labelled span ${f[5]}/${f[6]} is in the traffic`);
+    }
+    const model = JSON.parse(readFileSync(join(src, 'slimtrace-model.json'), 'utf8'));
+    assert.equal(model.format, 'slimtrace-generator-model');
+    assert.ok(model.services.length >= 5);
+  });
+
   const userErrors: [string, () => string[], RegExp][] = [
     ['a missing file', () => ['stats', join(dir, 'nope.otlp')], /nope\.otlp: no such file or directory/],
     ['a corrupt protobuf file', () => {
@@ -99,6 +125,8 @@ describe('slimtrace CLI', () => {
     }, /bad\.json: /],
     ['a bad flag value', () => ['stats', '--traces', 'many'], /--traces must be a non-negative integer/],
     ['a bad format', () => ['convert', '--traces', '1', '-o', join(dir, 'x.out'), '--format', 'xml'], /--format must be proto or json/],
+    ['generate with nothing to write', () => ['generate'], /nothing to write/],
+    ['a directory that is no dataset', () => ['stats', dir], /unrecognised dataset directory/],
   ];
   for (const [what, args, message] of userErrors) {
     it(`reports ${what} in one line with exit code 2`, () => {
