@@ -1,0 +1,301 @@
+// Byte-level building blocks of the Tracezip wire format: a growable writer and a bounds-checked
+// reader with LEB128 varints, zigzag signed integers and 64-bit values as bigint. Hand-written
+// because they run for every field of every span on both sides of the stream (hot path).
+import { TracezipFrameError } from './errors.js';
+
+const textEncoder = new TextEncoder();
+
+/** Growable output buffer. Grows by doubling; `finish()` returns a view of the written bytes. */
+export class ByteWriter {
+  buf: Uint8Array;
+  pos = 0;
+  private view: DataView;
+
+  constructor(initial = 256) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  private grow(need: number): void {
+    let size = this.buf.length * 2;
+    while (size < this.pos + need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+
+  byte(b: number): void {
+    if (this.pos + 1 > this.buf.length) this.grow(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** Unsigned varint of a non-negative safe integer (up to 2^53). */
+  uvar(v: number): void {
+    if (this.pos + 10 > this.buf.length) this.grow(10);
+    const buf = this.buf;
+    let p = this.pos;
+    if (v < 0x80) {
+      buf[p++] = v;
+      this.pos = p;
+      return;
+    }
+    while (v >= 0x80) {
+      buf[p++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    buf[p++] = v;
+    this.pos = p;
+  }
+
+  /** Zigzag varint of a signed safe integer. */
+  svar(v: number): void {
+    this.uvar(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  /** Unsigned varint of a uint64 bigint. */
+  uvarBig(v: bigint): void {
+    if (v < 0x20000000000000n) {
+      this.uvar(Number(v));
+      return;
+    }
+    if (this.pos + 10 > this.buf.length) this.grow(10);
+    while (v >= 0x80n) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    this.buf[this.pos++] = Number(v);
+  }
+
+  /** Zigzag varint of a signed 64-bit bigint (e.g. a time delta or an int64 attribute). */
+  svarBig(v: bigint): void {
+    if (v >= -0x10000000000000n && v < 0x10000000000000n) {
+      this.svar(Number(v));
+      return;
+    }
+    this.uvarBig(BigInt.asUintN(64, v >= 0n ? v << 1n : (-v << 1n) - 1n));
+  }
+
+  u32le(v: number): void {
+    if (this.pos + 4 > this.buf.length) this.grow(4);
+    this.view.setUint32(this.pos, v >>> 0, true);
+    this.pos += 4;
+  }
+
+  u64le(v: bigint): void {
+    if (this.pos + 8 > this.buf.length) this.grow(8);
+    this.view.setBigUint64(this.pos, BigInt.asUintN(64, v), true);
+    this.pos += 8;
+  }
+
+  f64(v: number): void {
+    if (this.pos + 8 > this.buf.length) this.grow(8);
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  raw(b: Uint8Array): void {
+    if (this.pos + b.length > this.buf.length) this.grow(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Length-prefixed bytes. */
+  bytes(b: Uint8Array): void {
+    this.uvar(b.length);
+    this.raw(b);
+  }
+
+  /** Length-prefixed UTF-8. */
+  string(s: string): void {
+    // ASCII fast path: most trace strings are.
+    const n = s.length;
+    if (n < 128) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        if (this.pos + n + 1 > this.buf.length) this.grow(n + 1);
+        const buf = this.buf;
+        let p = this.pos;
+        buf[p++] = n;
+        for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+        this.pos = p;
+        return;
+      }
+    }
+    this.bytes(textEncoder.encode(s));
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Bounds-checked reader; every failure is a TracezipFrameError('malformed'). */
+export class ByteReader {
+  pos: number;
+  private readonly view: DataView;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = start;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  fail(what: string): never {
+    throw new TracezipFrameError('malformed', `${what} at byte ${this.pos}`);
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  byte(): number {
+    if (this.pos >= this.end) this.fail('unexpected end of data');
+    return this.buf[this.pos++]!;
+  }
+
+  uvar(): number {
+    const buf = this.buf;
+    let p = this.pos;
+    if (p < this.end) {
+      const b = buf[p]!;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return b;
+      }
+    }
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      if (p >= this.end) this.fail('varint runs past the end');
+      const b = buf[p++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        this.pos = p;
+        return result;
+      }
+      mul *= 0x80;
+    }
+    // 8 bytes hold 56 bits: anything longer is beyond a safe integer.
+    return this.fail('varint too large');
+  }
+
+  svar(): number {
+    const u = this.uvar();
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+  }
+
+  uvarBig(): bigint {
+    const start = this.pos;
+    let result = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) this.fail('varint runs past the end');
+      const b = this.buf[this.pos++]!;
+      result |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) {
+        if (result >= 1n << 64n) {
+          this.pos = start;
+          this.fail('varint beyond 64 bits');
+        }
+        return result;
+      }
+      shift += 7n;
+    }
+    return this.fail('varint longer than 10 bytes');
+  }
+
+  svarBig(): bigint {
+    // Small values (the common case) take the number path.
+    const b0 = this.pos < this.end ? this.buf[this.pos]! : 0;
+    if (b0 < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return BigInt(b0 % 2 === 0 ? b0 / 2 : -(b0 + 1) / 2);
+    }
+    const u = this.uvarBig();
+    return (u & 1n) === 0n ? u >> 1n : -((u + 1n) >> 1n);
+  }
+
+  u32le(): number {
+    if (this.pos + 4 > this.end) this.fail('unexpected end of data');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64le(): bigint {
+    if (this.pos + 8 > this.end) this.fail('unexpected end of data');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  f64(): number {
+    if (this.pos + 8 > this.end) this.fail('unexpected end of data');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A view of the next n bytes. */
+  raw(n: number): Uint8Array {
+    if (n > this.end - this.pos) this.fail(`${n} bytes run past the end`);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** A copy of the next n bytes (ids outlive the frame buffer). */
+  copy(n: number): Uint8Array {
+    return this.raw(n).slice();
+  }
+
+  bytes(): Uint8Array {
+    return this.raw(this.uvar()).slice();
+  }
+
+  string(): string {
+    const n = this.uvar();
+    const b = this.raw(n);
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (b[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return n < 64 ? String.fromCharCode.apply(null, b as unknown as number[]) : Buffer.from(b.buffer, b.byteOffset, n).toString('latin1');
+    try {
+      return textDecoder.decode(b);
+    } catch {
+      return this.fail('invalid UTF-8 in a string');
+    }
+  }
+
+  /** A sub-reader over the next n bytes. */
+  section(n: number): ByteReader {
+    if (n > this.end - this.pos) this.fail(`section of ${n} bytes runs past the end`);
+    const r = new ByteReader(this.buf, this.pos, this.pos + n);
+    this.pos += n;
+    return r;
+  }
+}

@@ -1,0 +1,658 @@
+// The Tracezip stream decoder (backend side): keeps a mirror of each stream's state (dictionary
+// strings, envelopes, Span Retrieval Tree nodes, recent traces), applies each frame's updates and
+// rebuilds every span exactly. HOT PATH on the backend.
+//
+// Sync never guesses: a frame is applied only when it is the next one of the stream's current
+// epoch (or starts a new epoch). A gap, a reorder, a stale or unknown epoch, an unknown stream
+// (decoder restart or eviction) or a reference to state the decoder does not have answers
+// `resync-needed`; a frame already applied answers `duplicate` and changes nothing. A frame is
+// applied all or nothing: any failure rolls the stream's state back to where it was.
+import {
+  type AnyValue,
+  type InstrumentationScope,
+  type KeyValue,
+  type Resource,
+  type ResourceSpans,
+  type ScopeSpans,
+  type Span,
+  type SpanEvent,
+  type Status,
+  type TracesData,
+} from '../model/index.js';
+import { decodeTracesData } from '../otlp/index.js';
+import { ByteReader } from './bytes.js';
+import { decompressPayload } from './compression.js';
+import {
+  CLASS_TEMPLATE,
+  EDGE_EVENT_HEAD,
+  EDGE_SPAN_HEAD,
+  EDGE_VALUE,
+  PARENT_EXPLICIT,
+  PARENT_RELATIVE_BASE,
+  SHELL_RESOURCE,
+  SHELL_SCOPE,
+  TRACE_SPANS_KEPT,
+  V_ANY,
+  V_BOOL,
+  V_BYTES,
+  V_DOUBLE,
+  V_INT,
+  V_STRING,
+  readFrameHeader,
+} from './format.js';
+import { TracezipFrameError } from './errors.js';
+import { idKey, TraceRing, type TraceEntry } from './traces.js';
+
+export type ResyncReason =
+  | 'unknown-stream' // no state for this stream: the decoder restarted or evicted it
+  | 'gap' // a frame of the epoch is missing (lost or reordered)
+  | 'stale-epoch' // the frame belongs to an epoch the stream has left
+  | 'epoch-mismatch' // the frame belongs to an epoch the decoder never saw start
+  | 'unknown-reference' // the frame refers to state the decoder does not have
+  | 'state-limit'; // the stream's state would exceed the decoder's cap
+
+export type DecodeResult =
+  | { kind: 'data'; data: TracesData; streamId: bigint; epoch: number; seq: number }
+  | { kind: 'duplicate'; streamId: bigint; epoch: number; seq: number }
+  | { kind: 'resync-needed'; reason: ResyncReason; streamId: bigint; epoch: number; seq: number };
+
+export interface TracezipDecoderOptions {
+  /** Cap on one stream's state; a stream past it is dropped and asked to resync. Default 64 MiB. */
+  maxStreamStateBytes?: number;
+  /** Cap on all streams together; the least recently used streams are evicted. Default 1 GiB. */
+  maxTotalStateBytes?: number;
+  /** Most streams kept at once; the least recently used are evicted. Default 10,000. */
+  maxStreams?: number;
+}
+
+/** Thrown inside a frame's application when it refers to state that does not exist. */
+class UnknownReference extends Error {}
+
+interface SpanHead {
+  name: string;
+  kind: number;
+  flags: number;
+  traceState: string;
+  status: { code: number; message: string } | undefined;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
+}
+
+interface DecNode {
+  isEvent: boolean;
+  span: SpanHead | undefined;
+  eventName: string;
+  eventDropped: number;
+  keys: string[];
+  classes: number[];
+  /** Template values by position (shared KeyValue objects); undefined for residual or not yet set. */
+  values: (KeyValue | undefined)[];
+  /** Templated positions that have no value on this node yet; a template must have none. */
+  missing: number;
+}
+
+const ROOT: DecNode = { isEvent: false, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0 };
+
+interface ResourceShell {
+  resource: Resource | undefined;
+  schemaUrl: string;
+  unknownFields: Uint8Array | undefined;
+}
+interface ScopeShell {
+  scope: InstrumentationScope | undefined;
+  schemaUrl: string;
+  unknownFields: Uint8Array | undefined;
+}
+
+/** The mirror of one stream's encoder state. */
+class StreamState {
+  strings: string[] = [];
+  resources: ResourceShell[] = [];
+  scopes: ScopeShell[] = [];
+  nodes: DecNode[] = [ROOT];
+  ring = new TraceRing();
+  bytes = 0;
+  epoch = 0;
+  nextSeq = 0;
+  lastUsed = 0;
+  /** Epochs this stream has left, so a late or repeated frame of one is never applied again. */
+  retired: number[] = [];
+}
+
+const RETIRED_EPOCHS_KEPT = 16;
+
+export class TracezipDecoder {
+  private readonly streams = new Map<bigint, StreamState>();
+  private readonly maxStreamBytes: number;
+  private readonly maxTotalBytes: number;
+  private readonly maxStreams: number;
+  private clock = 0;
+
+  constructor(options: TracezipDecoderOptions = {}) {
+    this.maxStreamBytes = options.maxStreamStateBytes ?? 64 * 1024 * 1024;
+    this.maxTotalBytes = options.maxTotalStateBytes ?? 1024 * 1024 * 1024;
+    this.maxStreams = options.maxStreams ?? 10_000;
+  }
+
+  /** Streams with state, and the estimated bytes they hold. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+  get stateBytes(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.bytes;
+    return n;
+  }
+
+  /** Forgets a stream (its next frame will be answered with resync-needed). */
+  dropStream(streamId: bigint): void {
+    this.streams.delete(streamId);
+  }
+
+  /**
+   * Decodes one frame. Throws TracezipFrameError when the bytes are not a valid frame (corrupt,
+   * truncated, unknown version); returns `resync-needed` or `duplicate` when they are valid but
+   * cannot or need not be applied.
+   */
+  decode(frame: Uint8Array): DecodeResult {
+    const h = readFrameHeader(frame);
+    const body = frame.subarray(h.bodyStart, h.bodyStart + h.bodyLength);
+    const meta = { streamId: h.streamId, epoch: h.epoch, seq: h.seq };
+    if (h.stateless) {
+      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength));
+      if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
+      return { kind: 'data', data, ...meta };
+    }
+    const st = this.streams.get(h.streamId);
+    if (h.epochStart) {
+      if (h.seq !== 0) throw new TracezipFrameError('malformed', `epoch start with sequence number ${h.seq}`);
+      if (st && h.epoch === st.epoch && st.nextSeq > 0) return { kind: 'duplicate', ...meta };
+      if (st && st.retired.includes(h.epoch)) return { kind: 'resync-needed', reason: 'stale-epoch', ...meta };
+      // Any other epoch start is a new epoch (or a restarted encoder, whose epochs start at random).
+      const fresh = new StreamState();
+      fresh.epoch = h.epoch;
+      if (st) fresh.retired = [...st.retired, st.epoch].slice(-RETIRED_EPOCHS_KEPT);
+      const data = applyFrame(fresh, decompressPayload(body, h.compression, h.payloadLength));
+      if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
+      fresh.nextSeq = 1;
+      this.install(h.streamId, fresh);
+      if (fresh.bytes > this.maxStreamBytes) {
+        this.streams.delete(h.streamId);
+        return { kind: 'resync-needed', reason: 'state-limit', ...meta };
+      }
+      return { kind: 'data', data, ...meta };
+    }
+    if (!st) return { kind: 'resync-needed', reason: 'unknown-stream', ...meta };
+    if (h.epoch !== st.epoch) return { kind: 'resync-needed', reason: st.retired.includes(h.epoch) ? 'stale-epoch' : 'epoch-mismatch', ...meta };
+    if (h.seq < st.nextSeq) return { kind: 'duplicate', ...meta };
+    if (h.seq > st.nextSeq) return { kind: 'resync-needed', reason: 'gap', ...meta };
+    const data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength));
+    if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
+    st.nextSeq++;
+    st.lastUsed = ++this.clock;
+    if (st.bytes > this.maxStreamBytes) {
+      this.streams.delete(h.streamId);
+      return { kind: 'data', data, ...meta }; // applied; the next frame will be asked to resync
+    }
+    this.enforceTotal(h.streamId);
+    return { kind: 'data', data, ...meta };
+  }
+
+  private install(id: bigint, st: StreamState): void {
+    st.lastUsed = ++this.clock;
+    this.streams.set(id, st);
+    this.enforceTotal(id);
+  }
+
+  /** Evicts the least recently used streams (never `keep`) until the caps hold. */
+  private enforceTotal(keep: bigint): void {
+    if (this.streams.size <= this.maxStreams && this.stateBytes <= this.maxTotalBytes) return;
+    const byAge = [...this.streams.entries()].filter(([id]) => id !== keep).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    let total = this.stateBytes;
+    for (const [id, s] of byAge) {
+      if (this.streams.size <= this.maxStreams && total <= this.maxTotalBytes) break;
+      this.streams.delete(id);
+      total -= s.bytes;
+    }
+  }
+}
+
+// ================================================================================================
+// Applying one frame's payload to a stream state (all or nothing)
+// ================================================================================================
+
+function applyFrame(st: StreamState, payload: Uint8Array): TracesData | UnknownReference {
+  const marks = { strings: st.strings.length, resources: st.resources.length, scopes: st.scopes.length, nodes: st.nodes.length, bytes: st.bytes };
+  const ringSnapshot = st.ring.snapshot();
+  try {
+    return decodePayload(st, new ByteReader(payload));
+  } catch (e) {
+    st.strings.length = marks.strings;
+    st.resources.length = marks.resources;
+    st.scopes.length = marks.scopes;
+    st.nodes.length = marks.nodes;
+    st.bytes = marks.bytes;
+    st.ring.restore(ringSnapshot);
+    if (e instanceof UnknownReference) return e;
+    if (e instanceof TracezipFrameError) throw e;
+    if (e instanceof RangeError) throw new TracezipFrameError('malformed', e.message);
+    throw e;
+  }
+}
+
+function otlp(bytes: Uint8Array, what: string): TracesData {
+  try {
+    return decodeTracesData(bytes);
+  } catch (e) {
+    throw new TracezipFrameError('malformed', `${what}: ${(e as Error).message}`);
+  }
+}
+
+function str(st: StreamState, id: number): string {
+  const s = st.strings[id];
+  if (s === undefined) throw new UnknownReference(`string ${id}`);
+  return s;
+}
+
+function readTemplateValue(r: ByteReader, st: StreamState): AnyValue {
+  const t = r.uvar();
+  if (t === V_STRING) return str(st, r.uvar());
+  return readInlineValue(r, t);
+}
+
+function readInlineValue(r: ByteReader, t: number): AnyValue {
+  switch (t) {
+    case V_STRING:
+      return r.string();
+    case V_BOOL: {
+      const b = r.byte();
+      if (b > 1) r.fail(`bool value ${b}`);
+      return b === 1;
+    }
+    case V_INT: {
+      const v = r.svarBig();
+      if (v < -(1n << 63n) || v >= 1n << 63n) r.fail('int value beyond 64 bits');
+      return v;
+    }
+    case V_DOUBLE:
+      return r.f64();
+    case V_BYTES:
+      return r.bytes();
+    case V_ANY: {
+      const data = otlp(r.raw(r.uvar()), 'composite value');
+      const kv = data.resourceSpans[0]?.resource?.attributes[0];
+      if (!kv || kv.key !== '' || data.resourceSpans.length !== 1) r.fail('composite value is not a single value');
+      return kv.value;
+    }
+    default:
+      return r.fail(`unknown value type ${t}`);
+  }
+}
+
+function readShape(r: ByteReader, st: StreamState, node: DecNode): void {
+  const n = r.uvar();
+  if (n > r.remaining) r.fail(`${n} attributes cannot fit`);
+  node.keys = new Array(n);
+  node.classes = new Array(n);
+  node.values = new Array(n);
+  node.missing = 0;
+  for (let i = 0; i < n; i++) {
+    node.keys[i] = str(st, r.uvar());
+    const cls = r.uvar();
+    if (cls > V_ANY) r.fail(`unknown attribute class ${cls}`);
+    node.classes[i] = cls;
+    if (cls === CLASS_TEMPLATE) node.missing++;
+  }
+}
+
+function readNode(r: ByteReader, st: StreamState): void {
+  const parentId = r.uvar();
+  const parent = st.nodes[parentId];
+  if (parent === undefined) throw new UnknownReference(`tree node ${parentId}`);
+  const edge = r.uvar();
+  let node: DecNode;
+  if (edge === EDGE_SPAN_HEAD || edge === EDGE_EVENT_HEAD) {
+    if (parent !== ROOT) r.fail('a head edge below the root');
+    node = { isEvent: edge === EDGE_EVENT_HEAD, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0 };
+    if (edge === EDGE_SPAN_HEAD) {
+      const name = str(st, r.uvar());
+      const kind = r.svar();
+      const flags = r.uvar();
+      const traceState = str(st, r.uvar());
+      const hasStatus = r.uvar();
+      let status: SpanHead['status'];
+      if (hasStatus === 1) {
+        const code = r.svar();
+        status = { code, message: str(st, r.uvar()) };
+      } else if (hasStatus !== 0) r.fail(`status marker ${hasStatus}`);
+      if (flags > 0xffffffff || kind < -0x80000000 || kind > 0x7fffffff) r.fail('kind or flags out of range');
+      node.span = {
+        name,
+        kind,
+        flags,
+        traceState,
+        status,
+        droppedAttributesCount: uint32(r),
+        droppedEventsCount: uint32(r),
+        droppedLinksCount: uint32(r),
+      };
+    } else {
+      node.eventName = str(st, r.uvar());
+      node.eventDropped = uint32(r);
+    }
+    readShape(r, st, node);
+  } else if (edge === EDGE_VALUE) {
+    if (parent === ROOT) r.fail('a value edge at the root');
+    const pos = r.uvar();
+    if (pos >= parent.keys.length || parent.classes[pos] !== CLASS_TEMPLATE || parent.values[pos] !== undefined) r.fail(`value edge for position ${pos} that takes none`);
+    const value = readTemplateValue(r, st);
+    const values = parent.values.slice();
+    values[pos] = { key: parent.keys[pos]!, value, unknownFields: undefined };
+    node = { ...parent, values, missing: parent.missing - 1 };
+  } else return r.fail(`unknown edge type ${edge}`);
+  st.nodes.push(node);
+  st.bytes += 160 + 24 * node.keys.length;
+}
+
+function uint32(r: ByteReader): number {
+  const v = r.uvar();
+  if (v > 0xffffffff) r.fail('count beyond 32 bits');
+  return v;
+}
+
+function template(st: StreamState, id: number, isEvent: boolean): DecNode {
+  const node = st.nodes[id];
+  if (node === undefined || node === ROOT) throw new UnknownReference(`template ${id}`);
+  if (node.isEvent !== isEvent || node.missing !== 0) throw new TracezipFrameError('malformed', `node ${id} is not a complete ${isEvent ? 'event' : 'span'} template`);
+  return node;
+}
+
+/** Residual column cursors by "keyId:class". */
+type Residuals = Map<string, ByteReader>;
+
+function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<string, number>): KeyValue[] {
+  const n = node.keys.length;
+  const out: KeyValue[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const cls = node.classes[i]!;
+    if (cls === CLASS_TEMPLATE) out[i] = node.values[i]!;
+    else {
+      const key = node.keys[i]!;
+      const col = residuals.get(`${keyIds.get(key)}:${cls}`);
+      if (col === undefined) throw new TracezipFrameError('malformed', `no residual column for ${key}`);
+      out[i] = { key, value: readInlineValue(col, cls), unknownFields: undefined };
+    }
+  }
+  return out;
+}
+
+function decodePayload(st: StreamState, r: ByteReader): TracesData {
+  // 1. State updates.
+  const nStrings = r.uvar();
+  if (nStrings > r.remaining) r.fail(`${nStrings} strings cannot fit`);
+  for (let i = 0; i < nStrings; i++) {
+    const s = r.string();
+    st.strings.push(s);
+    st.bytes += 48 + 2 * s.length;
+  }
+  const nShells = r.uvar();
+  if (nShells > r.remaining) r.fail(`${nShells} envelopes cannot fit`);
+  for (let i = 0; i < nShells; i++) {
+    const kind = r.uvar();
+    const bytes = r.raw(r.uvar());
+    const data = otlp(bytes, 'envelope');
+    const rs = data.resourceSpans[0];
+    if (data.resourceSpans.length !== 1 || !rs) r.fail('envelope must hold one ResourceSpans');
+    if (kind === SHELL_RESOURCE) {
+      if (rs.scopeSpans.length !== 0) r.fail('resource envelope with scopes');
+      st.resources.push({ resource: rs.resource, schemaUrl: rs.schemaUrl, unknownFields: rs.unknownFields });
+    } else if (kind === SHELL_SCOPE) {
+      const ss = rs.scopeSpans[0];
+      if (rs.scopeSpans.length !== 1 || !ss || ss.spans.length !== 0) r.fail('scope envelope must hold one empty ScopeSpans');
+      st.scopes.push({ scope: ss.scope, schemaUrl: ss.schemaUrl, unknownFields: ss.unknownFields });
+    } else r.fail(`unknown envelope kind ${kind}`);
+    st.bytes += 64 + 2 * bytes.length;
+  }
+  const nNodes = r.uvar();
+  if (nNodes > r.remaining) r.fail(`${nNodes} tree nodes cannot fit`);
+  for (let i = 0; i < nNodes; i++) readNode(r, st);
+
+  // 2. Envelope.
+  const base = r.u64le();
+  const unknownLen = r.uvar();
+  const requestUnknown = unknownLen === 0 ? undefined : r.copy(unknownLen);
+  const groups: { shell: ResourceShell; scopes: { shell: ScopeShell; count: number }[] }[] = [];
+  let total = 0;
+  const nGroups = r.uvar();
+  if (nGroups > r.remaining) r.fail(`${nGroups} resource groups cannot fit`);
+  for (let g = 0; g < nGroups; g++) {
+    const rid = r.uvar();
+    const shell = st.resources[rid];
+    if (!shell) throw new UnknownReference(`resource envelope ${rid}`);
+    const nScopes = r.uvar();
+    if (nScopes > r.remaining) r.fail(`${nScopes} scope groups cannot fit`);
+    const scopes: { shell: ScopeShell; count: number }[] = [];
+    for (let k = 0; k < nScopes; k++) {
+      const sid = r.uvar();
+      const sshell = st.scopes[sid];
+      if (!sshell) throw new UnknownReference(`scope envelope ${sid}`);
+      const count = r.uvar();
+      total += count;
+      scopes.push({ shell: sshell, count });
+    }
+    groups.push({ shell, scopes });
+  }
+
+  // 3. Columns.
+  const cTemplate = r.section(r.uvar());
+  const cTrace = r.section(r.uvar());
+  const cTraceId = r.section(r.uvar());
+  const cSpanId = r.section(r.uvar());
+  const cParent = r.section(r.uvar());
+  const cParentId = r.section(r.uvar());
+  const cStart = r.section(r.uvar());
+  const cDuration = r.section(r.uvar());
+  const cEvents = r.section(r.uvar());
+  const cEvent = r.section(r.uvar());
+  const cRaw = r.section(r.uvar());
+  const residuals: Residuals = new Map();
+  const keyIds = new Map<string, number>();
+  const nResiduals = r.uvar();
+  if (nResiduals > r.remaining) r.fail(`${nResiduals} residual columns cannot fit`);
+  for (let i = 0; i < nResiduals; i++) {
+    const keyId = r.uvar();
+    const cls = r.uvar();
+    const key = str(st, keyId);
+    const prev = keyIds.get(key);
+    if (prev !== undefined && prev !== keyId) r.fail(`two ids for attribute key ${key}`);
+    keyIds.set(key, keyId);
+    residuals.set(`${keyId}:${cls}`, r.section(r.uvar()));
+  }
+  if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last section`);
+  if (total > cTemplate.remaining) r.fail(`${total} spans but only ${cTemplate.remaining} template bytes`);
+
+  // 4. Spans, phase A: everything but parents and times.
+  const spans: Span[] = new Array(total);
+  const entryOf: TraceEntry[] = new Array(total);
+  const posOf = new Int32Array(total);
+  const parentCode = new Float64Array(total); // -1 for raw spans
+  const startDelta: bigint[] = new Array(total);
+  const eventDeltas: bigint[][] = new Array(total);
+  const touched: TraceEntry[] = [];
+  const ring = st.ring;
+  try {
+    for (let i = 0; i < total; i++) {
+      const tmpl = cTemplate.uvar();
+      const mtf = cTrace.uvar();
+      let entry: TraceEntry;
+      if (mtf === 0) {
+        const traceId = cTraceId.bytes();
+        entry = ring.add(idKey(traceId), traceId);
+      } else {
+        const e = ring.at(mtf - 1);
+        if (!e) throw new UnknownReference(`trace ${mtf}`);
+        ring.touch(e);
+        entry = e;
+      }
+      if (entry.frameSpans.length === 0) touched.push(entry);
+      posOf[i] = entry.kept.length + entry.frameSpans.length;
+      entry.frameSpans.push(i);
+      entryOf[i] = entry;
+      if (tmpl === 0) {
+        const data = otlp(cRaw.raw(cRaw.uvar()), 'raw span');
+        const raw = data.resourceSpans[0]?.scopeSpans[0]?.spans[0];
+        if (!raw || data.resourceSpans.length !== 1 || data.resourceSpans[0]!.scopeSpans.length !== 1 || data.resourceSpans[0]!.scopeSpans[0]!.spans.length !== 1) {
+          r.fail('raw span must hold exactly one span');
+        }
+        spans[i] = raw;
+        parentCode[i] = -1;
+        continue;
+      }
+      const node = template(st, tmpl, false);
+      const head = node.span!;
+      const code = cParent.uvar();
+      parentCode[i] = code;
+      let parentSpanId: Uint8Array = EMPTY;
+      if (code === PARENT_EXPLICIT) parentSpanId = cParentId.raw(8);
+      startDelta[i] = cStart.svarBig();
+      const duration = cDuration.svarBig();
+      const attributes = residualAttributes(node, residuals, keyIds);
+      const nEvents = cEvents.uvar();
+      if (nEvents > cEvent.remaining) r.fail(`${nEvents} events cannot fit`);
+      const events: SpanEvent[] = new Array(nEvents);
+      const deltas: bigint[] = new Array(nEvents);
+      for (let k = 0; k < nEvents; k++) {
+        const enode = template(st, cEvent.uvar(), true);
+        deltas[k] = cEvent.svarBig();
+        events[k] = {
+          timeUnixNano: 0n,
+          name: enode.eventName,
+          attributes: residualAttributes(enode, residuals, keyIds),
+          droppedAttributesCount: enode.eventDropped,
+          unknownFields: undefined,
+        };
+      }
+      eventDeltas[i] = deltas;
+      const status: Status | undefined = head.status && { message: head.status.message, code: head.status.code, unknownFields: undefined };
+      spans[i] = {
+        traceId: entry.traceId,
+        spanId: cSpanId.raw(8),
+        traceState: head.traceState,
+        parentSpanId,
+        flags: head.flags,
+        name: head.name,
+        kind: head.kind,
+        startTimeUnixNano: 0n,
+        endTimeUnixNano: duration, // the duration until phase B adds the start
+        attributes,
+        droppedAttributesCount: head.droppedAttributesCount,
+        events,
+        droppedEventsCount: head.droppedEventsCount,
+        links: [],
+        droppedLinksCount: head.droppedLinksCount,
+        status,
+        unknownFields: undefined,
+      };
+    }
+    for (const c of [cTemplate, cTrace, cTraceId, cSpanId, cParent, cParentId, cStart, cDuration, cEvents, cEvent, cRaw]) {
+      if (c.remaining !== 0) r.fail('a column has bytes left over');
+    }
+    for (const c of residuals.values()) if (c.remaining !== 0) r.fail('a residual column has bytes left over');
+
+    // Phase B: parents and times, parents first (a parent may come later in the frame).
+    const state = new Uint8Array(total); // 0 todo, 1 in progress, 2 done
+    const stack: number[] = [];
+    for (let i0 = 0; i0 < total; i0++) {
+      if (state[i0] === 2) continue;
+      stack.push(i0);
+      while (stack.length > 0) {
+        const i = stack[stack.length - 1]!;
+        if (state[i] === 2) {
+          stack.pop();
+          continue;
+        }
+        const span = spans[i]!;
+        const code = parentCode[i]!;
+        if (code < PARENT_RELATIVE_BASE) {
+          // Raw (times inside), no parent, or explicit parent: based on the frame.
+          if (code !== -1) finishSpan(span, base + startDelta[i]!, eventDeltas[i]!);
+          state[i] = 2;
+          stack.pop();
+          continue;
+        }
+        const entry = entryOf[i]!;
+        const u = code - PARENT_RELATIVE_BASE;
+        const ppos = posOf[i]! - (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+        if (ppos < 0 || ppos >= entry.kept.length + entry.frameSpans.length) throw new UnknownReference(`parent position ${ppos}`);
+        if (ppos < entry.kept.length) {
+          const kept = entry.kept[ppos]!;
+          span.parentSpanId = keyBytes(kept.key);
+          finishSpan(span, kept.start + startDelta[i]!, eventDeltas[i]!);
+        } else {
+          const p = entry.frameSpans[ppos - entry.kept.length]!;
+          if (state[p] !== 2) {
+            if (state[p] === 1 || p === i) r.fail('parent references form a cycle');
+            state[i] = 1;
+            stack.push(p);
+            continue;
+          }
+          span.parentSpanId = spans[p]!.spanId;
+          finishSpan(span, spans[p]!.startTimeUnixNano + startDelta[i]!, eventDeltas[i]!);
+        }
+        state[i] = 2;
+        stack.pop();
+      }
+    }
+
+    // Commit: remember this frame's spans per trace.
+    for (const entry of touched) {
+      for (const i of entry.frameSpans) {
+        const s = spans[i]!;
+        entry.kept.push({ key: idKey(s.spanId), start: s.startTimeUnixNano });
+      }
+      if (entry.kept.length > TRACE_SPANS_KEPT) entry.kept.splice(0, entry.kept.length - TRACE_SPANS_KEPT);
+      st.bytes += entry.frameSpans.length * 56;
+      entry.frameSpans.length = 0;
+    }
+  } catch (e) {
+    for (const entry of touched) entry.frameSpans.length = 0;
+    throw e;
+  }
+
+  // 5. Envelopes around the spans, in message order.
+  const resourceSpans: ResourceSpans[] = new Array(groups.length);
+  let next = 0;
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g]!;
+    const scopeSpans: ScopeSpans[] = new Array(group.scopes.length);
+    for (let k = 0; k < group.scopes.length; k++) {
+      const { shell, count } = group.scopes[k]!;
+      scopeSpans[k] = { scope: shell.scope, spans: spans.slice(next, next + count), schemaUrl: shell.schemaUrl, unknownFields: shell.unknownFields };
+      next += count;
+    }
+    resourceSpans[g] = { resource: group.shell.resource, scopeSpans, schemaUrl: group.shell.schemaUrl, unknownFields: group.shell.unknownFields };
+  }
+  return { resourceSpans, unknownFields: requestUnknown };
+}
+
+const EMPTY = new Uint8Array(0);
+
+function finishSpan(span: Span, start: bigint, eventDeltas: bigint[]): void {
+  if (start < 0n || start >= 1n << 64n) throw new TracezipFrameError('malformed', 'start time out of range');
+  const end = start + span.endTimeUnixNano;
+  if (end < 0n || end >= 1n << 64n) throw new TracezipFrameError('malformed', 'end time out of range');
+  span.startTimeUnixNano = start;
+  span.endTimeUnixNano = end;
+  for (let k = 0; k < eventDeltas.length; k++) {
+    const t = start + eventDeltas[k]!;
+    if (t < 0n || t >= 1n << 64n) throw new TracezipFrameError('malformed', 'event time out of range');
+    span.events[k]!.timeUnixNano = t;
+  }
+}
+
+function keyBytes(key: string): Uint8Array {
+  const out = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,701 @@
+// The Tracezip stream encoder (service or agent side). HOT PATH: it runs for every span shipped.
+//
+// Each span becomes a reference to a node of the Span Retrieval Tree plus its residual values:
+// - the tree's first edge below the root is the span's head (name, kind, flags, status, trace
+//   state, dropped counts, and its attribute keys in their original order, each marked as part of
+//   the template or residual with a type); the edges below it fix the values of the template
+//   attributes, lowest cardinality first, so common prefixes are shared; the node reached is the
+//   span's template. Events get templates the same way, under event heads.
+// - attributes whose (span name, key) has shown more than `templateValueLimit` distinct values stay
+//   out of the tree: their values go to per-key residual columns.
+// - ids: trace ids through a move-to-front list of recent traces, span ids raw, parents as a
+//   relative position among the spans of the same trace (in this frame or remembered from earlier
+//   frames), explicit only when unknown.
+// - times: start as a delta from the parent's start when the parent is known, else from the frame
+//   base; then the duration. Event times from their span's start.
+// - anything the structured form does not cover (links, unknown fields, ids of unusual length)
+//   makes the span "raw": it travels as OTLP protobuf bytes, so nothing is ever lost.
+// A frame carries only the dictionary strings, envelopes and tree nodes the decoder does not have
+// yet, then the columns, then whole-frame compression and a checksum (format.ts).
+import { randomBytes } from 'node:crypto';
+import {
+  type AnyValue,
+  type KeyValue,
+  type ResourceSpans,
+  type ScopeSpans,
+  type Span,
+  type SpanEvent,
+  type TracesData,
+} from '../model/index.js';
+import { encodeTracesData } from '../otlp/index.js';
+import { ByteWriter } from './bytes.js';
+import { compressPayload, defaultCompression, type Compression } from './compression.js';
+import {
+  CLASS_TEMPLATE,
+  EDGE_EVENT_HEAD,
+  EDGE_SPAN_HEAD,
+  EDGE_VALUE,
+  PARENT_EXPLICIT,
+  PARENT_NONE,
+  PARENT_RELATIVE_BASE,
+  SHELL_RESOURCE,
+  SHELL_SCOPE,
+  TRACE_SPANS_KEPT,
+  V_ANY,
+  V_BOOL,
+  V_BYTES,
+  V_DOUBLE,
+  V_INT,
+  V_STRING,
+  writeFrame,
+} from './format.js';
+import { idKey, TraceRing, type TraceEntry } from './traces.js';
+
+export interface TracezipEncoderOptions {
+  /** Stream id (u64); random by default. One encoder = one stream. */
+  streamId?: bigint;
+  /** Whole-frame compression: zstd (default when available), gzip, or none. */
+  compression?: Compression;
+  zstdLevel?: number;
+  /** Cap on the state both sides keep for this stream; past it the encoder starts a new epoch. Default 32 MiB. */
+  maxStateBytes?: number;
+  /** Every frame self-contained (files): no state carried between frames. */
+  stateless?: boolean;
+  /** Distinct values a (span name, attribute key) may show before its values become residuals. Default 64. */
+  templateValueLimit?: number;
+}
+
+export const DEFAULT_MAX_STATE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_TEMPLATE_VALUE_LIMIT = 64;
+
+/** Distinct-value tracking for one (span or event name, attribute key). */
+interface KeyStats {
+  values: Set<string> | null; // null once over the limit
+}
+
+/** Encoder-side tree node: children by label key. */
+interface EncNode {
+  id: number;
+  children: Map<string, number>;
+}
+
+/** Per-attribute plan of a head: which positions are templated, and in which order they are walked. */
+interface HeadPlan {
+  node: number;
+  /** Positions whose values are template values, in walk order (ascending cardinality). */
+  templated: number[];
+  /** Residual class (value type) per position, CLASS_TEMPLATE for templated ones. */
+  classes: number[];
+}
+
+const EMPTY_U8 = new Uint8Array(0);
+
+export class TracezipEncoder {
+  readonly streamId: bigint;
+  readonly compression: Compression;
+  private readonly zstdLevel: number;
+  private readonly maxStateBytes: number;
+  private readonly stateless: boolean;
+  private readonly valueLimit: number;
+
+  /** Starts at random so that a restarted encoder with the same stream id never reuses an epoch. */
+  private epochValue = randomBytes(4).readUInt32LE(0) >>> 1;
+  private seqValue = 0;
+  private needEpochStart = true;
+
+  // ---- mirrored state (the decoder keeps the same) ----
+  private strings = new Map<string, number>();
+  private resourceShells = new Map<string, number>();
+  private scopeShells = new Map<string, number>();
+  private nodes: EncNode[] = [];
+  private ring = new TraceRing();
+  private stateBytes = 0;
+  // ---- encoder-only ----
+  private stats = new Map<string, KeyStats>();
+  private headPlans = new Map<string, HeadPlan>();
+  private shellKeyCache = new WeakMap<object, string>();
+
+  constructor(options: TracezipEncoderOptions = {}) {
+    this.streamId = options.streamId ?? randomBytes(8).readBigUInt64LE(0);
+    this.compression = options.compression ?? defaultCompression();
+    this.zstdLevel = options.zstdLevel ?? 3;
+    this.maxStateBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+    this.stateless = options.stateless ?? false;
+    this.valueLimit = options.templateValueLimit ?? DEFAULT_TEMPLATE_VALUE_LIMIT;
+    this.resetState();
+  }
+
+  get epoch(): number {
+    return this.epochValue;
+  }
+  get seq(): number {
+    return this.seqValue;
+  }
+  /** Estimated bytes of the state the decoder mirrors for this stream. */
+  get stateSize(): number {
+    return this.stateBytes;
+  }
+
+  /** Starts a new epoch with empty state on the next frame (after the decoder asked for a resync). */
+  resync(): void {
+    this.needEpochStart = true;
+  }
+
+  private resetState(): void {
+    this.strings = new Map();
+    this.resourceShells = new Map();
+    this.scopeShells = new Map();
+    this.nodes = [{ id: 0, children: new Map() }];
+    this.ring = new TraceRing();
+    this.stats = new Map();
+    this.headPlans = new Map();
+    this.stateBytes = 0;
+  }
+
+  /** Encodes one batch as one frame. */
+  encode(data: TracesData): Uint8Array {
+    let epochStart = false;
+    if (this.stateless) {
+      this.resetState();
+    } else if (this.needEpochStart || this.stateBytes > this.maxStateBytes) {
+      if (this.seqValue > 0 || !this.needEpochStart) this.epochValue = (this.epochValue + 1) % 0x80000000;
+      this.seqValue = 0;
+      this.resetState();
+      this.needEpochStart = false;
+      epochStart = true;
+    }
+    const payload = new FrameBuilder(this).build(data);
+    const body = compressPayload(payload, this.compression, this.zstdLevel);
+    const frame = writeFrame(
+      {
+        compression: this.compression,
+        epochStart,
+        stateless: this.stateless,
+        streamId: this.streamId,
+        epoch: this.stateless ? 0 : this.epochValue,
+        seq: this.stateless ? 0 : this.seqValue,
+        payloadLength: payload.length,
+      },
+      body,
+    );
+    if (!this.stateless) this.seqValue++;
+    return frame;
+  }
+
+  // ---- state access for the frame builder ----
+
+  /** @internal */
+  stringId(s: string, fb: FrameBuilder): number {
+    let id = this.strings.get(s);
+    if (id === undefined) {
+      id = this.strings.size;
+      this.strings.set(s, id);
+      fb.newStrings.string(s);
+      fb.newStringCount++;
+      this.stateBytes += 48 + 2 * s.length;
+    }
+    return id;
+  }
+
+  /** @internal */
+  shellId(kind: number, obj: object, bytesOf: () => Uint8Array, fb: FrameBuilder): number {
+    let key = this.shellKeyCache.get(obj);
+    let bytes: Uint8Array | undefined;
+    if (key === undefined) {
+      bytes = bytesOf();
+      key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      this.shellKeyCache.set(obj, key);
+    }
+    const table = kind === SHELL_RESOURCE ? this.resourceShells : this.scopeShells;
+    let id = table.get(key);
+    if (id === undefined) {
+      id = table.size;
+      table.set(key, id);
+      bytes ??= Buffer.from(key, 'latin1');
+      fb.newShells.uvar(kind);
+      fb.newShells.bytes(bytes);
+      fb.newShellCount++;
+      this.stateBytes += 64 + 2 * bytes.length;
+    }
+    return id;
+  }
+
+  /** @internal Child of `parent` along the edge whose lookup key is `key`; creates it (writing `label`) when new. */
+  child(parent: number, key: string, label: () => void, fb: FrameBuilder): number {
+    const node = this.nodes[parent]!;
+    let id = node.children.get(key);
+    if (id === undefined) {
+      id = this.nodes.length;
+      this.nodes.push({ id, children: new Map() });
+      node.children.set(key, id);
+      fb.newNodes.uvar(parent);
+      label();
+      fb.newNodeCount++;
+      this.stateBytes += 160 + 2 * key.length;
+    }
+    return id;
+  }
+
+  /** @internal */
+  keyStats(scope: string, key: string): KeyStats {
+    const k = scope + '\u0000' + key;
+    let s = this.stats.get(k);
+    if (!s) {
+      s = { values: new Set() };
+      this.stats.set(k, s);
+    }
+    return s;
+  }
+
+  /** @internal Records a value for cardinality; false once the key has too many distinct values. */
+  observe(stats: KeyStats, valueKey: string): void {
+    if (stats.values === null) return;
+    if (stats.values.size < this.valueLimit || stats.values.has(valueKey)) stats.values.add(valueKey);
+    else stats.values = null;
+  }
+
+  /** @internal */
+  get traceRing(): TraceRing {
+    return this.ring;
+  }
+  /** @internal */
+  get plans(): Map<string, HeadPlan> {
+    return this.headPlans;
+  }
+  /** @internal */
+  addStateBytes(n: number): void {
+    this.stateBytes += n;
+  }
+}
+
+/** A stable text key for a value, telling apart what message equality tells apart. */
+function valueKey(v: AnyValue): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return 's' + v;
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'bigint':
+      return 'i' + v.toString();
+    case 'number':
+      return Object.is(v, -0) ? 'd-0' : 'd' + String(v);
+    default:
+      break;
+  }
+  if (v instanceof Uint8Array) return 'b' + Buffer.from(v.buffer, v.byteOffset, v.length).toString('latin1');
+  return undefined; // composite values are always residual (V_ANY)
+}
+
+function valueType(v: AnyValue): number {
+  switch (typeof v) {
+    case 'string':
+      return V_STRING;
+    case 'boolean':
+      return V_BOOL;
+    case 'bigint':
+      return V_INT;
+    case 'number':
+      return V_DOUBLE;
+    default:
+      return v instanceof Uint8Array ? V_BYTES : V_ANY;
+  }
+}
+
+/** OTLP bytes of a single AnyValue (as the value of a resource attribute of an otherwise empty request). */
+export function anyValueBytes(v: AnyValue): Uint8Array {
+  return encodeTracesData({
+    resourceSpans: [{ resource: { attributes: [{ key: '', value: v, unknownFields: undefined }], droppedAttributesCount: 0, entityRefs: [] }, scopeSpans: [], schemaUrl: '' }],
+  });
+}
+
+/** A span the structured form cannot carry exactly travels raw. */
+function needsRaw(span: Span): boolean {
+  if (span.traceId.length !== 16 || span.spanId.length !== 8) return true;
+  if (span.parentSpanId.length !== 0 && span.parentSpanId.length !== 8) return true;
+  if (span.links.length > 0 || span.unknownFields !== undefined) return true;
+  if (span.status !== undefined && span.status.unknownFields !== undefined) return true;
+  if (span.kind < -0x80000000 || span.kind > 0x7fffffff) return true;
+  if (hasUnknownKv(span.attributes)) return true;
+  for (const e of span.events) if (e.unknownFields !== undefined || hasUnknownKv(e.attributes)) return true;
+  return false;
+}
+
+function hasUnknownKv(attrs: readonly KeyValue[]): boolean {
+  for (let i = 0; i < attrs.length; i++) if (attrs[i]!.unknownFields !== undefined) return true;
+  return false;
+}
+
+/** Builds one frame's payload; holds the frame's sections and columns while spans are added. */
+export class FrameBuilder {
+  newStrings = new ByteWriter(256);
+  newStringCount = 0;
+  newShells = new ByteWriter(64);
+  newShellCount = 0;
+  newNodes = new ByteWriter(256);
+  newNodeCount = 0;
+
+  private readonly envelope = new ByteWriter(64);
+  private readonly cTemplate = new ByteWriter(1024);
+  private readonly cTrace = new ByteWriter(1024);
+  private readonly cTraceId = new ByteWriter(1024);
+  private readonly cSpanId = new ByteWriter(4096);
+  private readonly cParent = new ByteWriter(1024);
+  private readonly cParentId = new ByteWriter(256);
+  private readonly cStart = new ByteWriter(4096);
+  private readonly cDuration = new ByteWriter(4096);
+  private readonly cEvents = new ByteWriter(512);
+  private readonly cEvent = new ByteWriter(256);
+  private readonly cRaw = new ByteWriter(256);
+  private readonly residuals = new Map<string, { keyId: number; cls: number; w: ByteWriter }>();
+
+  constructor(private readonly enc: TracezipEncoder) {}
+
+  build(data: TracesData): Uint8Array {
+    const enc = this.enc;
+    // Pass 1: cardinality statistics of the whole frame first, so the first frame already orders
+    // template keys well.
+    for (const rs of data.resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const span of ss.spans) {
+          this.observeAttrs(span.name, span.attributes);
+          for (const e of span.events) this.observeAttrs('\u0001' + e.name, e.attributes);
+        }
+
+    // Envelope and the frame's span list (in message order).
+    const spans: Span[] = [];
+    let base = -1n;
+    this.envelope.bytes(data.unknownFields ?? EMPTY_U8);
+    this.envelope.uvar(data.resourceSpans.length);
+    for (const rs of data.resourceSpans) {
+      this.envelope.uvar(enc.shellId(SHELL_RESOURCE, rs, () => resourceShellBytes(rs), this));
+      this.envelope.uvar(rs.scopeSpans.length);
+      for (const ss of rs.scopeSpans) {
+        this.envelope.uvar(enc.shellId(SHELL_SCOPE, ss, () => scopeShellBytes(ss), this));
+        this.envelope.uvar(ss.spans.length);
+        for (const span of ss.spans) {
+          spans.push(span);
+          if (base < 0n || span.startTimeUnixNano < base) base = span.startTimeUnixNano;
+        }
+      }
+    }
+    if (base < 0n) base = 0n;
+
+    // Traces of the frame: ring entries in first-seen order, and each span's position in its trace list.
+    const ring = enc.traceRing;
+    const n = spans.length;
+    const entryOf: TraceEntry[] = new Array(n);
+    const posOf = new Int32Array(n);
+    const frameTraces: TraceEntry[] = [];
+    for (let i = 0; i < n; i++) {
+      const span = spans[i]!;
+      const key = idKey(span.traceId);
+      let entry = ring.get(key);
+      const mtf = entry === undefined ? 0 : ring.touch(entry) + 1;
+      this.cTrace.uvar(mtf);
+      if (entry === undefined) {
+        this.cTraceId.bytes(span.traceId);
+        entry = ring.add(key, span.traceId);
+      }
+      if (entry.frameSpans.length === 0) frameTraces.push(entry);
+      posOf[i] = entry.kept.length + entry.frameSpans.length;
+      entry.frameSpans.push(i);
+      entryOf[i] = entry;
+    }
+    // Span id -> position, per trace, for parent references (kept spans first, then this frame's).
+    const frameIdPos = new Map<TraceEntry, Map<string, number>>();
+    for (const entry of frameTraces) {
+      const m = new Map<string, number>();
+      for (let k = 0; k < entry.kept.length; k++) m.set(entry.kept[k]!.key, k);
+      for (let k = 0; k < entry.frameSpans.length; k++) m.set(idKey(spans[entry.frameSpans[k]!]!.spanId), entry.kept.length + k);
+      frameIdPos.set(entry, m);
+    }
+
+    // Per span: template, ids, parent, times, residuals, events.
+    for (let i = 0; i < n; i++) {
+      const span = spans[i]!;
+      if (needsRaw(span)) {
+        this.cTemplate.uvar(0);
+        this.cRaw.bytes(rawSpanBytes(span));
+        continue;
+      }
+      const entry = entryOf[i]!;
+      const plan = this.headPlan(span);
+      let node = plan.node;
+      const attrs = span.attributes;
+      for (let t = 0; t < plan.templated.length; t++) {
+        const p = plan.templated[t]!;
+        node = this.valueEdge(node, p, attrs[p]!.value);
+      }
+      this.cTemplate.uvar(node);
+      this.writeResiduals(plan, attrs);
+      this.cSpanId.raw(span.spanId);
+      // Parent and start.
+      let startBase = base;
+      if (span.parentSpanId.length === 0) this.cParent.uvar(PARENT_NONE);
+      else {
+        const ppos = frameIdPos.get(entry)!.get(idKey(span.parentSpanId));
+        if (ppos === undefined) {
+          this.cParent.uvar(PARENT_EXPLICIT);
+          this.cParentId.raw(span.parentSpanId);
+        } else {
+          this.cParent.uvar(PARENT_RELATIVE_BASE + zigzag(posOf[i]! - ppos));
+          startBase = ppos < entry.kept.length ? entry.kept[ppos]!.start : spans[entry.frameSpans[ppos - entry.kept.length]!]!.startTimeUnixNano;
+        }
+      }
+      this.cStart.svarBig(span.startTimeUnixNano - startBase);
+      this.cDuration.svarBig(span.endTimeUnixNano - span.startTimeUnixNano);
+      // Events.
+      this.cEvents.uvar(span.events.length);
+      for (const e of span.events) this.writeEvent(e, span.startTimeUnixNano);
+    }
+
+    // Remember this frame's spans per trace for later frames (the decoder does the same).
+    for (const entry of frameTraces) {
+      for (const i of entry.frameSpans) {
+        const s = spans[i]!;
+        entry.kept.push({ key: idKey(s.spanId), start: s.startTimeUnixNano });
+      }
+      if (entry.kept.length > TRACE_SPANS_KEPT) entry.kept.splice(0, entry.kept.length - TRACE_SPANS_KEPT);
+      // An estimate that only grows: what the ring forgets is not subtracted, so the cap errs safe.
+      enc.addStateBytes(entry.frameSpans.length * 56);
+      entry.frameSpans.length = 0;
+    }
+
+    return this.assemble(base);
+  }
+
+  private observeAttrs(scope: string, attrs: readonly KeyValue[]): void {
+    for (let i = 0; i < attrs.length; i++) {
+      const kv = attrs[i]!;
+      const vk = valueKey(kv.value);
+      const st = this.enc.keyStats(scope, kv.key);
+      if (vk === undefined) st.values = null;
+      else this.enc.observe(st, vk);
+    }
+  }
+
+  /** The head node of a span (name, kind, flags, status, trace state, dropped counts, attribute shape). */
+  private headPlan(span: Span): HeadPlan {
+    const enc = this.enc;
+    const attrs = span.attributes;
+    const st = span.status;
+    // Lookup key: everything the head edge carries, as text.
+    let key = `${span.name}\u0000${span.kind}\u0000${span.flags}\u0000${span.traceState}\u0000${st === undefined ? '-' : `${st.code}\u0000${st.message}`}\u0000${span.droppedAttributesCount}\u0000${span.droppedEventsCount}\u0000${span.droppedLinksCount}`;
+    const classes: number[] = new Array(attrs.length);
+    for (let i = 0; i < attrs.length; i++) {
+      const kv = attrs[i]!;
+      const stats = enc.keyStats(span.name, kv.key);
+      classes[i] = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
+      key += `\u0000${kv.key}\u0001${classes[i]}`;
+    }
+    let plan = enc.plans.get(key);
+    if (plan === undefined) {
+      const node = enc.child(
+        0,
+        key,
+        () => {
+          const w = this.newNodes;
+          w.uvar(EDGE_SPAN_HEAD);
+          w.uvar(enc.stringId(span.name, this));
+          w.svar(span.kind);
+          w.uvar(span.flags >>> 0);
+          w.uvar(enc.stringId(span.traceState, this));
+          if (st === undefined) w.uvar(0);
+          else {
+            w.uvar(1);
+            w.svar(st.code | 0);
+            w.uvar(enc.stringId(st.message, this));
+          }
+          w.uvar(span.droppedAttributesCount);
+          w.uvar(span.droppedEventsCount);
+          w.uvar(span.droppedLinksCount);
+          this.writeShape(attrs, classes);
+        },
+        this,
+      );
+      plan = { node, templated: this.templatedOrder(span.name, attrs, classes), classes };
+      enc.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private writeShape(attrs: readonly KeyValue[], classes: number[]): void {
+    const w = this.newNodes;
+    w.uvar(attrs.length);
+    for (let i = 0; i < attrs.length; i++) {
+      w.uvar(this.enc.stringId(attrs[i]!.key, this));
+      w.uvar(classes[i]!);
+    }
+  }
+
+  /** Templated positions, lowest cardinality first, so the tree shares the longest prefixes. */
+  private templatedOrder(scope: string, attrs: readonly KeyValue[], classes: number[]): number[] {
+    const out: number[] = [];
+    const card: number[] = [];
+    for (let i = 0; i < attrs.length; i++) {
+      if (classes[i] !== CLASS_TEMPLATE) continue;
+      out.push(i);
+      card[i] = this.enc.keyStats(scope, attrs[i]!.key).values?.size ?? Infinity;
+    }
+    out.sort((a, b) => card[a]! - card[b]! || a - b);
+    return out;
+  }
+
+  private valueEdge(parent: number, position: number, v: AnyValue): number {
+    const vk = valueKey(v)!;
+    return this.enc.child(
+      parent,
+      `${position}\u0000${vk}`,
+      () => {
+        const sid = typeof v === 'string' ? this.enc.stringId(v, this) : 0;
+        const w = this.newNodes;
+        w.uvar(EDGE_VALUE);
+        w.uvar(position);
+        writeTypedValue(w, v, sid);
+      },
+      this,
+    );
+  }
+
+  private residualColumn(keyId: number, cls: number): ByteWriter {
+    const k = `${keyId}:${cls}`;
+    let c = this.residuals.get(k);
+    if (!c) {
+      c = { keyId, cls, w: new ByteWriter(256) };
+      this.residuals.set(k, c);
+    }
+    return c.w;
+  }
+
+  private writeResiduals(plan: HeadPlan, attrs: readonly KeyValue[]): void {
+    const classes = plan.classes;
+    for (let i = 0; i < classes.length; i++) {
+      const cls = classes[i]!;
+      if (cls === CLASS_TEMPLATE) continue;
+      const kv = attrs[i]!;
+      const w = this.residualColumn(this.enc.stringId(kv.key, this), cls);
+      writeResidualValue(w, cls, kv.value);
+    }
+  }
+
+  private writeEvent(e: SpanEvent, spanStart: bigint): void {
+    const enc = this.enc;
+    const scope = '\u0001' + e.name;
+    const attrs = e.attributes;
+    let key = `\u0002${e.name}\u0000${e.droppedAttributesCount}`;
+    const classes: number[] = new Array(attrs.length);
+    for (let i = 0; i < attrs.length; i++) {
+      const kv = attrs[i]!;
+      const stats = enc.keyStats(scope, kv.key);
+      classes[i] = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
+      key += `\u0000${kv.key}\u0001${classes[i]}`;
+    }
+    let plan = enc.plans.get(key);
+    if (plan === undefined) {
+      const node = enc.child(
+        0,
+        key,
+        () => {
+          const w = this.newNodes;
+          w.uvar(EDGE_EVENT_HEAD);
+          w.uvar(enc.stringId(e.name, this));
+          w.uvar(e.droppedAttributesCount);
+          this.writeShape(attrs, classes);
+        },
+        this,
+      );
+      plan = { node, templated: this.templatedOrder(scope, attrs, classes), classes };
+      enc.plans.set(key, plan);
+    }
+    let node = plan.node;
+    for (let t = 0; t < plan.templated.length; t++) {
+      const p = plan.templated[t]!;
+      node = this.valueEdge(node, p, attrs[p]!.value);
+    }
+    this.cEvent.uvar(node);
+    this.cEvent.svarBig(e.timeUnixNano - spanStart);
+    this.writeResiduals(plan, attrs);
+  }
+
+  private assemble(base: bigint): Uint8Array {
+    const out = new ByteWriter(
+      64 + this.newStrings.pos + this.newShells.pos + this.newNodes.pos + this.envelope.pos + this.cTemplate.pos + this.cSpanId.pos * 3 + this.cRaw.pos,
+    );
+    // State updates.
+    out.uvar(this.newStringCount);
+    out.raw(this.newStrings.finish());
+    out.uvar(this.newShellCount);
+    out.raw(this.newShells.finish());
+    out.uvar(this.newNodeCount);
+    out.raw(this.newNodes.finish());
+    // Envelope and base time.
+    out.u64le(base);
+    out.raw(this.envelope.finish());
+    // Columns, each length-prefixed.
+    for (const c of [this.cTemplate, this.cTrace, this.cTraceId, this.cSpanId, this.cParent, this.cParentId, this.cStart, this.cDuration, this.cEvents, this.cEvent, this.cRaw]) {
+      out.bytes(c.finish());
+    }
+    const residuals = [...this.residuals.values()].sort((a, b) => a.keyId - b.keyId || a.cls - b.cls);
+    out.uvar(residuals.length);
+    for (const r of residuals) {
+      out.uvar(r.keyId);
+      out.uvar(r.cls);
+      out.bytes(r.w.finish());
+    }
+    return out.finish();
+  }
+}
+
+function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+/** A template value: type, then the value (strings by dictionary id). */
+function writeTypedValue(w: ByteWriter, v: AnyValue, stringId: number): void {
+  const t = valueType(v);
+  w.uvar(t);
+  switch (t) {
+    case V_STRING:
+      w.uvar(stringId);
+      return;
+    default:
+      writeResidualValue(w, t, v);
+  }
+}
+
+/** A value of a known type, inline (residual columns, and non-string template values). */
+function writeResidualValue(w: ByteWriter, t: number, v: AnyValue): void {
+  switch (t) {
+    case V_STRING:
+      w.string(v as string);
+      return;
+    case V_BOOL:
+      w.byte(v ? 1 : 0);
+      return;
+    case V_INT:
+      w.svarBig(v as bigint);
+      return;
+    case V_DOUBLE:
+      w.f64(v as number);
+      return;
+    case V_BYTES:
+      w.bytes(v as Uint8Array);
+      return;
+    default:
+      w.bytes(anyValueBytes(v));
+  }
+}
+
+function resourceShellBytes(rs: ResourceSpans): Uint8Array {
+  return encodeTracesData({ resourceSpans: [{ resource: rs.resource, scopeSpans: [], schemaUrl: rs.schemaUrl, unknownFields: rs.unknownFields }] });
+}
+
+function scopeShellBytes(ss: ScopeSpans): Uint8Array {
+  return encodeTracesData({
+    resourceSpans: [{ resource: undefined, scopeSpans: [{ scope: ss.scope, spans: [], schemaUrl: ss.schemaUrl, unknownFields: ss.unknownFields }], schemaUrl: '' }],
+  });
+}
+
+function rawSpanBytes(span: Span): Uint8Array {
+  return encodeTracesData({ resourceSpans: [{ resource: undefined, scopeSpans: [{ scope: undefined, spans: [span], schemaUrl: '' }], schemaUrl: '' }] });
+}

@@ -1,0 +1,118 @@
+// Constants of the Tracezip wire format (docs/tracezip-format.md is the prose version) and the frame
+// header, shared by the encoder and the decoder so the two cannot disagree.
+import { ByteReader, ByteWriter } from './bytes.js';
+import type { Compression } from './compression.js';
+import { crc32c } from './crc32c.js';
+import { TracezipFrameError } from './errors.js';
+
+export const MAGIC_0 = 0x54; // 'T'
+export const MAGIC_1 = 0x5a; // 'Z'
+export const FORMAT_VERSION = 1;
+
+/** Frame flags (header byte 3). */
+export const FLAG_COMPRESSION_MASK = 0x03; // 0 none, 1 zstd, 2 gzip
+export const FLAG_EPOCH_START = 0x04; // the decoder drops its state for the stream and starts empty
+export const FLAG_STATELESS = 0x08; // self-contained: decoded with empty state, stream state untouched
+
+/** Largest uncompressed payload a decoder accepts, checked before anything is allocated. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
+
+// Template edge types (first varint of a node label).
+export const EDGE_SPAN_HEAD = 1;
+export const EDGE_EVENT_HEAD = 2;
+export const EDGE_VALUE = 3;
+
+// Value types, used by template values (LOW attributes) and residual columns.
+export const V_STRING = 1;
+export const V_BOOL = 2;
+export const V_INT = 3;
+export const V_DOUBLE = 4;
+export const V_BYTES = 5;
+/** Anything else (arrays, kvlists, empty values, values with unknown fields), as OTLP bytes. */
+export const V_ANY = 6;
+/** Attribute class in a head: the value is part of the template (carried by a VALUE edge). */
+export const CLASS_TEMPLATE = 0;
+
+// Shell kinds (resource and scope envelopes).
+export const SHELL_RESOURCE = 0;
+export const SHELL_SCOPE = 1;
+
+/** Parent reference codes (column `parent`). */
+export const PARENT_NONE = 0;
+export const PARENT_EXPLICIT = 1;
+export const PARENT_RELATIVE_BASE = 2;
+
+// Bounds that encoder and decoder apply identically (they shape the state both sides keep).
+/** Traces a stream remembers for references across frames (move-to-front list). */
+export const TRACE_RING_SIZE = 512;
+/** Spans remembered per trace for parent references across frames (the most recent ones). */
+export const TRACE_SPANS_KEPT = 256;
+
+export interface FrameHeader {
+  compression: Compression;
+  epochStart: boolean;
+  stateless: boolean;
+  streamId: bigint;
+  epoch: number;
+  seq: number;
+  payloadLength: number;
+  /** Offset and length of the (possibly compressed) payload within the frame. */
+  bodyStart: number;
+  bodyLength: number;
+}
+
+const COMPRESSION_CODES: Record<Compression, number> = { none: 0, zstd: 1, gzip: 2 };
+const COMPRESSION_BY_CODE: (Compression | undefined)[] = ['none', 'zstd', 'gzip', undefined];
+
+export function writeFrame(
+  header: { compression: Compression; epochStart: boolean; stateless: boolean; streamId: bigint; epoch: number; seq: number; payloadLength: number },
+  body: Uint8Array,
+): Uint8Array {
+  const w = new ByteWriter(body.length + 40);
+  w.byte(MAGIC_0);
+  w.byte(MAGIC_1);
+  w.byte(FORMAT_VERSION);
+  w.byte(COMPRESSION_CODES[header.compression] | (header.epochStart ? FLAG_EPOCH_START : 0) | (header.stateless ? FLAG_STATELESS : 0));
+  w.u64le(header.streamId);
+  w.uvar(header.epoch);
+  w.uvar(header.seq);
+  w.uvar(header.payloadLength);
+  w.uvar(body.length);
+  w.raw(body);
+  w.u32le(crc32c(w.buf, 0, w.pos));
+  return w.finish();
+}
+
+/** Parses and verifies a frame's header and checksum. Throws TracezipFrameError. */
+export function readFrameHeader(frame: Uint8Array): FrameHeader {
+  if (frame.length < 18) throw new TracezipFrameError('truncated', `${frame.length} bytes is shorter than any frame`);
+  if (frame[0] !== MAGIC_0 || frame[1] !== MAGIC_1) throw new TracezipFrameError('magic', 'does not start with "TZ"');
+  if (frame[2] !== FORMAT_VERSION) throw new TracezipFrameError('version', `format version ${frame[2]}, this build reads ${FORMAT_VERSION}`);
+  const flags = frame[3]!;
+  const compression = COMPRESSION_BY_CODE[flags & FLAG_COMPRESSION_MASK];
+  if (!compression) throw new TracezipFrameError('malformed', `unknown compression code ${flags & FLAG_COMPRESSION_MASK}`);
+  if ((flags & ~0x0f) !== 0) throw new TracezipFrameError('malformed', `unknown flags 0x${flags.toString(16)}`);
+  // The checksum covers everything before its last four bytes; verify it before trusting any field.
+  const stored = new DataView(frame.buffer, frame.byteOffset + frame.length - 4, 4).getUint32(0, true);
+  if (crc32c(frame, 0, frame.length - 4) !== stored) throw new TracezipFrameError('checksum', 'CRC-32C mismatch: the frame was corrupted or truncated');
+  const r = new ByteReader(frame, 4, frame.length - 4);
+  const streamId = r.u64le();
+  const epoch = r.uvar();
+  const seq = r.uvar();
+  const payloadLength = r.uvar();
+  const bodyLength = r.uvar();
+  if (payloadLength > MAX_PAYLOAD_BYTES) throw new TracezipFrameError('limit', `payload of ${payloadLength} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
+  if (bodyLength !== r.remaining) throw new TracezipFrameError('truncated', `body is ${r.remaining} bytes, header says ${bodyLength}`);
+  if (compression === 'none' && bodyLength !== payloadLength) throw new TracezipFrameError('malformed', 'uncompressed body length differs from payload length');
+  return {
+    compression,
+    epochStart: (flags & FLAG_EPOCH_START) !== 0,
+    stateless: (flags & FLAG_STATELESS) !== 0,
+    streamId,
+    epoch,
+    seq,
+    payloadLength,
+    bodyStart: r.pos,
+    bodyLength,
+  };
+}

@@ -1,0 +1,84 @@
+// The traces a stream remembers across frames, identically on both sides: a move-to-front list of
+// recent trace ids (a span names its trace by its position in the list, so the common case, the
+// trace of the previous span, costs one byte), and per trace the most recent span ids with their
+// start times (so a parent sent in an earlier frame is a short reference and a time base).
+import { TRACE_RING_SIZE } from './format.js';
+
+export interface KeptSpan {
+  key: string;
+  start: bigint;
+}
+
+export interface TraceEntry {
+  key: string;
+  traceId: Uint8Array;
+  /** Spans of earlier frames, oldest first (at most TRACE_SPANS_KEPT). */
+  kept: KeptSpan[];
+  /** Indexes (into the current frame's span list) of this trace's spans in the current frame. */
+  frameSpans: number[];
+}
+
+/** An id as a map key: one char per byte (cheaper than hex). */
+export function idKey(id: Uint8Array): string {
+  if (id.length === 8) return String.fromCharCode(id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!);
+  let s = '';
+  for (let i = 0; i < id.length; i++) s += String.fromCharCode(id[i]!);
+  return s;
+}
+
+export class TraceRing {
+  private readonly list: TraceEntry[] = [];
+  // A Map, not an object: trace keys are arbitrary byte strings.
+  private readonly byKey = new Map<string, TraceEntry>();
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(key: string): TraceEntry | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** The entry at a move-to-front position (0 = most recent), or undefined. */
+  at(index: number): TraceEntry | undefined {
+    return this.list[index];
+  }
+
+  /** Moves an entry to the front; returns the position it had. */
+  touch(entry: TraceEntry): number {
+    const list = this.list;
+    const i = list.indexOf(entry);
+    if (i > 0) {
+      list.copyWithin(1, 0, i);
+      list[0] = entry;
+    }
+    return i;
+  }
+
+  /** What `restore` needs to undo a frame that failed half way (entries' span lists are restored by the caller). */
+  snapshot(): { list: TraceEntry[]; keys: [string, TraceEntry][]; kept: number[] } {
+    return { list: this.list.slice(), keys: [...this.byKey], kept: this.list.map((e) => e.kept.length) };
+  }
+
+  restore(s: { list: TraceEntry[]; keys: [string, TraceEntry][]; kept: number[] }): void {
+    this.list.length = 0;
+    this.list.push(...s.list);
+    this.byKey.clear();
+    for (const [k, e] of s.keys) this.byKey.set(k, e);
+    s.list.forEach((e, i) => {
+      e.kept.length = Math.min(e.kept.length, s.kept[i]!);
+    });
+  }
+
+  /** Adds a new trace at the front, forgetting the least recent one when full. */
+  add(key: string, traceId: Uint8Array): TraceEntry {
+    const entry: TraceEntry = { key, traceId, kept: [], frameSpans: [] };
+    this.list.unshift(entry);
+    this.byKey.set(key, entry);
+    if (this.list.length > TRACE_RING_SIZE) {
+      const gone = this.list.pop()!;
+      if (this.byKey.get(gone.key) === gone) this.byKey.delete(gone.key);
+    }
+    return entry;
+  }
+}
