@@ -6,10 +6,22 @@ import { TracezipFrameError } from './errors.js';
 
 export type Compression = 'zstd' | 'gzip' | 'none';
 
-interface ZstdModule {
-  compress(data: Uint8Array, params?: { compressionLevel?: number }): Uint8Array;
+interface ZstdCompressor {
+  setParameters(params: { compressionLevel?: number }): void;
+  compress(data: Uint8Array): Uint8Array;
+}
+interface ZstdDecompressor {
   decompress(data: Uint8Array): Uint8Array;
 }
+interface ZstdModule {
+  Compressor: new () => ZstdCompressor;
+  Decompressor: new () => ZstdDecompressor;
+}
+
+// One native context per level and one for decompression, reused for every frame: creating a
+// context costs more than compressing a small frame.
+const compressors = new Map<number, ZstdCompressor>();
+let decompressor: ZstdDecompressor | undefined;
 
 let zstd: ZstdModule | null | undefined;
 
@@ -39,7 +51,13 @@ export function compressPayload(data: Uint8Array, method: Compression, zstdLevel
     case 'zstd': {
       const z = zstdModule();
       if (!z) throw new Error('zstd is not available on this machine (zstd-napi did not load); use gzip');
-      return z.compress(data, { compressionLevel: zstdLevel });
+      let c = compressors.get(zstdLevel);
+      if (!c) {
+        c = new z.Compressor();
+        c.setParameters({ compressionLevel: zstdLevel });
+        compressors.set(zstdLevel, c);
+      }
+      return c.compress(data);
     }
   }
 }
@@ -57,7 +75,8 @@ export function decompressPayload(data: Uint8Array, method: Compression, expecte
       // cannot make the decoder allocate more than the Tracezip header (already capped) allows.
       const declared = zstdContentSize(data);
       if (declared !== expectedLength) throw new TracezipFrameError('compression', `zstd frame declares ${declared ?? 'no'} content size, header says ${expectedLength}`);
-      out = z.decompress(data);
+      decompressor ??= new z.Decompressor();
+      out = decompressor.decompress(data);
     }
   } catch (e) {
     if (e instanceof TracezipFrameError) throw e;

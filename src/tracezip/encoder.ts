@@ -113,7 +113,9 @@ export class TracezipEncoder {
   // ---- encoder-only ----
   private stats = new Map<string, KeyStats>();
   private headPlans = new Map<string, HeadPlan>();
-  private shellKeyCache = new WeakMap<object, string>();
+  /** Reused for every frame: its column buffers keep their capacity. */
+  private readonly builder: FrameBuilder = new FrameBuilder(this);
+  private shellKeyCache = new WeakMap<object, { key: string; snapshot: unknown[] }>();
 
   constructor(options: TracezipEncoderOptions = {}) {
     this.streamId = options.streamId ?? randomBytes(8).readBigUInt64LE(0);
@@ -164,7 +166,7 @@ export class TracezipEncoder {
       this.needEpochStart = false;
       epochStart = true;
     }
-    const payload = new FrameBuilder(this).build(data);
+    const payload = this.builder.build(data);
     const body = compressPayload(payload, this.compression, this.zstdLevel);
     const frame = writeFrame(
       {
@@ -197,14 +199,21 @@ export class TracezipEncoder {
     return id;
   }
 
-  /** @internal */
+  /**
+   * @internal Envelope id. `obj` is what identifies the envelope across frames: the shared Resource
+   * (or scope) object when the container adds nothing of its own, else the container itself.
+   */
   shellId(kind: number, obj: object, bytesOf: () => Uint8Array, fb: FrameBuilder): number {
-    let key = this.shellKeyCache.get(obj);
+    // Identity caching assumes the object was not changed since; a shallow snapshot of what it
+    // holds is compared so that a mutated Resource is re-encoded, never sent stale.
+    const cached = this.shellKeyCache.get(obj);
+    let key: string;
     let bytes: Uint8Array | undefined;
-    if (key === undefined) {
+    if (cached !== undefined && sameSnapshot(cached.snapshot, obj)) key = cached.key;
+    else {
       bytes = bytesOf();
       key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-      this.shellKeyCache.set(obj, key);
+      this.shellKeyCache.set(obj, { key, snapshot: snapshotOf(obj) });
     }
     const table = kind === SHELL_RESOURCE ? this.resourceShells : this.scopeShells;
     let id = table.get(key);
@@ -266,6 +275,29 @@ export class TracezipEncoder {
   addStateBytes(n: number): void {
     this.stateBytes += n;
   }
+}
+
+/** Every field value reachable in one step, and those of its attributes: what a mutation would change. */
+function snapshotOf(obj: object): unknown[] {
+  const out: unknown[] = [];
+  for (const v of Object.values(obj)) {
+    out.push(v);
+    if (Array.isArray(v)) {
+      out.push(v.length);
+      for (const item of v) {
+        out.push(item);
+        if (item !== null && typeof item === 'object' && 'value' in item) out.push((item as KeyValue).key, (item as KeyValue).value, (item as KeyValue).unknownFields);
+      }
+    }
+  }
+  return out;
+}
+
+function sameSnapshot(a: unknown[], obj: object): boolean {
+  const b = snapshotOf(obj);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }
 
 /** A stable text key for a value, telling apart what message equality tells apart. */
@@ -350,7 +382,20 @@ export class FrameBuilder {
 
   constructor(private readonly enc: TracezipEncoder) {}
 
+  private reset(): void {
+    for (const w of [this.newStrings, this.newShells, this.newNodes, this.envelope, ...this.columns()]) w.reset();
+    this.newStringCount = 0;
+    this.newShellCount = 0;
+    this.newNodeCount = 0;
+    this.residuals.clear();
+  }
+
+  private columns(): ByteWriter[] {
+    return [this.cTemplate, this.cTrace, this.cTraceId, this.cSpanId, this.cParent, this.cParentId, this.cStart, this.cDuration, this.cEvents, this.cEvent, this.cRaw];
+  }
+
   build(data: TracesData): Uint8Array {
+    this.reset();
     const enc = this.enc;
     // Pass 1: cardinality statistics of the whole frame first, so the first frame already orders
     // template keys well.
@@ -367,10 +412,12 @@ export class FrameBuilder {
     this.envelope.bytes(data.unknownFields ?? EMPTY_U8);
     this.envelope.uvar(data.resourceSpans.length);
     for (const rs of data.resourceSpans) {
-      this.envelope.uvar(enc.shellId(SHELL_RESOURCE, rs, () => resourceShellBytes(rs), this));
+      const rKey = rs.resource !== undefined && rs.schemaUrl === '' && rs.unknownFields === undefined ? rs.resource : rs;
+      this.envelope.uvar(enc.shellId(SHELL_RESOURCE, rKey, () => resourceShellBytes(rs), this));
       this.envelope.uvar(rs.scopeSpans.length);
       for (const ss of rs.scopeSpans) {
-        this.envelope.uvar(enc.shellId(SHELL_SCOPE, ss, () => scopeShellBytes(ss), this));
+        const sKey = ss.scope !== undefined && ss.schemaUrl === '' && ss.unknownFields === undefined ? ss.scope : ss;
+        this.envelope.uvar(enc.shellId(SHELL_SCOPE, sKey, () => scopeShellBytes(ss), this));
         this.envelope.uvar(ss.spans.length);
         for (const span of ss.spans) {
           spans.push(span);
@@ -632,9 +679,7 @@ export class FrameBuilder {
     out.u64le(base);
     out.raw(this.envelope.finish());
     // Columns, each length-prefixed.
-    for (const c of [this.cTemplate, this.cTrace, this.cTraceId, this.cSpanId, this.cParent, this.cParentId, this.cStart, this.cDuration, this.cEvents, this.cEvent, this.cRaw]) {
-      out.bytes(c.finish());
-    }
+    for (const c of this.columns()) out.bytes(c.finish());
     const residuals = [...this.residuals.values()].sort((a, b) => a.keyId - b.keyId || a.cls - b.cls);
     out.uvar(residuals.length);
     for (const r of residuals) {

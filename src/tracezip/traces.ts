@@ -21,6 +21,9 @@ export interface TraceEntry {
 /** An id as a map key: one char per byte (cheaper than hex). */
 export function idKey(id: Uint8Array): string {
   if (id.length === 8) return String.fromCharCode(id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!);
+  if (id.length === 16) {
+    return String.fromCharCode(id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!, id[8]!, id[9]!, id[10]!, id[11]!, id[12]!, id[13]!, id[14]!, id[15]!);
+  }
   let s = '';
   for (let i = 0; i < id.length; i++) s += String.fromCharCode(id[i]!);
   return s;
@@ -55,19 +58,19 @@ export class TraceRing {
     return i;
   }
 
-  /** What `restore` needs to undo a frame that failed half way (entries' span lists are restored by the caller). */
-  snapshot(): { list: TraceEntry[]; keys: [string, TraceEntry][]; kept: number[] } {
-    return { list: this.list.slice(), keys: [...this.byKey], kept: this.list.map((e) => e.kept.length) };
+  /**
+   * What `restore` needs to undo a frame that failed half way: the list order. The key map is
+   * rebuilt from it, and entries' span lists are only changed once a frame can no longer fail.
+   */
+  snapshot(): TraceEntry[] {
+    return this.list.slice();
   }
 
-  restore(s: { list: TraceEntry[]; keys: [string, TraceEntry][]; kept: number[] }): void {
+  restore(list: TraceEntry[]): void {
     this.list.length = 0;
-    this.list.push(...s.list);
+    this.list.push(...list);
     this.byKey.clear();
-    for (const [k, e] of s.keys) this.byKey.set(k, e);
-    s.list.forEach((e, i) => {
-      e.kept.length = Math.min(e.kept.length, s.kept[i]!);
-    });
+    for (let i = list.length - 1; i >= 0; i--) this.byKey.set(list[i]!.key, list[i]!);
   }
 
   /** Adds a new trace at the front, forgetting the least recent one when full. */
