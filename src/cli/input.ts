@@ -3,7 +3,9 @@
 // generator. Every command reads its input through here, so they all accept the same things.
 import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
 import { FAULT_DEFINITIONS, openTraceSource } from '../datasets/index.js';
+import { open } from 'node:fs/promises';
 import type { TracesData } from '../model/index.js';
+import { looksLikeTracezip, readTracezipFile } from '../tracezip/index.js';
 
 export interface TraceInput {
   /** What was opened, for summaries ("trastrainer-trainticket dataset, 741 span files"). */
@@ -38,7 +40,32 @@ export interface InputOptions {
 
 export async function openInput(path: string | undefined, options: InputOptions = {}): Promise<TraceInput> {
   if (path === undefined) return openGenerated(options);
+  if (await isTracezipFile(path)) return openTracezip(path);
   return openDataset(path, options);
+}
+
+async function isTracezipFile(path: string): Promise<boolean> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const head = Buffer.alloc(3);
+      const { bytesRead } = await fh.read(head, 0, 3, 0);
+      return looksLikeTracezip(head.subarray(0, bytesRead));
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false; // a directory or a missing path: openTraceSource names the problem
+  }
+}
+
+function openTracezip(path: string): TraceInput {
+  return {
+    description: `Tracezip file ${path}`,
+    batches: () => readTracezipFile(path),
+    progress: () => undefined,
+    warnings: () => [],
+  };
 }
 
 function openGenerated(options: InputOptions): TraceInput {

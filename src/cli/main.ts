@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The slimtrace command line: one file per command under commands/, wired together here.
 import { Command, CommanderError } from 'commander';
+import { registerCompress, registerDecompress } from './commands/compress.js';
 import { registerConvert } from './commands/convert.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerStats } from './commands/stats.js';
@@ -16,6 +17,8 @@ program
 registerStats(program);
 registerConvert(program);
 registerGenerate(program);
+registerCompress(program);
+registerDecompress(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,3 +5,4 @@ export { TracezipDecoder, type DecodeResult, type ResyncReason, type TracezipDec
 export { TracezipFrameError, type TracezipFrameErrorKind } from './errors.js';
 export { type Compression, defaultCompression } from './compression.js';
 export { FORMAT_VERSION, readFrameHeader, type FrameHeader } from './format.js';
+export { readTracezipFile, TracezipFileWriter, frameLength, looksLikeTracezip } from './file.js';

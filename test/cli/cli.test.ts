@@ -103,6 +103,24 @@ describe('slimtrace CLI', () => {
     assert.ok(model.services.length >= 5);
   });
 
+  it('compress and decompress are lossless, and stats reads .tzip files', async () => {
+    const pb = join(dir, 'in.otlp');
+    const tz = join(dir, 'in.tzip');
+    const back = join(dir, 'back.otlp');
+    assert.equal(slimtrace('convert', '--traces', '300', '--batch', '256', '-o', pb).status, 0);
+    const c = slimtrace('compress', pb, '-o', tz, '--batch', '256');
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(c.stdout, /ratio \d+\.\d+x/);
+    const d = slimtrace('decompress', tz, '-o', back);
+    assert.equal(d.status, 0, d.stderr);
+    const a = await readAll(pb);
+    const b = await readAll(back);
+    assert.equal(a.length, b.length);
+    for (let i = 0; i < a.length; i++) assert.equal(diffTracesData(a[i]!, b[i]!), undefined);
+    const s = JSON.parse(slimtrace('stats', tz, '--json').stdout);
+    assert.equal(s.traces, 300);
+  });
+
   const userErrors: [string, () => string[], RegExp][] = [
     ['a missing file', () => ['stats', join(dir, 'nope.otlp')], /nope\.otlp: no such file or directory/],
     ['a corrupt protobuf file', () => {
@@ -126,6 +144,23 @@ describe('slimtrace CLI', () => {
     ['a bad flag value', () => ['stats', '--traces', 'many'], /--traces must be a non-negative integer/],
     ['a bad format', () => ['convert', '--traces', '1', '-o', join(dir, 'x.out'), '--format', 'xml'], /--format must be proto or json/],
     ['generate with nothing to write', () => ['generate'], /nothing to write/],
+    ['a truncated .tzip file', () => {
+      const tz = join(dir, 'cut-src.tzip');
+      slimtrace('compress', '--traces', '50', '-o', tz, '--batch', '64');
+      const bytes = readFileSync(tz);
+      const p = join(dir, 'cut.tzip');
+      writeFileSync(p, bytes.subarray(0, bytes.length - 10));
+      return ['decompress', p, '-o', join(dir, 'cut.out')];
+    }, /cut\.tzip: (truncated|frame \d+)/],
+    ['a corrupted .tzip file', () => {
+      const tz = join(dir, 'flip-src.tzip');
+      slimtrace('compress', '--traces', '50', '-o', tz);
+      const bytes = Buffer.from(readFileSync(tz));
+      bytes[40]! ^= 0x10;
+      const p = join(dir, 'flip.tzip');
+      writeFileSync(p, bytes);
+      return ['decompress', p, '-o', join(dir, 'flip.out')];
+    }, /flip\.tzip: frame 0 .*checksum/],
     ['a directory that is no dataset', () => ['stats', dir], /unrecognised dataset directory/],
   ];
   for (const [what, args, message] of userErrors) {
