@@ -3,8 +3,6 @@
 // because they run for every field of every span on both sides of the stream (hot path).
 import { TracezipFrameError } from './errors.js';
 
-const textEncoder = new TextEncoder();
-
 /** Growable output buffer. Grows by doubling; `finish()` returns a view of the written bytes. */
 export class ByteWriter {
   buf: Uint8Array;
@@ -71,13 +69,16 @@ export class ByteWriter {
     this.buf[this.pos++] = Number(v);
   }
 
-  /** Zigzag varint of a signed 64-bit bigint (e.g. a time delta or an int64 attribute). */
+  /**
+   * Zigzag varint of a signed bigint of up to 65 bits: an int64 attribute, or a difference of two
+   * uint64 times (which needs one bit more than 64). At most 10 bytes.
+   */
   svarBig(v: bigint): void {
     if (v >= -0x10000000000000n && v < 0x10000000000000n) {
       this.svar(Number(v));
       return;
     }
-    this.uvarBig(BigInt.asUintN(64, v >= 0n ? v << 1n : (-v << 1n) - 1n));
+    this.uvarBig(v >= 0n ? v << 1n : (-v << 1n) - 1n);
   }
 
   u32le(v: number): void {
@@ -132,7 +133,11 @@ export class ByteWriter {
         return;
       }
     }
-    this.bytes(textEncoder.encode(s));
+    // Long or non-ASCII: size it, then let Buffer write the UTF-8 in place.
+    const len = Buffer.byteLength(s, 'utf8');
+    this.uvar(len);
+    if (this.pos + len > this.buf.length) this.grow(len);
+    this.pos += Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length).write(s, this.pos, len, 'utf8');
   }
 
   finish(): Uint8Array {
@@ -204,21 +209,15 @@ export class ByteReader {
     return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
   }
 
+  /** Unsigned varint of up to 10 bytes (70 bits); callers check the range their field allows. */
   uvarBig(): bigint {
-    const start = this.pos;
     let result = 0n;
     let shift = 0n;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= this.end) this.fail('varint runs past the end');
       const b = this.buf[this.pos++]!;
       result |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) {
-        if (result >= 1n << 64n) {
-          this.pos = start;
-          this.fail('varint beyond 64 bits');
-        }
-        return result;
-      }
+      if (b < 0x80) return result;
       shift += 7n;
     }
     return this.fail('varint longer than 10 bytes');

@@ -160,7 +160,7 @@ export class TracezipDecoder {
     const body = frame.subarray(h.bodyStart, h.bodyStart + h.bodyLength);
     const meta = { streamId: h.streamId, epoch: h.epoch, seq: h.seq };
     if (h.stateless) {
-      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength));
+      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength), h.compression);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       return { kind: 'data', data, ...meta };
     }
@@ -173,7 +173,7 @@ export class TracezipDecoder {
       const fresh = new StreamState();
       fresh.epoch = h.epoch;
       if (st) fresh.retired = [...st.retired, st.epoch].slice(-RETIRED_EPOCHS_KEPT);
-      const data = applyFrame(fresh, decompressPayload(body, h.compression, h.payloadLength));
+      const data = applyFrame(fresh, decompressPayload(body, h.compression, h.payloadLength), h.compression);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       fresh.nextSeq = 1;
       this.install(h.streamId, fresh);
@@ -187,7 +187,7 @@ export class TracezipDecoder {
     if (h.epoch !== st.epoch) return { kind: 'resync-needed', reason: st.retired.includes(h.epoch) ? 'stale-epoch' : 'epoch-mismatch', ...meta };
     if (h.seq < st.nextSeq) return { kind: 'duplicate', ...meta };
     if (h.seq > st.nextSeq) return { kind: 'resync-needed', reason: 'gap', ...meta };
-    const data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength));
+    const data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength), h.compression);
     if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
     st.nextSeq++;
     st.lastUsed = ++this.clock;
@@ -222,7 +222,10 @@ export class TracezipDecoder {
 // Applying one frame's payload to a stream state (all or nothing)
 // ================================================================================================
 
-function applyFrame(st: StreamState, payload: Uint8Array): TracesData | UnknownReference {
+function applyFrame(st: StreamState, payload: Uint8Array, compression: string): TracesData | UnknownReference {
+  // The state keeps views into the payload (envelopes, ids): an uncompressed payload is the
+  // caller's buffer, which may be reused, so it is copied once.
+  if (compression === 'none') payload = payload.slice();
   const marks = { strings: st.strings.length, resources: st.resources.length, scopes: st.scopes.length, nodes: st.nodes.length, bytes: st.bytes };
   const ringSnapshot = st.ring.snapshot();
   try {

@@ -19,6 +19,7 @@
 // yet, then the columns, then whole-frame compression and a checksum (format.ts).
 import { randomBytes } from 'node:crypto';
 import {
+  InputError,
   type AnyValue,
   type KeyValue,
   type ResourceSpans,
@@ -27,7 +28,7 @@ import {
   type SpanEvent,
   type TracesData,
 } from '../model/index.js';
-import { encodeTracesData } from '../otlp/index.js';
+import { decodeTracesData, encodeTracesData } from '../otlp/index.js';
 import { ByteWriter } from './bytes.js';
 import { compressPayload, defaultCompression, type Compression } from './compression.js';
 import {
@@ -111,11 +112,10 @@ export class TracezipEncoder {
   private ring = new TraceRing();
   private stateBytes = 0;
   // ---- encoder-only ----
-  private stats = new Map<string, KeyStats>();
+  private stats = new Map<string, Map<string, KeyStats>>();
   private headPlans = new Map<string, HeadPlan>();
   /** Reused for every frame: its column buffers keep their capacity. */
   private readonly builder: FrameBuilder = new FrameBuilder(this);
-  private shellKeyCache = new WeakMap<object, { key: string; snapshot: unknown[] }>();
 
   constructor(options: TracezipEncoderOptions = {}) {
     this.streamId = options.streamId ?? randomBytes(8).readBigUInt64LE(0);
@@ -143,7 +143,11 @@ export class TracezipEncoder {
     this.needEpochStart = true;
   }
 
+  /** @internal Changes whenever the mirrored state is reset (new epoch, or every stateless frame). */
+  epochKey = 0;
+
   private resetState(): void {
+    this.epochKey++;
     this.strings = new Map();
     this.resourceShells = new Map();
     this.scopeShells = new Map();
@@ -166,7 +170,14 @@ export class TracezipEncoder {
       this.needEpochStart = false;
       epochStart = true;
     }
-    const payload = this.builder.build(data);
+    let payload: Uint8Array;
+    try {
+      payload = this.builder.build(data);
+    } catch (e) {
+      // The state may hold part of a frame that was never sent: start the next one afresh.
+      this.needEpochStart = true;
+      throw e;
+    }
     const body = compressPayload(payload, this.compression, this.zstdLevel);
     const frame = writeFrame(
       {
@@ -200,27 +211,17 @@ export class TracezipEncoder {
   }
 
   /**
-   * @internal Envelope id. `obj` is what identifies the envelope across frames: the shared Resource
-   * (or scope) object when the container adds nothing of its own, else the container itself.
+   * @internal Envelope id, by the envelope's OTLP bytes. They are encoded for every frame: an
+   * identity cache would send a resource changed in place (even deep inside) stale.
    */
-  shellId(kind: number, obj: object, bytesOf: () => Uint8Array, fb: FrameBuilder): number {
-    // Identity caching assumes the object was not changed since; a shallow snapshot of what it
-    // holds is compared so that a mutated Resource is re-encoded, never sent stale.
-    const cached = this.shellKeyCache.get(obj);
-    let key: string;
-    let bytes: Uint8Array | undefined;
-    if (cached !== undefined && sameSnapshot(cached.snapshot, obj)) key = cached.key;
-    else {
-      bytes = bytesOf();
-      key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-      this.shellKeyCache.set(obj, { key, snapshot: snapshotOf(obj) });
-    }
+  shellId(kind: number, bytes: Uint8Array, fb: FrameBuilder): number {
+    const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
     const table = kind === SHELL_RESOURCE ? this.resourceShells : this.scopeShells;
     let id = table.get(key);
     if (id === undefined) {
       id = table.size;
       table.set(key, id);
-      bytes ??= Buffer.from(key, 'latin1');
+      readable(bytes, kind === SHELL_RESOURCE ? 'a resource' : 'a scope');
       fb.newShells.uvar(kind);
       fb.newShells.bytes(bytes);
       fb.newShellCount++;
@@ -247,11 +248,15 @@ export class TracezipEncoder {
 
   /** @internal */
   keyStats(scope: string, key: string): KeyStats {
-    const k = scope + '\u0000' + key;
-    let s = this.stats.get(k);
+    let byKey = this.stats.get(scope);
+    if (!byKey) {
+      byKey = new Map();
+      this.stats.set(scope, byKey);
+    }
+    let s = byKey.get(key);
     if (!s) {
       s = { values: new Set() };
-      this.stats.set(k, s);
+      byKey.set(key, s);
     }
     return s;
   }
@@ -275,29 +280,6 @@ export class TracezipEncoder {
   addStateBytes(n: number): void {
     this.stateBytes += n;
   }
-}
-
-/** Every field value reachable in one step, and those of its attributes: what a mutation would change. */
-function snapshotOf(obj: object): unknown[] {
-  const out: unknown[] = [];
-  for (const v of Object.values(obj)) {
-    out.push(v);
-    if (Array.isArray(v)) {
-      out.push(v.length);
-      for (const item of v) {
-        out.push(item);
-        if (item !== null && typeof item === 'object' && 'value' in item) out.push((item as KeyValue).key, (item as KeyValue).value, (item as KeyValue).unknownFields);
-      }
-    }
-  }
-  return out;
-}
-
-function sameSnapshot(a: unknown[], obj: object): boolean {
-  const b = snapshotOf(obj);
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
 }
 
 /** A stable text key for a value, telling apart what message equality tells apart. */
@@ -335,9 +317,23 @@ function valueType(v: AnyValue): number {
 
 /** OTLP bytes of a single AnyValue (as the value of a resource attribute of an otherwise empty request). */
 export function anyValueBytes(v: AnyValue): Uint8Array {
-  return encodeTracesData({
+  return readable(encodeTracesData({
     resourceSpans: [{ resource: { attributes: [{ key: '', value: v, unknownFields: undefined }], droppedAttributesCount: 0, entityRefs: [] }, scopeSpans: [], schemaUrl: '' }],
-  });
+  }), 'an attribute value');
+}
+
+/**
+ * OTLP bytes the decoder will be able to read: the model can hold what the OTLP decoder refuses
+ * (values nested deeper than its limit), and such input is refused here, when it is sent, rather
+ * than discovered by the backend. Only rare parts (composite values, raw spans, envelopes) pay.
+ */
+function readable(bytes: Uint8Array, what: string): Uint8Array {
+  try {
+    decodeTracesData(bytes);
+  } catch (e) {
+    throw new InputError(`${what} cannot be carried losslessly: ${(e as Error).message}`);
+  }
+  return bytes;
 }
 
 /** A span the structured form cannot carry exactly travels raw. */
@@ -387,8 +383,14 @@ export class FrameBuilder {
     this.newStringCount = 0;
     this.newShellCount = 0;
     this.newNodeCount = 0;
-    this.residuals.clear();
+    // Residual columns keep their buffers across frames (emptied); a new epoch starts afresh
+    // because key ids restart.
+    if (this.residualEpoch !== this.enc.epochKey) {
+      this.residuals.clear();
+      this.residualEpoch = this.enc.epochKey;
+    } else for (const r of this.residuals.values()) r.w.reset();
   }
+  private residualEpoch = -1;
 
   private columns(): ByteWriter[] {
     return [this.cTemplate, this.cTrace, this.cTraceId, this.cSpanId, this.cParent, this.cParentId, this.cStart, this.cDuration, this.cEvents, this.cEvent, this.cRaw];
@@ -412,12 +414,10 @@ export class FrameBuilder {
     this.envelope.bytes(data.unknownFields ?? EMPTY_U8);
     this.envelope.uvar(data.resourceSpans.length);
     for (const rs of data.resourceSpans) {
-      const rKey = rs.resource !== undefined && rs.schemaUrl === '' && rs.unknownFields === undefined ? rs.resource : rs;
-      this.envelope.uvar(enc.shellId(SHELL_RESOURCE, rKey, () => resourceShellBytes(rs), this));
+      this.envelope.uvar(enc.shellId(SHELL_RESOURCE, resourceShellBytes(rs), this));
       this.envelope.uvar(rs.scopeSpans.length);
       for (const ss of rs.scopeSpans) {
-        const sKey = ss.scope !== undefined && ss.schemaUrl === '' && ss.unknownFields === undefined ? ss.scope : ss;
-        this.envelope.uvar(enc.shellId(SHELL_SCOPE, sKey, () => scopeShellBytes(ss), this));
+        this.envelope.uvar(enc.shellId(SHELL_SCOPE, scopeShellBytes(ss), this));
         this.envelope.uvar(ss.spans.length);
         for (const span of ss.spans) {
           spans.push(span);
@@ -448,13 +448,66 @@ export class FrameBuilder {
       entry.frameSpans.push(i);
       entryOf[i] = entry;
     }
-    // Span id -> position, per trace, for parent references (kept spans first, then this frame's).
-    const frameIdPos = new Map<TraceEntry, Map<string, number>>();
+    // Span id -> ordinal, per trace, for parent references: kept spans are already in the trace's
+    // map; this frame's spans are added now, so a child can refer to a parent that comes later.
+    const spanKeys: string[] = new Array(n);
     for (const entry of frameTraces) {
-      const m = new Map<string, number>();
-      for (let k = 0; k < entry.kept.length; k++) m.set(entry.kept[k]!.key, k);
-      for (let k = 0; k < entry.frameSpans.length; k++) m.set(idKey(spans[entry.frameSpans[k]!]!.spanId), entry.kept.length + k);
-      frameIdPos.set(entry, m);
+      const m = (entry.positions ??= new Map());
+      const first = entry.trimmed + entry.kept.length;
+      for (let k = 0; k < entry.frameSpans.length; k++) {
+        const i = entry.frameSpans[k]!;
+        const key = idKey(spans[i]!.spanId);
+        spanKeys[i] = key;
+        m.set(key, first + k);
+      }
+    }
+
+    // Parents: a position reference when the parent is known, resolved parents-first exactly as the
+    // decoder will, so a reference that would close a cycle (corrupt data: duplicate ids, a span
+    // that is its own ancestor) is sent explicitly instead.
+    const parentRef = new Float64Array(n); // -1 explicit, -2 none, else the parent's position
+    const startBase: bigint[] = new Array(n);
+    const state = new Uint8Array(n); // 0 todo, 1 in progress, 2 done
+    const stack: number[] = [];
+    for (let i0 = 0; i0 < n; i0++) {
+      if (state[i0] === 2) continue;
+      stack.push(i0);
+      while (stack.length > 0) {
+        const i = stack[stack.length - 1]!;
+        if (state[i] === 2) {
+          stack.pop();
+          continue;
+        }
+        const span = spans[i]!;
+        const entry = entryOf[i]!;
+        let ref = -2;
+        let sbase = base;
+        if (span.parentSpanId.length !== 0) {
+          ref = -1;
+          const ord = entry.positions!.get(idKey(span.parentSpanId));
+          const ppos = ord === undefined ? -1 : ord - entry.trimmed;
+          if (ppos >= 0 && ppos < entry.kept.length) {
+            ref = ppos;
+            sbase = entry.kept[ppos]!.start;
+          } else if (ppos >= entry.kept.length) {
+            const p = entry.frameSpans[ppos - entry.kept.length]!;
+            if (state[p] === 2 || p === i || state[p] === 1) {
+              if (p !== i && state[p] === 2) {
+                ref = ppos;
+                sbase = spans[p]!.startTimeUnixNano;
+              } // else: a cycle; explicit
+            } else {
+              state[i] = 1;
+              stack.push(p);
+              continue;
+            }
+          }
+        }
+        parentRef[i] = ref;
+        startBase[i] = sbase;
+        state[i] = 2;
+        stack.pop();
+      }
     }
 
     // Per span: template, ids, parent, times, residuals, events.
@@ -465,7 +518,6 @@ export class FrameBuilder {
         this.cRaw.bytes(rawSpanBytes(span));
         continue;
       }
-      const entry = entryOf[i]!;
       const plan = this.headPlan(span);
       let node = plan.node;
       const attrs = span.attributes;
@@ -477,19 +529,13 @@ export class FrameBuilder {
       this.writeResiduals(plan, attrs);
       this.cSpanId.raw(span.spanId);
       // Parent and start.
-      let startBase = base;
-      if (span.parentSpanId.length === 0) this.cParent.uvar(PARENT_NONE);
-      else {
-        const ppos = frameIdPos.get(entry)!.get(idKey(span.parentSpanId));
-        if (ppos === undefined) {
-          this.cParent.uvar(PARENT_EXPLICIT);
-          this.cParentId.raw(span.parentSpanId);
-        } else {
-          this.cParent.uvar(PARENT_RELATIVE_BASE + zigzag(posOf[i]! - ppos));
-          startBase = ppos < entry.kept.length ? entry.kept[ppos]!.start : spans[entry.frameSpans[ppos - entry.kept.length]!]!.startTimeUnixNano;
-        }
-      }
-      this.cStart.svarBig(span.startTimeUnixNano - startBase);
+      const ref = parentRef[i]!;
+      if (ref === -2) this.cParent.uvar(PARENT_NONE);
+      else if (ref === -1) {
+        this.cParent.uvar(PARENT_EXPLICIT);
+        this.cParentId.raw(span.parentSpanId);
+      } else this.cParent.uvar(PARENT_RELATIVE_BASE + zigzag(posOf[i]! - ref));
+      this.cStart.svarBig(span.startTimeUnixNano - startBase[i]!);
       this.cDuration.svarBig(span.endTimeUnixNano - span.startTimeUnixNano);
       // Events.
       this.cEvents.uvar(span.events.length);
@@ -498,11 +544,18 @@ export class FrameBuilder {
 
     // Remember this frame's spans per trace for later frames (the decoder does the same).
     for (const entry of frameTraces) {
-      for (const i of entry.frameSpans) {
-        const s = spans[i]!;
-        entry.kept.push({ key: idKey(s.spanId), start: s.startTimeUnixNano });
+      for (const i of entry.frameSpans) entry.kept.push({ key: spanKeys[i]!, start: spans[i]!.startTimeUnixNano });
+      if (entry.kept.length > TRACE_SPANS_KEPT) {
+        const drop = entry.kept.length - TRACE_SPANS_KEPT;
+        const m = entry.positions!;
+        for (let k = 0; k < drop; k++) {
+          const key = entry.kept[k]!.key;
+          // A later span with the same id keeps its own position.
+          if (m.get(key) === entry.trimmed + k) m.delete(key);
+        }
+        entry.kept.splice(0, drop);
+        entry.trimmed += drop;
       }
-      if (entry.kept.length > TRACE_SPANS_KEPT) entry.kept.splice(0, entry.kept.length - TRACE_SPANS_KEPT);
       // An estimate that only grows: what the ring forgets is not subtracted, so the cap errs safe.
       enc.addStateBytes(entry.frameSpans.length * 56);
       entry.frameSpans.length = 0;
@@ -514,8 +567,9 @@ export class FrameBuilder {
   private observeAttrs(scope: string, attrs: readonly KeyValue[]): void {
     for (let i = 0; i < attrs.length; i++) {
       const kv = attrs[i]!;
-      const vk = valueKey(kv.value);
       const st = this.enc.keyStats(scope, kv.key);
+      if (st.values === null) continue; // already residual: no need to look at the value
+      const vk = valueKey(kv.value);
       if (vk === undefined) st.values = null;
       else this.enc.observe(st, vk);
     }
@@ -527,13 +581,14 @@ export class FrameBuilder {
     const attrs = span.attributes;
     const st = span.status;
     // Lookup key: everything the head edge carries, as text.
-    let key = `${span.name}\u0000${span.kind}\u0000${span.flags}\u0000${span.traceState}\u0000${st === undefined ? '-' : `${st.code}\u0000${st.message}`}\u0000${span.droppedAttributesCount}\u0000${span.droppedEventsCount}\u0000${span.droppedLinksCount}`;
+    // Strings are length-prefixed in the key, so no content can make two heads collide.
+    let key = `${span.name.length}:${span.name}${span.kind}:${span.flags}:${span.traceState.length}:${span.traceState}${st === undefined ? '-' : `${st.code}:${st.message.length}:${st.message}`}:${span.droppedAttributesCount}:${span.droppedEventsCount}:${span.droppedLinksCount}`;
     const classes: number[] = new Array(attrs.length);
     for (let i = 0; i < attrs.length; i++) {
       const kv = attrs[i]!;
       const stats = enc.keyStats(span.name, kv.key);
       classes[i] = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
-      key += `\u0000${kv.key}\u0001${classes[i]}`;
+      key += `|${kv.key.length}:${kv.key}${classes[i]}`;
     }
     let plan = enc.plans.get(key);
     if (plan === undefined) {
@@ -629,13 +684,13 @@ export class FrameBuilder {
     const enc = this.enc;
     const scope = '\u0001' + e.name;
     const attrs = e.attributes;
-    let key = `\u0002${e.name}\u0000${e.droppedAttributesCount}`;
+    let key = `E${e.name.length}:${e.name}${e.droppedAttributesCount}`;
     const classes: number[] = new Array(attrs.length);
     for (let i = 0; i < attrs.length; i++) {
       const kv = attrs[i]!;
       const stats = enc.keyStats(scope, kv.key);
       classes[i] = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
-      key += `\u0000${kv.key}\u0001${classes[i]}`;
+      key += `|${kv.key.length}:${kv.key}${classes[i]}`;
     }
     let plan = enc.plans.get(key);
     if (plan === undefined) {
@@ -680,7 +735,7 @@ export class FrameBuilder {
     out.raw(this.envelope.finish());
     // Columns, each length-prefixed.
     for (const c of this.columns()) out.bytes(c.finish());
-    const residuals = [...this.residuals.values()].sort((a, b) => a.keyId - b.keyId || a.cls - b.cls);
+    const residuals = [...this.residuals.values()].filter((r) => r.w.pos > 0).sort((a, b) => a.keyId - b.keyId || a.cls - b.cls);
     out.uvar(residuals.length);
     for (const r of residuals) {
       out.uvar(r.keyId);
@@ -742,5 +797,5 @@ function scopeShellBytes(ss: ScopeSpans): Uint8Array {
 }
 
 function rawSpanBytes(span: Span): Uint8Array {
-  return encodeTracesData({ resourceSpans: [{ resource: undefined, scopeSpans: [{ scope: undefined, spans: [span], schemaUrl: '' }], schemaUrl: '' }] });
+  return readable(encodeTracesData({ resourceSpans: [{ resource: undefined, scopeSpans: [{ scope: undefined, spans: [span], schemaUrl: '' }], schemaUrl: '' }] }), 'a span');
 }

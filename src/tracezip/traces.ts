@@ -14,6 +14,10 @@ export interface TraceEntry {
   traceId: Uint8Array;
   /** Spans of earlier frames, oldest first (at most TRACE_SPANS_KEPT). */
   kept: KeptSpan[];
+  /** Encoder only: span id key -> position (ordinal among the trace's spans, minus `trimmed`). */
+  positions: Map<string, number> | undefined;
+  /** Spans dropped from the front of `kept` so far: positions are ordinals minus this. */
+  trimmed: number;
   /** Indexes (into the current frame's span list) of this trace's spans in the current frame. */
   frameSpans: number[];
 }
@@ -50,11 +54,10 @@ export class TraceRing {
   /** Moves an entry to the front; returns the position it had. */
   touch(entry: TraceEntry): number {
     const list = this.list;
+    if (list[0] === entry) return 0;
     const i = list.indexOf(entry);
-    if (i > 0) {
-      list.copyWithin(1, 0, i);
-      list[0] = entry;
-    }
+    for (let k = i; k > 0; k--) list[k] = list[k - 1]!;
+    list[0] = entry;
     return i;
   }
 
@@ -75,7 +78,7 @@ export class TraceRing {
 
   /** Adds a new trace at the front, forgetting the least recent one when full. */
   add(key: string, traceId: Uint8Array): TraceEntry {
-    const entry: TraceEntry = { key, traceId, kept: [], frameSpans: [] };
+    const entry: TraceEntry = { key, traceId, kept: [], positions: undefined, trimmed: 0, frameSpans: [] };
     this.list.unshift(entry);
     this.byKey.set(key, entry);
     if (this.list.length > TRACE_RING_SIZE) {
