@@ -17,7 +17,7 @@ import {
   type TracezipEncoderOptions,
 } from '../../src/tracezip/index.js';
 import { decodeTracesData, encodeTracesData } from '../../src/otlp/index.js';
-import { SpanBatcher, diffTracesData, makeSpan, type Span, type SpanEvent, type KeyValue, type AnyValue, type TracesData } from '../../src/model/index.js';
+import { AnyValueWithUnknownFields, ArrayValue, KeyValueList, SpanBatcher, diffTracesData, makeSpan, type Span, type SpanEvent, type KeyValue, type AnyValue, type TracesData } from '../../src/model/index.js';
 
 // ------------------------------------------------------------------------------------------------
 // Frame surgery
@@ -101,6 +101,11 @@ export function openFrame(frame: Uint8Array): { header: FrameHeader; fields: Fra
 export function reframe(fields: FrameFields, payload: Uint8Array): Uint8Array {
   const body = compressPayload(payload, fields.compression, 3);
   return writeRawFrame(fields, new Uint8Array(body), payload.length);
+}
+
+/** `payload` compressed as a frame body of that method. */
+export function compressBody(payload: Uint8Array, compression: Compression): Uint8Array {
+  return new Uint8Array(compressPayload(payload, compression, 3));
 }
 
 /** Re-frames a valid frame with some header fields changed (payload unchanged). */
@@ -205,6 +210,8 @@ export function expectResync(decoder: TracezipDecoder, frame: Uint8Array, reason
  * undefined.
  */
 export function wellFormedProblem(data: TracesData): string | undefined {
+  const range = rangeProblem(data);
+  if (range) return range;
   let otlp: Uint8Array;
   try {
     otlp = encodeTracesData(data);
@@ -227,6 +234,85 @@ export function wellFormedProblem(data: TracesData): string | undefined {
     if (d2) return `a Tracezip round trip of it changes it: ${d2}`;
   } catch (e) {
     return `a Tracezip round trip of it throws: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+const INT32 = (v: number): boolean => Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff;
+const UINT32 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const UINT64 = (v: bigint): boolean => typeof v === 'bigint' && v >= 0n && v < 1n << 64n;
+/** No lone surrogates (String.prototype.isWellFormed is not in the ES2022 lib this repo compiles against). */
+const STR = (v: string): boolean => typeof v === 'string' && !/\p{Surrogate}/u.test(v);
+
+function valueProblem(v: AnyValue, path: string): string | undefined {
+  if (v === null) return undefined;
+  switch (typeof v) {
+    case 'string':
+      return STR(v) ? undefined : `${path}: string is not well-formed Unicode`;
+    case 'bigint':
+      return v >= -(1n << 63n) && v < 1n << 63n ? undefined : `${path}: int ${v} beyond int64`;
+    case 'boolean':
+    case 'number':
+      return undefined;
+    default:
+      break;
+  }
+  if (v instanceof Uint8Array) return undefined;
+  if (v instanceof ArrayValue) {
+    for (const [i, x] of v.values.entries()) {
+      const p = valueProblem(x, `${path}[${i}]`);
+      if (p) return p;
+    }
+    return undefined;
+  }
+  if (v instanceof KeyValueList) return kvsProblem(v.values, path);
+  if (v instanceof AnyValueWithUnknownFields) return valueProblem(v.value, path);
+  return `${path}: not an AnyValue (${Object.prototype.toString.call(v)})`;
+}
+
+function kvsProblem(kvs: readonly KeyValue[], path: string): string | undefined {
+  for (const [i, x] of kvs.entries()) {
+    if (!STR(x.key)) return `${path}[${i}].key is not well-formed Unicode`;
+    const p = valueProblem(x.value, `${path}[${i}](${x.key})`);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** Field values outside what the proto types can hold (the OTLP encoder may not notice them all). */
+export function rangeProblem(data: TracesData): string | undefined {
+  for (const [r, rs] of data.resourceSpans.entries()) {
+    if (!STR(rs.schemaUrl)) return `resourceSpans[${r}].schemaUrl`;
+    if (rs.resource) {
+      if (!UINT32(rs.resource.droppedAttributesCount)) return `resourceSpans[${r}].resource.droppedAttributesCount ${rs.resource.droppedAttributesCount}`;
+      const p = kvsProblem(rs.resource.attributes, `resourceSpans[${r}].resource.attributes`);
+      if (p) return p;
+    }
+    for (const [k, ss] of rs.scopeSpans.entries()) {
+      const at = `resourceSpans[${r}].scopeSpans[${k}]`;
+      if (ss.scope) {
+        if (!STR(ss.scope.name) || !STR(ss.scope.version) || !UINT32(ss.scope.droppedAttributesCount)) return `${at}.scope`;
+        const p = kvsProblem(ss.scope.attributes, `${at}.scope.attributes`);
+        if (p) return p;
+      }
+      for (const [i, s] of ss.spans.entries()) {
+        const sp = `${at}.spans[${i}]`;
+        if (!(s.traceId instanceof Uint8Array) || !(s.spanId instanceof Uint8Array) || !(s.parentSpanId instanceof Uint8Array)) return `${sp}: an id is not bytes`;
+        if (!UINT64(s.startTimeUnixNano) || !UINT64(s.endTimeUnixNano)) return `${sp}: time out of uint64 range`;
+        if (!INT32(s.kind)) return `${sp}.kind ${s.kind} is not an int32`;
+        if (!UINT32(s.flags)) return `${sp}.flags ${s.flags} is not a uint32`;
+        if (!UINT32(s.droppedAttributesCount) || !UINT32(s.droppedEventsCount) || !UINT32(s.droppedLinksCount)) return `${sp}: a dropped count is not a uint32`;
+        if (!STR(s.name) || !STR(s.traceState)) return `${sp}: name or trace state not well-formed Unicode`;
+        if (s.status && (!INT32(s.status.code) || !STR(s.status.message))) return `${sp}.status.code ${s.status.code} is not an int32 (or the message is not well-formed)`;
+        const p = kvsProblem(s.attributes, `${sp}.attributes`);
+        if (p) return p;
+        for (const [j, e] of s.events.entries()) {
+          if (!UINT64(e.timeUnixNano) || !UINT32(e.droppedAttributesCount) || !STR(e.name)) return `${sp}.events[${j}]: out of range`;
+          const q = kvsProblem(e.attributes, `${sp}.events[${j}].attributes`);
+          if (q) return q;
+        }
+      }
+    }
   }
   return undefined;
 }
