@@ -42,6 +42,7 @@ import {
 } from './format.js';
 import { TracezipFrameError } from './errors.js';
 import { idKey, TraceRing, type TraceEntry } from './traces.js';
+import { expand, stringContext, type StringContext } from './context.js';
 
 export type ResyncReason =
   | 'unknown-stream' // no state for this stream: the decoder restarted or evicted it
@@ -117,10 +118,27 @@ class StreamState {
   nextSeq = 0;
   lastUsed = 0;
   /** Epochs this stream has left, so a late or repeated frame of one is never applied again. */
-  retired: number[] = [];
+  retired = new Set<number>();
+  retiredOrder: number[] = [];
+  /** CRC of each recently applied frame by sequence number: a duplicate must be the same frame. */
+  crcs = new Map<number, number>();
+
+  retire(epoch: number): void {
+    this.retired.add(epoch);
+    this.retiredOrder.push(epoch);
+    if (this.retiredOrder.length > RETIRED_EPOCHS_KEPT) this.retired.delete(this.retiredOrder.shift()!);
+  }
+
+  applied(seq: number, crc: number): void {
+    this.crcs.set(seq, crc);
+    this.crcs.delete(seq - RECENT_CRCS_KEPT);
+  }
 }
 
-const RETIRED_EPOCHS_KEPT = 16;
+/** Epochs remembered per stream as left (a few KiB per stream). */
+const RETIRED_EPOCHS_KEPT = 1024;
+/** Applied frames remembered per stream for duplicate detection. */
+const RECENT_CRCS_KEPT = 64;
 
 export class TracezipDecoder {
   private readonly streams = new Map<bigint, StreamState>();
@@ -167,15 +185,21 @@ export class TracezipDecoder {
     const st = this.streams.get(h.streamId);
     if (h.epochStart) {
       if (h.seq !== 0) throw new TracezipFrameError('malformed', `epoch start with sequence number ${h.seq}`);
-      if (st && h.epoch === st.epoch && st.nextSeq > 0) return { kind: 'duplicate', ...meta };
-      if (st && st.retired.includes(h.epoch)) return { kind: 'resync-needed', reason: 'stale-epoch', ...meta };
-      // Any other epoch start is a new epoch (or a restarted encoder, whose epochs start at random).
+      if (st && h.epoch === st.epoch && st.nextSeq > 0 && st.crcs.get(0) === h.crc) return { kind: 'duplicate', ...meta };
+      if (st && st.retired.has(h.epoch)) return { kind: 'resync-needed', reason: 'stale-epoch', ...meta };
+      // Any other epoch start is a new epoch, or a restarted encoder (whose epochs start at random;
+      // one that drew the current epoch differs from its first frame, so it is not a duplicate).
       const fresh = new StreamState();
       fresh.epoch = h.epoch;
-      if (st) fresh.retired = [...st.retired, st.epoch].slice(-RETIRED_EPOCHS_KEPT);
+      if (st) {
+        fresh.retired = st.retired;
+        fresh.retiredOrder = st.retiredOrder;
+        if (st.epoch !== h.epoch) fresh.retire(st.epoch);
+      }
       const data = applyFrame(fresh, decompressPayload(body, h.compression, h.payloadLength), h.compression);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       fresh.nextSeq = 1;
+      fresh.applied(0, h.crc);
       this.install(h.streamId, fresh);
       if (fresh.bytes > this.maxStreamBytes) {
         this.streams.delete(h.streamId);
@@ -184,11 +208,17 @@ export class TracezipDecoder {
       return { kind: 'data', data, ...meta };
     }
     if (!st) return { kind: 'resync-needed', reason: 'unknown-stream', ...meta };
-    if (h.epoch !== st.epoch) return { kind: 'resync-needed', reason: st.retired.includes(h.epoch) ? 'stale-epoch' : 'epoch-mismatch', ...meta };
-    if (h.seq < st.nextSeq) return { kind: 'duplicate', ...meta };
+    if (h.epoch !== st.epoch) return { kind: 'resync-needed', reason: st.retired.has(h.epoch) ? 'stale-epoch' : 'epoch-mismatch', ...meta };
+    if (h.seq < st.nextSeq) {
+      const crc = st.crcs.get(h.seq);
+      // Same numbers, different bytes: another encoder is using this stream's numbers.
+      if (crc !== undefined && crc !== h.crc) return { kind: 'resync-needed', reason: 'epoch-mismatch', ...meta };
+      return { kind: 'duplicate', ...meta };
+    }
     if (h.seq > st.nextSeq) return { kind: 'resync-needed', reason: 'gap', ...meta };
     const data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength), h.compression);
     if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
+    st.applied(h.seq, h.crc);
     st.nextSeq++;
     st.lastUsed = ++this.clock;
     if (st.bytes > this.maxStreamBytes) {
@@ -374,9 +404,10 @@ function template(st: StreamState, id: number, isEvent: boolean): DecNode {
 /** Residual column cursors by "keyId:class". */
 type Residuals = Map<string, ByteReader>;
 
-function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<string, number>): KeyValue[] {
+function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<string, number>, ctx: () => StringContext): KeyValue[] {
   const n = node.keys.length;
   const out: KeyValue[] = new Array(n);
+  let earlier: string[] | undefined;
   for (let i = 0; i < n; i++) {
     const cls = node.classes[i]!;
     if (cls === CLASS_TEMPLATE) out[i] = node.values[i]!;
@@ -384,7 +415,15 @@ function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<str
       const key = node.keys[i]!;
       const col = residuals.get(`${keyIds.get(key)}:${cls}`);
       if (col === undefined) throw new TracezipFrameError('malformed', `no residual column for ${key}`);
-      out[i] = { key, value: readInlineValue(col, cls), unknownFields: undefined };
+      let value: AnyValue;
+      if (cls === V_STRING) {
+        earlier ??= [];
+        const s = expand(col.string(), ctx, earlier);
+        if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
+        earlier.push(s);
+        value = s;
+      } else value = readInlineValue(col, cls);
+      out[i] = { key, value, unknownFields: undefined };
     }
   }
   return out;
@@ -520,7 +559,10 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       if (code === PARENT_EXPLICIT) parentSpanId = cParentId.raw(8);
       startDelta[i] = cStart.svarBig();
       const duration = cDuration.svarBig();
-      const attributes = residualAttributes(node, residuals, keyIds);
+      const spanId = cSpanId.raw(8);
+      let context: StringContext | undefined;
+      const ctx = () => (context ??= stringContext(entry.traceId, spanId));
+      const attributes = residualAttributes(node, residuals, keyIds, ctx);
       const nEvents = cEvents.uvar();
       if (nEvents > cEvent.remaining) r.fail(`${nEvents} events cannot fit`);
       const events: SpanEvent[] = new Array(nEvents);
@@ -531,7 +573,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
         events[k] = {
           timeUnixNano: 0n,
           name: enode.eventName,
-          attributes: residualAttributes(enode, residuals, keyIds),
+          attributes: residualAttributes(enode, residuals, keyIds, ctx),
           droppedAttributesCount: enode.eventDropped,
           unknownFields: undefined,
         };
@@ -540,7 +582,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       const status: Status | undefined = head.status && { message: head.status.message, code: head.status.code, unknownFields: undefined };
       spans[i] = {
         traceId: entry.traceId,
-        spanId: cSpanId.raw(8),
+        spanId,
         traceState: head.traceState,
         parentSpanId,
         flags: head.flags,

@@ -51,6 +51,12 @@ import {
   writeFrame,
 } from './format.js';
 import { idKey, TraceRing, type TraceEntry } from './traces.js';
+import { stringContext, substitute, type StringContext } from './context.js';
+
+/** Short strings only need their NULs escaped (substitution never pays below 16 characters). */
+function substituteShort(v: string): string {
+  return v.includes('\u0000') ? v.split('\u0000').join('\u0000\u0000') : v;
+}
 
 export interface TracezipEncoderOptions {
   /** Stream id (u64); random by default. One encoder = one stream. */
@@ -526,7 +532,7 @@ export class FrameBuilder {
         node = this.valueEdge(node, p, attrs[p]!.value);
       }
       this.cTemplate.uvar(node);
-      this.writeResiduals(plan, attrs);
+      this.writeResiduals(plan, attrs, span);
       this.cSpanId.raw(span.spanId);
       // Parent and start.
       const ref = parentRef[i]!;
@@ -539,7 +545,7 @@ export class FrameBuilder {
       this.cDuration.svarBig(span.endTimeUnixNano - span.startTimeUnixNano);
       // Events.
       this.cEvents.uvar(span.events.length);
-      for (const e of span.events) this.writeEvent(e, span.startTimeUnixNano);
+      for (const e of span.events) this.writeEvent(e, span);
     }
 
     // Remember this frame's spans per trace for later frames (the decoder does the same).
@@ -669,18 +675,35 @@ export class FrameBuilder {
     return c.w;
   }
 
-  private writeResiduals(plan: HeadPlan, attrs: readonly KeyValue[]): void {
+  /** Residual values of one attribute list; strings go through the span-context substitution. */
+  private writeResiduals(plan: HeadPlan, attrs: readonly KeyValue[], span: Span): void {
     const classes = plan.classes;
+    let earlier: string[] | undefined;
     for (let i = 0; i < classes.length; i++) {
       const cls = classes[i]!;
       if (cls === CLASS_TEMPLATE) continue;
       const kv = attrs[i]!;
       const w = this.residualColumn(this.enc.stringId(kv.key, this), cls);
-      writeResidualValue(w, cls, kv.value);
+      if (cls === V_STRING) {
+        const v = kv.value as string;
+        earlier ??= [];
+        w.string(v.length < 16 ? substituteShort(v) : substitute(v, this.context(span), earlier));
+        earlier.push(v);
+      } else writeResidualValue(w, cls, kv.value);
     }
   }
 
-  private writeEvent(e: SpanEvent, spanStart: bigint): void {
+  private contextSpan: Span | undefined;
+  private contextValue: StringContext | undefined;
+  private context(span: Span): StringContext {
+    if (this.contextSpan !== span) {
+      this.contextSpan = span;
+      this.contextValue = stringContext(span.traceId, span.spanId);
+    }
+    return this.contextValue!;
+  }
+
+  private writeEvent(e: SpanEvent, span: Span): void {
     const enc = this.enc;
     const scope = '\u0001' + e.name;
     const attrs = e.attributes;
@@ -715,8 +738,8 @@ export class FrameBuilder {
       node = this.valueEdge(node, p, attrs[p]!.value);
     }
     this.cEvent.uvar(node);
-    this.cEvent.svarBig(e.timeUnixNano - spanStart);
-    this.writeResiduals(plan, attrs);
+    this.cEvent.svarBig(e.timeUnixNano - span.startTimeUnixNano);
+    this.writeResiduals(plan, attrs, span);
   }
 
   private assemble(base: bigint): Uint8Array {

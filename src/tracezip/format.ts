@@ -59,6 +59,8 @@ export interface FrameHeader {
   /** Offset and length of the (possibly compressed) payload within the frame. */
   bodyStart: number;
   bodyLength: number;
+  /** The frame's CRC-32C: tells a true duplicate from another frame with the same numbers. */
+  crc: number;
 }
 
 const COMPRESSION_CODES: Record<Compression, number> = { none: 0, zstd: 1, gzip: 2 };
@@ -114,5 +116,6 @@ export function readFrameHeader(frame: Uint8Array): FrameHeader {
     payloadLength,
     bodyStart: r.pos,
     bodyLength,
+    crc: stored,
   };
 }

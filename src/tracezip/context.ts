@@ -1,0 +1,87 @@
+// Residual strings often repeat what the span already says: a log line carries its trace id and
+// span id in hex (log correlation), and a raw log record repeats the parsed message next to it.
+// Those repeats are random text to a general compressor (32 hex digits of a trace id cost 16 bytes
+// even after zstd), but free to a codec that knows the span. Residual strings are therefore sent
+// with such repeats replaced by two-character references, reversed exactly by the decoder:
+//   NUL 't' = the span's trace id in lowercase hex     NUL 'T' = in uppercase hex
+//   NUL 's' = the span's span id in lowercase hex      NUL 'S' = in uppercase hex
+//   NUL 'a'+i = the value of residual string attribute i (0-based, earlier in the same list)
+//   NUL NUL = a literal NUL
+import { bytesToHex } from '../model/index.js';
+
+const NUL = '\u0000';
+/** References to earlier attributes are made only for values at least this long. */
+const MIN_REFERENCED = 8;
+
+export interface StringContext {
+  traceHex: string;
+  spanHex: string;
+  traceHexUpper: string;
+  spanHexUpper: string;
+}
+
+export function stringContext(traceId: Uint8Array, spanId: Uint8Array): StringContext {
+  const traceHex = bytesToHex(traceId);
+  const spanHex = bytesToHex(spanId);
+  return { traceHex, spanHex, traceHexUpper: traceHex.toUpperCase(), spanHexUpper: spanHex.toUpperCase() };
+}
+
+/**
+ * Replaces repeats by references. Matches are found in the original string and never overlap, so
+ * the result reads back unambiguously left to right. `earlier` holds the list's earlier residual
+ * string values.
+ */
+export function substitute(s: string, ctx: StringContext, earlier: readonly string[]): string {
+  if (s.length < 16) return s.includes(NUL) ? s.split(NUL).join(NUL + NUL) : s;
+  const patterns: [string, string][] = [];
+  if (ctx.traceHex.length > 0) patterns.push([ctx.traceHex, 't'], [ctx.traceHexUpper, 'T']);
+  if (ctx.spanHex.length > 0) patterns.push([ctx.spanHex, 's'], [ctx.spanHexUpper, 'S']);
+  for (let i = 0; i < earlier.length && i < 26; i++) {
+    if (earlier[i]!.length >= MIN_REFERENCED) patterns.push([earlier[i]!, String.fromCharCode(97 + i)]);
+  }
+  // Matches as [start, end, code], found left to right, longest first at equal starts.
+  const matches: [number, number, string][] = [];
+  for (const [p, code] of patterns) {
+    for (let at = s.indexOf(p); at >= 0; at = s.indexOf(p, at + p.length)) matches.push([at, at + p.length, code]);
+  }
+  if (matches.length === 0) return s.includes(NUL) ? s.split(NUL).join(NUL + NUL) : s;
+  matches.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
+  let out = '';
+  let from = 0;
+  for (const [start, end, code] of matches) {
+    if (start < from) continue; // overlaps a match already taken
+    out += escape(s.slice(from, start)) + NUL + code;
+    from = end;
+  }
+  return out + escape(s.slice(from));
+}
+
+function escape(text: string): string {
+  return text.includes(NUL) ? text.split(NUL).join(NUL + NUL) : text;
+}
+
+/** Reverses `substitute`; undefined when a reference cannot be resolved (a malformed frame). */
+export function expand(s: string, ctx: () => StringContext, earlier: readonly string[]): string | undefined {
+  let i = s.indexOf(NUL);
+  if (i < 0) return s;
+  const c = ctx();
+  let out = '';
+  let from = 0;
+  while (i >= 0) {
+    out += s.slice(from, i);
+    const code = s.charAt(i + 1);
+    if (code === NUL) out += NUL;
+    else if (code === 't') out += c.traceHex;
+    else if (code === 'T') out += c.traceHexUpper;
+    else if (code === 's') out += c.spanHex;
+    else if (code === 'S') out += c.spanHexUpper;
+    else {
+      const k = code.charCodeAt(0) - 97;
+      if (k < 0 || k >= 26 || k >= earlier.length) return undefined;
+      out += earlier[k]!;
+    }
+    from = i + 2;
+    i = s.indexOf(NUL, from);
+  }
+  return out + s.slice(from);
+}
