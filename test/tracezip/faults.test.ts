@@ -475,6 +475,29 @@ describe('corrupted bytes', () => {
     console.log(`  splices: ${tally.total} cases: ${tally}; ${tally.changed} altered but well-formed`);
   });
 
+  test('structural checks: a status code beyond int32 in a span head (CRC patched) is refused, not decoded (minimal)', () => {
+    const data = batchOf([sp({ trace: 1, id: 1, status: { code: 0x7fffffff, message: '', unknownFields: undefined } })]);
+    const frame = new TracezipEncoder({ compression: 'none' }).encode(data);
+    const { fields, payload } = openFrame(frame);
+    // The head node's status code is the zigzag varint of 0x7fffffff (fe ff ff ff 0f): make it 2^34.
+    const damaged = reframe(fields, replaceUnique(payload, [0xfe, 0xff, 0xff, 0xff, 0x0f], [0x80, 0x80, 0x80, 0x80, 0x80, 0x01]));
+    const o = decodeOutcome(new TracezipDecoder(), damaged);
+    const code = o.kind === 'data' ? o.data.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.status?.code : undefined;
+    assert.ok(o.kind === 'error' && o.error.kind === 'malformed', `status code 2^34 (not an int32 enum) must be refused; got ${describeOutcome(o)}${code !== undefined ? ` with status.code ${code}` : ''}`);
+  });
+
+  test('structural checks: request-level unknown fields that are not protobuf fields (CRC patched) are refused, not decoded (minimal)', () => {
+    const data: TracesData = { resourceSpans: [], unknownFields: Uint8Array.of(0xa0, 0x06, 0x01) }; // field 100, varint 1
+    const frame = new TracezipEncoder({ compression: 'none' }).encode(data);
+    const { fields, payload } = openFrame(frame);
+    // The same three bytes made field number 0 (invalid protobuf): the decoded message would have
+    // unknown fields whose OTLP encoding no protobuf parser reads.
+    const damaged = reframe(fields, replaceUnique(payload, [0x03, 0xa0, 0x06, 0x01], [0x03, 0x00, 0x00, 0x00]));
+    const o = decodeOutcome(new TracezipDecoder(), damaged);
+    const p = o.kind === 'data' ? wellFormedProblem(o.data) : undefined;
+    assert.ok(o.kind === 'error' && o.error.kind === 'malformed', `unknown fields 00 00 00 must be refused; got ${describeOutcome(o)}${p ? ` (${p})` : ''}`);
+  });
+
   test('a refused frame throws the typed error class (TracezipFrameError, an InputError) with a known kind', () => {
     const dec = new TracezipDecoder();
     for (const bad of [new Uint8Array(0), Uint8Array.of(0x54, 0x5a), patchCrc(new Uint8Array(40)), appendCrc(Uint8Array.of(0x54, 0x5a, 1, 0, ...new Array(20).fill(0xff)))]) {
@@ -491,3 +514,11 @@ describe('corrupted bytes', () => {
     expectData(dec, f0, b0, 'after a truncated copy');
   });
 });
+
+/** `p` with the only occurrence of `from` replaced by `to`. */
+function replaceUnique(p: Uint8Array, from: number[], to: number[]): Uint8Array {
+  const b = Buffer.from(p);
+  const i = b.indexOf(Buffer.from(from));
+  assert.ok(i >= 0 && b.indexOf(Buffer.from(from), i + 1) < 0, `the byte sequence ${Buffer.from(from).toString('hex')} occurs exactly once in the payload`);
+  return new Uint8Array(Buffer.concat([b.subarray(0, i), Buffer.from(to), b.subarray(i + from.length)]));
+}
