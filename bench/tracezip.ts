@@ -548,6 +548,8 @@ function report(r: DatasetResult, print: (s: string) => void): void {
     ),
   );
   print(`\nRepeated spans (same trace id, span id, start and end) are counted once in the floor. Not counted: parent links, names, attributes, events (cheap but not free), so the true floor is higher.`);
+  if (read.events > 0)
+    print(`Here the ${fmtInt(read.events)} span events (log records: most of this dataset's bytes) are outside the floor too, so the distance to it overstates what any codec could still gain.`);
 
   if (r.speed.length > 0) {
     print(`\n### Speed on one core and memory\n`);
@@ -673,6 +675,35 @@ async function main(): Promise<void> {
       (speedSizes.length > 0 ? (pin ? `Speed phases pinned to CPU 0 with taskset; median of ${runs} runs after a warm-up.` : `taskset not found: speed phases were not pinned.`) : 'Speed not measured (--no-speed).'),
   );
   for (const r of results) report(r, print);
+  print(`\n## Summary\n`);
+  const sumRows: string[][] = [];
+  for (const r of results)
+    for (const s of r.sizes) {
+      const sp = r.speed.find((x) => x.batchSpans === s.batchSpans)?.results;
+      const rate = (p: string) => {
+        const x = sp?.find((y) => y.phase === p);
+        return x ? fmtInt(x.spansPerSec) : 'n/a';
+      };
+      const dict = s.second['otlp-zstd3-dict'];
+      sumRows.push([
+        r.name,
+        `N=${s.batchSpans}`,
+        fmt(s.all['tracezip-zstd3']! / s.spans),
+        fmt(s.all['otlp-zstd3']! / s.spans),
+        pct(s.all['tracezip-zstd3']! / s.all['otlp-zstd3']!),
+        dict === undefined ? 'n/a' : pct(s.second['tracezip-zstd3']! / dict),
+        pct(s.all['tracezip-zstd3']! / s.all['simple-zstd3']!),
+        rate('tz-encode-zstd'),
+        rate('tz-decode-zstd'),
+      ]);
+    }
+  print(
+    table(
+      ['dataset', 'batch', 'Tracezip+zstd B/span', 'OTLP+zstd-3 B/span', 'Tracezip+zstd ÷ OTLP+zstd-3', '÷ OTLP+zstd-3+dict (2nd half)', '÷ simple+zstd', 'encode spans/s', 'decode spans/s'],
+      sumRows,
+      2,
+    ),
+  );
   const total = (Date.now() - tStart) / 1000;
   print(`\nWall time ${fmt(total, 1)} s (${Object.entries(stageSeconds).map(([k, v]) => `${k} ${fmt(v, 1)} s`).join(', ')}); peak RSS of this process ${fmtInt(maxRssMB())} MB.`);
   if (values.json) {
