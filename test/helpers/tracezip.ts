@@ -51,7 +51,7 @@ function uvarBytes(v: number | bigint): number[] {
   return out;
 }
 
-const COMPRESSION_CODE: Record<Compression, number> = { none: 0, zstd: 1, gzip: 2 };
+const COMPRESSION_CODE: Record<string, number> = { none: 0, zstd: 1, gzip: 2, 'zstd-stream': 3 };
 
 export interface FrameFields {
   compression: Compression;
@@ -70,7 +70,7 @@ export interface FrameFields {
 
 /** Writes a frame around an already compressed body (lengths true unless overridden), with a valid CRC. */
 export function writeRawFrame(f: FrameFields, body: Uint8Array, payloadLength: number): Uint8Array {
-  const flags = f.flags ?? (COMPRESSION_CODE[f.compression] | (f.epochStart ? 0x04 : 0) | (f.stateless ? 0x08 : 0));
+  const flags = f.flags ?? (COMPRESSION_CODE[f.compression]! | (f.epochStart ? 0x04 : 0) | (f.stateless ? 0x08 : 0));
   const head: number[] = [0x54, 0x5a, f.version ?? 1, flags];
   const id = new Uint8Array(8);
   new DataView(id.buffer).setBigUint64(0, BigInt.asUintN(64, f.streamId), true);
