@@ -498,6 +498,18 @@ describe('corrupted bytes', () => {
     assert.ok(o.kind === 'error' && o.error.kind === 'malformed', `unknown fields 00 00 00 must be refused; got ${describeOutcome(o)}${p ? ` (${p})` : ''}`);
   });
 
+  test('structural checks: a residual string ending in a reference mark with no reference code (CRC patched) is refused, not decoded (minimal)', () => {
+    const data = batchOf([sp({ trace: 1, id: 1, attributes: [kv('k', 'abcd\u0000e')] })]);
+    const frame = new TracezipEncoder({ compression: 'none', templateValueLimit: 0 }).encode(data);
+    const { fields, payload } = openFrame(frame);
+    // The residual is sent as "abcd" NUL NUL "e" (7 bytes): make it "abcdef" NUL, a reference mark
+    // at the very end of the string.
+    const damaged = reframe(fields, replaceUnique(payload, [0x07, 0x61, 0x62, 0x63, 0x64, 0, 0, 0x65], [0x07, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0]));
+    const o = decodeOutcome(new TracezipDecoder(), damaged);
+    const v = o.kind === 'data' ? o.data.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes[0]?.value : undefined;
+    assert.ok(o.kind === 'error' && o.error.kind === 'malformed', `a dangling reference mark must be refused; got ${describeOutcome(o)}${v !== undefined ? ` with the value ${JSON.stringify(v)}` : ''}`);
+  });
+
   test('a refused frame throws the typed error class (TracezipFrameError, an InputError) with a known kind', () => {
     const dec = new TracezipDecoder();
     for (const bad of [new Uint8Array(0), Uint8Array.of(0x54, 0x5a), patchCrc(new Uint8Array(40)), appendCrc(Uint8Array.of(0x54, 0x5a, 1, 0, ...new Array(20).fill(0xff)))]) {

@@ -27,6 +27,7 @@ import {
   shuffled,
   sid,
   sp,
+  tid,
   spansOf,
   streamRoundTrip,
 } from '../helpers/tracezip.js';
@@ -466,6 +467,51 @@ describe('round trips: span references under stress', () => {
       ),
     );
     for (const limit of [0, 1, 4]) streamRoundTrip(batches, `templateValueLimit ${limit}`, { compression: 'none', templateValueLimit: limit });
+  });
+
+  test('residual strings that repeat the span ids (hex, either case), earlier values of the list, and NULs; up to 40 residual strings per list, on spans and events', () => {
+    const rng = new Rng(0x5c7);
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+    const batches = Array.from({ length: 40 }, (_, f) =>
+      batchOf(
+        Array.from({ length: 5 }, (_, i) => {
+          const n = f * 5 + i;
+          const ids = [hex(tid(n >> 2)), hex(sid(n))];
+          const values: string[] = [];
+          const piece = (): string => {
+            switch (rng.int(7)) {
+              case 0:
+                return rng.pick(ids);
+              case 1:
+                return rng.pick(ids).toUpperCase();
+              case 2:
+                return values.length > 0 ? rng.pick(values) : 'x';
+              case 3:
+                return '\u0000'.repeat(rng.range(1, 3));
+              case 4:
+                return rng.pick(['t', 's', 'T', 'S', 'a', 'z', '\u0000t', '\u0000a']);
+              default:
+                return `text ${rng.int(1e6)} `;
+            }
+          };
+          const attributes = Array.from({ length: rng.range(1, 40) }, (_, a) => {
+            const v = Array.from({ length: rng.range(0, 6) }, piece).join('');
+            values.push(v);
+            return kv(`field.${a}`, v);
+          });
+          return sp({ trace: n >> 2, id: n, parent: n % 4 === 0 ? undefined : n - 1, attributes, events: [ev('log', T0, attributes.slice().reverse())] });
+        }),
+      ),
+    );
+    for (const limit of [0, 64]) streamRoundTrip(batches, `residual strings with repeats, templateValueLimit ${limit}`, { compression: 'none', templateValueLimit: limit });
+  });
+
+  test('a residual string that repeats the 19th or 20th earlier residual string of its list (minimal)', () => {
+    // 20 residual strings, then one that repeats numbers 18 and 19 (0-based) of them.
+    const attributes = Array.from({ length: 20 }, (_, i) => kv(`k${i}`, `value-number-${i}`));
+    attributes.push(kv('msg', 'see value-number-18 and value-number-19 here'));
+    const data = batchOf([sp({ trace: 1, id: 1, attributes })]);
+    streamRoundTrip([data], 'repeats of earlier residual strings 18 and 19', { compression: 'none', templateValueLimit: 0 });
   });
 
   test('span heads that differ only where the encoder joins fields with NUL (trace state, status, attribute keys)', () => {
