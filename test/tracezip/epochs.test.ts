@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { TracezipDecoder, TracezipEncoder, readFrameHeader, type Compression, type FrameHeader } from '../../src/tracezip/index.js';
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
 import type { TracesData } from '../../src/model/index.js';
-import { Arbitrary, Rng, mixSeed } from '../helpers/arbitrary.js';
+import { Arbitrary, Rng, mixSeed, nestedArrays } from '../helpers/arbitrary.js';
 import { edgeCaseTracesData } from '../helpers/edge-cases.js';
-import { breakParentCycles, expectData, expectResync, recut, spansOf, streamRoundTrip } from '../helpers/tracezip.js';
+import { batchOf, breakParentCycles, expectData, expectResync, kv, recut, sp, spansOf, streamRoundTrip } from '../helpers/tracezip.js';
 
 const traffic = collectTraffic({ seed: 31, traces: 800, faults: defaultFaultScenario(8), batchSpans: 512 }).batches;
 
@@ -108,6 +108,24 @@ describe('encoder.resync()', () => {
         for (let j = Math.max(0, i - 10); j < i; j++) expectResync(dec, frames[j]!, 'stale-epoch', `old-epoch frame ${j} after epoch start ${i}`);
       }
     });
+  });
+});
+
+describe('an encode that throws', () => {
+  test('a message the encoder refuses (a value nested deeper than the decoder accepts), first or mid-stream, leaves the stream consistent: the next frames decode exactly', () => {
+    const bad = batchOf([sp({ trace: 9, id: 9, attributes: [kv('ok', 'fine'), kv('deep', nestedArrays(101))] })]);
+    for (const at of [0, 3]) {
+      const enc = new TracezipEncoder({ compression: 'none', streamId: 21n });
+      const dec = new TracezipDecoder();
+      const batches = traffic.slice(0, 8);
+      batches.forEach((b, i) => {
+        if (i === at) {
+          assert.throws(() => enc.encode(bad), `the encoder refuses the message at frame ${i}`);
+          // The refused message may have left half-built state in the encoder; the stream goes on.
+        }
+        expectData(dec, enc.encode(b), b, `frame ${i} (a refused message before frame ${at})`);
+      });
+    }
   });
 });
 
