@@ -108,6 +108,13 @@ export function compressBody(payload: Uint8Array, compression: Compression): Uin
   return new Uint8Array(compressPayload(payload, compression, 3));
 }
 
+/** A valid frame with some header fields changed, its body kept byte for byte (any compression). */
+export function rewriteHeaderKeepBody(frame: Uint8Array, changes: Partial<FrameFields>): Uint8Array {
+  const h = readFrameHeader(frame);
+  const fields: FrameFields = { compression: h.compression, epochStart: h.epochStart, stateless: h.stateless, streamId: h.streamId, epoch: h.epoch, seq: h.seq };
+  return writeRawFrame({ ...fields, ...changes }, frame.subarray(h.bodyStart, h.bodyStart + h.bodyLength), h.payloadLength);
+}
+
 /** Re-frames a valid frame with some header fields changed (payload unchanged). */
 export function rewriteHeader(frame: Uint8Array, changes: Partial<FrameFields>): Uint8Array {
   const { fields, payload } = openFrame(frame);
