@@ -4,7 +4,12 @@ import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { TracezipFrameError } from './errors.js';
 
-export type Compression = 'zstd' | 'gzip' | 'none';
+/**
+ * zstd compresses each frame on its own; zstd-stream keeps one zstd stream per epoch and flushes it
+ * at every frame, so a frame can refer to everything the stream sent before (log text, residual
+ * values that recur across frames), which matters most for small frames. Stateful streams only.
+ */
+export type Compression = 'zstd' | 'zstd-stream' | 'gzip' | 'none';
 
 interface ZstdCompressor {
   setParameters(params: { compressionLevel?: number }): void;
@@ -37,9 +42,107 @@ export function zstdModule(): ZstdModule | null {
   return zstd;
 }
 
-/** The best compression available: zstd when it loads, else gzip. */
-export function defaultCompression(): Compression {
-  return zstdModule() ? 'zstd' : 'gzip';
+/** The best compression available: zstd when it loads, else gzip (zstd-stream for stateful streams). */
+export function defaultCompression(stateful = false): Compression {
+  if (!zstdModule()) return 'gzip';
+  return stateful ? 'zstd-stream' : 'zstd';
+}
+
+// ---- zstd streams (one per epoch on each side) ----------------------------------------------
+
+interface ZstdBinding {
+  CCtx: new () => {
+    setParameter(param: number, value: number): void;
+    compressStream2(dst: Uint8Array, src: Uint8Array, endOp: number): [number, number, number];
+  };
+  DCtx: new () => {
+    setParameter(param: number, value: number): void;
+    decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
+  };
+  CParameter: { compressionLevel: number; windowLog: number };
+  DParameter: { windowLogMax: number };
+  EndDirective: { flush: number };
+}
+
+let binding: ZstdBinding | null | undefined;
+function zstdBinding(): ZstdBinding | null {
+  if (binding === undefined) {
+    try {
+      binding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
+    } catch {
+      binding = null;
+    }
+  }
+  return binding;
+}
+
+/** Window of a zstd stream: what a frame may refer back to, and what each side keeps per stream. */
+export const ZSTD_STREAM_WINDOW_LOG = 20;
+export const ZSTD_STREAM_STATE_BYTES = (1 << ZSTD_STREAM_WINDOW_LOG) + 256 * 1024;
+
+export class ZstdStreamCompressor {
+  private readonly cctx;
+  private out = new Uint8Array(64 * 1024);
+
+  constructor(level: number) {
+    const b = zstdBinding();
+    if (!b) throw new Error('zstd is not available on this machine (zstd-napi did not load); use gzip');
+    this.cctx = new b.CCtx();
+    this.cctx.setParameter(b.CParameter.compressionLevel, level);
+    this.cctx.setParameter(b.CParameter.windowLog, ZSTD_STREAM_WINDOW_LOG);
+  }
+
+  /** Compresses one frame's payload and flushes, so the decoder can read it all now. */
+  compressFrame(data: Uint8Array): Uint8Array {
+    const b = zstdBinding()!;
+    if (this.out.length < data.length + 1024) this.out = new Uint8Array(data.length + 1024);
+    let src = data;
+    let produced = 0;
+    for (;;) {
+      const [remaining, dst, consumed] = this.cctx.compressStream2(this.out.subarray(produced), src, b.EndDirective.flush);
+      produced += dst;
+      src = src.subarray(consumed);
+      if (remaining === 0 && src.length === 0) break;
+      if (produced === this.out.length) {
+        const bigger = new Uint8Array(this.out.length * 2);
+        bigger.set(this.out);
+        this.out = bigger;
+      }
+    }
+    return this.out.slice(0, produced);
+  }
+}
+
+export class ZstdStreamDecompressor {
+  private readonly dctx;
+
+  constructor() {
+    const b = zstdBinding();
+    if (!b) throw new TracezipFrameError('compression', 'frame is zstd-compressed but zstd is not available on this machine');
+    this.dctx = new b.DCtx();
+    this.dctx.setParameter(b.DParameter.windowLogMax, ZSTD_STREAM_WINDOW_LOG);
+  }
+
+  /** Decompresses one frame's body, which must give exactly `expectedLength` bytes. */
+  decompressFrame(body: Uint8Array, expectedLength: number): Uint8Array {
+    const out = new Uint8Array(expectedLength);
+    let src = body;
+    let produced = 0;
+    try {
+      for (let guard = 0; src.length > 0 || guard === 0; guard++) {
+        const [, dst, consumed] = this.dctx.decompressStream(out.subarray(produced), src);
+        produced += dst;
+        src = src.subarray(consumed);
+        if (dst === 0 && consumed === 0) break; // no progress: output full or input incomplete
+      }
+    } catch (e) {
+      throw new TracezipFrameError('compression', (e as Error).message);
+    }
+    if (produced !== expectedLength || src.length !== 0) {
+      throw new TracezipFrameError('compression', `stream frame gave ${produced} bytes (header says ${expectedLength}) with ${src.length} bytes of input left`);
+    }
+    return out;
+  }
 }
 
 export function compressPayload(data: Uint8Array, method: Compression, zstdLevel: number): Uint8Array {
@@ -48,6 +151,8 @@ export function compressPayload(data: Uint8Array, method: Compression, zstdLevel
       return data;
     case 'gzip':
       return gzipSync(data, { level: 6 });
+    case 'zstd-stream':
+      throw new Error('internal: zstd-stream frames are compressed by the stream encoder');
     case 'zstd': {
       const z = zstdModule();
       if (!z) throw new Error('zstd is not available on this machine (zstd-napi did not load); use gzip');
@@ -67,6 +172,7 @@ export function decompressPayload(data: Uint8Array, method: Compression, expecte
   let out: Uint8Array;
   try {
     if (method === 'none') out = data;
+    else if (method === 'zstd-stream') throw new TracezipFrameError('malformed', 'a zstd-stream frame outside a stream');
     else if (method === 'gzip') out = gunzipSync(data, { maxOutputLength: expectedLength + 1 });
     else {
       const z = zstdModule();

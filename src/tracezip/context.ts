@@ -5,11 +5,13 @@
 // with such repeats replaced by two-character references, reversed exactly by the decoder:
 //   NUL 't' = the span's trace id in lowercase hex     NUL 'T' = in uppercase hex
 //   NUL 's' = the span's span id in lowercase hex      NUL 'S' = in uppercase hex
-//   NUL 'a'+i = the value of residual string attribute i (0-based, earlier in the same list)
+//   NUL U+0080+i = the value of residual string i (0-based, earlier in the same list; i < 26)
 //   NUL NUL = a literal NUL
 import { bytesToHex } from '../model/index.js';
 
 const NUL = '\u0000';
+/** References to earlier values use codes U+0080.. so they never meet the letters above. */
+const EARLIER_BASE = 0x80;
 /** References to earlier attributes are made only for values at least this long. */
 const MIN_REFERENCED = 8;
 
@@ -37,7 +39,7 @@ export function substitute(s: string, ctx: StringContext, earlier: readonly stri
   if (ctx.traceHex.length > 0) patterns.push([ctx.traceHex, 't'], [ctx.traceHexUpper, 'T']);
   if (ctx.spanHex.length > 0) patterns.push([ctx.spanHex, 's'], [ctx.spanHexUpper, 'S']);
   for (let i = 0; i < earlier.length && i < 26; i++) {
-    if (earlier[i]!.length >= MIN_REFERENCED) patterns.push([earlier[i]!, String.fromCharCode(97 + i)]);
+    if (earlier[i]!.length >= MIN_REFERENCED) patterns.push([earlier[i]!, String.fromCharCode(EARLIER_BASE + i)]);
   }
   // Matches as [start, end, code], found left to right, longest first at equal starts.
   const matches: [number, number, string][] = [];
@@ -76,8 +78,8 @@ export function expand(s: string, ctx: () => StringContext, earlier: readonly st
     else if (code === 's') out += c.spanHex;
     else if (code === 'S') out += c.spanHexUpper;
     else {
-      const k = code.charCodeAt(0) - 97;
-      if (k < 0 || k >= 26 || k >= earlier.length) return undefined;
+      const k = code.charCodeAt(0) - EARLIER_BASE;
+      if (!(k >= 0 && k < 26 && k < earlier.length)) return undefined; // also a mark with no code at the end
       out += earlier[k]!;
     }
     from = i + 2;

@@ -20,8 +20,9 @@ import {
   type TracesData,
 } from '../model/index.js';
 import { decodeTracesData } from '../otlp/index.js';
+import { ProtobufReader } from '../otlp/wire.js';
 import { ByteReader } from './bytes.js';
-import { decompressPayload } from './compression.js';
+import { decompressPayload, ZSTD_STREAM_STATE_BYTES, ZstdStreamDecompressor } from './compression.js';
 import {
   CLASS_TEMPLATE,
   EDGE_EVENT_HEAD,
@@ -43,6 +44,7 @@ import {
 import { TracezipFrameError } from './errors.js';
 import { idKey, TraceRing, type TraceEntry } from './traces.js';
 import { expand, stringContext, type StringContext } from './context.js';
+import { nodeStateBytes } from './encoder.js';
 
 export type ResyncReason =
   | 'unknown-stream' // no state for this stream: the decoder restarted or evicted it
@@ -120,6 +122,10 @@ class StreamState {
   /** Epochs this stream has left, so a late or repeated frame of one is never applied again. */
   retired = new Set<number>();
   retiredOrder: number[] = [];
+  /** The epoch's zstd stream, when its frames use one, and what its window holds (counted in the
+   * decoder's total, not in the per-stream cap, which mirrors the encoder's estimate). */
+  zstd: ZstdStreamDecompressor | undefined;
+  zstdBytes = 0;
   /** CRC of each recently applied frame by sequence number: a duplicate must be the same frame. */
   crcs = new Map<number, number>();
 
@@ -159,7 +165,7 @@ export class TracezipDecoder {
   }
   get stateBytes(): number {
     let n = 0;
-    for (const s of this.streams.values()) n += s.bytes;
+    for (const s of this.streams.values()) n += s.bytes + s.zstdBytes;
     return n;
   }
 
@@ -175,6 +181,7 @@ export class TracezipDecoder {
    */
   decode(frame: Uint8Array): DecodeResult {
     const h = readFrameHeader(frame);
+    const streamed = h.compression === 'zstd-stream';
     const body = frame.subarray(h.bodyStart, h.bodyStart + h.bodyLength);
     const meta = { streamId: h.streamId, epoch: h.epoch, seq: h.seq };
     if (h.stateless) {
@@ -196,7 +203,12 @@ export class TracezipDecoder {
         fresh.retiredOrder = st.retiredOrder;
         if (st.epoch !== h.epoch) fresh.retire(st.epoch);
       }
-      const data = applyFrame(fresh, decompressPayload(body, h.compression, h.payloadLength), h.compression);
+      if (streamed) {
+        fresh.zstd = new ZstdStreamDecompressor();
+        fresh.zstdBytes = ZSTD_STREAM_STATE_BYTES;
+      }
+      const payload = streamed ? fresh.zstd!.decompressFrame(body, h.payloadLength) : decompressPayload(body, h.compression, h.payloadLength);
+      const data = applyFrame(fresh, payload, h.compression);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       fresh.nextSeq = 1;
       fresh.applied(0, h.crc);
@@ -216,7 +228,22 @@ export class TracezipDecoder {
       return { kind: 'duplicate', ...meta };
     }
     if (h.seq > st.nextSeq) return { kind: 'resync-needed', reason: 'gap', ...meta };
-    const data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength), h.compression);
+    let data: TracesData | UnknownReference;
+    if (streamed || st.zstd) {
+      // The zstd stream has consumed this frame whatever happens next: a frame that fails from here
+      // on leaves the two sides' streams apart, so the stream is dropped and must resync.
+      if (!streamed || !st.zstd) return { kind: 'resync-needed', reason: 'epoch-mismatch', ...meta };
+      try {
+        data = applyFrame(st, st.zstd.decompressFrame(body, h.payloadLength), h.compression);
+      } catch (e) {
+        this.streams.delete(h.streamId);
+        throw e;
+      }
+      if (data instanceof UnknownReference) {
+        this.streams.delete(h.streamId);
+        return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
+      }
+    } else data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength), h.compression);
     if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
     st.applied(h.seq, h.crc);
     st.nextSeq++;
@@ -243,7 +270,7 @@ export class TracezipDecoder {
     for (const [id, s] of byAge) {
       if (this.streams.size <= this.maxStreams && total <= this.maxTotalBytes) break;
       this.streams.delete(id);
-      total -= s.bytes;
+      total -= s.bytes + s.zstdBytes;
     }
   }
 }
@@ -357,6 +384,7 @@ function readNode(r: ByteReader, st: StreamState): void {
       let status: SpanHead['status'];
       if (hasStatus === 1) {
         const code = r.svar();
+        if (code < -0x80000000 || code > 0x7fffffff) r.fail('status code beyond int32');
         status = { code, message: str(st, r.uvar()) };
       } else if (hasStatus !== 0) r.fail(`status marker ${hasStatus}`);
       if (flags > 0xffffffff || kind < -0x80000000 || kind > 0x7fffffff) r.fail('kind or flags out of range');
@@ -385,7 +413,7 @@ function readNode(r: ByteReader, st: StreamState): void {
     node = { ...parent, values, missing: parent.missing - 1 };
   } else return r.fail(`unknown edge type ${edge}`);
   st.nodes.push(node);
-  st.bytes += 160 + 24 * node.keys.length;
+  st.bytes += nodeStateBytes(node.keys.length);
 }
 
 function uint32(r: ByteReader): number {
@@ -464,6 +492,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
   const base = r.u64le();
   const unknownLen = r.uvar();
   const requestUnknown = unknownLen === 0 ? undefined : r.copy(unknownLen);
+  if (requestUnknown && !wellFormedFields(requestUnknown)) r.fail('request unknown fields are not protobuf fields');
   const groups: { shell: ResourceShell; scopes: { shell: ScopeShell; count: number }[] }[] = [];
   let total = 0;
   const nGroups = r.uvar();
@@ -682,6 +711,21 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** True when the bytes are a sequence of complete protobuf fields (what unknown fields must be). */
+function wellFormedFields(bytes: Uint8Array): boolean {
+  const r = new ProtobufReader(bytes);
+  try {
+    while (r.pos < bytes.length) {
+      const tag = r.readVarint32(bytes.length);
+      if (tag >>> 3 === 0) return false;
+      r.skipField(tag & 7, tag >>> 3, bytes.length);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function finishSpan(span: Span, start: bigint, eventDeltas: bigint[]): void {
   if (start < 0n || start >= 1n << 64n) throw new TracezipFrameError('malformed', 'start time out of range');

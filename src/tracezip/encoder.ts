@@ -30,7 +30,7 @@ import {
 } from '../model/index.js';
 import { decodeTracesData, encodeTracesData } from '../otlp/index.js';
 import { ByteWriter } from './bytes.js';
-import { compressPayload, defaultCompression, type Compression } from './compression.js';
+import { compressPayload, defaultCompression, ZstdStreamCompressor, type Compression } from './compression.js';
 import {
   CLASS_TEMPLATE,
   EDGE_EVENT_HEAD,
@@ -109,6 +109,7 @@ export class TracezipEncoder {
   private epochValue = randomBytes(4).readUInt32LE(0) >>> 1;
   private seqValue = 0;
   private needEpochStart = true;
+  private zstdStream: ZstdStreamCompressor | undefined;
 
   // ---- mirrored state (the decoder keeps the same) ----
   private strings = new Map<string, number>();
@@ -125,10 +126,11 @@ export class TracezipEncoder {
 
   constructor(options: TracezipEncoderOptions = {}) {
     this.streamId = options.streamId ?? randomBytes(8).readBigUInt64LE(0);
-    this.compression = options.compression ?? defaultCompression();
+    this.stateless = options.stateless ?? false;
+    this.compression = options.compression ?? defaultCompression(!this.stateless);
+    if (this.stateless && this.compression === 'zstd-stream') throw new InputError('zstd-stream needs a stateful stream; stateless frames use zstd');
     this.zstdLevel = options.zstdLevel ?? 3;
     this.maxStateBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
-    this.stateless = options.stateless ?? false;
     this.valueLimit = options.templateValueLimit ?? DEFAULT_TEMPLATE_VALUE_LIMIT;
     this.resetState();
   }
@@ -184,7 +186,12 @@ export class TracezipEncoder {
       this.needEpochStart = true;
       throw e;
     }
-    const body = compressPayload(payload, this.compression, this.zstdLevel);
+    let body: Uint8Array;
+    if (this.compression === 'zstd-stream') {
+      // One zstd stream per epoch: a new epoch starts a new stream, as the decoder does.
+      if (epochStart || !this.zstdStream) this.zstdStream = new ZstdStreamCompressor(this.zstdLevel);
+      body = this.zstdStream.compressFrame(payload);
+    } else body = compressPayload(payload, this.compression, this.zstdLevel);
     const frame = writeFrame(
       {
         compression: this.compression,
@@ -237,7 +244,7 @@ export class TracezipEncoder {
   }
 
   /** @internal Child of `parent` along the edge whose lookup key is `key`; creates it (writing `label`) when new. */
-  child(parent: number, key: string, label: () => void, fb: FrameBuilder): number {
+  child(parent: number, key: string, label: () => void, fb: FrameBuilder, width: number): number {
     const node = this.nodes[parent]!;
     let id = node.children.get(key);
     if (id === undefined) {
@@ -247,7 +254,7 @@ export class TracezipEncoder {
       fb.newNodes.uvar(parent);
       label();
       fb.newNodeCount++;
-      this.stateBytes += 160 + 2 * key.length;
+      this.stateBytes += nodeStateBytes(width);
     }
     return id;
   }
@@ -286,6 +293,11 @@ export class TracezipEncoder {
   addStateBytes(n: number): void {
     this.stateBytes += n;
   }
+}
+
+/** What one tree node costs in the state both sides keep (the decoder computes the same). */
+export function nodeStateBytes(width: number): number {
+  return 160 + 24 * width;
 }
 
 /** A stable text key for a value, telling apart what message equality tells apart. */
@@ -529,7 +541,7 @@ export class FrameBuilder {
       const attrs = span.attributes;
       for (let t = 0; t < plan.templated.length; t++) {
         const p = plan.templated[t]!;
-        node = this.valueEdge(node, p, attrs[p]!.value);
+        node = this.valueEdge(node, p, attrs[p]!.value, attrs.length);
       }
       this.cTemplate.uvar(node);
       this.writeResiduals(plan, attrs, span);
@@ -620,6 +632,7 @@ export class FrameBuilder {
           this.writeShape(attrs, classes);
         },
         this,
+        attrs.length,
       );
       plan = { node, templated: this.templatedOrder(span.name, attrs, classes), classes };
       enc.plans.set(key, plan);
@@ -649,7 +662,7 @@ export class FrameBuilder {
     return out;
   }
 
-  private valueEdge(parent: number, position: number, v: AnyValue): number {
+  private valueEdge(parent: number, position: number, v: AnyValue, width: number): number {
     const vk = valueKey(v)!;
     return this.enc.child(
       parent,
@@ -662,6 +675,7 @@ export class FrameBuilder {
         writeTypedValue(w, v, sid);
       },
       this,
+      width,
     );
   }
 
@@ -728,6 +742,7 @@ export class FrameBuilder {
           this.writeShape(attrs, classes);
         },
         this,
+        attrs.length,
       );
       plan = { node, templated: this.templatedOrder(scope, attrs, classes), classes };
       enc.plans.set(key, plan);
@@ -735,7 +750,7 @@ export class FrameBuilder {
     let node = plan.node;
     for (let t = 0; t < plan.templated.length; t++) {
       const p = plan.templated[t]!;
-      node = this.valueEdge(node, p, attrs[p]!.value);
+      node = this.valueEdge(node, p, attrs[p]!.value, attrs.length);
     }
     this.cEvent.uvar(node);
     this.cEvent.svarBig(e.timeUnixNano - span.startTimeUnixNano);

@@ -10,7 +10,7 @@ export const MAGIC_1 = 0x5a; // 'Z'
 export const FORMAT_VERSION = 1;
 
 /** Frame flags (header byte 3). */
-export const FLAG_COMPRESSION_MASK = 0x03; // 0 none, 1 zstd, 2 gzip
+export const FLAG_COMPRESSION_MASK = 0x03; // 0 none, 1 zstd, 2 gzip, 3 zstd stream (per epoch, flushed per frame)
 export const FLAG_EPOCH_START = 0x04; // the decoder drops its state for the stream and starts empty
 export const FLAG_STATELESS = 0x08; // self-contained: decoded with empty state, stream state untouched
 
@@ -63,8 +63,8 @@ export interface FrameHeader {
   crc: number;
 }
 
-const COMPRESSION_CODES: Record<Compression, number> = { none: 0, zstd: 1, gzip: 2 };
-const COMPRESSION_BY_CODE: (Compression | undefined)[] = ['none', 'zstd', 'gzip', undefined];
+const COMPRESSION_CODES: Record<Compression, number> = { none: 0, zstd: 1, gzip: 2, 'zstd-stream': 3 };
+const COMPRESSION_BY_CODE: (Compression | undefined)[] = ['none', 'zstd', 'gzip', 'zstd-stream'];
 
 export function writeFrame(
   header: { compression: Compression; epochStart: boolean; stateless: boolean; streamId: bigint; epoch: number; seq: number; payloadLength: number },
@@ -106,6 +106,7 @@ export function readFrameHeader(frame: Uint8Array): FrameHeader {
   if (payloadLength > MAX_PAYLOAD_BYTES) throw new TracezipFrameError('limit', `payload of ${payloadLength} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
   if (bodyLength !== r.remaining) throw new TracezipFrameError('truncated', `body is ${r.remaining} bytes, header says ${bodyLength}`);
   if (compression === 'none' && bodyLength !== payloadLength) throw new TracezipFrameError('malformed', 'uncompressed body length differs from payload length');
+  if (compression === 'zstd-stream' && (flags & FLAG_STATELESS) !== 0) throw new TracezipFrameError('malformed', 'a stateless frame cannot use a zstd stream');
   return {
     compression,
     epochStart: (flags & FLAG_EPOCH_START) !== 0,
