@@ -200,6 +200,23 @@ describe('sync faults', () => {
     }
   });
 
+  test('duplicates long after: 100 frames into an epoch, a copy of any earlier frame (also the epoch start) answers duplicate and changes nothing', () => {
+    const enc = new TracezipEncoder({ compression: 'none', streamId: 16n });
+    const batches = Array.from({ length: 100 }, (_, i) => batchOf([sp({ trace: 1 + (i >> 3), id: 1 + i, parent: i % 8 === 0 ? undefined : i })]));
+    const fs = batches.map((b) => enc.encode(b));
+    const dec = new TracezipDecoder();
+    fs.forEach((f, i) => expectData(dec, f, batches[i]!, `frame ${i}`));
+    const problems: string[] = [];
+    for (const k of [0, 1, 2, 30, 35, 36, 50, 98, 99]) {
+      const o = decodeOutcome(dec, fs[k]!);
+      if (o.kind !== 'duplicate') problems.push(`a copy of frame ${k}: ${describeOutcome(o)}`);
+    }
+    const next = batchOf([sp({ trace: 99, id: 1000 })]);
+    const o = decodeOutcome(dec, enc.encode(next));
+    if (o.kind !== 'data' || diffTracesData(o.data, next) !== undefined) problems.push(`the next live frame: ${describeOutcome(o)}`);
+    assert.deepEqual(problems, []);
+  });
+
   test('decoder restart: the new decoder answers unknown-stream; after resync the stream decodes exactly', () => {
     const enc = new TracezipEncoder({ compression: 'zstd', streamId: 11n });
     let dec = new TracezipDecoder();
