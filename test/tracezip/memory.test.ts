@@ -8,7 +8,7 @@
 // state), so that a stream the encoder keeps under its cap is never dropped.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TracezipDecoder, TracezipEncoder, type DecodeResult } from '../../src/tracezip/index.js';
+import { TracezipDecoder, TracezipEncoder, type Compression, type DecodeResult } from '../../src/tracezip/index.js';
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
 import { diffTracesData, type TracesData } from '../../src/model/index.js';
 import { Rng } from '../helpers/arbitrary.js';
@@ -159,6 +159,27 @@ describe('maxStreams and maxTotalStateBytes: least recently used streams are evi
       const enc = streams[rng.int(streams.length)]!;
       unknown += reasons(deliver(enc, dec, b, `batch ${i} on stream ${enc.streamId}`)).filter((r) => r === 'unknown-stream').length;
       assert.ok(dec.stateBytes <= total || dec.streamCount === 1, `after batch ${i}: ${dec.stateBytes} bytes in ${dec.streamCount} streams > ${total}`);
+    });
+    assert.ok(unknown > 10, `${unknown} evictions`);
+  });
+
+  test('zstd-stream streams: the zstd window each one keeps counts toward maxTotalStateBytes; evicted ones recover after resync', () => {
+    const rng = new Rng(0x3e8);
+    const total = 4 * 1024 * 1024;
+    const dec = new TracezipDecoder({ maxTotalStateBytes: total });
+    const compression = 'zstd-stream' as string as Compression; // (compiles whether or not this build's Compression type has it)
+    try {
+      new TracezipEncoder({ compression }).encode(batchOf([]));
+    } catch {
+      return; // no zstd-stream in this build
+    }
+    const streams = Array.from({ length: 6 }, (_, i) => new TracezipEncoder({ compression, streamId: BigInt(400 + i) }));
+    let unknown = 0;
+    recut(traffic, (n) => rng.int(n), 5, 30).forEach((b, i) => {
+      const enc = streams[rng.int(streams.length)]!;
+      unknown += reasons(deliver(enc, dec, b, `batch ${i} on stream ${enc.streamId}`)).filter((r) => r === 'unknown-stream').length;
+      assert.ok(dec.stateBytes <= total || dec.streamCount === 1, `after batch ${i}: ${dec.stateBytes} bytes in ${dec.streamCount} streams > ${total}`);
+      assert.ok(dec.streamCount <= 3, `${dec.streamCount} zstd streams of 1.25 MiB each kept under a 4 MiB total`);
     });
     assert.ok(unknown > 10, `${unknown} evictions`);
   });
