@@ -128,6 +128,8 @@ class StreamState {
   zstdBytes = 0;
   /** CRC of each recently applied frame by sequence number: a duplicate must be the same frame. */
   crcs = new Map<number, number>();
+  /** CRC of the epoch's first frame, kept for the epoch's life: its copies are duplicates. */
+  startCrc = -1;
 
   retire(epoch: number): void {
     this.retired.add(epoch);
@@ -192,7 +194,7 @@ export class TracezipDecoder {
     const st = this.streams.get(h.streamId);
     if (h.epochStart) {
       if (h.seq !== 0) throw new TracezipFrameError('malformed', `epoch start with sequence number ${h.seq}`);
-      if (st && h.epoch === st.epoch && st.nextSeq > 0 && st.crcs.get(0) === h.crc) return { kind: 'duplicate', ...meta };
+      if (st && h.epoch === st.epoch && st.nextSeq > 0 && st.startCrc === h.crc) return { kind: 'duplicate', ...meta };
       if (st && st.retired.has(h.epoch)) return { kind: 'resync-needed', reason: 'stale-epoch', ...meta };
       // Any other epoch start is a new epoch, or a restarted encoder (whose epochs start at random;
       // one that drew the current epoch differs from its first frame, so it is not a duplicate).
@@ -211,6 +213,7 @@ export class TracezipDecoder {
       const data = applyFrame(fresh, payload, h.compression);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       fresh.nextSeq = 1;
+      fresh.startCrc = h.crc;
       fresh.applied(0, h.crc);
       this.install(h.streamId, fresh);
       if (fresh.bytes > this.maxStreamBytes) {

@@ -78,12 +78,19 @@ const DEFAULT_TEMPLATE_VALUE_LIMIT = 64;
 /** Distinct-value tracking for one (span or event name, attribute key). */
 interface KeyStats {
   values: Set<string> | null; // null once over the limit
+  /** Occurrences seen; past STABLE_AFTER with few values the key is taken as settled and no longer counted. */
+  seen: number;
 }
+
+/** A key seen this often without passing the limit is settled low-cardinality: stop paying for stats. */
+const STABLE_AFTER = 4096;
 
 /** Encoder-side tree node: children by label key. */
 interface EncNode {
   id: number;
   children: Map<string, number>;
+  /** Value edges by position, then by the value itself for strings, booleans and ints (no key to build). */
+  valueChildren: Map<number, Map<string | boolean | bigint, number>> | undefined;
 }
 
 /** Per-attribute plan of a head: which positions are templated, and in which order they are walked. */
@@ -159,7 +166,7 @@ export class TracezipEncoder {
     this.strings = new Map();
     this.resourceShells = new Map();
     this.scopeShells = new Map();
-    this.nodes = [{ id: 0, children: new Map() }];
+    this.nodes = [{ id: 0, children: new Map(), valueChildren: undefined }];
     this.ring = new TraceRing();
     this.stats = new Map();
     this.headPlans = new Map();
@@ -244,19 +251,37 @@ export class TracezipEncoder {
   }
 
   /** @internal Child of `parent` along the edge whose lookup key is `key`; creates it (writing `label`) when new. */
-  child(parent: number, key: string, label: () => void, fb: FrameBuilder, width: number): number {
+  child(parent: number, key: string, label: () => void, fb: FrameBuilder, width: number, created?: (id: number) => void): number {
     const node = this.nodes[parent]!;
     let id = node.children.get(key);
     if (id === undefined) {
       id = this.nodes.length;
-      this.nodes.push({ id, children: new Map() });
+      this.nodes.push({ id, children: new Map(), valueChildren: undefined });
       node.children.set(key, id);
       fb.newNodes.uvar(parent);
       label();
       fb.newNodeCount++;
       this.stateBytes += nodeStateBytes(width);
     }
+    created?.(id);
     return id;
+  }
+
+  /** @internal */
+  valueChild(parent: number, position: number, v: string | boolean | bigint): number | undefined {
+    return this.nodes[parent]!.valueChildren?.get(position)?.get(v);
+  }
+
+  /** @internal */
+  setValueChild(parent: number, position: number, v: string | boolean | bigint, id: number): void {
+    const node = this.nodes[parent]!;
+    node.valueChildren ??= new Map();
+    let byValue = node.valueChildren.get(position);
+    if (!byValue) {
+      byValue = new Map();
+      node.valueChildren.set(position, byValue);
+    }
+    byValue.set(v, id);
   }
 
   /** @internal */
@@ -268,7 +293,7 @@ export class TracezipEncoder {
     }
     let s = byKey.get(key);
     if (!s) {
-      s = { values: new Set() };
+      s = { values: new Set(), seen: 0 };
       byKey.set(key, s);
     }
     return s;
@@ -586,7 +611,8 @@ export class FrameBuilder {
     for (let i = 0; i < attrs.length; i++) {
       const kv = attrs[i]!;
       const st = this.enc.keyStats(scope, kv.key);
-      if (st.values === null) continue; // already residual: no need to look at the value
+      if (st.values === null || st.seen > STABLE_AFTER) continue; // residual, or settled: no need to look at the value
+      st.seen++;
       const vk = valueKey(kv.value);
       if (vk === undefined) st.values = null;
       else this.enc.observe(st, vk);
@@ -663,6 +689,11 @@ export class FrameBuilder {
   }
 
   private valueEdge(parent: number, position: number, v: AnyValue, width: number): number {
+    const direct = typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint';
+    if (direct) {
+      const hit = this.enc.valueChild(parent, position, v);
+      if (hit !== undefined) return hit;
+    }
     const vk = valueKey(v)!;
     return this.enc.child(
       parent,
@@ -676,6 +707,7 @@ export class FrameBuilder {
       },
       this,
       width,
+      direct ? (id) => this.enc.setValueChild(parent, position, v, id) : undefined,
     );
   }
 
