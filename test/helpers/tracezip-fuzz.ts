@@ -91,8 +91,30 @@ export function buildTzCorpus(): FuzzScenario[] {
     batchOf([sp({ trace: 1, id: 4, parent: 3, startTimeUnixNano: T0 - 10n, endTimeUnixNano: T0 - 20n }), sp({ trace: 1, id: 4, parent: 1 }), sp({ trace: 3, id: 5, kind: -1, flags: 0xffffffff })]),
     batchOf([sp({ trace: 2, id: 6, parent: 1, attributes: [kv('d', 0.5), kv('b', true), kv('bytes', Uint8Array.of(1, 2)), kv('i', -(1n << 63n))] })], 'other'),
   ];
+  // Log-like residual strings that repeat the span's ids and earlier values (sent as references).
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const logLines = [0, 1, 2].map((f) =>
+    batchOf(
+      [0, 1].map((i) => {
+        const n = 10 + f * 2 + i;
+        const span = sp({ trace: 5, id: n, parent: n === 10 ? undefined : n - 1 });
+        const t = hex(span.traceId);
+        const id = hex(span.spanId);
+        const msg = `request ${n} failed: upstream timeout`;
+        span.attributes = [
+          kv('message', msg),
+          kv('log', `trace_id=${t} span_id=${id} ${msg}`),
+          kv('upper', `${t.toUpperCase()}/${id.toUpperCase()}\u0000nul`),
+          kv('short', `n\u0000${n}`),
+        ];
+        span.events = [ev('log', T0 + BigInt(n), [kv('line', `${msg} (trace ${t})`), kv('again', `${msg} ${msg}`)])];
+        return span;
+      }),
+    ),
+  );
   return [
     build('traffic', cut(2, 6, 5), { compression: 'none' }),
+    build('log lines', logLines, { compression: 'none', templateValueLimit: 0 }),
     build('traffic/residuals', cut(2, 6, 4), { compression: 'none', templateValueLimit: 1 }),
     build('arbitrary', Array.from({ length: 4 }, () => saneArbitrary(gen)), { compression: 'none' }),
     build('hand-made', handMade, { compression: 'none', templateValueLimit: 2 }),
