@@ -128,6 +128,8 @@ export class TracezipEncoder {
   // ---- encoder-only ----
   private stats = new Map<string, Map<string, KeyStats>>();
   private headPlans = new Map<string, HeadPlan>();
+  /** @internal Recent span heads per span name, for the allocation-free lookup. */
+  headsByName = new Map<string, HeadCandidate[]>();
   /** Reused for every frame: its column buffers keep their capacity. */
   private readonly builder: FrameBuilder = new FrameBuilder(this);
 
@@ -170,6 +172,7 @@ export class TracezipEncoder {
     this.ring = new TraceRing();
     this.stats = new Map();
     this.headPlans = new Map();
+    this.headsByName = new Map();
     this.stateBytes = 0;
   }
 
@@ -318,6 +321,56 @@ export class TracezipEncoder {
   addStateBytes(n: number): void {
     this.stateBytes += n;
   }
+}
+
+/** A span head as the fast path compares it. */
+interface HeadCandidate {
+  plan: HeadPlan;
+  kind: number;
+  flags: number;
+  traceState: string;
+  statusCode: number; // NaN when absent
+  statusMessage: string;
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
+  keys: string[];
+}
+
+function headOf(span: Span, plan: HeadPlan): HeadCandidate {
+  return {
+    plan,
+    kind: span.kind,
+    flags: span.flags,
+    traceState: span.traceState,
+    statusCode: span.status === undefined ? NaN : span.status.code,
+    statusMessage: span.status?.message ?? '',
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+    keys: span.attributes.map((kv) => kv.key),
+  };
+}
+
+/** True when the span has this head, including each attribute's class as the statistics now say. */
+function sameHead(h: HeadCandidate, span: Span, enc: TracezipEncoder): boolean {
+  if (h.kind !== span.kind || h.flags !== span.flags || h.traceState !== span.traceState) return false;
+  if (h.droppedAttributesCount !== span.droppedAttributesCount || h.droppedEventsCount !== span.droppedEventsCount || h.droppedLinksCount !== span.droppedLinksCount) {
+    return false;
+  }
+  const st = span.status;
+  if (st === undefined ? !Number.isNaN(h.statusCode) : h.statusCode !== st.code || h.statusMessage !== st.message) return false;
+  const attrs = span.attributes;
+  if (h.keys.length !== attrs.length) return false;
+  const classes = h.plan.classes;
+  for (let i = 0; i < attrs.length; i++) {
+    const kv = attrs[i]!;
+    if (h.keys[i] !== kv.key) return false;
+    const stats = enc.keyStats(span.name, kv.key);
+    const cls = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
+    if (classes[i] !== cls) return false;
+  }
+  return true;
 }
 
 /** What one tree node costs in the state both sides keep (the decoder computes the same). */
@@ -621,6 +674,27 @@ export class FrameBuilder {
 
   /** The head node of a span (name, kind, flags, status, trace state, dropped counts, attribute shape). */
   private headPlan(span: Span): HeadPlan {
+    // Fast path: the span heads seen under this name, compared field by field (no key to build).
+    const candidates = this.enc.headsByName.get(span.name);
+    if (candidates !== undefined) {
+      for (let c = 0; c < candidates.length; c++) {
+        const h = candidates[c]!;
+        if (sameHead(h, span, this.enc)) return h.plan;
+      }
+    }
+    const plan = this.headPlanSlow(span);
+    let list = candidates;
+    if (list === undefined) {
+      list = [];
+      this.enc.headsByName.set(span.name, list);
+    }
+    // A few recent heads per name are enough to hit almost always; the slow path is still exact.
+    if (list.length >= 8) list.shift();
+    list.push(headOf(span, plan));
+    return plan;
+  }
+
+  private headPlanSlow(span: Span): HeadPlan {
     const enc = this.enc;
     const attrs = span.attributes;
     const st = span.status;
