@@ -655,7 +655,10 @@ async function main(): Promise<void> {
         const spans = sizes.find((s) => s.batchSpans === n)!.spans;
         const args = ['--max-old-space-size=8000', '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--phase', phase, '--cache', input, '--spans', String(spans), '--runs', String(runs)];
         const child = spawnSync(pin ? 'taskset' : process.execPath, pin ? ['-c', '0', process.execPath, ...args] : args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
-        if (child.status !== 0) throw new Error(`phase ${phase} (N=${n}) failed:\n${child.stderr}`);
+        if (child.status !== 0)
+          throw new Error(
+            `phase ${phase} (N=${n}) failed${frames ? ' (it decodes the frames the size pass wrote: did the codec change during the run?)' : ''}:\n${child.stderr}`,
+          );
         const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as PhaseResult;
         res.push(r);
         log(`  N=${n} ${phase.padEnd(15)} ${fmtInt(r.spansPerSec).padStart(10)} spans/s  runs ${r.runsSec.map((x) => x.toFixed(2)).join(', ')}  peak RSS ${fmtInt(r.maxRssMB)} MB`);
