@@ -616,7 +616,8 @@ async function main(): Promise<void> {
   if (only !== undefined && only !== 'trastrainer' && only !== 'nezha') throw new Error('--only must be trastrainer or nezha');
   const specs: DatasetSpec[] = (['trastrainer', 'nezha'] as const)
     .filter((k) => only === undefined || only === k)
-    .map((k) => ({ name: `${k}-trainticket`, path: join(datasetsRoot, `${k}-trainticket`), logBody }));
+    // trastrainer has no logs: its batches do not depend on --log-body (one cache for both).
+    .map((k) => ({ name: `${k}-trainticket`, path: join(datasetsRoot, `${k}-trainticket`), logBody: k === 'nezha' ? logBody : 'parsed' }));
 
   const log = (s: string) => console.error(s);
   const lines: string[] = [];
