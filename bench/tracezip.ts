@@ -179,7 +179,7 @@ function runPhase(phase: string, path: string): PhaseResult {
     // the peak RSS is node plus the two stream states.
     gc();
     const rssLoaded = rssMB();
-    const enc = new TracezipEncoder({ compression: 'zstd', zstdLevel: ZSTD_LEVEL });
+    const enc = new TracezipEncoder({ compression: 'zstd-stream', zstdLevel: ZSTD_LEVEL });
     const dec = new TracezipDecoder();
     let spans = 0;
     let maxEnc = 0;
@@ -209,7 +209,7 @@ function runPhase(phase: string, path: string): PhaseResult {
   let times: number[];
   let rssLoaded: number;
   let spans: number;
-  const compression = phase.endsWith('-none') ? 'none' : 'zstd';
+  const compression = phase.endsWith('-none') ? 'none' : 'zstd-stream';
   if (phase.includes('-decode')) {
     // Input: the frames the size pass wrote (so the RSS here is the decoder's, not the dataset's).
     const frames = readFrames(path);
@@ -256,7 +256,7 @@ function runPhase(phase: string, path: string): PhaseResult {
 // Sizes (in this process), with losslessness checked on every batch
 // ================================================================================================
 
-const CODECS = ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3'] as const;
+const CODECS = ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3-frame', 'tracezip-zstd3'] as const;
 type Codec = (typeof CODECS)[number] | 'otlp-zstd3-dict';
 
 const CODEC_LABEL: Record<Codec, string> = {
@@ -267,7 +267,8 @@ const CODEC_LABEL: Record<Codec, string> = {
   simple: 'simple scheme (seed, per batch)',
   'simple-zstd3': 'simple scheme + zstd -3',
   tracezip: 'Tracezip, no zstd',
-  'tracezip-zstd3': 'Tracezip + zstd -3',
+  'tracezip-zstd3-frame': 'Tracezip + zstd -3 per frame',
+  'tracezip-zstd3': 'Tracezip + zstd -3 stream (default)',
 };
 
 interface DictInfo {
@@ -315,9 +316,10 @@ function measureSizes(ds: DatasetSpec, n: number, saveFrames: boolean, log: (s: 
   const per: Record<(typeof CODECS)[number], Float64Array> = Object.fromEntries(CODECS.map((c) => [c, new Float64Array(B)])) as never;
   const spansOf = new Float64Array(B);
   const tzNone = { enc: new TracezipEncoder({ compression: 'none' }), dec: new TracezipDecoder() };
-  const tzZstd = { enc: new TracezipEncoder({ compression: 'zstd', zstdLevel: ZSTD_LEVEL }), dec: new TracezipDecoder() };
-  const epochs = { tracezip: 0, 'tracezip-zstd3': 0 };
-  const saved = { simple: [] as Uint8Array[], tracezip: [] as Uint8Array[], 'tracezip-zstd3': [] as Uint8Array[] };
+  const tzFrame = { enc: new TracezipEncoder({ compression: 'zstd', zstdLevel: ZSTD_LEVEL }), dec: new TracezipDecoder() };
+  const tzZstd = { enc: new TracezipEncoder({ compression: 'zstd-stream', zstdLevel: ZSTD_LEVEL }), dec: new TracezipDecoder() };
+  const epochs = { tracezip: 0, 'tracezip-zstd3-frame': 0, 'tracezip-zstd3': 0 };
+  const saved = { simple: [] as Uint8Array[], tracezip: [] as Uint8Array[], 'tracezip-zstd3-frame': [] as Uint8Array[], 'tracezip-zstd3': [] as Uint8Array[] };
   const check = (what: string, i: number, got: TracesData, want: TracesData): void => {
     const d = diffTracesData(got, want);
     if (d !== undefined) fail(`${ds.name} N=${n} batch ${i}: ${what} decoded differently: ${d}`);
@@ -337,7 +339,7 @@ function measureSizes(ds: DatasetSpec, n: number, saveFrames: boolean, log: (s: 
     per['simple-zstd3'][i] = compress(simple, { compressionLevel: ZSTD_LEVEL }).length;
     check('simple scheme', i, decodeSimpleBatch(simple), ref);
 
-    for (const [codec, tz] of [['tracezip', tzNone], ['tracezip-zstd3', tzZstd]] as const) {
+    for (const [codec, tz] of [['tracezip', tzNone], ['tracezip-zstd3-frame', tzFrame], ['tracezip-zstd3', tzZstd]] as const) {
       const frame = tz.enc.encode(model);
       per[codec][i] = frame.length;
       if (readFrameHeader(frame).epochStart) epochs[codec]++;
@@ -454,7 +456,7 @@ function sizeTable(sizes: SizeResult[], which: 'all' | 'second', floorBytes: num
   const codecs: Codec[] =
     which === 'all'
       ? [...CODECS]
-      : ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'otlp-zstd3-dict', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3'];
+      : ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'otlp-zstd3-dict', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3-frame', 'tracezip-zstd3'];
   const headers = ['codec', ...sizes.flatMap((s) => [`N=${s.batchSpans} B/span`, '×OTLP', '% of zstd-3'])];
   const rows: string[][] = [];
   for (const c of codecs) {

@@ -1,7 +1,9 @@
 // Byte-level building blocks of the Tracezip wire format: a growable writer and a bounds-checked
 // reader with LEB128 varints, zigzag signed integers and 64-bit values as bigint. Hand-written
 // because they run for every field of every span on both sides of the stream (hot path).
+import { isUtf8 } from 'node:buffer';
 import { TracezipFrameError } from './errors.js';
+import '../otlp/wire.js'; // installs the Buffer fallbacks should a Node release lack the native slices
 
 /** Growable output buffer. Grows by doubling; `finish()` returns a view of the written bytes. */
 export class ByteWriter {
@@ -149,7 +151,11 @@ export class ByteWriter {
   }
 }
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+/** Buffer's native decoders, which Buffer.toString dispatches to (see src/otlp/wire.ts). */
+interface FastBuffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
 
 /** Bounds-checked reader; every failure is a TracezipFrameError('malformed'). */
 export class ByteReader {
@@ -274,6 +280,7 @@ export class ByteReader {
 
   string(): string {
     const n = this.uvar();
+    const start = this.pos;
     const b = this.raw(n);
     let ascii = true;
     for (let i = 0; i < n; i++) {
@@ -282,13 +289,17 @@ export class ByteReader {
         break;
       }
     }
-    if (ascii) return n < 64 ? String.fromCharCode.apply(null, b as unknown as number[]) : Buffer.from(b.buffer, b.byteOffset, n).toString('latin1');
-    try {
-      return textDecoder.decode(b);
-    } catch {
-      return this.fail('invalid UTF-8 in a string');
-    }
+    if (ascii) return n < 24 ? String.fromCharCode.apply(null, b as unknown as number[]) : this.node.latin1Slice(start, start + n);
+    if (!isUtf8(b)) return this.fail('invalid UTF-8 in a string');
+    return this.node.utf8Slice(start, start + n);
   }
+
+  /** The same bytes as a Buffer, for its native string decoding (made once per reader). */
+  private get node(): FastBuffer {
+    this.nodeBuf ??= Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength) as FastBuffer;
+    return this.nodeBuf;
+  }
+  private nodeBuf: FastBuffer | undefined;
 
   /** A sub-reader over the next n bytes. */
   section(n: number): ByteReader {

@@ -435,7 +435,23 @@ function template(st: StreamState, id: number, isEvent: boolean): DecNode {
 /** Residual column cursors by "keyId:class". */
 type Residuals = Map<string, ByteReader>;
 
-function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<string, number>, ctx: () => StringContext): KeyValue[] {
+// The string context of the span being decoded, made only when a residual string needs it (no
+// closure per span: this runs for every span on the backend).
+let contextTrace: Uint8Array | undefined;
+let contextSpan: Uint8Array | undefined;
+let contextValue: StringContext | undefined;
+let contextIds: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+function currentContext(): StringContext {
+  const [traceId, spanId] = contextIds;
+  if (contextTrace !== traceId || contextSpan !== spanId || contextValue === undefined) {
+    contextTrace = traceId;
+    contextSpan = spanId;
+    contextValue = stringContext(traceId, spanId);
+  }
+  return contextValue;
+}
+
+function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<string, number>, traceId: Uint8Array, spanId: Uint8Array): KeyValue[] {
   const n = node.keys.length;
   const out: KeyValue[] = new Array(n);
   let earlier: string[] | undefined;
@@ -449,7 +465,8 @@ function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<str
       let value: AnyValue;
       if (cls === V_STRING) {
         earlier ??= [];
-        const s = expand(col.string(), ctx, earlier);
+        if (contextIds[0] !== traceId || contextIds[1] !== spanId) contextIds = [traceId, spanId];
+        const s = expand(col.string(), currentContext, earlier);
         if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
         earlier.push(s);
         value = s;
@@ -592,9 +609,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       startDelta[i] = cStart.svarBig();
       const duration = cDuration.svarBig();
       const spanId = cSpanId.raw(8);
-      let context: StringContext | undefined;
-      const ctx = () => (context ??= stringContext(entry.traceId, spanId));
-      const attributes = residualAttributes(node, residuals, keyIds, ctx);
+      const attributes = residualAttributes(node, residuals, keyIds, entry.traceId, spanId);
       const nEvents = cEvents.uvar();
       if (nEvents > cEvent.remaining) r.fail(`${nEvents} events cannot fit`);
       const events: SpanEvent[] = new Array(nEvents);
@@ -605,7 +620,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
         events[k] = {
           timeUnixNano: 0n,
           name: enode.eventName,
-          attributes: residualAttributes(enode, residuals, keyIds, ctx),
+          attributes: residualAttributes(enode, residuals, keyIds, entry.traceId, spanId),
           droppedAttributesCount: enode.eventDropped,
           unknownFields: undefined,
         };
