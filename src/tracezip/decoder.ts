@@ -42,7 +42,7 @@ import {
   readFrameHeader,
 } from './format.js';
 import { TracezipFrameError } from './errors.js';
-import { idKey, TraceRing, type TraceEntry } from './traces.js';
+import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
 import { expand, stringContext, type StringContext } from './context.js';
 import { nodeStateBytes } from './encoder.js';
 
@@ -653,49 +653,45 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
     for (const c of residuals.values()) if (c.remaining !== 0) r.fail('a residual column has bytes left over');
 
     // Phase B: parents and times, parents first (a parent may come later in the frame).
-    const state = new Uint8Array(total); // 0 todo, 1 in progress, 2 done
-    const stack: number[] = [];
-    for (let i0 = 0; i0 < total; i0++) {
-      if (state[i0] === 2) continue;
-      stack.push(i0);
-      while (stack.length > 0) {
-        const i = stack[stack.length - 1]!;
-        if (state[i] === 2) {
-          stack.pop();
-          continue;
-        }
+    const parentPos = new Float64Array(total).fill(-1);
+    for (let i = 0; i < total; i++) {
+      const code = parentCode[i]!;
+      if (code < PARENT_RELATIVE_BASE) continue;
+      const entry = entryOf[i]!;
+      const u = code - PARENT_RELATIVE_BASE;
+      const ppos = posOf[i]! - (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+      if (ppos < 0 || ppos >= entry.kept.length + entry.frameSpans.length) throw new UnknownReference(`parent position ${ppos}`);
+      parentPos[i] = ppos;
+    }
+    visitParentsFirst(
+      total,
+      (i) => {
+        const ppos = parentPos[i]!;
+        const entry = entryOf[i]!;
+        return ppos >= entry.kept.length ? entry.frameSpans[ppos - entry.kept.length]! : -1;
+      },
+      (i, cycle) => {
+        if (cycle) r.fail('parent references form a cycle');
         const span = spans[i]!;
         const code = parentCode[i]!;
-        if (code < PARENT_RELATIVE_BASE) {
-          // Raw (times inside), no parent, or explicit parent: based on the frame.
-          if (code !== -1) finishSpan(span, base + startDelta[i]!, eventDeltas[i]!);
-          state[i] = 2;
-          stack.pop();
-          continue;
+        const ppos = parentPos[i]!;
+        if (code === -1) return; // raw: its times travel inside
+        if (ppos < 0) {
+          finishSpan(span, base + startDelta[i]!, eventDeltas[i]!); // no parent, or an explicit one
+          return;
         }
         const entry = entryOf[i]!;
-        const u = code - PARENT_RELATIVE_BASE;
-        const ppos = posOf[i]! - (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
-        if (ppos < 0 || ppos >= entry.kept.length + entry.frameSpans.length) throw new UnknownReference(`parent position ${ppos}`);
         if (ppos < entry.kept.length) {
           const kept = entry.kept[ppos]!;
           span.parentSpanId = keyBytes(kept.key);
           finishSpan(span, kept.start + startDelta[i]!, eventDeltas[i]!);
         } else {
-          const p = entry.frameSpans[ppos - entry.kept.length]!;
-          if (state[p] !== 2) {
-            if (state[p] === 1 || p === i) r.fail('parent references form a cycle');
-            state[i] = 1;
-            stack.push(p);
-            continue;
-          }
-          span.parentSpanId = spans[p]!.spanId;
-          finishSpan(span, spans[p]!.startTimeUnixNano + startDelta[i]!, eventDeltas[i]!);
+          const parent = spans[entry.frameSpans[ppos - entry.kept.length]!]!;
+          span.parentSpanId = parent.spanId;
+          finishSpan(span, parent.startTimeUnixNano + startDelta[i]!, eventDeltas[i]!);
         }
-        state[i] = 2;
-        stack.pop();
-      }
-    }
+      },
+    );
 
     // Commit: remember this frame's spans per trace.
     for (const entry of touched) {

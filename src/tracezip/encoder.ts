@@ -50,7 +50,7 @@ import {
   V_STRING,
   writeFrame,
 } from './format.js';
-import { idKey, TraceRing, type TraceEntry } from './traces.js';
+import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
 import { stringContext, substitute, type StringContext } from './context.js';
 
 /** Short strings only need their NULs escaped (substitution never pays below 16 characters). */
@@ -562,49 +562,38 @@ export class FrameBuilder {
     // decoder will, so a reference that would close a cycle (corrupt data: duplicate ids, a span
     // that is its own ancestor) is sent explicitly instead.
     const parentRef = new Float64Array(n); // -1 explicit, -2 none, else the parent's position
+    const parentPos = new Float64Array(n).fill(-1); // position of a known parent, -1 when unknown
     const startBase: bigint[] = new Array(n);
-    const state = new Uint8Array(n); // 0 todo, 1 in progress, 2 done
-    const stack: number[] = [];
-    for (let i0 = 0; i0 < n; i0++) {
-      if (state[i0] === 2) continue;
-      stack.push(i0);
-      while (stack.length > 0) {
-        const i = stack[stack.length - 1]!;
-        if (state[i] === 2) {
-          stack.pop();
-          continue;
-        }
+    for (let i = 0; i < n; i++) {
+      const span = spans[i]!;
+      if (span.parentSpanId.length === 0) continue;
+      const entry = entryOf[i]!;
+      const ord = entry.positions!.get(idKey(span.parentSpanId));
+      if (ord !== undefined) parentPos[i] = ord - entry.trimmed;
+    }
+    visitParentsFirst(
+      n,
+      (i) => {
+        const ppos = parentPos[i]!;
+        const entry = entryOf[i]!;
+        return ppos >= entry.kept.length ? entry.frameSpans[ppos - entry.kept.length]! : -1;
+      },
+      (i, cycle) => {
         const span = spans[i]!;
         const entry = entryOf[i]!;
-        let ref = -2;
-        let sbase = base;
-        if (span.parentSpanId.length !== 0) {
-          ref = -1;
-          const ord = entry.positions!.get(idKey(span.parentSpanId));
-          const ppos = ord === undefined ? -1 : ord - entry.trimmed;
-          if (ppos >= 0 && ppos < entry.kept.length) {
-            ref = ppos;
-            sbase = entry.kept[ppos]!.start;
-          } else if (ppos >= entry.kept.length) {
-            const p = entry.frameSpans[ppos - entry.kept.length]!;
-            if (state[p] === 2 || p === i || state[p] === 1) {
-              if (p !== i && state[p] === 2) {
-                ref = ppos;
-                sbase = spans[p]!.startTimeUnixNano;
-              } // else: a cycle; explicit
-            } else {
-              state[i] = 1;
-              stack.push(p);
-              continue;
-            }
-          }
+        const ppos = parentPos[i]!;
+        if (span.parentSpanId.length === 0) {
+          parentRef[i] = -2;
+          startBase[i] = base;
+        } else if (ppos < 0 || cycle) {
+          parentRef[i] = -1; // unknown, or would close a cycle (duplicate ids): sent explicitly
+          startBase[i] = base;
+        } else {
+          parentRef[i] = ppos;
+          startBase[i] = ppos < entry.kept.length ? entry.kept[ppos]!.start : spans[entry.frameSpans[ppos - entry.kept.length]!]!.startTimeUnixNano;
         }
-        parentRef[i] = ref;
-        startBase[i] = sbase;
-        state[i] = 2;
-        stack.pop();
-      }
-    }
+      },
+    );
 
     // Per span: template, ids, parent, times, residuals, events.
     for (let i = 0; i < n; i++) {

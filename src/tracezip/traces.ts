@@ -88,3 +88,35 @@ export class TraceRing {
     return entry;
   }
 }
+
+/**
+ * Visits the spans of a frame so that a span's parent in the same frame is visited before it (a
+ * child's start is coded against its parent's, and an SDK exports children first). `parentOf(i)`
+ * gives the frame index of span i's parent when it is in the frame, else -1; `visit(i, cycle)` is
+ * called once per span, with `cycle` true when its parent cannot come first (its parent is itself
+ * or one of its descendants). Encoder and decoder share it, so both order spans the same way.
+ */
+export function visitParentsFirst(n: number, parentOf: (i: number) => number, visit: (i: number, cycle: boolean) => void): void {
+  const state = new Uint8Array(n); // 0 todo, 1 waiting for its parent, 2 done
+  const stack: number[] = [];
+  for (let i0 = 0; i0 < n; i0++) {
+    if (state[i0] === 2) continue;
+    stack.push(i0);
+    while (stack.length > 0) {
+      const i = stack[stack.length - 1]!;
+      if (state[i] === 2) {
+        stack.pop();
+        continue;
+      }
+      const p = parentOf(i);
+      if (p >= 0 && p !== i && state[p] === 0) {
+        state[i] = 1;
+        stack.push(p);
+        continue;
+      }
+      visit(i, p >= 0 && (p === i || state[p] === 1));
+      state[i] = 2;
+      stack.pop();
+    }
+  }
+}
