@@ -683,7 +683,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
         const entry = entryOf[i]!;
         if (ppos < entry.kept.length) {
           const kept = entry.kept[ppos]!;
-          span.parentSpanId = keyBytes(kept.key);
+          span.parentSpanId = kept.id;
           finishSpan(span, kept.start + startDelta[i]!, eventDeltas[i]!);
         } else {
           const parent = spans[entry.frameSpans[ppos - entry.kept.length]!]!;
@@ -697,7 +697,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
     for (const entry of touched) {
       for (const i of entry.frameSpans) {
         const s = spans[i]!;
-        entry.kept.push({ key: idKey(s.spanId), start: s.startTimeUnixNano });
+        entry.kept.push({ key: idKey(s.spanId), start: s.startTimeUnixNano, id: s.spanId });
       }
       if (entry.kept.length > TRACE_SPANS_KEPT) entry.kept.splice(0, entry.kept.length - TRACE_SPANS_KEPT);
       st.bytes += entry.frameSpans.length * 56;
@@ -754,8 +754,3 @@ function finishSpan(span: Span, start: bigint, eventDeltas: bigint[]): void {
   }
 }
 
-function keyBytes(key: string): Uint8Array {
-  const out = new Uint8Array(key.length);
-  for (let i = 0; i < key.length; i++) out[i] = key.charCodeAt(i);
-  return out;
-}

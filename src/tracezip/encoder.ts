@@ -629,7 +629,7 @@ export class FrameBuilder {
 
     // Remember this frame's spans per trace for later frames (the decoder does the same).
     for (const entry of frameTraces) {
-      for (const i of entry.frameSpans) entry.kept.push({ key: spanKeys[i]!, start: spans[i]!.startTimeUnixNano });
+      for (const i of entry.frameSpans) entry.kept.push({ key: spanKeys[i]!, start: spans[i]!.startTimeUnixNano, id: spans[i]!.spanId });
       if (entry.kept.length > TRACE_SPANS_KEPT) {
         const drop = entry.kept.length - TRACE_SPANS_KEPT;
         const m = entry.positions!;

@@ -7,6 +7,8 @@ import { TRACE_RING_SIZE } from './format.js';
 export interface KeptSpan {
   key: string;
   start: bigint;
+  /** The span id itself (the decoder gives it to children in later frames). */
+  id: Uint8Array;
 }
 
 export interface TraceEntry {
@@ -22,15 +24,29 @@ export interface TraceEntry {
   frameSpans: number[];
 }
 
-/** An id as a map key: one char per byte (cheaper than hex). */
+/**
+ * An id as a map key: one UTF-16 unit per two bytes (cheaper than hex; lone surrogates are fine in
+ * a key). The usual lengths (8 and 16 bytes) give 4 and 8 units; any other length ends with a unit
+ * holding the length, padded so that it never has 4 or 8 units: keys of different ids never collide.
+ */
 export function idKey(id: Uint8Array): string {
-  if (id.length === 8) return String.fromCharCode(id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!);
+  if (id.length === 8) return String.fromCharCode(id[0]! | (id[1]! << 8), id[2]! | (id[3]! << 8), id[4]! | (id[5]! << 8), id[6]! | (id[7]! << 8));
   if (id.length === 16) {
-    return String.fromCharCode(id[0]!, id[1]!, id[2]!, id[3]!, id[4]!, id[5]!, id[6]!, id[7]!, id[8]!, id[9]!, id[10]!, id[11]!, id[12]!, id[13]!, id[14]!, id[15]!);
+    return String.fromCharCode(
+      id[0]! | (id[1]! << 8),
+      id[2]! | (id[3]! << 8),
+      id[4]! | (id[5]! << 8),
+      id[6]! | (id[7]! << 8),
+      id[8]! | (id[9]! << 8),
+      id[10]! | (id[11]! << 8),
+      id[12]! | (id[13]! << 8),
+      id[14]! | (id[15]! << 8),
+    );
   }
   let s = '';
-  for (let i = 0; i < id.length; i++) s += String.fromCharCode(id[i]!);
-  return s;
+  for (let i = 0; i < id.length; i += 2) s += String.fromCharCode(id[i]! | ((id[i + 1] ?? 0) << 8));
+  if (s.length + 1 === 4 || s.length + 1 === 8) s += '\uffff';
+  return s + String.fromCharCode(id.length);
 }
 
 export class TraceRing {
