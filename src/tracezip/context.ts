@@ -34,7 +34,9 @@ export function stringContext(traceId: Uint8Array, spanId: Uint8Array): StringCo
  * string values.
  */
 export function substitute(s: string, ctx: StringContext, earlier: readonly string[]): string {
-  if (s.length < 16) return s.includes(NUL) ? s.split(NUL).join(NUL + NUL) : s;
+  if (s.length < 16) return escape(s);
+  // Most strings repeat nothing: find that out without building anything.
+  if (!mayRepeat(s, ctx, earlier)) return escape(s);
   const patterns: [string, string][] = [];
   if (ctx.traceHex.length > 0) patterns.push([ctx.traceHex, 't'], [ctx.traceHexUpper, 'T']);
   if (ctx.spanHex.length > 0) patterns.push([ctx.spanHex, 's'], [ctx.spanHexUpper, 'S']);
@@ -56,6 +58,13 @@ export function substitute(s: string, ctx: StringContext, earlier: readonly stri
     from = end;
   }
   return out + escape(s.slice(from));
+}
+
+function mayRepeat(s: string, ctx: StringContext, earlier: readonly string[]): boolean {
+  if (ctx.traceHex.length > 0 && (s.includes(ctx.traceHex) || s.includes(ctx.traceHexUpper))) return true;
+  if (ctx.spanHex.length > 0 && (s.includes(ctx.spanHex) || s.includes(ctx.spanHexUpper))) return true;
+  for (let i = 0; i < earlier.length && i < 26; i++) if (earlier[i]!.length >= MIN_REFERENCED && s.includes(earlier[i]!)) return true;
+  return false;
 }
 
 function escape(text: string): string {
