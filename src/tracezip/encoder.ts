@@ -130,6 +130,20 @@ export class TracezipEncoder {
   private headPlans = new Map<string, HeadPlan>();
   /** @internal Recent span heads per span name, for the allocation-free lookup. */
   headsByName = new Map<string, HeadCandidate[]>();
+  /** @internal The last event head per event name (events of a name rarely change shape). */
+  lastEventHead = new Map<string, { plan: HeadPlan; dropped: number; keys: string[] }>();
+  private eventScopes = new Map<string, string>();
+
+  /** @internal The statistics scope of an event name (kept apart from span names). */
+  eventScope(name: string): string {
+    let s = this.eventScopes.get(name);
+    if (s === undefined) {
+      s = '\u0001' + name;
+      if (this.eventScopes.size >= 4096) this.eventScopes.clear(); // many distinct event names: stay bounded
+      this.eventScopes.set(name, s);
+    }
+    return s;
+  }
   /** Reused for every frame: its column buffers keep their capacity. */
   private readonly builder: FrameBuilder = new FrameBuilder(this);
 
@@ -173,6 +187,7 @@ export class TracezipEncoder {
     this.stats = new Map();
     this.headPlans = new Map();
     this.headsByName = new Map();
+    this.lastEventHead = new Map();
     this.stateBytes = 0;
   }
 
@@ -360,13 +375,16 @@ function sameHead(h: HeadCandidate, span: Span, enc: TracezipEncoder): boolean {
   }
   const st = span.status;
   if (st === undefined ? !Number.isNaN(h.statusCode) : h.statusCode !== st.code || h.statusMessage !== st.message) return false;
-  const attrs = span.attributes;
-  if (h.keys.length !== attrs.length) return false;
-  const classes = h.plan.classes;
+  return sameShape(h.keys, h.plan.classes, span.attributes, span.name, enc);
+}
+
+/** True when the attributes have these keys in this order, each of the class the statistics now give. */
+function sameShape(keys: readonly string[], classes: readonly number[], attrs: readonly KeyValue[], scope: string, enc: TracezipEncoder): boolean {
+  if (keys.length !== attrs.length) return false;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i]!;
-    if (h.keys[i] !== kv.key) return false;
-    const stats = enc.keyStats(span.name, kv.key);
+    if (keys[i] !== kv.key) return false;
+    const stats = enc.keyStats(scope, kv.key);
     const cls = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
     if (classes[i] !== cls) return false;
   }
@@ -501,7 +519,7 @@ export class FrameBuilder {
       for (const ss of rs.scopeSpans)
         for (const span of ss.spans) {
           this.observeAttrs(span.name, span.attributes);
-          for (const e of span.events) this.observeAttrs('\u0001' + e.name, e.attributes);
+          for (const e of span.events) this.observeAttrs(this.enc.eventScope(e.name), e.attributes);
         }
 
     // Envelope and the frame's span list (in message order).
@@ -813,8 +831,31 @@ export class FrameBuilder {
   }
 
   private writeEvent(e: SpanEvent, span: Span): void {
+    const plan = this.eventPlan(e);
+    const attrs = e.attributes;
+    let node = plan.node;
+    for (let t = 0; t < plan.templated.length; t++) {
+      const p = plan.templated[t]!;
+      node = this.valueEdge(node, p, attrs[p]!.value, attrs.length);
+    }
+    this.cEvent.uvar(node);
+    this.cEvent.svarBig(e.timeUnixNano - span.startTimeUnixNano);
+    this.writeResiduals(plan, attrs, span);
+  }
+
+  /** The event head's plan: the last one seen for this event name when it still fits, else looked up. */
+  private eventPlan(e: SpanEvent): HeadPlan {
     const enc = this.enc;
-    const scope = '\u0001' + e.name;
+    const scope = enc.eventScope(e.name);
+    const last = enc.lastEventHead.get(e.name);
+    if (last !== undefined && last.dropped === e.droppedAttributesCount && sameShape(last.keys, last.plan.classes, e.attributes, scope, enc)) return last.plan;
+    const plan = this.eventPlanSlow(e, scope);
+    enc.lastEventHead.set(e.name, { plan, dropped: e.droppedAttributesCount, keys: e.attributes.map((kv) => kv.key) });
+    return plan;
+  }
+
+  private eventPlanSlow(e: SpanEvent, scope: string): HeadPlan {
+    const enc = this.enc;
     const attrs = e.attributes;
     let key = `E${e.name.length}:${e.name}${e.droppedAttributesCount}`;
     const classes: number[] = new Array(attrs.length);
@@ -842,14 +883,7 @@ export class FrameBuilder {
       plan = { node, templated: this.templatedOrder(scope, attrs, classes), classes };
       enc.plans.set(key, plan);
     }
-    let node = plan.node;
-    for (let t = 0; t < plan.templated.length; t++) {
-      const p = plan.templated[t]!;
-      node = this.valueEdge(node, p, attrs[p]!.value, attrs.length);
-    }
-    this.cEvent.uvar(node);
-    this.cEvent.svarBig(e.timeUnixNano - span.startTimeUnixNano);
-    this.writeResiduals(plan, attrs, span);
+    return plan;
   }
 
   private assemble(base: bigint): Uint8Array {
