@@ -230,11 +230,15 @@ export class ByteReader {
   }
 
   svarBig(): bigint {
-    // Small values (the common case) take the number path.
-    const b0 = this.pos < this.end ? this.buf[this.pos]! : 0;
-    if (b0 < 0x80 && this.pos < this.end) {
-      this.pos++;
-      return BigInt(b0 % 2 === 0 ? b0 / 2 : -(b0 + 1) / 2);
+    // Varints of up to 7 bytes (49 bits: time deltas and durations) are exact as numbers, which
+    // is far cheaper than assembling a bigint byte by byte; longer ones take the bigint path.
+    const buf = this.buf;
+    const limit = Math.min(this.end, this.pos + 7);
+    for (let p = this.pos; p < limit; p++) {
+      if (buf[p]! < 0x80) {
+        const u = this.uvar();
+        return BigInt(u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+      }
     }
     const u = this.uvarBig();
     return (u & 1n) === 0n ? u >> 1n : -((u + 1n) >> 1n);
