@@ -7,6 +7,8 @@
 //   NUL 's' = the span's span id in lowercase hex      NUL 'S' = in uppercase hex
 //   NUL U+0080+i = the value of residual string i (0-based, earlier in the same list; i < 26)
 //   NUL NUL = a literal NUL
+// The encoder searches for the lower-case forms only (what log correlation writes); the decoder
+// reads every code, so an encoder that also references upper-case ids stays compatible.
 import { bytesToHex } from '../model/index.js';
 
 const NUL = '\u0000';
@@ -35,20 +37,29 @@ export function stringContext(traceId: Uint8Array, spanId: Uint8Array): StringCo
  */
 export function substitute(s: string, ctx: StringContext, earlier: readonly string[]): string {
   if (s.length < 16) return escape(s);
-  // Most strings repeat nothing: find that out without building anything.
-  if (!mayRepeat(s, ctx, earlier)) return escape(s);
-  const patterns: [string, string][] = [];
-  if (ctx.traceHex.length > 0) patterns.push([ctx.traceHex, 't'], [ctx.traceHexUpper, 'T']);
-  if (ctx.spanHex.length > 0) patterns.push([ctx.spanHex, 's'], [ctx.spanHexUpper, 'S']);
-  for (let i = 0; i < earlier.length && i < 26; i++) {
-    if (earlier[i]!.length >= MIN_REFERENCED) patterns.push([earlier[i]!, String.fromCharCode(EARLIER_BASE + i)]);
-  }
+  // Lower-case ids are what log correlation writes; the upper-case codes stay readable by the
+  // decoder but are not searched for, which keeps this to one scan per pattern.
+  const patterns: string[] = [];
+  const codes: string[] = [];
+  const firsts: number[] = [];
+  const add = (p: string, code: string): void => {
+    if (p.length === 0) return;
+    const at = s.indexOf(p);
+    if (at < 0) return;
+    patterns.push(p);
+    codes.push(code);
+    firsts.push(at);
+  };
+  add(ctx.traceHex, 't');
+  add(ctx.spanHex, 's');
+  for (let i = 0; i < earlier.length && i < 26; i++) if (earlier[i]!.length >= MIN_REFERENCED) add(earlier[i]!, String.fromCharCode(EARLIER_BASE + i));
+  if (patterns.length === 0) return escape(s);
   // Matches as [start, end, code], found left to right, longest first at equal starts.
   const matches: [number, number, string][] = [];
-  for (const [p, code] of patterns) {
-    for (let at = s.indexOf(p); at >= 0; at = s.indexOf(p, at + p.length)) matches.push([at, at + p.length, code]);
+  for (let k = 0; k < patterns.length; k++) {
+    const p = patterns[k]!;
+    for (let at = firsts[k]!; at >= 0; at = s.indexOf(p, at + p.length)) matches.push([at, at + p.length, codes[k]!]);
   }
-  if (matches.length === 0) return s.includes(NUL) ? s.split(NUL).join(NUL + NUL) : s;
   matches.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
   let out = '';
   let from = 0;
@@ -58,13 +69,6 @@ export function substitute(s: string, ctx: StringContext, earlier: readonly stri
     from = end;
   }
   return out + escape(s.slice(from));
-}
-
-function mayRepeat(s: string, ctx: StringContext, earlier: readonly string[]): boolean {
-  if (ctx.traceHex.length > 0 && (s.includes(ctx.traceHex) || s.includes(ctx.traceHexUpper))) return true;
-  if (ctx.spanHex.length > 0 && (s.includes(ctx.spanHex) || s.includes(ctx.spanHexUpper))) return true;
-  for (let i = 0; i < earlier.length && i < 26; i++) if (earlier[i]!.length >= MIN_REFERENCED && s.includes(earlier[i]!)) return true;
-  return false;
 }
 
 function escape(text: string): string {
