@@ -287,16 +287,18 @@ function applyFrame(st: StreamState, payload: Uint8Array, compression: string): 
   // caller's buffer, which may be reused, so it is copied once.
   if (compression === 'none') payload = payload.slice();
   const marks = { strings: st.strings.length, resources: st.resources.length, scopes: st.scopes.length, nodes: st.nodes.length, bytes: st.bytes };
-  const ringSnapshot = st.ring.snapshot();
+  st.ring.begin();
   try {
-    return decodePayload(st, new ByteReader(payload));
+    const data = decodePayload(st, new ByteReader(payload));
+    st.ring.commit();
+    return data;
   } catch (e) {
     st.strings.length = marks.strings;
     st.resources.length = marks.resources;
     st.scopes.length = marks.scopes;
     st.nodes.length = marks.nodes;
     st.bytes = marks.bytes;
-    st.ring.restore(ringSnapshot);
+    st.ring.rollback();
     if (e instanceof UnknownReference) return e;
     if (e instanceof TracezipFrameError) throw e;
     if (e instanceof RangeError) throw new TracezipFrameError('malformed', e.message);

@@ -74,35 +74,74 @@ export class TraceRing {
     const i = list.indexOf(entry);
     for (let k = i; k > 0; k--) list[k] = list[k - 1]!;
     list[0] = entry;
+    this.journal?.push({ touched: i, added: undefined, replaced: undefined, popped: undefined, poppedMapped: false });
     return i;
-  }
-
-  /**
-   * What `restore` needs to undo a frame that failed half way: the list order. The key map is
-   * rebuilt from it, and entries' span lists are only changed once a frame can no longer fail.
-   */
-  snapshot(): TraceEntry[] {
-    return this.list.slice();
-  }
-
-  restore(list: TraceEntry[]): void {
-    this.list.length = 0;
-    this.list.push(...list);
-    this.byKey.clear();
-    for (let i = list.length - 1; i >= 0; i--) this.byKey.set(list[i]!.key, list[i]!);
   }
 
   /** Adds a new trace at the front, forgetting the least recent one when full. */
   add(key: string, traceId: Uint8Array): TraceEntry {
     const entry: TraceEntry = { key, traceId, kept: [], positions: undefined, trimmed: 0, frameSpans: [] };
+    const replaced = this.byKey.get(key);
     this.list.unshift(entry);
     this.byKey.set(key, entry);
+    let popped: TraceEntry | undefined;
+    let poppedMapped = false;
     if (this.list.length > TRACE_RING_SIZE) {
-      const gone = this.list.pop()!;
-      if (this.byKey.get(gone.key) === gone) this.byKey.delete(gone.key);
+      popped = this.list.pop()!;
+      poppedMapped = this.byKey.get(popped.key) === popped;
+      if (poppedMapped) this.byKey.delete(popped.key);
     }
+    this.journal?.push({ touched: -1, added: entry, replaced, popped, poppedMapped });
     return entry;
   }
+
+  /**
+   * Starts recording changes, so that a frame that fails half way can be undone (`rollback`) at
+   * the cost of what it changed, not of copying the ring. Entries' span lists are not recorded:
+   * they change only once a frame can no longer fail.
+   */
+  begin(): void {
+    this.journal = [];
+  }
+
+  commit(): void {
+    this.journal = undefined;
+  }
+
+  rollback(): void {
+    const journal = this.journal;
+    this.journal = undefined;
+    if (!journal) return;
+    const list = this.list;
+    for (let j = journal.length - 1; j >= 0; j--) {
+      const op = journal[j]!;
+      if (op.added === undefined) {
+        const entry = list[0]!;
+        for (let k = 0; k < op.touched; k++) list[k] = list[k + 1]!;
+        list[op.touched] = entry;
+      } else {
+        list.shift();
+        if (op.replaced !== undefined) this.byKey.set(op.added.key, op.replaced);
+        else this.byKey.delete(op.added.key);
+        if (op.popped !== undefined) {
+          list.push(op.popped);
+          if (op.poppedMapped) this.byKey.set(op.popped.key, op.popped);
+        }
+      }
+    }
+  }
+
+  private journal: RingChange[] | undefined;
+}
+
+interface RingChange {
+  /** A touch: the position the entry came from (added is undefined). */
+  touched: number;
+  /** An add: the new entry, the entry its key mapped to before, and what fell off the end. */
+  added: TraceEntry | undefined;
+  replaced: TraceEntry | undefined;
+  popped: TraceEntry | undefined;
+  poppedMapped: boolean;
 }
 
 /**
