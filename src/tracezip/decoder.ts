@@ -39,12 +39,12 @@ import {
   V_DOUBLE,
   V_INT,
   V_STRING,
+  nodeStateBytes,
   readFrameHeader,
 } from './format.js';
 import { TracezipFrameError } from './errors.js';
 import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
 import { expand, stringContext, type StringContext } from './context.js';
-import { nodeStateBytes } from './encoder.js';
 
 export type ResyncReason =
   | 'unknown-stream' // no state for this stream: the decoder restarted or evicted it

@@ -48,6 +48,7 @@ import {
   V_DOUBLE,
   V_INT,
   V_STRING,
+  nodeStateBytes,
   writeFrame,
 } from './format.js';
 import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
@@ -391,11 +392,6 @@ function sameShape(keys: readonly string[], classes: readonly number[], attrs: r
   return true;
 }
 
-/** What one tree node costs in the state both sides keep (the decoder computes the same). */
-export function nodeStateBytes(width: number): number {
-  return 160 + 24 * width;
-}
-
 /** A stable text key for a value, telling apart what message equality tells apart. */
 function valueKey(v: AnyValue): string | undefined {
   switch (typeof v) {
@@ -430,7 +426,7 @@ function valueType(v: AnyValue): number {
 }
 
 /** OTLP bytes of a single AnyValue (as the value of a resource attribute of an otherwise empty request). */
-export function anyValueBytes(v: AnyValue): Uint8Array {
+function anyValueBytes(v: AnyValue): Uint8Array {
   return readable(encodeTracesData({
     resourceSpans: [{ resource: { attributes: [{ key: '', value: v, unknownFields: undefined }], droppedAttributesCount: 0, entityRefs: [] }, scopeSpans: [], schemaUrl: '' }],
   }), 'an attribute value');

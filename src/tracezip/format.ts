@@ -48,6 +48,11 @@ export const TRACE_RING_SIZE = 512;
 /** Spans remembered per trace for parent references across frames (the most recent ones). */
 export const TRACE_SPANS_KEPT = 256;
 
+/** What one tree node costs in the state both sides keep: encoder and decoder count it alike. */
+export function nodeStateBytes(width: number): number {
+  return 160 + 24 * width;
+}
+
 export interface FrameHeader {
   compression: Compression;
   epochStart: boolean;

@@ -6,3 +6,4 @@ export { TracezipFrameError, type TracezipFrameErrorKind } from './errors.js';
 export { type Compression, defaultCompression } from './compression.js';
 export { FORMAT_VERSION, readFrameHeader, type FrameHeader } from './format.js';
 export { readTracezipFile, TracezipFileWriter, frameLength, looksLikeTracezip } from './file.js';
+export { encodeSimpleBatch, decodeSimpleBatch } from './baseline.js';
