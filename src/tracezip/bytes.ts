@@ -160,7 +160,8 @@ interface FastBuffer extends Buffer {
 /** Bounds-checked reader; every failure is a TracezipFrameError('malformed'). */
 export class ByteReader {
   pos: number;
-  private readonly view: DataView;
+  // Made on first use: a frame opens a reader per column, and most never read a fixed-width value.
+  private viewValue: DataView | undefined;
 
   constructor(
     readonly buf: Uint8Array,
@@ -168,7 +169,11 @@ export class ByteReader {
     readonly end = buf.length,
   ) {
     this.pos = start;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private get view(): DataView {
+    this.viewValue ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return this.viewValue;
   }
 
   fail(what: string): never {
