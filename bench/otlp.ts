@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, timePasses as timeRuns } from './timing.js';
 import { parseArgs } from 'node:util';
 import protobuf from 'protobufjs';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -76,21 +77,6 @@ interface PhaseResult {
   runsSec: number[];
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function timePasses(fn: () => void): number[] {
-  fn(); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    out.push(Number(process.hrtime.bigint() - t) / 1e9);
-  }
-  return out;
-}
 
 function runPhase(phase: string, cachePath: string): PhaseResult {
   const { batches, spans } = readCache(cachePath);
@@ -191,3 +177,7 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+function timePasses(fn: () => void): number[] {
+  return timeRuns(fn, runs);
+}

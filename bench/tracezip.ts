@@ -23,6 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, openSync, readSync, c
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, timePasses as timeRuns } from './timing.js';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Compressor, Decompressor, compress } from 'zstd-napi';
@@ -83,21 +84,6 @@ interface PhaseResult {
   extra?: Record<string, number>;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function timePasses(fn: () => void): number[] {
-  fn(); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    out.push(Number(process.hrtime.bigint() - t) / 1e9);
-  }
-  return out;
-}
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
@@ -722,3 +708,7 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+function timePasses(fn: () => void): number[] {
+  return timeRuns(fn, runs);
+}

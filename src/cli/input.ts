@@ -4,7 +4,8 @@
 import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
 import { FAULT_DEFINITIONS, openTraceSource } from '../datasets/index.js';
 import { open } from 'node:fs/promises';
-import type { TracesData } from '../model/index.js';
+import { countSpans, type TracesData } from '../model/index.js';
+import { createProgress } from './progress.js';
 import { looksLikeTracezip, readTracezipFile } from '../tracezip/index.js';
 
 export interface TraceInput {
@@ -122,4 +123,32 @@ export function printWarnings(warnings: string[], all: boolean): void {
   const shown = all ? warnings : warnings.slice(0, 3);
   for (const w of shown) process.stderr.write(`slimtrace: warning: ${w}\n`);
   if (shown.length < warnings.length) process.stderr.write(`slimtrace: ${warnings.length - shown.length} more kinds of warning (--verbose lists them)\n`);
+}
+
+/**
+ * Feeds every batch to `onBatch` while the progress bar follows the input's own progress; returns
+ * the number of spans. Every command that reads an input runs its loop through here.
+ */
+export async function forEachBatch(
+  source: TraceInput,
+  batches: AsyncIterable<TracesData>,
+  label: string,
+  onBatch: (batch: TracesData) => void | Promise<void>,
+): Promise<number> {
+  const progress = createProgress(label);
+  let spans = 0;
+  try {
+    for await (const batch of batches) {
+      await onBatch(batch);
+      spans += countSpans(batch);
+      const p = source.progress();
+      if (p) {
+        progress.setTotal(p.total);
+        progress.update(p.done, spans);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return spans;
 }

@@ -5,8 +5,7 @@ import { countSpans, rebatch } from '../../model/index.js';
 import { encodeTracesData, OtlpFileWriter } from '../../otlp/index.js';
 import { TracezipFileWriter, defaultCompression, readTracezipFile, type Compression } from '../../tracezip/index.js';
 import { UsageError } from '../errors.js';
-import { openInput, printWarnings } from '../input.js';
-import { createProgress } from '../progress.js';
+import { forEachBatch, openInput, printWarnings } from '../input.js';
 import { commonInputOptions, parseInputOptions, positiveInt, type CommonInputFlags } from './common.js';
 
 interface CompressFlags extends CommonInputFlags {
@@ -38,23 +37,15 @@ export function registerCompress(program: Command): void {
     const level = positiveInt('--level', flags.level, 3);
     const source = await openInput(input, parseInputOptions(flags));
     const writer = new TracezipFileWriter(flags.output, { compression, zstdLevel: level });
-    const progress = createProgress('compress');
     const started = process.hrtime.bigint();
-    let spans = 0;
     let otlpBytes = 0;
+    let spans: number;
     try {
-      for await (const b of rebatch(source.batches(), batch)) {
+      spans = await forEachBatch(source, rebatch(source.batches(), batch), 'compress', async (b) => {
         otlpBytes += encodeTracesData(b).length;
         await writer.write(b);
-        spans += countSpans(b);
-        const p = source.progress();
-        if (p) {
-          progress.setTotal(p.total);
-          progress.update(p.done, spans);
-        }
-      }
+      });
     } finally {
-      progress.stop();
       await writer.close();
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,11 +1,10 @@
 // `slimtrace convert INPUT -o OUT`: any supported input to OTLP protobuf (size-delimited requests)
 // or OTLP/JSON (JSON Lines), re-batched to --batch spans per request.
 import type { Command } from 'commander';
-import { countSpans, rebatch } from '../../model/index.js';
+import { rebatch } from '../../model/index.js';
 import { OtlpFileWriter, type OtlpFileFormat } from '../../otlp/index.js';
 import { UsageError } from '../errors.js';
-import { openInput, printWarnings } from '../input.js';
-import { createProgress } from '../progress.js';
+import { forEachBatch, openInput, printWarnings } from '../input.js';
 import { commonInputOptions, parseInputOptions, positiveInt, type CommonInputFlags } from './common.js';
 
 interface ConvertFlags extends CommonInputFlags {
@@ -37,23 +36,15 @@ export function registerConvert(program: Command): void {
     if (batch === 0) throw new UsageError('--batch must be at least 1');
     const source = await openInput(input, parseInputOptions(flags));
     const writer = new OtlpFileWriter(flags.output, format, flags.single === true);
-    const progress = createProgress('convert');
     const started = process.hrtime.bigint();
-    let spans = 0;
     let requests = 0;
+    let spans: number;
     try {
-      for await (const b of rebatch(source.batches(), flags.single ? Number.MAX_SAFE_INTEGER : batch)) {
+      spans = await forEachBatch(source, rebatch(source.batches(), flags.single ? Number.MAX_SAFE_INTEGER : batch), 'convert', async (b) => {
         await writer.write(b);
-        spans += countSpans(b);
         requests++;
-        const p = source.progress();
-        if (p) {
-          progress.setTotal(p.total);
-          progress.update(p.done, spans);
-        }
-      }
+      });
     } finally {
-      progress.stop();
       await writer.close();
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -2,9 +2,7 @@
 // OTLP bytes per span, error spans, events, faults), read in one streaming pass.
 import type { Command } from 'commander';
 import { TraceStatsAccumulator, type TraceStatsSummary } from '../../eval/index.js';
-import { countSpans } from '../../model/index.js';
-import { openInput, printWarnings, type FaultSummary, type TraceInput } from '../input.js';
-import { createProgress } from '../progress.js';
+import { forEachBatch, openInput, printWarnings, type FaultSummary, type TraceInput } from '../input.js';
 import { commonInputOptions, parseInputOptions, type CommonInputFlags } from './common.js';
 
 interface StatsFlags extends CommonInputFlags {
@@ -42,21 +40,7 @@ export function registerStats(program: Command): void {
 
 async function collect(source: TraceInput): Promise<TraceStatsSummary> {
   const acc = new TraceStatsAccumulator();
-  const progress = createProgress('stats');
-  let spans = 0;
-  try {
-    for await (const batch of source.batches()) {
-      acc.add(batch);
-      spans += countSpans(batch);
-      const p = source.progress();
-      if (p) {
-        progress.setTotal(p.total);
-        progress.update(p.done, spans);
-      }
-    }
-  } finally {
-    progress.stop();
-  }
+  await forEachBatch(source, source.batches(), 'stats', (batch) => acc.add(batch));
   return acc.summary();
 }
 
