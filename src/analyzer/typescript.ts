@@ -1,0 +1,369 @@
+// The TypeScript/JavaScript front end of the CSCFG: finds the functions of a file in its
+// tree-sitter tree (typescript, tsx and javascript grammars share these node types) and turns each
+// body into the structured statements that cscfg.ts builds the graph from.
+import type { Node, Parser } from 'web-tree-sitter';
+import { buildCscfg, type CallSite, type FunctionCscfg, type Stmt, type SwitchCase } from './cscfg.js';
+import { createParser, languageForPath, type AnalyzerLanguage } from './languages.js';
+
+/** A place where the parser could not read the file; the rest of the file is still analyzed. */
+export interface SyntaxProblem {
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface AnalyzedFunction extends FunctionCscfg {
+  /** The class a method or field function belongs to. */
+  className?: string;
+  /** `module` is the pseudo-function of a file's top-level statements. */
+  form: 'function' | 'method' | 'arrow' | 'function-expression' | 'module';
+}
+
+export interface FileCscfg {
+  file: string;
+  language: AnalyzerLanguage;
+  functions: AnalyzedFunction[];
+  syntaxErrors: SyntaxProblem[];
+}
+
+/** The name the pseudo-function of a file's top-level code gets. */
+export const MODULE_FUNCTION = '<module>';
+
+const FUNCTION_TYPES = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'function_expression',
+  'function', // older javascript grammars
+  'generator_function',
+  'arrow_function',
+  'method_definition',
+]);
+
+/** Declarations whose bodies are not executed where they stand (or are types only). */
+const SKIPPED_STATEMENTS = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'class_declaration',
+  'abstract_class_declaration',
+  'interface_declaration',
+  'type_alias_declaration',
+  'ambient_declaration',
+  'import_statement',
+  'empty_statement',
+  'comment',
+  'debugger_statement',
+]);
+
+const CLASS_TYPES = new Set(['class_declaration', 'abstract_class_declaration', 'class']);
+
+const line = (n: Node): number => n.startPosition.row + 1;
+const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+function unwrapParens(n: Node): Node {
+  let cur = n;
+  while (cur.type === 'parenthesized_expression' && cur.namedChildren.length === 1 && cur.namedChildren[0]) cur = cur.namedChildren[0];
+  return cur;
+}
+
+/** Translates statements and expressions of one function body into `Stmt`s. */
+class Translator {
+  /**
+   * Inside a function, a callback passed inline runs where the call is (startActiveSpan, Promise
+   * executors, array callbacks), so its body joins the caller's graph. At module level a callback
+   * (a route handler, say) runs later, so it is a function of its own.
+   */
+  constructor(private readonly inlineCallbacks: boolean) {}
+
+  statements(nodes: readonly Node[]): Stmt[] {
+    const out: Stmt[] = [];
+    for (const n of nodes) out.push(...this.statement(n));
+    return out;
+  }
+
+  /** A function's body: a block, or the expression of a concise arrow function. */
+  functionBody(fn: Node): Stmt[] {
+    const body = fn.childForFieldName('body');
+    if (!body) return [];
+    return body.type === 'statement_block' ? this.statement(body) : this.expr(body);
+  }
+
+  statement(n: Node | null): Stmt[] {
+    if (!n) return [];
+    if (SKIPPED_STATEMENTS.has(n.type)) return [];
+    switch (n.type) {
+      case 'program':
+      case 'statement_block':
+        return this.statements(n.namedChildren);
+      case 'expression_statement':
+      case 'lexical_declaration':
+      case 'variable_declaration':
+        return this.expr(n);
+      case 'export_statement': {
+        const decl = n.childForFieldName('declaration');
+        if (decl) return this.statement(decl);
+        return this.expr(n);
+      }
+      case 'if_statement': {
+        const alt = n.childForFieldName('alternative');
+        const s: Stmt = {
+          kind: 'if',
+          line: line(n),
+          cond: this.expr(n.childForFieldName('condition')),
+          then: this.statement(n.childForFieldName('consequence')),
+        };
+        // `else_clause` wraps the else statement; an `else if` is an if statement inside it.
+        if (alt) s.else = this.statements(alt.namedChildren);
+        return [s];
+      }
+      case 'switch_statement': {
+        const cases: SwitchCase[] = [];
+        for (const c of n.childForFieldName('body')?.namedChildren ?? []) {
+          if (c.type !== 'switch_case' && c.type !== 'switch_default') continue;
+          const value = c.childForFieldName('value');
+          const body = this.statements(c.childrenForFieldName('body'));
+          cases.push(c.type === 'switch_default' || !value ? { body } : { label: collapse(value.text), body });
+        }
+        return [{ kind: 'switch', line: line(n), discriminant: this.expr(n.childForFieldName('value')), cases }];
+      }
+      case 'for_statement':
+        return [
+          {
+            kind: 'loop',
+            line: line(n),
+            init: this.statement(n.childForFieldName('initializer')),
+            cond: this.expr(n.childForFieldName('condition')),
+            update: this.expr(n.childForFieldName('increment')),
+            body: this.statement(n.childForFieldName('body')),
+          },
+        ];
+      case 'for_in_statement':
+        // for-of and for-in: the iterable is evaluated once, then one decision per element.
+        return [
+          { kind: 'loop', line: line(n), init: this.expr(n.childForFieldName('right')), cond: [], update: [], body: this.statement(n.childForFieldName('body')) },
+        ];
+      case 'while_statement':
+        return [
+          { kind: 'loop', line: line(n), init: [], cond: this.expr(n.childForFieldName('condition')), update: [], body: this.statement(n.childForFieldName('body')) },
+        ];
+      case 'do_statement':
+        return [
+          {
+            kind: 'loop',
+            line: line(n),
+            init: [],
+            cond: this.expr(n.childForFieldName('condition')),
+            update: [],
+            body: this.statement(n.childForFieldName('body')),
+            bodyFirst: true,
+          },
+        ];
+      case 'try_statement': {
+        const handler = n.childForFieldName('handler');
+        const finalizer = n.childForFieldName('finalizer');
+        const s: Stmt = { kind: 'try', line: line(n), body: this.statement(n.childForFieldName('body')) };
+        if (handler) s.catch = { line: line(handler), body: this.statement(handler.childForFieldName('body')) };
+        if (finalizer) s.finally = this.statement(finalizer.childForFieldName('body'));
+        return [s];
+      }
+      case 'return_statement':
+        return [{ kind: 'return', value: this.exprChildren(n) }];
+      case 'throw_statement':
+        return [{ kind: 'throw', value: this.exprChildren(n) }];
+      case 'break_statement': {
+        const label = n.childForFieldName('label');
+        return [label ? { kind: 'break', label: label.text } : { kind: 'break' }];
+      }
+      case 'continue_statement': {
+        const label = n.childForFieldName('label');
+        return [label ? { kind: 'continue', label: label.text } : { kind: 'continue' }];
+      }
+      case 'labeled_statement':
+        return [{ kind: 'labeled', label: n.childForFieldName('label')?.text ?? '', body: this.statement(n.childForFieldName('body')) }];
+      default:
+        // Anything else (class static blocks, ERROR nodes, ...) contributes the calls it makes.
+        return this.expr(n);
+    }
+  }
+
+  private exprChildren(n: Node): Stmt[] {
+    const out: Stmt[] = [];
+    for (const c of n.namedChildren) out.push(...this.expr(c));
+    return out;
+  }
+
+  /** The calls an expression makes, in evaluation order; nested function bodies are not run here. */
+  expr(n: Node | null): Stmt[] {
+    if (!n) return [];
+    if (FUNCTION_TYPES.has(n.type) || CLASS_TYPES.has(n.type) || n.type === 'comment') return [];
+    if (n.type === 'call_expression' || n.type === 'new_expression') return this.call(n);
+    return this.exprChildren(n);
+  }
+
+  private call(n: Node): Stmt[] {
+    const isNew = n.type === 'new_expression';
+    const fn = n.childForFieldName(isNew ? 'constructor' : 'function');
+    const args = n.childForFieldName('arguments');
+    const out: Stmt[] = [];
+    const inline: Stmt[] = [];
+    const target = fn ? unwrapParens(fn) : undefined;
+    if (target && FUNCTION_TYPES.has(target.type)) {
+      // An immediately invoked function expression runs its body right here.
+      if (this.inlineCallbacks) inline.push({ kind: 'inline', body: this.functionBody(target) });
+    } else {
+      out.push(...this.expr(fn)); // calls in the callee's object (`a.b().c()`) come first
+    }
+    const argNodes = args ? args.namedChildren.filter((a) => a.type !== 'comment') : [];
+    for (const a of argNodes) {
+      if (FUNCTION_TYPES.has(a.type)) {
+        if (this.inlineCallbacks) inline.push({ kind: 'inline', body: this.functionBody(a) });
+      } else {
+        out.push(...this.expr(a));
+      }
+    }
+    const site: CallSite = {
+      callee: collapse(fn?.text ?? ''),
+      line: line(n),
+      column: n.startPosition.column,
+    };
+    const first = argNodes[0];
+    if (first?.type === 'string') {
+      site.firstArg = first.text.slice(1, -1);
+      site.firstArgKind = 'string';
+    } else if (first?.type === 'template_string') {
+      site.firstArg = first.text.slice(1, -1);
+      site.firstArgKind = 'template';
+    }
+    if (isNew) site.construct = true;
+    out.push({ kind: 'call', ...site }, ...inline);
+    return out;
+  }
+}
+
+/** The name of the class that directly contains `n`, if any. */
+function enclosingClass(n: Node): string | undefined {
+  for (let p = n.parent; p; p = p.parent) {
+    if (CLASS_TYPES.has(p.type)) return p.childForFieldName('name')?.text;
+    if (FUNCTION_TYPES.has(p.type)) return undefined;
+  }
+  return undefined;
+}
+
+function functionName(fn: Node): { name: string; className?: string; form: AnalyzedFunction['form'] } {
+  const form: AnalyzedFunction['form'] =
+    fn.type === 'method_definition' ? 'method' : fn.type === 'arrow_function' ? 'arrow' : fn.type.endsWith('declaration') ? 'function' : 'function-expression';
+  const own = fn.childForFieldName('name')?.text;
+  const parent = fn.parent;
+  const withClass = (name: string): { name: string; className?: string; form: AnalyzedFunction['form'] } => {
+    const cls = enclosingClass(fn);
+    return cls ? { name: `${cls}.${name}`, className: cls, form } : { name, form };
+  };
+  if (fn.type === 'method_definition' && own) return withClass(own);
+  if (own && fn.type.endsWith('declaration')) return { name: own, form };
+  if (parent) {
+    switch (parent.type) {
+      case 'variable_declarator':
+        return { name: parent.childForFieldName('name')?.text ?? own ?? '<anonymous>', form };
+      case 'public_field_definition':
+      case 'field_definition':
+        return withClass(parent.childForFieldName('name')?.text ?? parent.childForFieldName('property')?.text ?? '<anonymous>');
+      case 'pair':
+        return { name: parent.childForFieldName('key')?.text ?? '<anonymous>', form };
+      case 'assignment_expression':
+        return { name: collapse(parent.childForFieldName('left')?.text ?? '<anonymous>'), form };
+      case 'arguments': {
+        const call = parent.parent;
+        const callee = call?.childForFieldName('function') ?? call?.childForFieldName('constructor');
+        return { name: `<callback of ${collapse(callee?.text ?? '?')}>`, form };
+      }
+    }
+  }
+  return { name: own ?? '<anonymous>', form };
+}
+
+/** A function passed directly as a call's argument, or called on the spot (an IIFE). */
+function isInlineCallback(fn: Node): boolean {
+  if (fn.parent?.type === 'arguments') return true;
+  let cur: Node = fn;
+  while (cur.parent?.type === 'parenthesized_expression') cur = cur.parent;
+  const call = cur.parent;
+  return call?.type === 'call_expression' && call.childForFieldName('function')?.id === cur.id;
+}
+
+/** Every function of a file's tree with its CSCFG, plus the `<module>` pseudo-function. */
+export function functionsOfTree(root: Node): AnalyzedFunction[] {
+  const out: AnalyzedFunction[] = [];
+  const moduleT = new Translator(false);
+  out.push({
+    ...buildCscfg(MODULE_FUNCTION, moduleT.statement(root), { line: 1, endLine: root.endPosition.row + 1 }),
+    form: 'module',
+  });
+  const inner = new Translator(true);
+  const visit = (n: Node, insideFunction: boolean): void => {
+    for (const c of n.namedChildren) {
+      if (FUNCTION_TYPES.has(c.type)) {
+        // Inline callbacks (and IIFEs) inside a function are part of that function's graph.
+        const inlined = insideFunction && isInlineCallback(c);
+        if (!inlined) {
+          const { name, className, form } = functionName(c);
+          const graph = buildCscfg(name, inner.functionBody(c), { line: line(c), endLine: c.endPosition.row + 1 });
+          out.push({ ...graph, ...(className ? { className } : {}), form });
+        }
+        visit(c, true);
+      } else {
+        visit(c, insideFunction);
+      }
+    }
+  };
+  visit(root, false);
+  return out;
+}
+
+/** Positions of ERROR and MISSING nodes. */
+export function syntaxProblems(root: Node): SyntaxProblem[] {
+  const out: SyntaxProblem[] = [];
+  const visit = (n: Node): void => {
+    if (n.isMissing) {
+      out.push({ line: line(n), column: n.startPosition.column, message: `missing ${n.type}` });
+      return;
+    }
+    if (n.isError) {
+      out.push({ line: line(n), column: n.startPosition.column, message: `cannot parse ${JSON.stringify(collapse(n.text).slice(0, 40))}` });
+    }
+    for (const c of n.children) if (c.hasError || c.isMissing) visit(c);
+  };
+  if (root.hasError) visit(root);
+  return out;
+}
+
+const parsers = new Map<AnalyzerLanguage, Promise<Parser>>();
+
+/** One parser per language for the process; parse() is synchronous, so sharing it is safe. */
+function parserFor(language: AnalyzerLanguage): Promise<Parser> {
+  let p = parsers.get(language);
+  if (!p) {
+    p = createParser(language);
+    parsers.set(language, p);
+    p.catch(() => parsers.delete(language));
+  }
+  return p;
+}
+
+export type ScriptLanguage = Extract<AnalyzerLanguage, 'typescript' | 'tsx' | 'javascript'>;
+
+/**
+ * Parses a TypeScript/TSX/JavaScript source text and builds the CSCFG of every function in it. The
+ * language comes from the file name unless given. A file with syntax errors is still analyzed (the
+ * tree holds ERROR nodes where it could not parse) and the problems are listed.
+ */
+export async function analyzeScriptSource(file: string, source: string, language?: ScriptLanguage): Promise<FileCscfg> {
+  const lang = language ?? languageForPath(file) ?? 'typescript';
+  if (lang !== 'typescript' && lang !== 'tsx' && lang !== 'javascript') throw new Error(`${file}: not a TypeScript or JavaScript file (${lang})`);
+  const parser = await parserFor(lang);
+  const tree = parser.parse(source);
+  if (!tree) throw new Error(`${file}: the parser returned no tree`);
+  try {
+    return { file, language: lang, functions: functionsOfTree(tree.rootNode), syntaxErrors: syntaxProblems(tree.rootNode) };
+  } finally {
+    tree.delete();
+  }
+}
