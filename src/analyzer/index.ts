@@ -20,3 +20,29 @@ export {
   type SourceInventory,
   type WalkOptions,
 } from './source-files.js';
+export {
+  ENTRY_ID,
+  EXIT_ID,
+  branchPoints,
+  buildCscfg,
+  callSites,
+  successors,
+  type BranchKind,
+  type BranchPoint,
+  type CallSite,
+  type CscfgEdge,
+  type CscfgNode,
+  type FunctionCscfg,
+  type Stmt,
+  type SwitchCase,
+} from './cscfg.js';
+export {
+  MODULE_FUNCTION,
+  analyzeScriptSource,
+  functionsOfTree,
+  syntaxProblems,
+  type AnalyzedFunction,
+  type FileCscfg,
+  type ScriptLanguage,
+  type SyntaxProblem,
+} from './typescript.js';
