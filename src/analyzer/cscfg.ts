@@ -186,9 +186,10 @@ class Builder {
         return;
       }
       case 'switch': {
+        // Take the statement's labels before the discriminant, whose callbacks may hold loops of their own.
+        const frame: Frame = { type: 'switch', labels: this.takeLabels(), breaks: [] };
         this.build(s.discriminant);
         const node = this.add({ kind: 'branch', branch: 'switch', line: s.line });
-        const frame: Frame = { type: 'switch', labels: this.takeLabels(), breaks: [] };
         this.frames.push(frame);
         // Cases are laid out in source order; the end of one case falls through into the next
         // unless it broke, returned or threw (then `pending` is empty).
