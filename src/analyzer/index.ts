@@ -46,3 +46,11 @@ export {
   type ScriptLanguage,
   type SyntaxProblem,
 } from './typescript.js';
+export {
+  analyzeGoSource,
+  goFunctionsOfTree,
+  type GoCallNode,
+  type GoCallSite,
+  type GoFileCscfg,
+  type GoFunction,
+} from './golang.js';
