@@ -479,7 +479,7 @@ export function javaDeclarationsOfTree(root: Node): { functions: JavaFunction[];
   const add = (n: Node, name: string, className: string | undefined, extra: Pick<JavaFunction, 'form' | 'javaKind' | 'annotations' | 'parameters'>): void => {
     const graph = buildCscfg(name, t.body(n), { line: line(n), endLine: n.endPosition.row + 1 });
     const f: JavaFunction = { ...graph, ...(className ? { className } : {}), ...extra };
-    if (extra.javaKind !== 'lambda' && isStatic(n)) f.static = true;
+    if (n.type === 'static_initializer' || (extra.javaKind !== 'lambda' && isStatic(n))) f.static = true;
     functions.push(f);
   };
   /** `fn` is the name of the innermost function being visited, for naming lambdas of their own. */
