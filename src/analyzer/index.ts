@@ -54,3 +54,4 @@ export {
   type GoFileCscfg,
   type GoFunction,
 } from './golang.js';
+export { analyzeJavaSource, javaDeclarationsOfTree, type JavaAnnotation, type JavaClass, type JavaField, type JavaFileCscfg, type JavaFunction } from './java.js';
