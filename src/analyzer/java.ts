@@ -32,7 +32,7 @@ export interface JavaField {
 
 /** A class, interface, enum, record or annotation type; nested types are records of their own. */
 export interface JavaClass {
-  /** Dotted through the enclosing types: `Outer.Inner`; anonymous classes are `Outer.<anonymous Foo>`. */
+  /** Dotted through the enclosing types: `Outer.Inner`; anonymous classes are `Outer.<anonymous Foo>` (no type arguments). */
   name: string;
   kind: 'class' | 'interface' | 'enum' | 'record' | 'annotation' | 'anonymous';
   line: number;
@@ -99,6 +99,13 @@ const SKIPPED_STATEMENTS = new Set([
 ]);
 
 const CALL_TYPES = new Set(['method_invocation', 'object_creation_expression', 'explicit_constructor_invocation']);
+
+/** A type without its type arguments: `ResponseEntity<>` and `Map<K, V>` are `ResponseEntity` and `Map`. */
+function typeName(t: Node | null): string {
+  if (!t) return '?';
+  if (t.type === 'generic_type') return typeName(t.namedChildren.find((c) => c.type !== 'type_arguments') ?? null);
+  return collapse(t.text);
+}
 
 /** Text of a string literal without its quotes (text blocks lose their `"""`). */
 function stringText(n: Node): string {
@@ -339,7 +346,7 @@ class Translator {
       // `outer.new Inner()`: the outer object is evaluated first.
       const outer = n.namedChildren.find((c) => c.id !== n.childForFieldName('type')?.id && c.type !== 'argument_list' && c.type !== 'class_body' && c.type !== 'type_arguments');
       if (outer) out.push(...this.expr(outer));
-      callee = collapse(n.childForFieldName('type')?.text ?? '?');
+      callee = typeName(n.childForFieldName('type'));
     } else {
       // this(...) / super(...) in a constructor.
       const obj = n.childForFieldName('object');
@@ -411,7 +418,7 @@ function enclosingTypeName(n: Node): string | undefined {
   for (let p = n.parent; p; p = p.parent) {
     if (TYPE_DECLARATIONS[p.type]) parts.unshift(p.childForFieldName('name')?.text ?? '?');
     else if (p.type === 'class_body' && p.parent?.type === 'object_creation_expression') {
-      parts.unshift(`<anonymous ${collapse(p.parent.childForFieldName('type')?.text ?? '?')}>`);
+      parts.unshift(`<anonymous ${typeName(p.parent.childForFieldName('type'))}>`);
     }
   }
   return parts.length ? parts.join('.') : undefined;
@@ -495,7 +502,7 @@ export function javaDeclarationsOfTree(root: Node): { functions: JavaFunction[];
       }
       if (c.type === 'class_body' && n.type === 'object_creation_expression') {
         const outer = enclosingTypeName(c);
-        const own = `<anonymous ${collapse(n.childForFieldName('type')?.text ?? '?')}>`;
+        const own = `<anonymous ${typeName(n.childForFieldName('type'))}>`;
         classes.push({ ...classRecord(n, outer ? `${outer}.${own}` : own), line: line(c), endLine: c.endPosition.row + 1 });
         visit(c, undefined);
         continue;
