@@ -55,3 +55,10 @@ export {
   type GoFunction,
 } from './golang.js';
 export { analyzeJavaSource, javaDeclarationsOfTree, type JavaAnnotation, type JavaClass, type JavaField, type JavaFileCscfg, type JavaFunction } from './java.js';
+export {
+  analyzePythonSource,
+  pythonFunctionsOfTree,
+  type PythonDecorator,
+  type PythonFileCscfg,
+  type PythonFunction,
+} from './python.js';
