@@ -62,3 +62,4 @@ export {
   type PythonFileCscfg,
   type PythonFunction,
 } from './python.js';
+export { INHERITED_REPOSITORY_METHODS, SPRING_DATA_BASES, groupByService, joinRoute, mapJavaSpans, serviceOfPath, simpleTypeName, sqlVerbsOf, type JavaServiceFiles, type JavaSpanKind, type JavaSpanMapOptions, type JavaSpanMapping, type JavaSpanVia } from './span-map-java.js';
