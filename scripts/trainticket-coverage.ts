@@ -1,12 +1,14 @@
-// Early measurement for the Autoscope analyzer (issue 5) on the real system behind the datasets:
-// parses every Java file of the Augmented-TrainTicket source (brought in outside the repository;
-// never committed) and reports how many of the `Class.method` operation names of
-// nezha-trainticket's spans name a method the analyzer found, with the misses by category.
+// Measurement for the Autoscope analyzer (issue 5) on the real system behind the datasets: parses
+// every Java file of the Augmented-TrainTicket source (brought in outside the repository; never
+// committed), builds the Java span mapping (src/analyzer/span-map-java.ts), and reports how many of
+// the distinct (service, operation) pairs of nezha-trainticket's spans map: `Class.method` names to a
+// mapping of that name, route templates to a controller route, and SQL, Hibernate and HTTP-client
+// spans to repository or RestTemplate call sites of the service; with the misses by category.
 //
 //   node --import tsx scripts/trainticket-coverage.ts SOURCE_DIR [DATASETS_ROOT]
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { analyzeJavaSource, walkSourceFiles } from '../src/analyzer/index.js';
+import { analyzeJavaSource, groupByService, mapJavaSpans, walkSourceFiles, type JavaFileCscfg, type JavaSpanMapping } from '../src/analyzer/index.js';
 import { openTraceSource } from '../src/datasets/index.js';
 
 const sourceDir = process.argv[2];
@@ -14,43 +16,136 @@ if (!sourceDir) {
   console.error('usage: scripts/trainticket-coverage.ts SOURCE_DIR [DATASETS_ROOT]');
   process.exit(2);
 }
+const root = resolve(sourceDir);
 const datasets = resolve(process.argv[3] ?? process.env.SLIMTRACE_DATASETS ?? join(import.meta.dirname, '../../shared/datasets'));
 
 const started = Date.now();
-const methods = new Set<string>(); // Class.method, from method bodies and declared (interface) methods
+const analyzed: JavaFileCscfg[] = [];
+const sources = new Map<string, string>();
 const classes = new Set<string>();
-let files = 0;
 let functions = 0;
 let syntaxErrors = 0;
-for await (const f of walkSourceFiles([sourceDir])) {
+for await (const f of walkSourceFiles([root])) {
   if (f.kind !== 'source' || f.language !== 'java') continue;
-  const r = await analyzeJavaSource(f.path, await readFile(f.path, 'utf8'));
-  files++;
+  const text = await readFile(f.path, 'utf8');
+  const r = await analyzeJavaSource(f.path, text);
+  analyzed.push(r);
+  sources.set(f.path, text);
   functions += r.functions.length;
   syntaxErrors += r.syntaxErrors.length;
-  for (const fn of r.functions) methods.add(fn.name.split('.').slice(-2).join('.'));
-  for (const c of r.classes) {
-    classes.add(c.name);
-    for (const m of c.methods) methods.add(`${c.name}.${m}`);
-  }
+  for (const c of r.classes) classes.add(c.name.split('.').pop()!);
 }
+const mappings = await mapJavaSpans(groupByService(analyzed, root), { sources });
 const analyzeSeconds = (Date.now() - started) / 1000;
 
-const ops = new Set<string>();
-const source = await openTraceSource(join(datasets, 'nezha-trainticket'), { logs: false });
-for await (const b of source.batches()) for (const rs of b.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) ops.add(s.name);
-const classMethod = [...ops].filter((o) => /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/.test(o)).sort();
-const misses = classMethod.filter((o) => !methods.has(o));
-const byCategory = new Map<string, string[]>();
-for (const m of misses) {
-  const [cls, method] = m.split('.') as [string, string];
-  const category = !classes.has(cls)
-    ? 'class not in the source (framework: Spring, Hibernate)'
-    : /Repository$/.test(cls) && ['save', 'findAll', 'findById', 'delete', 'deleteById', 'count', 'existsById'].includes(method)
-      ? 'inherited Spring Data repository method'
-      : 'other';
-  byCategory.set(category, [...(byCategory.get(category) ?? []), m]);
+const bySvc = new Map<string, JavaSpanMapping[]>();
+for (const m of mappings) bySvc.set(m.service, [...(bySvc.get(m.service) ?? []), m]);
+const viaCounts = new Map<string, number>();
+for (const m of mappings) viaCounts.set(m.via, (viaCounts.get(m.via) ?? 0) + 1);
+
+/** A string attribute value, whatever the decoded shape (`{ value: { case, value } }` or plain). */
+function stringOf(v: unknown): string {
+  let cur: unknown = v;
+  for (let i = 0; i < 4 && cur !== null && typeof cur === 'object' && 'value' in cur; i++) cur = (cur as { value: unknown }).value;
+  return typeof cur === 'string' ? cur : '?';
 }
-console.log(`${files} Java files, ${functions} functions, ${syntaxErrors} syntax errors, analyzed in ${analyzeSeconds.toFixed(1)} s (peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
-console.log(`nezha-trainticket Class.method operations: ${classMethod.length}; naming an analyzed method: ${classMethod.length - misses.length} (${((100 * (classMethod.length - misses.length)) / classMethod.length).toFixed(1)}%)`);
-for (const [category, list] of byCategory) console.log(`  missed, ${category}: ${list.length}: ${list.join(', ')}`);
+
+// Distinct (service, operation) pairs of the dataset.
+const pairs = new Map<string, { service: string; op: string }>();
+const source = await openTraceSource(join(datasets, 'nezha-trainticket'), { logs: false });
+for await (const b of source.batches()) {
+  for (const rs of b.resourceSpans) {
+    const service = stringOf(rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value);
+    for (const ss of rs.scopeSpans) for (const s of ss.spans) pairs.set(`${service}\u0000${s.name}`, { service, op: s.name });
+  }
+}
+
+type Family = 'Class.method' | 'route' | 'sql' | 'hibernate' | 'http-client' | 'other';
+const familyOf = (op: string): Family =>
+  /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/.test(op) && !/^(Session|Transaction)\./.test(op)
+    ? 'Class.method'
+    : /^(Session|Transaction)\./.test(op)
+      ? 'hibernate'
+      : /^HTTP( [A-Z]+)?$/.test(op)
+        ? 'http-client'
+        : /^(SELECT|INSERT|UPDATE|DELETE)\b/.test(op)
+          ? 'sql'
+          : /^([A-Z]+ )?\//.test(op)
+            ? 'route'
+            : 'other';
+const routeOf = (op: string): string => op.replace(/^[A-Z]+ /, '');
+
+interface Tally {
+  total: number;
+  mapped: number;
+  misses: Map<string, string[]>;
+}
+const tallies = new Map<Family, Tally>();
+const trailingSlash: string[] = [];
+const miss = (t: Tally, category: string, what: string): void => void t.misses.set(category, [...(t.misses.get(category) ?? []), what]);
+for (const { service, op } of [...pairs.values()].sort((a, b) => (a.service + a.op).localeCompare(b.service + b.op))) {
+  const family = familyOf(op);
+  const t = tallies.get(family) ?? { total: 0, mapped: 0, misses: new Map() };
+  tallies.set(family, t);
+  t.total++;
+  const maps = bySvc.get(service) ?? [];
+  const label = `${service}: ${op}`;
+  let ok = false;
+  switch (family) {
+    case 'Class.method': {
+      ok = maps.some((m) => m.spanName === op && m.kind === 'internal');
+      if (!ok) {
+        const cls = op.split('.')[0]!;
+        if (!classes.has(cls)) miss(t, 'class not in the source (framework: Spring, Hibernate)', label);
+        else if (mappings.some((m) => m.spanName === op)) miss(t, 'mapped in another service only', label);
+        else miss(t, 'other', label);
+      }
+      break;
+    }
+    case 'route': {
+      const r = routeOf(op);
+      ok = maps.some((m) => m.via === 'route' && m.spanName === r);
+      // Spring's trailing-slash match: `/a/b/` is served by the route `/a/b`, and the agent names the span by the matched pattern plus `/`.
+      if (!ok && r.length > 1 && r.endsWith('/') && maps.some((m) => m.via === 'route' && m.spanName === r.slice(0, -1))) {
+        ok = true;
+        trailingSlash.push(label);
+      }
+      if (!ok) miss(t, mappings.some((m) => m.via === 'route' && m.spanName === r) ? 'route of another service only' : 'no controller route', label);
+      break;
+    }
+    case 'sql':
+      ok = maps.some((m) => m.via === 'sql' && op.startsWith(m.spanName));
+      if (!ok) miss(t, maps.some((m) => m.via === 'sql') ? 'statement verb not at any repository call site' : 'no repository call site in the service', label);
+      break;
+    case 'hibernate':
+      // Hibernate's Session/Transaction spans come from the repository calls of the service (JPA).
+      ok = maps.some((m) => m.via === 'sql');
+      if (!ok) miss(t, 'no JPA repository call site in the service', label);
+      break;
+    case 'http-client': {
+      const verb = op.slice(5);
+      ok = maps.some((m) => m.via === 'http-client' && (verb === '' || m.httpMethod === verb));
+      if (!ok) miss(t, maps.some((m) => m.via === 'http-client') ? 'no RestTemplate call site with this verb' : 'no RestTemplate call site in the service', label);
+      break;
+    }
+    default:
+      miss(t, 'not a span family the mapping covers', label);
+  }
+  if (ok) t.mapped++;
+}
+
+const pct = (a: number, b: number): string => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
+console.log(`${analyzed.length} Java files, ${functions} functions, ${syntaxErrors} syntax errors; analyzed and mapped in ${analyzeSeconds.toFixed(1)} s (peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
+console.log(`${mappings.length} span mappings: ${[...viaCounts].map(([v, n]) => `${v} ${n}`).join(', ')}`);
+console.log(`nezha-trainticket distinct (service, operation) pairs: ${pairs.size}`);
+const cm = tallies.get('Class.method');
+const rt = tallies.get('route');
+if (cm || rt) {
+  const total = (cm?.total ?? 0) + (rt?.total ?? 0);
+  const mapped = (cm?.mapped ?? 0) + (rt?.mapped ?? 0);
+  console.log(`Class.method names and route templates: ${mapped} of ${total} map (${pct(mapped, total)})`);
+}
+for (const [family, t] of tallies) {
+  console.log(`  ${family}: ${t.mapped} of ${t.total} map (${pct(t.mapped, t.total)})${family === 'route' && trailingSlash.length > 0 ? `; by Spring's trailing-slash match: ${trailingSlash.join(', ')}` : ''}`);
+  for (const [category, list] of t.misses) console.log(`    missed, ${category}: ${list.length}: ${list.join(', ')}`);
+}

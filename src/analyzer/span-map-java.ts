@@ -238,10 +238,14 @@ async function restTemplateArgs(source: string): Promise<Map<string, CallArgs>> 
   return out;
 }
 
-/** SQL statement verbs a repository method issues, by its name (Spring Data's query derivation). */
+/**
+ * SQL statement verbs a repository method issues, by its name (Spring Data's query derivation). JPA's
+ * `save` of an entity with an assigned id merges (a SELECT, then INSERT or UPDATE), and `delete*`
+ * loads before it removes (SELECT, DELETE).
+ */
 export function sqlVerbsOf(method: string): string[] {
-  if (/^(save|insert)/.test(method)) return ['INSERT', 'UPDATE'];
-  if (/^(delete|remove)/.test(method)) return ['DELETE'];
+  if (/^(save|insert)/.test(method)) return ['SELECT', 'INSERT', 'UPDATE'];
+  if (/^(delete|remove)/.test(method)) return ['SELECT', 'DELETE'];
   if (/^(update|modify)/.test(method)) return ['UPDATE'];
   if (method === 'flush') return [];
   return ['SELECT'];

@@ -134,6 +134,7 @@ describe('Java span mapping', () => {
       'route server /api/v1/orderservice/welcome <- OrderController.home:9 [GET]',
       'sql client INSERT <- OrderServiceImpl.create:15 (OrderRepository.save)',
       'sql client SELECT <- OrderServiceImpl.create:13 (OrderRepository.findByAccountId)',
+      'sql client SELECT <- OrderServiceImpl.create:15 (OrderRepository.save)',
       'sql client SELECT <- OrderServiceImpl.create:17 (UserRepository.findByUserName)',
       'sql client UPDATE <- OrderServiceImpl.create:15 (OrderRepository.save)',
       'with-span internal OrderServiceImpl.audit <- OrderServiceImpl.audit:34',
