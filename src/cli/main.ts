@@ -1,28 +1,42 @@
 #!/usr/bin/env node
 // The slimtrace command line: one file per command under commands/, wired together here.
 import { Command, CommanderError } from 'commander';
+import { registerAnalyze } from './commands/analyze.js';
 import { registerCompress, registerDecompress } from './commands/compress.js';
 import { registerConvert } from './commands/convert.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerStats } from './commands/stats.js';
 import { EXIT_USAGE, reportAndExit } from './errors.js';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
-const program = new Command();
-program
-  .name('slimtrace')
-  .description('Cut the cost of distributed tracing: lossless Tracezip compression and Autoscope span-level sampling for OpenTelemetry traces.')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .exitOverride();
-registerStats(program);
-registerConvert(program);
-registerGenerate(program);
-registerCompress(program);
-registerDecompress(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
-  reportAndExit(e);
+/** The command-line program under the name it is installed as (`slimtrace`, or `autoscope`). */
+export function buildProgram(name = 'slimtrace'): Command {
+  const program = new Command();
+  program
+    .name(name)
+    .description('Cut the cost of distributed tracing: lossless Tracezip compression and Autoscope span-level sampling for OpenTelemetry traces.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerStats(program);
+  registerConvert(program);
+  registerGenerate(program);
+  registerCompress(program);
+  registerDecompress(program);
+  registerAnalyze(program);
+  return program;
 }
+
+/** Parses the process's arguments and exits the way the CLI does (2 on a user's mistake). */
+export async function runCli(name = 'slimtrace', argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram(name).parseAsync(argv as string[]);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_USAGE);
+    reportAndExit(e);
+  }
+}
+
+// Run only when this file is the entry point (autoscope.ts imports buildProgram/runCli).
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await runCli();

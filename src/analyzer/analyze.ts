@@ -1,0 +1,342 @@
+// `analyzeSources`: the analyzer end to end (issue 5, first cut). Finds the services under the source
+// directories, reads their files one at a time, builds every function's CSCFG, maps spans to the
+// functions that produce them, and returns the analysis.json v1 document (docs/analysis-format.md).
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from '../model/index.js';
+import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
+import { analyzeGoSource, type GoCallNode } from './golang.js';
+import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
+import type { AnalyzerLanguage } from './languages.js';
+import { analyzePythonSource } from './python.js';
+import { DEFAULT_SKIP_DIRS, inventorySourceFiles, readSourceFile, walkSourceFiles } from './source-files.js';
+import { mapJavaSpans, type JavaSpanKind } from './span-map-java.js';
+import { analyzeScriptSource, type FileCscfg } from './typescript.js';
+
+export const ANALYSIS_FORMAT = 'slimtrace-analysis';
+export const ANALYSIS_VERSION = 1;
+
+/** Files whose presence makes a folder a service root. */
+export const SERVICE_ROOT_FILES: readonly string[] = ['pom.xml', 'build.gradle', 'build.gradle.kts', 'package.json', 'go.mod', 'pyproject.toml', 'setup.py', 'requirements.txt'];
+
+export type SpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql' | 'manual-span';
+
+export interface AnalysisService {
+  name: string;
+  dir: string;
+  /** Source files per language. */
+  languages: Partial<Record<AnalyzerLanguage, number>>;
+}
+
+export interface AnalysisFunction {
+  /** `<service>:<file>:<name>:<line>`, unique in the document. */
+  id: string;
+  service: string;
+  file: string;
+  line: number;
+  endLine: number;
+  name: string;
+  language: AnalyzerLanguage;
+  nodes: CscfgNode[];
+  edges: CscfgEdge[];
+  /** Ids of the nodes with more than one successor. */
+  branchPoints: number[];
+}
+
+export interface AnalysisSpan {
+  spanName: string;
+  kind: JavaSpanKind;
+  service: string;
+  /** Id of the producing function (for call sites, the caller) when it was found. */
+  function?: string;
+  file: string;
+  line: number;
+  via: SpanVia;
+  target?: string;
+  httpMethod?: string;
+  url?: string;
+  /** Routes: the handler as written at the registration (`getOrder`). */
+  handler?: string;
+  /** Routes: the id of the handler function when a function of that name is in the service. */
+  handlerFunction?: string;
+}
+
+export interface Analysis {
+  format: typeof ANALYSIS_FORMAT;
+  version: typeof ANALYSIS_VERSION;
+  generatedAt: string;
+  settings: { sourceDirs: string[]; services: Record<string, string>; targetReduction?: number };
+  services: AnalysisService[];
+  functions: AnalysisFunction[];
+  spans: AnalysisSpan[];
+  unsupported: { path: string; language: string }[];
+  syntaxErrors: { file: string; line: number; message: string }[];
+  summary: {
+    files: number;
+    functions: number;
+    callSites: number;
+    branchPoints: number;
+    spansMapped: number;
+    byLanguage: Partial<Record<AnalyzerLanguage, { files: number; functions: number }>>;
+    seconds: number;
+  };
+}
+
+export interface AnalyzeProgress {
+  filesDone: number;
+  /** Known when onProgress is given (a listing pass runs first). */
+  filesTotal: number;
+  spans: number;
+}
+
+export interface AnalyzeOptions {
+  sourceDirs: readonly string[];
+  /** Folders named as one service each: NAME -> DIR. */
+  services?: Readonly<Record<string, string>>;
+  targetReduction?: number;
+  onProgress?: (p: AnalyzeProgress) => void;
+}
+
+interface ServiceRoot {
+  name: string;
+  dir: string;
+}
+
+const posix = (p: string): string => p.split(path.sep).join('/');
+
+async function hasBuildFile(dir: string): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return false;
+  }
+  return names.some((n) => SERVICE_ROOT_FILES.includes(n));
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries
+      .filter((e) => e.isDirectory() && !DEFAULT_SKIP_DIRS.has(e.name) && !e.name.startsWith('.'))
+      .map((e) => path.join(dir, e.name))
+      .sort();
+  } catch (err) {
+    throw new InputError(`cannot list directory: ${(err as Error).message}`, dir);
+  }
+}
+
+/** Service roots at or below `dir` (the first folder with a build file on each path), up to `depth` levels. */
+async function findRoots(dir: string, depth: number): Promise<string[]> {
+  if (await hasBuildFile(dir)) return [dir];
+  if (depth === 0) return [];
+  const out: string[] = [];
+  for (const d of await subdirs(dir)) out.push(...(await findRoots(d, depth - 1)));
+  return out;
+}
+
+/**
+ * The services of one source directory: each top-level folder, or the folders with build files
+ * below it; the source directory itself when it has a build file and no folder below does.
+ */
+export async function discoverServices(sourceDir: string): Promise<ServiceRoot[]> {
+  let info;
+  try {
+    info = await stat(sourceDir);
+  } catch (err) {
+    throw new InputError(`cannot read source directory: ${(err as Error).message}`, sourceDir);
+  }
+  if (!info.isDirectory()) throw new InputError('not a directory', sourceDir);
+  const out: ServiceRoot[] = [];
+  for (const top of await subdirs(sourceDir)) {
+    const roots = await findRoots(top, 3);
+    if (roots.length === 0) out.push({ name: path.basename(top), dir: top });
+    else for (const r of roots) out.push({ name: path.basename(r), dir: r });
+  }
+  if (await hasBuildFile(sourceDir)) {
+    // A project root: the folders with build files below it are its services (a workspace), or
+    // else the whole directory is one service.
+    const withBuild: ServiceRoot[] = [];
+    for (const s of out) if (await hasBuildFile(s.dir)) withBuild.push(s);
+    return withBuild.length > 0 ? withBuild : [{ name: path.basename(path.resolve(sourceDir)), dir: sourceDir }];
+  }
+  return out;
+}
+
+const isUnder = (file: string, dir: string): boolean => {
+  const rel = path.relative(dir, file);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+async function analyzeFile(file: string, language: AnalyzerLanguage, source: string): Promise<FileCscfg> {
+  switch (language) {
+    case 'java':
+      return analyzeJavaSource(file, source);
+    case 'go':
+      return analyzeGoSource(file, source);
+    case 'python':
+      return analyzePythonSource(file, source);
+    default:
+      return analyzeScriptSource(file, source, language);
+  }
+}
+
+const HTTP_VERBS = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'all']);
+
+/** Manual spans and routes of a TypeScript/JavaScript, Go or Python file (the simple rules of v1). */
+function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnName: string, line: number) => string): AnalysisSpan[] {
+  const out: AnalysisSpan[] = [];
+  const lines = source.split('\n');
+  for (const fn of fc.functions) {
+    const id = idOf(fn.name, fn.line);
+    for (const c of callSites(fn)) {
+      const last = c.callee.slice(c.callee.lastIndexOf('.') + 1);
+      const base = { service, function: id, file: fc.file, line: c.line };
+      if (fc.language === 'go') {
+        const g = c as GoCallNode;
+        if (last === 'Start' && g.secondArg !== undefined && g.secondArgKind === 'string')
+          out.push({ spanName: g.secondArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
+        continue;
+      }
+      if (c.firstArg === undefined || c.firstArgKind !== 'string') continue;
+      if (fc.language === 'python') {
+        if (last === 'start_as_current_span' || last === 'start_span') out.push({ spanName: c.firstArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
+        continue;
+      }
+      if (last === 'startActiveSpan' || last === 'startSpan') {
+        out.push({ spanName: c.firstArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
+      } else if (HTTP_VERBS.has(last) && c.callee.includes('.') && c.firstArg.startsWith('/')) {
+        const verb = last === 'all' ? undefined : last.toUpperCase();
+        const text = lines[c.line - 1]?.slice(c.column) ?? '';
+        const m = /^[\w$.]+\s*\(\s*(['"`])[^'"`]*\1\s*,\s*([\w$.]+)\s*[,)]/.exec(text);
+        out.push({
+          spanName: verb ? `${verb} ${c.firstArg}` : c.firstArg,
+          kind: 'server',
+          ...base,
+          via: 'route',
+          target: c.callee,
+          ...(verb ? { httpMethod: verb } : {}),
+          ...(m ? { handler: m[2]! } : {}),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Analyzes the services under the source directories (and the named ones) into an analysis.json v1 document. */
+export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis> {
+  const started = performance.now();
+  const explicit = Object.entries(options.services ?? {}).map(([name, dir]) => ({ name, dir }));
+  const roots: ServiceRoot[] = [...explicit];
+  for (const d of explicit) {
+    const info = await stat(d.dir).catch((err: Error) => {
+      throw new InputError(`cannot read service directory: ${err.message}`, d.dir);
+    });
+    if (!info.isDirectory()) throw new InputError('not a directory', d.dir);
+  }
+  for (const dir of options.sourceDirs) {
+    for (const s of await discoverServices(dir)) if (!explicit.some((e) => isUnder(s.dir, e.dir) || isUnder(e.dir, s.dir))) roots.push(s);
+  }
+  // Unique names: a repeated folder name gets its parent's name as a prefix.
+  const seen = new Map<string, number>();
+  for (const r of roots) {
+    const n = seen.get(r.name) ?? 0;
+    seen.set(r.name, n + 1);
+    if (n > 0) r.name = `${path.basename(path.dirname(r.dir))}-${r.name}`;
+  }
+
+  let filesTotal = 0;
+  if (options.onProgress) {
+    for (const r of roots) {
+      const inv = await inventorySourceFiles(r.dir);
+      filesTotal += Object.values(inv.counts).reduce((a, b) => a + (b ?? 0), 0);
+    }
+    options.onProgress({ filesDone: 0, filesTotal, spans: 0 });
+  }
+
+  const doc: Analysis = {
+    format: ANALYSIS_FORMAT,
+    version: ANALYSIS_VERSION,
+    generatedAt: new Date().toISOString(),
+    settings: {
+      sourceDirs: options.sourceDirs.map(posix),
+      services: Object.fromEntries(explicit.map((e) => [e.name, posix(e.dir)])),
+      ...(options.targetReduction !== undefined ? { targetReduction: options.targetReduction } : {}),
+    },
+    services: [],
+    functions: [],
+    spans: [],
+    unsupported: [],
+    syntaxErrors: [],
+    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, byLanguage: {}, seconds: 0 },
+  };
+  const s = doc.summary;
+
+  for (const root of roots) {
+    const svc: AnalysisService = { name: root.name, dir: posix(root.dir), languages: {} };
+    doc.services.push(svc);
+    // Service roots nested inside this one (a top-level folder holding other roots) are skipped.
+    const nested = roots.filter((r) => r !== root && isUnder(r.dir, root.dir) && r.dir !== root.dir);
+    const javaFiles: JavaFileCscfg[] = [];
+    const javaSources = new Map<string, string>();
+    const fnIds = new Map<string, string>(); // `${file}\0${name}\0${line}` -> id
+    const svcFunctions: AnalysisFunction[] = [];
+    const svcSpans: AnalysisSpan[] = [];
+    for await (const entry of walkSourceFiles(root.dir)) {
+      if (nested.some((r) => isUnder(entry.path, r.dir))) continue;
+      const file = posix(entry.path);
+      if (entry.kind === 'unsupported') {
+        doc.unsupported.push({ path: file, language: entry.language });
+        continue;
+      }
+      const source = await readSourceFile(entry.path);
+      const fc = await analyzeFile(file, entry.language, source);
+      s.files++;
+      svc.languages[entry.language] = (svc.languages[entry.language] ?? 0) + 1;
+      const lang = (s.byLanguage[entry.language] ??= { files: 0, functions: 0 });
+      lang.files++;
+      for (const e of fc.syntaxErrors) doc.syntaxErrors.push({ file, line: e.line, message: e.message });
+      const idOf = (name: string, line: number): string => fnIds.get(`${file}\0${name}\0${line}`) ?? `${root.name}:${file}:${name}:${line}`;
+      for (const fn of fc.functions) {
+        const id = `${root.name}:${file}:${fn.name}:${fn.line}`;
+        fnIds.set(`${file}\0${fn.name}\0${fn.line}`, id);
+        const bps = branchPoints(fn).map((b) => b.node.id);
+        svcFunctions.push({ id, service: root.name, file, line: fn.line, endLine: fn.endLine, name: fn.name, language: entry.language, nodes: fn.nodes, edges: fn.edges, branchPoints: bps });
+        s.functions++;
+        lang.functions++;
+        s.callSites += fn.nodes.filter((n) => n.kind === 'call').length;
+        s.branchPoints += bps.length;
+      }
+      if (entry.language === 'java') {
+        javaFiles.push(fc as JavaFileCscfg);
+        if (/resttemplate/i.test(source)) javaSources.set(file, source);
+      } else {
+        svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
+      }
+      options.onProgress?.({ filesDone: s.files, filesTotal, spans: doc.spans.length + svcSpans.length });
+    }
+    if (javaFiles.length > 0) {
+      const mapped = await mapJavaSpans([{ service: root.name, files: javaFiles }], { sources: javaSources });
+      for (const m of mapped) {
+        const fn =
+          svcFunctions.find((f) => f.file === m.file && f.name === m.function && f.line <= m.line && m.line <= f.endLine) ??
+          svcFunctions.find((f) => f.file === m.file && f.name === m.function);
+        const { function: _fname, ...rest } = m;
+        svcSpans.push({ ...rest, ...(fn ? { function: fn.id } : {}) });
+      }
+    }
+    // Routes registered with a named handler point at that function.
+    for (const sp of svcSpans) {
+      if (sp.via !== 'route' || !sp.handler) continue;
+      const short = sp.handler.slice(sp.handler.lastIndexOf('.') + 1);
+      const fn = svcFunctions.find((f) => f.name === sp.handler || f.name === short || f.name.endsWith(`.${short}`));
+      if (fn) sp.handlerFunction = fn.id;
+    }
+    doc.functions.push(...svcFunctions);
+    doc.spans.push(...svcSpans);
+  }
+  s.spansMapped = doc.spans.length;
+  s.seconds = Math.round((performance.now() - started) / 10) / 100;
+  return doc;
+}
