@@ -1,0 +1,48 @@
+// `slimtrace analyze` / `autoscope analyze` as a user runs them.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultTopology, emitServiceSources } from '../../src/generator/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function run(entry: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli', entry), ...args], { cwd: root, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('slimtrace analyze', () => {
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slimtrace-cli-analyze-'));
+    await emitServiceSources(defaultTopology(), join(dir, 'src'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes analysis.json and a summary line; autoscope takes the same flags; a missing dir is exit 2', () => {
+    const out = join(dir, 'analysis.json');
+    const r = run('main.ts', 'analyze', '--source-dir', join(dir, 'src'), '--output', out, '--target-reduction', '0.7');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^analyzed 30 files of 10 services: \d+ functions, \d+ branch points, \d+ spans mapped, 0 unsupported, 0 syntax errors in [\d.]+ s/);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(doc.format, 'slimtrace-analysis');
+    assert.equal(doc.version, 1);
+    assert.equal(doc.settings.targetReduction, 0.7);
+    assert.equal(doc.services.length, 10);
+
+    const out2 = join(dir, 'auto.json');
+    const a = run('autoscope.ts', 'analyze', '--source-dir', join(dir, 'src'), '--service', `front=${join(dir, 'src/services/frontend')}`, '--output', out2);
+    assert.equal(a.status, 0, a.stderr);
+    const doc2 = JSON.parse(readFileSync(out2, 'utf8'));
+    assert.ok(doc2.services.some((s: { name: string }) => s.name === 'front'));
+    assert.ok(!doc2.services.some((s: { name: string }) => s.name === 'frontend'));
+
+    const bad = run('main.ts', 'analyze', '--source-dir', join(dir, 'missing'), '--output', join(dir, 'x.json'));
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.match(bad.stderr, /missing/);
+  });
+});
