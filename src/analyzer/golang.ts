@@ -15,9 +15,9 @@
 //   function's natural end (whether it ran depends on the path taken).
 // - `panic(x)` is a throw (no call node for `panic` itself); `goto` is treated as leaving the function.
 // - Package-level `var`/`const` initializers form the `<module>` pseudo-function.
-import type { Node, Parser } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type CscfgNode, type Stmt, type SwitchCase } from './cscfg.js';
-import { createParser } from './languages.js';
+import { withSyntaxTree } from './languages.js';
 import { MODULE_FUNCTION, syntaxProblems, type AnalyzedFunction, type FileCscfg } from './typescript.js';
 
 /** A Go call site: also the second argument when it is a string literal (`tracer.Start(ctx, "span")`). */
@@ -366,28 +366,11 @@ export function goFunctionsOfTree(root: Node): GoFunction[] {
   return out;
 }
 
-let parser: Promise<Parser> | undefined;
-
-/** One Go parser for the process; parse() is synchronous, so sharing it is safe. */
-function goParser(): Promise<Parser> {
-  if (!parser) {
-    parser = createParser('go');
-    parser.catch(() => (parser = undefined));
-  }
-  return parser;
-}
-
 /**
  * Parses a Go source text and builds the CSCFG of every function and method in it. A file with
  * syntax errors is still analyzed (the tree holds ERROR nodes where it could not parse) and the
  * problems are listed.
  */
 export async function analyzeGoSource(file: string, source: string): Promise<GoFileCscfg> {
-  const tree = (await goParser()).parse(source);
-  if (!tree) throw new Error(`${file}: the parser returned no tree`);
-  try {
-    return { file, language: 'go', functions: goFunctionsOfTree(tree.rootNode), syntaxErrors: syntaxProblems(tree.rootNode) };
-  } finally {
-    tree.delete();
-  }
+  return withSyntaxTree('go', file, source, (root) => ({ file, language: 'go', functions: goFunctionsOfTree(root), syntaxErrors: syntaxProblems(root) }));
 }

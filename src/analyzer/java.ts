@@ -3,9 +3,9 @@
 // graph from, and records the annotations of methods and classes (Spring routes, stereotypes,
 // @WithSpan, ...) that the span mapping needs. Lambdas passed inline to a call are folded into the
 // enclosing method, as the TypeScript front end does with callbacks.
-import type { Node, Parser } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type Stmt, type SwitchCase } from './cscfg.js';
-import { createParser } from './languages.js';
+import { withSyntaxTree } from './languages.js';
 import { syntaxProblems, type AnalyzedFunction, type FileCscfg } from './typescript.js';
 
 /** An annotation as written: `@GetMapping("/x/{id}")`, `@RequestMapping(value = "/a", method = RequestMethod.POST)`. */
@@ -540,30 +540,13 @@ export function javaDeclarationsOfTree(root: Node): { functions: JavaFunction[];
   return { functions, classes };
 }
 
-let parser: Promise<Parser> | undefined;
-
-/** One Java parser for the process; parse() is synchronous, so sharing it is safe. */
-function javaParser(): Promise<Parser> {
-  if (!parser) {
-    parser = createParser('java');
-    parser.catch(() => {
-      parser = undefined;
-    });
-  }
-  return parser;
-}
-
 /**
  * Parses a Java source text and builds the CSCFG of every method, constructor and initializer in it,
  * with the annotations of methods and classes. A file with syntax errors is still analyzed (the tree
  * holds ERROR nodes where it could not parse) and the problems are listed.
  */
 export async function analyzeJavaSource(file: string, source: string): Promise<JavaFileCscfg> {
-  const p = await javaParser();
-  const tree = p.parse(source);
-  if (!tree) throw new Error(`${file}: the parser returned no tree`);
-  try {
-    const root = tree.rootNode;
+  return withSyntaxTree('java', file, source, (root) => {
     const { functions, classes } = javaDeclarationsOfTree(root);
     const out: JavaFileCscfg = { file, language: 'java', functions, classes, imports: [], syntaxErrors: syntaxProblems(root) };
     for (const c of root.namedChildren) {
@@ -575,7 +558,5 @@ export async function analyzeJavaSource(file: string, source: string): Promise<J
       }
     }
     return out;
-  } finally {
-    tree.delete();
-  }
+  });
 }

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Language, Parser } from 'web-tree-sitter';
+import { Language, Parser, type Node } from 'web-tree-sitter';
 
 /** The languages the analyzer can parse. TypeScript and TSX are separate grammars upstream. */
 export type AnalyzerLanguage = 'java' | 'typescript' | 'tsx' | 'javascript' | 'go' | 'python';
@@ -143,4 +143,32 @@ export async function createParser(language: AnalyzerLanguage): Promise<Parser> 
     });
   }
   return parser;
+}
+
+const sharedParsers = new Map<AnalyzerLanguage, Promise<Parser>>();
+
+/** One parser per language for the process; parse() is synchronous, so sharing it is safe. */
+function sharedParser(language: AnalyzerLanguage): Promise<Parser> {
+  let p = sharedParsers.get(language);
+  if (!p) {
+    p = createParser(language);
+    sharedParsers.set(language, p);
+    p.catch(() => sharedParsers.delete(language));
+  }
+  return p;
+}
+
+/**
+ * Parses `source` with the process's parser for `language`, hands the tree's root to `use` and
+ * frees the tree afterwards (tree-sitter trees live in wasm memory, not on the JS heap). Every
+ * front end reads its files through here.
+ */
+export async function withSyntaxTree<T>(language: AnalyzerLanguage, file: string, source: string, use: (root: Node) => T): Promise<T> {
+  const tree = (await sharedParser(language)).parse(source);
+  if (!tree) throw new Error(`${file}: the parser returned no tree`);
+  try {
+    return use(tree.rootNode);
+  } finally {
+    tree.delete();
+  }
 }

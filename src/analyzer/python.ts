@@ -19,9 +19,9 @@
 //   (`case _` is the default; a guard's calls start its case's body).
 // - `raise` is a throw; module-level statements form the `<module>` pseudo-function; class bodies
 //   other than their methods are not laid out.
-import type { Node, Parser } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type Stmt, type SwitchCase } from './cscfg.js';
-import { createParser } from './languages.js';
+import { withSyntaxTree } from './languages.js';
 import { MODULE_FUNCTION, syntaxProblems, type AnalyzedFunction, type FileCscfg } from './typescript.js';
 
 /** A decorator as written: `@app.route("/x", methods=["GET"])` -> callee `app.route`, firstArg `/x`. */
@@ -347,28 +347,16 @@ export function pythonFunctionsOfTree(root: Node): PythonFunction[] {
   return out;
 }
 
-let parser: Promise<Parser> | undefined;
-
-/** One Python parser for the process; parse() is synchronous, so sharing it is safe. */
-function pythonParser(): Promise<Parser> {
-  if (!parser) {
-    parser = createParser('python');
-    parser.catch(() => (parser = undefined));
-  }
-  return parser;
-}
-
 /**
  * Parses a Python source text and builds the CSCFG of every function and method in it, with their
  * decorators. A file with syntax errors is still analyzed (the tree holds ERROR nodes where it could
  * not parse) and the problems are listed.
  */
 export async function analyzePythonSource(file: string, source: string): Promise<PythonFileCscfg> {
-  const tree = (await pythonParser()).parse(source);
-  if (!tree) throw new Error(`${file}: the parser returned no tree`);
-  try {
-    return { file, language: 'python', functions: pythonFunctionsOfTree(tree.rootNode), syntaxErrors: syntaxProblems(tree.rootNode) };
-  } finally {
-    tree.delete();
-  }
+  return withSyntaxTree('python', file, source, (root) => ({
+    file,
+    language: 'python',
+    functions: pythonFunctionsOfTree(root),
+    syntaxErrors: syntaxProblems(root),
+  }));
 }

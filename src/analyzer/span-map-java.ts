@@ -15,7 +15,7 @@ import { relative, sep } from 'node:path';
 import type { Node } from 'web-tree-sitter';
 import type { JavaAnnotation, JavaClass, JavaFileCscfg, JavaFunction } from './java.js';
 import { callSites } from './cscfg.js';
-import { createParser } from './languages.js';
+import { withSyntaxTree } from './languages.js';
 
 export type JavaSpanKind = 'server' | 'internal' | 'client';
 export type JavaSpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql';
@@ -214,12 +214,10 @@ function urlTemplate(n: Node): string {
 }
 
 async function restTemplateArgs(source: string): Promise<Map<string, CallArgs>> {
-  const parser = await createParser('java');
-  const tree = parser.parse(source);
-  const out = new Map<string, CallArgs>();
-  if (!tree) return out;
-  try {
-    for (const n of tree.rootNode.descendantsOfType('method_invocation')) {
+  // The shared Java parser: one per process, not one per file.
+  return withSyntaxTree('java', 'source', source, (root) => {
+    const out = new Map<string, CallArgs>();
+    for (const n of root.descendantsOfType('method_invocation')) {
       const name = n.childForFieldName('name')?.text;
       if (!name || !(name in REST_TEMPLATE_VERBS)) continue;
       const args = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a) => !a.type.endsWith('comment'));
@@ -231,11 +229,8 @@ async function restTemplateArgs(source: string): Promise<Map<string, CallArgs>> 
       }
       out.set(`${n.startPosition.row + 1}:${n.startPosition.column}:${name}`, info);
     }
-  } finally {
-    tree.delete();
-    parser.delete();
-  }
-  return out;
+    return out;
+  });
 }
 
 /**

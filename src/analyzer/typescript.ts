@@ -1,9 +1,9 @@
 // The TypeScript/JavaScript front end of the CSCFG: finds the functions of a file in its
 // tree-sitter tree (typescript, tsx and javascript grammars share these node types) and turns each
 // body into the structured statements that cscfg.ts builds the graph from.
-import type { Node, Parser } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type FunctionCscfg, type Stmt, type SwitchCase } from './cscfg.js';
-import { createParser, languageForPath, type AnalyzerLanguage } from './languages.js';
+import { languageForPath, withSyntaxTree, type AnalyzerLanguage } from './languages.js';
 
 /** A place where the parser could not read the file; the rest of the file is still analyzed. */
 export interface SyntaxProblem {
@@ -335,19 +335,6 @@ export function syntaxProblems(root: Node): SyntaxProblem[] {
   return out;
 }
 
-const parsers = new Map<AnalyzerLanguage, Promise<Parser>>();
-
-/** One parser per language for the process; parse() is synchronous, so sharing it is safe. */
-function parserFor(language: AnalyzerLanguage): Promise<Parser> {
-  let p = parsers.get(language);
-  if (!p) {
-    p = createParser(language);
-    parsers.set(language, p);
-    p.catch(() => parsers.delete(language));
-  }
-  return p;
-}
-
 export type ScriptLanguage = Extract<AnalyzerLanguage, 'typescript' | 'tsx' | 'javascript'>;
 
 /**
@@ -358,12 +345,5 @@ export type ScriptLanguage = Extract<AnalyzerLanguage, 'typescript' | 'tsx' | 'j
 export async function analyzeScriptSource(file: string, source: string, language?: ScriptLanguage): Promise<FileCscfg> {
   const lang = language ?? languageForPath(file) ?? 'typescript';
   if (lang !== 'typescript' && lang !== 'tsx' && lang !== 'javascript') throw new Error(`${file}: not a TypeScript or JavaScript file (${lang})`);
-  const parser = await parserFor(lang);
-  const tree = parser.parse(source);
-  if (!tree) throw new Error(`${file}: the parser returned no tree`);
-  try {
-    return { file, language: lang, functions: functionsOfTree(tree.rootNode), syntaxErrors: syntaxProblems(tree.rootNode) };
-  } finally {
-    tree.delete();
-  }
+  return withSyntaxTree(lang, file, source, (root) => ({ file, language: lang, functions: functionsOfTree(root), syntaxErrors: syntaxProblems(root) }));
 }
