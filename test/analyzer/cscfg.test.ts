@@ -5,7 +5,8 @@
 // against the traffic generator's answer key (slimtrace-model.json) for the default topology.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { branchPoints, callSites, successors, type CscfgNode, type FunctionCscfg } from '../../src/analyzer/cscfg.js';
+import { branchPoints, callSites, type FunctionCscfg } from '../../src/analyzer/cscfg.js';
+import { after, calls, word } from '../helpers/cscfg-reading.js';
 import { analyzeScriptSource, type AnalyzedFunction, type FileCscfg } from '../../src/analyzer/typescript.js';
 import { renderServiceSources } from '../../src/generator/emit.js';
 import { defaultTopology } from '../../src/generator/index.js';
@@ -21,27 +22,6 @@ async function fn(code: string, name: string): Promise<AnalyzedFunction> {
   assert.ok(found, `function ${name} among ${file.functions.map((f) => f.name).join(', ')}`);
   return found;
 }
-
-/** A node as a short word: the callee, `exit`, or the branch kind. */
-function word(n: CscfgNode): string {
-  switch (n.kind) {
-    case 'call':
-      return n.callee;
-    case 'branch':
-      return n.branch;
-    default:
-      return n.kind;
-  }
-}
-
-/** Where control goes after the node(s) matching `from`: `label:target` (or `target`), sorted. */
-function after(g: FunctionCscfg, from: string, occurrence = 0): string[] {
-  const node = g.nodes.filter((n) => word(n) === from)[occurrence];
-  assert.ok(node, `node ${from} #${occurrence}`);
-  return successors(g)[node.id]!.map((e) => (e.label ? `${e.label}:${word(g.nodes[e.to]!)}` : word(g.nodes[e.to]!))).sort();
-}
-
-const calls = (g: FunctionCscfg): string[] => callSites(g).map((c) => c.callee);
 
 /** Branch statements (not calls with exception edges) as `kind@line/successors`. */
 const branches = (g: FunctionCscfg): string[] =>

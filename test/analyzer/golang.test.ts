@@ -3,7 +3,8 @@
 // panic as throw, inline function literals, span names of tracer.Start and HTTP client calls.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { branchPoints, callSites, successors, type CscfgNode, type FunctionCscfg } from '../../src/analyzer/cscfg.js';
+import { branchPoints, callSites, type FunctionCscfg } from '../../src/analyzer/cscfg.js';
+import { after, calls, word } from '../helpers/cscfg-reading.js';
 import { analyzeGoSource, type GoCallNode, type GoFunction } from '../../src/analyzer/golang.js';
 
 async function fn(code: string, name: string): Promise<GoFunction> {
@@ -14,20 +15,6 @@ async function fn(code: string, name: string): Promise<GoFunction> {
   return found;
 }
 
-function word(n: CscfgNode): string {
-  return n.kind === 'call' ? n.callee : n.kind === 'branch' ? n.branch : n.kind;
-}
-
-/** Where control goes after the node matching `from`: `label:target` (or `target`), sorted. */
-function after(g: FunctionCscfg, from: string, occurrence = 0): string[] {
-  const node = g.nodes.filter((n) => word(n) === from)[occurrence];
-  assert.ok(node, `node ${from} #${occurrence}`);
-  return successors(g)[node.id]!
-    .map((e) => `${e.label ? `${e.label}:` : ''}${word(g.nodes[e.to]!)}`)
-    .sort();
-}
-
-const calls = (g: FunctionCscfg): string[] => callSites(g).map((c) => c.callee);
 const branches = (g: FunctionCscfg): string[] => branchPoints(g).map((b) => `${word(b.node)}/${b.successors.length}`);
 
 describe('Go front end', () => {

@@ -4,7 +4,8 @@
 // arguments, and a file with a syntax error that still yields its other methods.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { branchPoints, callSites, successors, type CscfgNode, type FunctionCscfg } from '../../src/analyzer/cscfg.js';
+import { branchPoints, callSites, type FunctionCscfg } from '../../src/analyzer/cscfg.js';
+import { after, calls, word } from '../helpers/cscfg-reading.js';
 import { analyzeJavaSource, type JavaFileCscfg, type JavaFunction } from '../../src/analyzer/java.js';
 
 async function analyze(code: string, file = 'Fixture.java'): Promise<JavaFileCscfg> {
@@ -21,25 +22,6 @@ async function fn(code: string, name: string): Promise<JavaFunction> {
 
 /** A method body wrapped in a class, for statement-level tests. */
 const inClass = (body: string): string => `class C {\n  void m() {\n${body}\n  }\n}`;
-
-function word(n: CscfgNode): string {
-  switch (n.kind) {
-    case 'call':
-      return n.callee;
-    case 'branch':
-      return n.branch;
-    default:
-      return n.kind;
-  }
-}
-
-function after(g: FunctionCscfg, from: string, occurrence = 0): string[] {
-  const node = g.nodes.filter((n) => word(n) === from)[occurrence];
-  assert.ok(node, `node ${from} #${occurrence}`);
-  return successors(g)[node.id]!.map((e) => (e.label ? `${e.label}:${word(g.nodes[e.to]!)}` : word(g.nodes[e.to]!))).sort();
-}
-
-const calls = (g: FunctionCscfg): string[] => callSites(g).map((c) => c.callee);
 
 const branches = (g: FunctionCscfg): string[] =>
   branchPoints(g)
