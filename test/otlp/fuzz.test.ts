@@ -9,12 +9,12 @@
 // fails naming the input, so a hang is a failure instead of a stuck CI job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { encodeTracesData } from '../../src/otlp/index.js';
 import { bytesToHex } from '../../src/model/index.js';
 import { STRATEGIES, buildCorpus, caseCounts, makeCase } from '../helpers/mutate.js';
 import type { FuzzWorkerInput, FuzzWorkerResult } from '../helpers/fuzz-worker.js';
+import { runWatchedWorker } from '../helpers/watched-worker.js';
 
 const SHARDS = 2;
 /** A worker whose heartbeat does not move for this long is considered hung. */
@@ -28,44 +28,10 @@ interface ShardOutcome {
   crashed?: string;
 }
 
-function runShard(shard: number): Promise<ShardOutcome> {
-  const shared = new SharedArrayBuffer(3 * 4);
-  const view = new Int32Array(shared);
-  const input: FuzzWorkerInput = { shard, shards: SHARDS, shared };
-  // On Node 20 a worker's entry module is loaded before `--import tsx` hooks apply, so the worker
-  // starts from a tiny JS bootstrap that registers tsx and then imports the TypeScript worker.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('../helpers/fuzz-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: input });
-  const started = performance.now();
-  return new Promise((resolve) => {
-    let last = -1;
-    let lastChange = performance.now();
-    let settled = false;
-    const finish = (o: ShardOutcome): void => {
-      if (settled) return;
-      settled = true;
-      clearInterval(timer);
-      resolve(o);
-    };
-    const timer = setInterval(() => {
-      const beat = Atomics.load(view, 0);
-      const now = performance.now();
-      if (beat !== last) {
-        last = beat;
-        lastChange = now;
-      }
-      if (now - lastChange > STALL_MS || now - started > BUDGET_MS) {
-        const hung = { strategy: Atomics.load(view, 1), index: Atomics.load(view, 2) };
-        void worker.terminate();
-        finish({ hung });
-      }
-    }, 250);
-    worker.on('message', (m: FuzzWorkerResult) => finish({ result: m }));
-    worker.on('error', (e) => finish({ crashed: `${e.constructor.name}: ${e.message}\n${e.stack ?? ''}` }));
-    worker.on('exit', (code) => finish({ crashed: `worker exited with code ${code} before reporting` }));
-  });
+async function runShard(shard: number): Promise<ShardOutcome> {
+  const input: FuzzWorkerInput = { shard, shards: SHARDS, shared: new SharedArrayBuffer(3 * 4) };
+  const o = await runWatchedWorker<FuzzWorkerResult>(new URL('../helpers/fuzz-worker.ts', import.meta.url), input, { stallMs: STALL_MS, budgetMs: BUDGET_MS });
+  return { result: o.result, hung: o.hung && { strategy: o.hung.slot1, index: o.hung.slot2 }, crashed: o.crashed };
 }
 
 test('fuzz: >= 100,000 malformed inputs either decode or throw ProtobufDecodeError, never hang, and accepted ones re-encode stably', { timeout: 120_000 }, async () => {

@@ -12,10 +12,10 @@
 // fails naming the input, so a hang is a failure instead of a stuck run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { TZ_STRATEGIES, buildTzCorpus, hexPrefix, makeTzCase, tzTotalCases } from '../helpers/tracezip-fuzz.js';
 import type { TzFuzzWorkerInput, TzFuzzWorkerResult } from '../helpers/tracezip-fuzz-worker.js';
+import { runWatchedWorker } from '../helpers/watched-worker.js';
 
 const SHARDS = 2;
 /** A worker whose heartbeat does not move for this long is considered hung. */
@@ -29,45 +29,13 @@ interface ShardOutcome {
   crashed?: string;
 }
 
-function runShard(shard: number): Promise<ShardOutcome> {
-  const shared = new SharedArrayBuffer(3 * 4);
-  const view = new Int32Array(shared);
-  const input: TzFuzzWorkerInput = { shard, shards: SHARDS, shared };
-  // On Node 20 a worker's entry module is loaded before `--import tsx` hooks apply, so the worker
-  // starts from a tiny JS bootstrap that registers tsx and then imports the TypeScript worker.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('../helpers/tracezip-fuzz-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: input });
-  const started = performance.now();
-  return new Promise((resolve) => {
-    let last = -1;
-    let lastChange = performance.now();
-    let settled = false;
-    const finish = (o: ShardOutcome): void => {
-      if (settled) return;
-      settled = true;
-      clearInterval(timer);
-      resolve(o);
-    };
-    const timer = setInterval(() => {
-      const beat = Atomics.load(view, 0);
-      const now = performance.now();
-      if (beat !== last) {
-        last = beat;
-        lastChange = now;
-      }
-      const budget = now - started > BUDGET_MS;
-      if (now - lastChange > STALL_MS || budget) {
-        const hung = { group: Atomics.load(view, 1), index: Atomics.load(view, 2), budget };
-        void worker.terminate();
-        finish({ hung });
-      }
-    }, 250);
-    worker.on('message', (m: TzFuzzWorkerResult) => finish({ result: m }));
-    worker.on('error', (e) => finish({ crashed: `${e.constructor.name}: ${e.message}\n${e.stack ?? ''}` }));
-    worker.on('exit', (code) => finish({ crashed: `worker exited with code ${code} before reporting` }));
+async function runShard(shard: number): Promise<ShardOutcome> {
+  const input: TzFuzzWorkerInput = { shard, shards: SHARDS, shared: new SharedArrayBuffer(3 * 4) };
+  const o = await runWatchedWorker<TzFuzzWorkerResult>(new URL('../helpers/tracezip-fuzz-worker.ts', import.meta.url), input, {
+    stallMs: STALL_MS,
+    budgetMs: BUDGET_MS,
   });
+  return { result: o.result, hung: o.hung && { group: o.hung.slot1, index: o.hung.slot2, budget: o.hung.budget }, crashed: o.crashed };
 }
 
 test('fuzz: >= 100,000 damaged frames (mostly past the checksum) give a typed error or result, never another exception, never a hang, never a silent state change', { timeout: 120_000 }, async () => {
