@@ -4,6 +4,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../model/index.js';
+import { resolveServiceCalls, type CallEdge, type ServiceFile } from './call-graph.js';
 import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
 import { analyzeGoSource, type GoCallNode } from './golang.js';
 import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
@@ -28,6 +29,12 @@ export interface AnalysisService {
   languages: Partial<Record<AnalyzerLanguage, number>>;
 }
 
+/**
+ * A CSCFG node as written to analysis.json: call nodes resolved to functions of the analyzed code
+ * carry their ids (one id, or a list when overloads or several implementations leave a choice).
+ */
+export type AnalysisNode = CscfgNode & { resolved?: string | string[] };
+
 export interface AnalysisFunction {
   /** `<service>:<file>:<name>:<line>`, unique in the document. */
   id: string;
@@ -37,7 +44,7 @@ export interface AnalysisFunction {
   endLine: number;
   name: string;
   language: AnalyzerLanguage;
-  nodes: CscfgNode[];
+  nodes: AnalysisNode[];
   edges: CscfgEdge[];
   /** Ids of the nodes with more than one successor. */
   branchPoints: number[];
@@ -69,6 +76,8 @@ export interface Analysis {
   services: AnalysisService[];
   functions: AnalysisFunction[];
   spans: AnalysisSpan[];
+  /** The inter-procedural edges: call node `node` of function `from` reaches function `to`. */
+  calls: CallEdge[];
   unsupported: { path: string; language: string }[];
   syntaxErrors: { file: string; line: number; message: string }[];
   summary: {
@@ -77,6 +86,12 @@ export interface Analysis {
     callSites: number;
     branchPoints: number;
     spansMapped: number;
+    /** Call sites resolved to a function of the analyzed code. */
+    callsResolved: number;
+    /** Call sites not resolved whose called name is the name of a function of the service. */
+    callsUnresolved: number;
+    /** Call sites whose called name is no function of the service (or whose receiver's type is not the service's code). */
+    callsLibrary: number;
     byLanguage: Partial<Record<AnalyzerLanguage, { files: number; functions: number }>>;
     seconds: number;
   };
@@ -267,9 +282,10 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     services: [],
     functions: [],
     spans: [],
+    calls: [],
     unsupported: [],
     syntaxErrors: [],
-    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, byLanguage: {}, seconds: 0 },
+    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, byLanguage: {}, seconds: 0 },
   };
   const s = doc.summary;
 
@@ -283,6 +299,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     const fnIds = new Map<string, string>(); // `${file}\0${name}\0${line}` -> id
     const svcFunctions: AnalysisFunction[] = [];
     const svcSpans: AnalysisSpan[] = [];
+    const svcFiles: ServiceFile[] = [];
     for await (const entry of walkSourceFiles(root.dir)) {
       if (nested.some((r) => isUnder(entry.path, r.dir))) continue;
       const file = posix(entry.path);
@@ -298,8 +315,11 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       lang.files++;
       for (const e of fc.syntaxErrors) doc.syntaxErrors.push({ file, line: e.line, message: e.message });
       const idOf = (name: string, line: number): string => fnIds.get(`${file}\0${name}\0${line}`) ?? `${root.name}:${file}:${name}:${line}`;
+      const ids: string[] = [];
+      svcFiles.push({ fc, ids });
       for (const fn of fc.functions) {
         const id = `${root.name}:${file}:${fn.name}:${fn.line}`;
+        ids.push(id);
         fnIds.set(`${file}\0${fn.name}\0${fn.line}`, id);
         const bps = branchPoints(fn).map((b) => b.node.id);
         svcFunctions.push({ id, service: root.name, file, line: fn.line, endLine: fn.endLine, name: fn.name, language: entry.language, nodes: fn.nodes, edges: fn.edges, branchPoints: bps });
@@ -333,6 +353,20 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       const fn = svcFunctions.find((f) => f.name === sp.handler || f.name === short || f.name.endsWith(`.${short}`));
       if (fn) sp.handlerFunction = fn.id;
     }
+    const resolved = resolveServiceCalls(svcFiles);
+    for (const f of svcFunctions) {
+      const targets = resolved.targets.get(f.id);
+      if (!targets || targets.size === 0) continue;
+      // Fresh node objects: the front ends' graphs stay as they were built.
+      f.nodes = f.nodes.map((n) => {
+        const t = targets.get(n.id);
+        return t ? { ...n, resolved: t.length === 1 ? t[0]! : t } : n;
+      });
+    }
+    doc.calls.push(...resolved.edges);
+    s.callsResolved += resolved.counts.resolved;
+    s.callsUnresolved += resolved.counts.unresolved;
+    s.callsLibrary += resolved.counts.library;
     doc.functions.push(...svcFunctions);
     doc.spans.push(...svcSpans);
   }

@@ -20,6 +20,8 @@ export interface CallSite {
   firstArgKind?: 'string' | 'template';
   /** `new X(...)`: a constructor call. */
   construct?: boolean;
+  /** The number of arguments, where the front end records it (Java, for telling overloads apart). */
+  args?: number;
 }
 
 export type CscfgNode =

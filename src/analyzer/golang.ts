@@ -32,6 +32,8 @@ export type GoCallNode = Extract<CscfgNode, { kind: 'call' }> & GoCallSite;
 export interface GoFunction extends AnalyzedFunction {
   /** The receiver's type of a method (also in `className`), e.g. `OrderService` for `func (s *OrderService) Do()`. */
   receiver?: string;
+  /** The receiver's variable name (`s` in `func (s *OrderService) Do()`), for resolving `s.Other()`. */
+  receiverName?: string;
 }
 
 export interface GoFileCscfg extends FileCscfg {
@@ -292,6 +294,12 @@ class GoTranslator {
   }
 }
 
+/** The receiver's variable name: `s` in `func (s *OrderService) Do()`. */
+function receiverName(method: Node): string | undefined {
+  const param = method.childForFieldName('receiver')?.namedChildren.find((c) => c.type === 'parameter_declaration');
+  return param?.childForFieldName('name')?.text;
+}
+
 /** The receiver's type name: `*OrderService[T]` -> `OrderService`. */
 function receiverType(method: Node): string | undefined {
   const param = method.childForFieldName('receiver')?.namedChildren.find((c) => c.type === 'parameter_declaration');
@@ -354,7 +362,8 @@ export function goFunctionsOfTree(root: Node): GoFunction[] {
         if (!(insideFunction && isInlineLiteral(c))) {
           const { name, receiver, form } = functionName(c);
           const graph = buildCscfg(name, inner.functionBody(c), { line: line(c), endLine: c.endPosition.row + 1 });
-          out.push({ ...graph, ...(receiver ? { className: receiver, receiver } : {}), form });
+          const rname = receiver ? receiverName(c) : undefined;
+          out.push({ ...graph, ...(receiver ? { className: receiver, receiver } : {}), ...(rname ? { receiverName: rname } : {}), form });
         }
         visit(c, true);
       } else {

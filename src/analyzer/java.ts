@@ -28,6 +28,8 @@ export interface JavaField {
   type: string;
   annotations: JavaAnnotation[];
   static?: true;
+  /** A string constant's value (`static final String QUEUE = "food_delivery"`): literals and their `+` concatenations. */
+  value?: string;
 }
 
 /** A class, interface, enum, record or annotation type; nested types are records of their own. */
@@ -59,6 +61,11 @@ export interface JavaFunction extends AnalyzedFunction {
   annotations: JavaAnnotation[];
   /** Parameter types as written, for telling overloads apart. */
   parameters: string[];
+  /**
+   * Declared types of the parameters and local variables (`var` skipped), name -> type as written,
+   * for resolving calls on them (call-graph.ts). Not written to analysis.json.
+   */
+  variables?: Record<string, string>;
   static?: true;
 }
 
@@ -358,7 +365,7 @@ class Translator {
       if (a.type === 'lambda_expression') inline.push({ kind: 'inline', body: this.body(a) });
       else out.push(...this.expr(a));
     }
-    const site: CallSite = { callee, line: line(n), column: n.startPosition.column, ...firstArgument(args[0]) };
+    const site: CallSite = { callee, line: line(n), column: n.startPosition.column, ...firstArgument(args[0]), args: args.length };
     if (n.type === 'object_creation_expression') site.construct = true;
     out.push({ kind: 'call', ...site }, ...inline);
     return out;
@@ -440,6 +447,45 @@ function parameterTypes(fn: Node): string[] {
     });
 }
 
+/** A string literal or a `+` chain of literals, as its value; anything else is not a constant we can read. */
+function constantString(v: Node | null): string | undefined {
+  if (!v) return undefined;
+  const ops = concatOperands(v);
+  return ops.every((o) => o.type === 'string_literal') ? ops.map(stringText).join('') : undefined;
+}
+
+/**
+ * Parameter and local variable types of a callable, name -> type as written (type arguments
+ * dropped). Nested lambdas and local classes are included: their names rarely clash, and a call on
+ * a lambda's parameter resolves better with a type than without.
+ */
+function variableTypes(fn: Node): Record<string, string> {
+  const out: Record<string, string> = {};
+  const params = fn.childForFieldName('parameters');
+  for (const p of params?.namedChildren ?? []) {
+    if (p.type !== 'formal_parameter' && p.type !== 'spread_parameter') continue;
+    const t = p.childForFieldName('type') ?? p.namedChildren.find((c) => c.type !== 'modifiers' && c.type !== 'variable_declarator');
+    const n = p.childForFieldName('name') ?? p.namedChildren.find((c) => c.type === 'variable_declarator')?.childForFieldName('name');
+    if (t && n) out[n.text] = typeName(t);
+  }
+  const body = fn.childForFieldName('body');
+  for (const d of body ? body.descendantsOfType(['local_variable_declaration', 'catch_formal_parameter', 'enhanced_for_statement']) : []) {
+    if (!d) continue;
+    const t = d.childForFieldName('type') ?? d.namedChildren.find((c) => c.type === 'catch_type');
+    if (!t || t.text === 'var') continue;
+    if (d.type === 'enhanced_for_statement' || d.type === 'catch_formal_parameter') {
+      const n = d.childForFieldName('name');
+      if (n) out[n.text] = typeName(t);
+      continue;
+    }
+    for (const decl of d.childrenForFieldName('declarator')) {
+      const n = decl.childForFieldName('name');
+      if (n) out[n.text] = typeName(t);
+    }
+  }
+  return out;
+}
+
 function classRecord(decl: Node, name: string): JavaClass {
   const kind: JavaClass['kind'] = TYPE_DECLARATIONS[decl.type] ?? 'anonymous';
   const rec: JavaClass = {
@@ -471,6 +517,8 @@ function classRecord(decl: Node, name: string): JavaClass {
       for (const d of m.childrenForFieldName('declarator')) {
         const f: JavaField = { name: d.childForFieldName('name')?.text ?? '?', type, annotations };
         if (isStatic(m) || m.type === 'constant_declaration') f.static = true;
+        const value = constantString(d.childForFieldName('value'));
+        if (value !== undefined) f.value = value;
         rec.fields.push(f);
       }
     }
@@ -486,6 +534,7 @@ export function javaDeclarationsOfTree(root: Node): { functions: JavaFunction[];
   const add = (n: Node, name: string, className: string | undefined, extra: Pick<JavaFunction, 'form' | 'javaKind' | 'annotations' | 'parameters'>): void => {
     const graph = buildCscfg(name, t.body(n), { line: line(n), endLine: n.endPosition.row + 1 });
     const f: JavaFunction = { ...graph, ...(className ? { className } : {}), ...extra };
+    if (extra.javaKind !== 'initializer') f.variables = variableTypes(n);
     if (n.type === 'static_initializer' || (extra.javaKind !== 'lambda' && isStatic(n))) f.static = true;
     functions.push(f);
   };

@@ -26,6 +26,23 @@ export interface FileCscfg {
   syntaxErrors: SyntaxProblem[];
 }
 
+/**
+ * A binding a file imports from another module: `import { a as b } from './x'` is
+ * `{ local: 'b', imported: 'a', from: './x' }`; a default import has `imported: 'default'`, a
+ * namespace import (`import * as ns`, `const ns = require('./x')`) `imported: '*'`.
+ */
+export interface ScriptImport {
+  local: string;
+  imported: string;
+  from: string;
+}
+
+export interface ScriptFileCscfg extends FileCscfg {
+  imports: ScriptImport[];
+  /** The name of what `export default` exports, when it is a named function, class or identifier. */
+  defaultExport?: string;
+}
+
 /** The name the pseudo-function of a file's top-level code gets. */
 export const MODULE_FUNCTION = '<module>';
 
@@ -342,8 +359,66 @@ export type ScriptLanguage = Extract<AnalyzerLanguage, 'typescript' | 'tsx' | 'j
  * language comes from the file name unless given. A file with syntax errors is still analyzed (the
  * tree holds ERROR nodes where it could not parse) and the problems are listed.
  */
-export async function analyzeScriptSource(file: string, source: string, language?: ScriptLanguage): Promise<FileCscfg> {
+export async function analyzeScriptSource(file: string, source: string, language?: ScriptLanguage): Promise<ScriptFileCscfg> {
   const lang = language ?? languageForPath(file) ?? 'typescript';
   if (lang !== 'typescript' && lang !== 'tsx' && lang !== 'javascript') throw new Error(`${file}: not a TypeScript or JavaScript file (${lang})`);
-  return withSyntaxTree(lang, file, source, (root) => ({ file, language: lang, functions: functionsOfTree(root), syntaxErrors: syntaxProblems(root) }));
+  return withSyntaxTree(lang, file, source, (root) => {
+    const { imports, defaultExport } = modulesOfTree(root);
+    return { file, language: lang, functions: functionsOfTree(root), syntaxErrors: syntaxProblems(root), imports, ...(defaultExport ? { defaultExport } : {}) };
+  });
+}
+
+const unquote = (s: string): string => s.replace(/^['"`]|['"`]$/g, '');
+
+/** The top-level imports (ESM and `require`) and the default export's name of a file. */
+export function modulesOfTree(root: Node): { imports: ScriptImport[]; defaultExport?: string } {
+  const imports: ScriptImport[] = [];
+  let defaultExport: string | undefined;
+  for (const st of root.namedChildren) {
+    if (st.type === 'import_statement') {
+      const from = st.childForFieldName('source');
+      if (!from) continue;
+      const clause = st.namedChildren.find((c) => c.type === 'import_clause');
+      for (const c of clause?.namedChildren ?? []) {
+        if (c.type === 'identifier') imports.push({ local: c.text, imported: 'default', from: unquote(from.text) });
+        else if (c.type === 'namespace_import') {
+          const id = c.namedChildren.find((x) => x.type === 'identifier');
+          if (id) imports.push({ local: id.text, imported: '*', from: unquote(from.text) });
+        } else if (c.type === 'named_imports') {
+          for (const spec of c.namedChildren) {
+            if (spec.type !== 'import_specifier') continue;
+            const name = spec.childForFieldName('name')?.text;
+            if (name) imports.push({ local: spec.childForFieldName('alias')?.text ?? name, imported: name, from: unquote(from.text) });
+          }
+        }
+      }
+    } else if (st.type === 'lexical_declaration' || st.type === 'variable_declaration') {
+      // CommonJS: `const x = require('./x')`, `const { a, b: c } = require('./x')`.
+      for (const d of st.namedChildren) {
+        if (d.type !== 'variable_declarator') continue;
+        const value = d.childForFieldName('value');
+        if (value?.type !== 'call_expression' || value.childForFieldName('function')?.text !== 'require') continue;
+        const arg = value.childForFieldName('arguments')?.namedChildren[0];
+        if (arg?.type !== 'string') continue;
+        const from = unquote(arg.text);
+        const name = d.childForFieldName('name');
+        if (name?.type === 'identifier') imports.push({ local: name.text, imported: '*', from });
+        else if (name?.type === 'object_pattern') {
+          for (const p of name.namedChildren) {
+            if (p.type === 'shorthand_property_identifier_pattern') imports.push({ local: p.text, imported: p.text, from });
+            else if (p.type === 'pair_pattern') {
+              const key = p.childForFieldName('key')?.text;
+              const val = p.childForFieldName('value');
+              if (key && val?.type === 'identifier') imports.push({ local: val.text, imported: key, from });
+            }
+          }
+        }
+      }
+    } else if (st.type === 'export_statement' && st.children.some((c) => c.type === 'default')) {
+      const decl = st.childForFieldName('declaration');
+      const value = st.childForFieldName('value');
+      defaultExport = decl?.childForFieldName('name')?.text ?? (value?.type === 'identifier' ? value.text : undefined) ?? value?.childForFieldName('name')?.text;
+    }
+  }
+  return defaultExport ? { imports, defaultExport } : { imports };
 }
