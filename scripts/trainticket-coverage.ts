@@ -6,9 +6,8 @@
 // spans to repository or RestTemplate call sites of the service; with the misses by category.
 //
 //   node --import tsx scripts/trainticket-coverage.ts SOURCE_DIR [DATASETS_ROOT]
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { analyzeJavaSource, groupByService, mapJavaSpans, walkSourceFiles, type JavaFileCscfg, type JavaSpanMapping } from '../src/analyzer/index.js';
+import { analyzeSources, type AnalysisSpan } from '../src/analyzer/analyze.js';
 import { openTraceSource } from '../src/datasets/index.js';
 
 const sourceDir = process.argv[2];
@@ -19,26 +18,17 @@ if (!sourceDir) {
 const root = resolve(sourceDir);
 const datasets = resolve(process.argv[3] ?? process.env.SLIMTRACE_DATASETS ?? join(import.meta.dirname, '../../shared/datasets'));
 
-const started = Date.now();
-const analyzed: JavaFileCscfg[] = [];
-const sources = new Map<string, string>();
-const classes = new Set<string>();
-let functions = 0;
-let syntaxErrors = 0;
-for await (const f of walkSourceFiles([root])) {
-  if (f.kind !== 'source' || f.language !== 'java') continue;
-  const text = await readFile(f.path, 'utf8');
-  const r = await analyzeJavaSource(f.path, text);
-  analyzed.push(r);
-  sources.set(f.path, text);
-  functions += r.functions.length;
-  syntaxErrors += r.syntaxErrors.length;
-  for (const c of r.classes) classes.add(c.name.split('.').pop()!);
-}
-const mappings = await mapJavaSpans(groupByService(analyzed, root), { sources });
-const analyzeSeconds = (Date.now() - started) / 1000;
+// The whole analyzer, as `slimtrace analyze --source-dir SOURCE_DIR` runs it (services from the build files).
+const doc = await analyzeSources({ sourceDirs: [root] });
+const analyzeSeconds = doc.summary.seconds;
+const mappings = doc.spans;
+const javaFiles = doc.summary.byLanguage.java?.files ?? 0;
+const functions = doc.summary.functions;
+const syntaxErrors = doc.syntaxErrors.length;
+// Class names of the source: `Outer.Inner.method` gives `Inner`.
+const classes = new Set(doc.functions.filter((f) => f.language === 'java').map((f) => f.name.split('.').slice(-2)[0]!));
 
-const bySvc = new Map<string, JavaSpanMapping[]>();
+const bySvc = new Map<string, AnalysisSpan[]>();
 for (const m of mappings) bySvc.set(m.service, [...(bySvc.get(m.service) ?? []), m]);
 const viaCounts = new Map<string, number>();
 for (const m of mappings) viaCounts.set(m.via, (viaCounts.get(m.via) ?? 0) + 1);
@@ -60,9 +50,11 @@ for await (const b of source.batches()) {
   }
 }
 
-type Family = 'Class.method' | 'route' | 'sql' | 'hibernate' | 'http-client' | 'other';
+type Family = 'Class.method' | 'route' | 'sql' | 'hibernate' | 'http-client' | 'messaging' | 'other';
 const familyOf = (op: string): Family =>
-  /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/.test(op) && !/^(Session|Transaction)\./.test(op)
+  / (process|send|receive|publish)$/.test(op)
+    ? 'messaging'
+    : /^[A-Z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/.test(op) && !/^(Session|Transaction)\./.test(op)
     ? 'Class.method'
     : /^(Session|Transaction)\./.test(op)
       ? 'hibernate'
@@ -104,9 +96,10 @@ for (const { service, op } of [...pairs.values()].sort((a, b) => (a.service + a.
     }
     case 'route': {
       const r = routeOf(op);
-      ok = maps.some((m) => m.via === 'route' && m.spanName === r);
+      const isRoute = (m: AnalysisSpan): boolean => m.via === 'route' || (m.via === 'framework' && m.kind === 'server');
+      ok = maps.some((m) => isRoute(m) && m.spanName === r);
       // Spring's trailing-slash match: `/a/b/` is served by the route `/a/b`, and the agent names the span by the matched pattern plus `/`.
-      if (!ok && r.length > 1 && r.endsWith('/') && maps.some((m) => m.via === 'route' && m.spanName === r.slice(0, -1))) {
+      if (!ok && r.length > 1 && r.endsWith('/') && maps.some((m) => isRoute(m) && m.spanName === r.slice(0, -1))) {
         ok = true;
         trailingSlash.push(label);
       }
@@ -124,10 +117,14 @@ for (const { service, op } of [...pairs.values()].sort((a, b) => (a.service + a.
       break;
     case 'http-client': {
       const verb = op.slice(5);
-      ok = maps.some((m) => m.via === 'http-client' && (verb === '' || m.httpMethod === verb));
+      ok = maps.some((m) => (m.via === 'http-client' || (m.via === 'framework' && m.kind === 'client')) && (verb === '' || m.httpMethod === verb));
       if (!ok) miss(t, maps.some((m) => m.via === 'http-client') ? 'no RestTemplate call site with this verb' : 'no RestTemplate call site in the service', label);
       break;
     }
+    case 'messaging':
+      ok = maps.some((m) => m.via === 'messaging' && m.spanName === op);
+      if (!ok) miss(t, maps.some((m) => m.via === 'messaging') ? 'no listener or send call site of this name' : 'no messaging code in the service', label);
+      break;
     default:
       miss(t, 'not a span family the mapping covers', label);
   }
@@ -135,7 +132,9 @@ for (const { service, op } of [...pairs.values()].sort((a, b) => (a.service + a.
 }
 
 const pct = (a: number, b: number): string => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
-console.log(`${analyzed.length} Java files, ${functions} functions, ${syntaxErrors} syntax errors; analyzed and mapped in ${analyzeSeconds.toFixed(1)} s (peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
+console.log(`${doc.services.length} services, ${javaFiles} Java files, ${functions} functions, ${syntaxErrors} syntax errors; analyzed in ${analyzeSeconds.toFixed(1)} s (peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
+const sm = doc.summary;
+console.log(`calls: ${sm.callSites} call sites, ${sm.callsResolved} resolved, ${sm.callsUnresolved} unresolved, ${sm.callsLibrary} library; ${doc.calls.length} inter-procedural edges`);
 console.log(`${mappings.length} span mappings: ${[...viaCounts].map(([v, n]) => `${v} ${n}`).join(', ')}`);
 console.log(`nezha-trainticket distinct (service, operation) pairs: ${pairs.size}`);
 const cm = tallies.get('Class.method');

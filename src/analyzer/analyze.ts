@@ -11,6 +11,7 @@ import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
 import type { AnalyzerLanguage } from './languages.js';
 import { analyzePythonSource } from './python.js';
 import { DEFAULT_SKIP_DIRS, inventorySourceFiles, readSourceFile, walkSourceFiles } from './source-files.js';
+import { mapFrameworkSpans, readBuildDependencies } from './span-map-framework.js';
 import { mapJavaSpans, type JavaSpanKind } from './span-map-java.js';
 import { analyzeScriptSource, type FileCscfg } from './typescript.js';
 
@@ -20,7 +21,7 @@ export const ANALYSIS_VERSION = 1;
 /** Files whose presence makes a folder a service root. */
 export const SERVICE_ROOT_FILES: readonly string[] = ['pom.xml', 'build.gradle', 'build.gradle.kts', 'package.json', 'go.mod', 'pyproject.toml', 'setup.py', 'requirements.txt'];
 
-export type SpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql' | 'manual-span';
+export type SpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql' | 'manual-span' | 'framework' | 'messaging';
 
 export interface AnalysisService {
   name: string;
@@ -66,6 +67,8 @@ export interface AnalysisSpan {
   handler?: string;
   /** Routes: the id of the handler function when a function of that name is in the service. */
   handlerFunction?: string;
+  /** Framework and messaging spans: the build dependency (artifact id) that brings the framework in. */
+  dependency?: string;
 }
 
 export interface Analysis {
@@ -330,20 +333,23 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       }
       if (entry.language === 'java') {
         javaFiles.push(fc as JavaFileCscfg);
-        if (/resttemplate/i.test(source)) javaSources.set(file, source);
+        if (/resttemplate|rabbit|amqp/i.test(source)) javaSources.set(file, source);
       } else {
         svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
       }
       options.onProgress?.({ filesDone: s.files, filesTotal, spans: doc.spans.length + svcSpans.length });
     }
     if (javaFiles.length > 0) {
-      const mapped = await mapJavaSpans([{ service: root.name, files: javaFiles }], { sources: javaSources });
+      const mapped = [
+        ...(await mapJavaSpans([{ service: root.name, files: javaFiles }], { sources: javaSources })),
+        ...(await mapFrameworkSpans({ service: root.name, dependencies: await readBuildDependencies(root.dir), files: javaFiles, sources: javaSources })),
+      ];
       for (const m of mapped) {
         const fn =
           svcFunctions.find((f) => f.file === m.file && f.name === m.function && f.line <= m.line && m.line <= f.endLine) ??
           svcFunctions.find((f) => f.file === m.file && f.name === m.function);
         const { function: _fname, ...rest } = m;
-        svcSpans.push({ ...rest, ...(fn ? { function: fn.id } : {}) });
+        svcSpans.push({ ...rest, ...(fn && m.function !== undefined ? { function: fn.id } : {}) });
       }
     }
     // Routes registered with a named handler point at that function.
