@@ -28,6 +28,7 @@ const syntaxErrors = doc.syntaxErrors.length;
 // Class names of the source: `Outer.Inner.method` gives `Inner`.
 const classes = new Set(doc.functions.filter((f) => f.language === 'java').map((f) => f.name.split('.').slice(-2)[0]!));
 
+const pct = (a: number, b: number): string => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
 const bySvc = new Map<string, AnalysisSpan[]>();
 for (const m of mappings) bySvc.set(m.service, [...(bySvc.get(m.service) ?? []), m]);
 const viaCounts = new Map<string, number>();
@@ -131,9 +132,11 @@ for (const { service, op } of [...pairs.values()].sort((a, b) => (a.service + a.
   if (ok) t.mapped++;
 }
 
-const pct = (a: number, b: number): string => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
 console.log(`${doc.services.length} services, ${javaFiles} Java files, ${functions} functions, ${syntaxErrors} syntax errors; analyzed in ${analyzeSeconds.toFixed(1)} s (peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB)`);
 const sm = doc.summary;
+console.log(`cross-service: ${sm.httpClientCallsMatched} of ${sm.httpClientCalls} RestTemplate calls with a URL match a route of another service (${pct(sm.httpClientCallsMatched, sm.httpClientCalls)}), ${sm.crossServiceEdges} edges`);
+const unmatched = doc.spans.filter((c) => c.via === 'http-client' && (c.urlExpanded ?? c.url) !== undefined && !doc.crossServiceEdges.some((e) => e.fromFunction === c.function && e.url === (c.urlExpanded ?? c.url)));
+for (const c of unmatched) console.log(`    unmatched: ${c.service} ${c.httpMethod ?? '?'} ${c.urlExpanded ?? c.url}`);
 console.log(`calls: ${sm.callSites} call sites, ${sm.callsResolved} resolved, ${sm.callsUnresolved} unresolved, ${sm.callsLibrary} library; ${doc.calls.length} inter-procedural edges`);
 console.log(`${mappings.length} span mappings: ${[...viaCounts].map(([v, n]) => `${v} ${n}`).join(', ')}`);
 console.log(`nezha-trainticket distinct (service, operation) pairs: ${pairs.size}`);

@@ -5,6 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../model/index.js';
 import { resolveServiceCalls, type CallEdge, type ServiceFile } from './call-graph.js';
+import { crossServiceEdges, type CrossServiceEdge } from './cross-service.js';
 import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
 import { analyzeGoSource, type GoCallNode } from './golang.js';
 import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
@@ -63,6 +64,8 @@ export interface AnalysisSpan {
   target?: string;
   httpMethod?: string;
   url?: string;
+  /** Java HTTP clients, when it differs from `url`: the URL with variables replaced by their last values. */
+  urlExpanded?: string;
   /** Routes: the handler as written at the registration (`getOrder`). */
   handler?: string;
   /** Routes: the id of the handler function when a function of that name is in the service. */
@@ -81,6 +84,8 @@ export interface Analysis {
   spans: AnalysisSpan[];
   /** The inter-procedural edges: call node `node` of function `from` reaches function `to`. */
   calls: CallEdge[];
+  /** HTTP client calls matched to a route of another analyzed service. */
+  crossServiceEdges: CrossServiceEdge[];
   unsupported: { path: string; language: string }[];
   syntaxErrors: { file: string; line: number; message: string }[];
   summary: {
@@ -95,6 +100,10 @@ export interface Analysis {
     callsUnresolved: number;
     /** Call sites whose called name is no function of the service (or whose receiver's type is not the service's code). */
     callsLibrary: number;
+    /** HTTP client call sites with a URL, those matched to a route of another service, and the edges (a call may match several routes). */
+    httpClientCalls: number;
+    httpClientCallsMatched: number;
+    crossServiceEdges: number;
     byLanguage: Partial<Record<AnalyzerLanguage, { files: number; functions: number }>>;
     seconds: number;
   };
@@ -201,8 +210,44 @@ async function analyzeFile(file: string, language: AnalyzerLanguage, source: str
 
 const HTTP_VERBS = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'all']);
 
-/** Manual spans and routes of a TypeScript/JavaScript, Go or Python file (the simple rules of v1). */
-function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnName: string, line: number) => string): AnalysisSpan[] {
+/** Names bound to `axios.create(...)` in a source text (`export const http = axios.create({...})`). */
+function axiosInstances(source: string): string[] {
+  return [...source.matchAll(/\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*axios\.create\s*\(/g)].map((m) => m[1]!);
+}
+
+/**
+ * A fetch/axios call: `fetch(url, { method: 'POST' })`, `axios.get(url)`, `axios(url)`,
+ * `http.post(url)` on an axios instance. The verb of fetch and axios(config) comes from a `method:`
+ * in the call's first lines, else GET.
+ */
+function httpClientCall(callee: string, lines: readonly string[], line: number, column: number, clientNames: ReadonlySet<string>): { verb: string } | undefined {
+  const dot = callee.lastIndexOf('.');
+  const receiver = dot < 0 ? callee : callee.slice(0, dot);
+  const member = dot < 0 ? '' : callee.slice(dot + 1);
+  const methodOf = (): string => {
+    // The call's own text: from the callee to the parenthesis that closes its arguments.
+    const text = [lines[line - 1]?.slice(column) ?? '', ...lines.slice(line, line + 10)].join('\n');
+    let depth = 0;
+    let end = text.length;
+    for (let i = 0; i < text.length; i++) {
+      if (text[i] === '(') depth++;
+      else if (text[i] === ')' && --depth === 0) {
+        end = i;
+        break;
+      }
+    }
+    return /\bmethod\s*:\s*['"`](\w+)['"`]/.exec(text.slice(0, end))?.[1]?.toUpperCase() ?? 'GET';
+  };
+  if (callee === 'fetch' || callee === 'globalThis.fetch' || callee === 'window.fetch') return { verb: methodOf() };
+  const isClient = (dot < 0 ? callee : receiver) === 'axios' || clientNames.has(dot < 0 ? callee : receiver);
+  if (!isClient) return undefined;
+  if (dot < 0 || member === 'request') return { verb: methodOf() };
+  if (HTTP_VERBS.has(member) && member !== 'all') return { verb: member.toUpperCase() };
+  return undefined;
+}
+
+/** Manual spans, routes and HTTP clients of a TypeScript/JavaScript, Go or Python file. */
+function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnName: string, line: number) => string, clientNames: ReadonlySet<string> = new Set()): AnalysisSpan[] {
   const out: AnalysisSpan[] = [];
   const lines = source.split('\n');
   for (const fn of fc.functions) {
@@ -216,6 +261,14 @@ function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnNa
           out.push({ spanName: g.secondArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
         continue;
       }
+      if (fc.language !== 'python') {
+        const client = httpClientCall(c.callee, lines, c.line, c.column, clientNames);
+        if (client) {
+          // The OpenTelemetry JS HTTP/undici instrumentations name client spans by the method alone.
+          out.push({ spanName: client.verb, kind: 'client', ...base, via: 'http-client', target: c.callee, httpMethod: client.verb, ...(c.firstArg !== undefined ? { url: c.firstArg } : {}) });
+          continue;
+        }
+      }
       if (c.firstArg === undefined || c.firstArgKind !== 'string') continue;
       if (fc.language === 'python') {
         if (last === 'start_as_current_span' || last === 'start_span') out.push({ spanName: c.firstArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
@@ -223,7 +276,9 @@ function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnNa
       }
       if (last === 'startActiveSpan' || last === 'startSpan') {
         out.push({ spanName: c.firstArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
-      } else if (HTTP_VERBS.has(last) && c.callee.includes('.') && c.firstArg.startsWith('/')) {
+        continue;
+      }
+      if (HTTP_VERBS.has(last) && c.callee.includes('.') && c.firstArg.startsWith('/')) {
         const verb = last === 'all' ? undefined : last.toUpperCase();
         const text = lines[c.line - 1]?.slice(c.column) ?? '';
         const m = /^[\w$.]+\s*\(\s*(['"`])[^'"`]*\1\s*,\s*([\w$.]+)\s*[,)]/.exec(text);
@@ -286,9 +341,10 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     functions: [],
     spans: [],
     calls: [],
+    crossServiceEdges: [],
     unsupported: [],
     syntaxErrors: [],
-    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, byLanguage: {}, seconds: 0 },
+    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, httpClientCalls: 0, httpClientCallsMatched: 0, crossServiceEdges: 0, byLanguage: {}, seconds: 0 },
   };
   const s = doc.summary;
 
@@ -303,6 +359,8 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     const svcFunctions: AnalysisFunction[] = [];
     const svcSpans: AnalysisSpan[] = [];
     const svcFiles: ServiceFile[] = [];
+    const axiosNames = new Set<string>();
+    const scripts: { fc: FileCscfg; source: string; idOf: (name: string, line: number) => string }[] = [];
     for await (const entry of walkSourceFiles(root.dir)) {
       if (nested.some((r) => isUnder(entry.path, r.dir))) continue;
       const file = posix(entry.path);
@@ -335,10 +393,16 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         javaFiles.push(fc as JavaFileCscfg);
         if (/resttemplate|rabbit|amqp/i.test(source)) javaSources.set(file, source);
       } else {
-        svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
+        if (fc.language === 'go' || fc.language === 'python') svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
+        else {
+          // After the walk: an axios instance may be created in a file not read yet.
+          for (const n of axiosInstances(source)) axiosNames.add(n);
+          scripts.push({ fc, source, idOf });
+        }
       }
       options.onProgress?.({ filesDone: s.files, filesTotal, spans: doc.spans.length + svcSpans.length });
     }
+    for (const sc of scripts) svcSpans.push(...scriptSpans(root.name, sc.fc, sc.source, sc.idOf, axiosNames));
     if (javaFiles.length > 0) {
       const mapped = [
         ...(await mapJavaSpans([{ service: root.name, files: javaFiles }], { sources: javaSources })),
@@ -376,6 +440,11 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     doc.functions.push(...svcFunctions);
     doc.spans.push(...svcSpans);
   }
+  const cross = crossServiceEdges(doc.spans, doc.functions);
+  doc.crossServiceEdges = cross.edges;
+  s.httpClientCalls = cross.clientCalls;
+  s.httpClientCallsMatched = cross.matched;
+  s.crossServiceEdges = cross.edges.length;
   s.spansMapped = doc.spans.length;
   s.seconds = Math.round((performance.now() - started) / 10) / 100;
   return doc;

@@ -36,6 +36,12 @@ export interface JavaSpanMapping {
   httpMethod?: string;
   /** HTTP clients: the URL argument as written; literals kept, other operands as `${expr}`. */
   url?: string;
+  /**
+   * HTTP clients, when it differs from `url`: the URL with variables replaced by what the method (or
+   * the class, for fields) last assigned to them before the call, up to three levels
+   * (`${stations}` becomes `${station_service_url}/api/v1/stationservice/stations`).
+   */
+  urlExpanded?: string;
 }
 
 /** The analyzed files of one service. */
@@ -188,6 +194,7 @@ interface ClassInfo {
 interface CallArgs {
   verb?: string;
   url?: string;
+  urlExpanded?: string;
 }
 
 function unwrap(n: Node): Node {
@@ -213,6 +220,46 @@ function urlTemplate(n: Node): string {
     .join('');
 }
 
+const SCOPES = new Set(['method_declaration', 'constructor_declaration', 'lambda_expression', 'class_body']);
+
+/**
+ * The value last given to variable `name` before `before` (a local declaration or assignment in the
+ * enclosing method, else a field initializer of the enclosing class).
+ */
+function lastValue(name: string, before: Node): Node | undefined {
+  for (let scope = before.parent; scope; scope = scope.parent) {
+    if (!SCOPES.has(scope.type)) continue;
+    let best: Node | undefined;
+    const kinds = scope.type === 'class_body' ? ['field_declaration'] : ['local_variable_declaration', 'assignment_expression'];
+    for (const d of scope.descendantsOfType(kinds)) {
+      if (!d || d.startIndex >= before.startIndex) continue;
+      if (d.type === 'assignment_expression') {
+        if (d.childForFieldName('left')?.text === name && d.childForFieldName('operator')?.text === '=') best = d.childForFieldName('right') ?? best;
+        continue;
+      }
+      for (const decl of d.childrenForFieldName('declarator')) if (decl.childForFieldName('name')?.text === name && decl.childForFieldName('value')) best = decl.childForFieldName('value')!;
+    }
+    if (best) return best;
+    if (scope.type === 'class_body') return undefined;
+  }
+  return undefined;
+}
+
+/** `urlTemplate` with identifiers replaced by the values they were last given (three levels deep). */
+function expandedTemplate(n: Node, at: Node, depth = 0): string {
+  return concatParts(n)
+    .map((o) => {
+      if (o.type === 'string_literal') return o.text.slice(1, -1);
+      if (depth < 3 && (o.type === 'identifier' || (o.type === 'field_access' && o.childForFieldName('object')?.type === 'this'))) {
+        const name = o.type === 'identifier' ? o.text : o.childForFieldName('field')!.text;
+        const v = lastValue(name, at);
+        if (v) return expandedTemplate(v, v, depth + 1);
+      }
+      return `\${${o.text.replace(/\s+/g, ' ').trim()}}`;
+    })
+    .join('');
+}
+
 async function restTemplateArgs(source: string): Promise<Map<string, CallArgs>> {
   // The shared Java parser: one per process, not one per file.
   return withSyntaxTree('java', 'source', source, (root) => {
@@ -222,7 +269,11 @@ async function restTemplateArgs(source: string): Promise<Map<string, CallArgs>> 
       if (!name || !(name in REST_TEMPLATE_VERBS)) continue;
       const args = (n.childForFieldName('arguments')?.namedChildren ?? []).filter((a) => !a.type.endsWith('comment'));
       const info: CallArgs = {};
-      if (args[0]) info.url = urlTemplate(args[0]);
+      if (args[0]) {
+        info.url = urlTemplate(args[0]);
+        const expanded = expandedTemplate(args[0], n);
+        if (expanded !== info.url) info.urlExpanded = expanded;
+      }
       if ((name === 'exchange' || name === 'execute') && args[1]) {
         const m = /\b(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|TRACE)$/.exec(args[1].text.trim());
         if (m) info.verb = m[1];
@@ -387,6 +438,7 @@ export async function mapJavaSpans(input: readonly JavaServiceFiles[], options: 
             if (verb) rec.httpMethod = verb;
             const url = found?.url ?? site.firstArg;
             if (url !== undefined) rec.url = url;
+            if (found?.urlExpanded !== undefined) rec.urlExpanded = found.urlExpanded;
             out.push(rec);
           }
         }

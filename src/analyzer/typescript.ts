@@ -82,6 +82,17 @@ function unwrapParens(n: Node): Node {
   return cur;
 }
 
+/** Operands of a `+` chain, left to right. */
+function concatOperands(n: Node): Node[] {
+  const u = unwrapParens(n);
+  if (u.type === 'binary_expression' && u.childForFieldName('operator')?.text === '+') {
+    const l = u.childForFieldName('left');
+    const r = u.childForFieldName('right');
+    if (l && r) return [...concatOperands(l), ...concatOperands(r)];
+  }
+  return [u];
+}
+
 /** Translates statements and expressions of one function body into `Stmt`s. */
 class Translator {
   /**
@@ -249,6 +260,13 @@ class Translator {
     } else if (first?.type === 'template_string') {
       site.firstArg = first.text.slice(1, -1);
       site.firstArgKind = 'template';
+    } else if (first?.type === 'binary_expression') {
+      // `'http://carts/' + id`: kept as a template when it starts with a string, so the literal prefix stays.
+      const ops = concatOperands(first);
+      if (ops.length > 1 && ops[0]!.type === 'string') {
+        site.firstArg = ops.map((o) => (o.type === 'string' ? o.text.slice(1, -1) : o.type === 'template_string' ? o.text.slice(1, -1) : `\${${collapse(o.text)}}`)).join('');
+        site.firstArgKind = 'template';
+      }
     }
     if (isNew) site.construct = true;
     out.push({ kind: 'call', ...site }, ...inline);

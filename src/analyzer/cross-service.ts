@@ -1,0 +1,175 @@
+// Cross-service edges (issue 5, item 3): HTTP client calls of one service matched to the routes of
+// another analyzed service, where the URL is static enough. A client's URL (`urlExpanded`, else
+// `url`) is split into a host part and a path: `http://ts-order-service:12031/api/...` names the
+// host literally; a leading `${expr}` names it when the expression holds a string literal that is a
+// service's name (`${getServiceUrl("ts-station-service")}`), else the host is unknown and every
+// other service's routes are candidates. Paths match route templates segment by segment: a route's
+// `{var}` (Spring) or `:var` (Express) matches any segment, the URL's `${expr}` any text within a segment; the query string and
+// a trailing slash are ignored; the HTTP methods must agree when both are known. When several
+// routes match, the best fitting win (`matchRoute`'s score); a tie keeps them all.
+import type { AnalysisFunction, AnalysisSpan } from './analyze.js';
+
+export interface CrossServiceEdge {
+  fromService: string;
+  /** The calling function's id. */
+  fromFunction?: string;
+  /** The id of the client call's node in the calling function's CSCFG. */
+  callNode?: number;
+  httpMethod?: string;
+  /** The URL the match used (`urlExpanded` when the client has one). */
+  url: string;
+  toService: string;
+  /** The route template matched. */
+  route: string;
+  /** The route handler's function id. */
+  toFunction?: string;
+}
+
+/** Placeholder for a `${expr}` while a URL is cut into segments (it may itself contain `/`). */
+const HOLE = '\u0000';
+
+/** `${...}` expressions with balanced braces replaced by HOLE; their texts returned in order. */
+function holes(url: string): { text: string; exprs: string[] } {
+  let text = '';
+  const exprs: string[] = [];
+  for (let i = 0; i < url.length; i++) {
+    if (url[i] === '$' && url[i + 1] === '{') {
+      let depth = 0;
+      let j = i + 1;
+      for (; j < url.length; j++) {
+        if (url[j] === '{') depth++;
+        else if (url[j] === '}' && --depth === 0) break;
+      }
+      exprs.push(url.slice(i + 2, j));
+      text += HOLE;
+      i = j;
+    } else text += url[i];
+  }
+  return { text, exprs };
+}
+
+export interface ParsedUrl {
+  /** The service name the host part gives, when it gives one. */
+  host?: string;
+  /** The literal host, when written literally (`ts-order-service`, `rest-service-external`). */
+  literalHost?: string;
+  /** Path segments; HOLE stands for a `${expr}`. Undefined when the URL has no static path. */
+  segments?: string[];
+}
+
+/** Splits a client URL template into its host and path segments; `services` are the known service names. */
+export function parseClientUrl(url: string, services: ReadonlySet<string>): ParsedUrl {
+  const { text, exprs } = holes(url.trim());
+  let rest = text;
+  const out: ParsedUrl = {};
+  const scheme = /^[a-z]+:\/\/([^/?#]*)/i.exec(rest);
+  if (scheme) {
+    const host = scheme[1]!.replace(/:\d+$/, '');
+    if (!host.includes(HOLE)) {
+      out.literalHost = host;
+      if (services.has(host)) out.host = host;
+    }
+    rest = rest.slice(scheme[0].length);
+  } else if (rest.startsWith(HOLE)) {
+    // A leading expression is the base URL; a service name among its string literals names the host.
+    const expr = exprs[0]!;
+    for (const lit of expr.matchAll(/"([^"]*)"|'([^']*)'/g)) {
+      const v = (lit[1] ?? lit[2] ?? '').replace(/^[a-z]+:\/\//i, '').replace(/[:/].*$/, '');
+      if (services.has(v)) out.host = v;
+    }
+    rest = rest.slice(1);
+  }
+  rest = rest.replace(/[?#].*$/, '');
+  if (!rest.startsWith('/')) return out;
+  out.segments = rest.split('/').filter((s) => s !== '');
+  return out;
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Whether URL segments fit a route template's: -1 if not, else a score of how well, 2 per literal
+ * segment equal on both sides and 1 per `${expr}` against a `{var}` (a variable sent where the route
+ * takes one fits better than a variable that happens to cover a literal segment like `welcome`).
+ */
+export function matchRoute(segments: readonly string[], route: string): number {
+  const r = route.split('/').filter((s) => s !== '');
+  if (r.length !== segments.length) return -1;
+  let literal = 0;
+  for (let i = 0; i < r.length; i++) {
+    const rs = r[i]!;
+    const us = segments[i]!;
+    if (/^(\{[^}]*\}|:[A-Za-z_$][\w$]*\??)$/.test(rs)) {
+      if (us.includes(HOLE)) literal++;
+      continue;
+    }
+    if (us.includes(HOLE)) {
+      const re = new RegExp(`^${us.split(HOLE).map(escape).join('.*')}$`);
+      if (!re.test(rs)) return -1;
+      continue;
+    }
+    if (rs.includes('{')) {
+      const re = new RegExp(`^${rs.split(/\{[^}]*\}/).map(escape).join('[^/]+')}$`);
+      if (!re.test(us)) return -1;
+      continue;
+    }
+    if (rs !== us) return -1;
+    literal += 2;
+  }
+  return literal;
+}
+
+/** The path of a route span: Java's span name, a TypeScript/Python/Go route's name without its verb. */
+const routePath = (s: AnalysisSpan): string => s.spanName.replace(/^[A-Z]+ (?=\/)/, '');
+
+/**
+ * Matches every HTTP client span with a URL to the routes of the other services. Returns the edges
+ * and how many client calls had a URL and how many of those matched.
+ */
+export function crossServiceEdges(spans: readonly AnalysisSpan[], functions: readonly AnalysisFunction[]): { edges: CrossServiceEdge[]; clientCalls: number; matched: number } {
+  const routes = spans.filter((s) => s.via === 'route' && s.kind === 'server');
+  const services = new Set(spans.map((s) => s.service));
+  for (const f of functions) services.add(f.service);
+  const fnById = new Map(functions.map((f) => [f.id, f]));
+  const edges: CrossServiceEdge[] = [];
+  let clientCalls = 0;
+  let matched = 0;
+  for (const c of spans) {
+    if (c.via !== 'http-client' || c.kind !== 'client') continue;
+    const url = c.urlExpanded ?? c.url;
+    if (url === undefined) continue;
+    clientCalls++;
+    const parsed = parseClientUrl(url, services);
+    if (!parsed.segments) continue;
+    // A literal host that is no analyzed service is outside the system.
+    if (parsed.literalHost !== undefined && parsed.host === undefined) continue;
+    let best: { route: AnalysisSpan; score: number }[] = [];
+    for (const r of routes) {
+      if (parsed.host ? r.service !== parsed.host : r.service === c.service) continue;
+      if (c.httpMethod && r.httpMethod && c.httpMethod !== r.httpMethod) continue;
+      const score = matchRoute(parsed.segments, routePath(r));
+      if (score < 0) continue;
+      if (best.length === 0 || score > best[0]!.score) best = [{ route: r, score }];
+      else if (score === best[0]!.score) best.push({ route: r, score });
+    }
+    if (best.length === 0) continue;
+    matched++;
+    const caller = c.function ? fnById.get(c.function) : undefined;
+    const method = c.target?.slice(c.target.lastIndexOf('.') + 1);
+    const node = caller?.nodes.find((n) => n.kind === 'call' && n.line === c.line && (method === undefined || n.callee === method || n.callee.endsWith(`.${method}`)));
+    for (const { route } of best) {
+      const target = route.handlerFunction ?? route.function;
+      edges.push({
+        fromService: c.service,
+        ...(c.function ? { fromFunction: c.function } : {}),
+        ...(node ? { callNode: node.id } : {}),
+        ...(c.httpMethod ? { httpMethod: c.httpMethod } : {}),
+        url,
+        toService: route.service,
+        route: routePath(route),
+        ...(target ? { toFunction: target } : {}),
+      });
+    }
+  }
+  return { edges, clientCalls, matched };
+}
