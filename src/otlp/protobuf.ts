@@ -531,6 +531,18 @@ export function encodeTracesData(data: TracesData): Uint8Array {
   return w.buf;
 }
 
+/**
+ * Bytes a span takes inside its ScopeSpans message (field tag, length prefix and body): what keeping
+ * or dropping that span changes in an OTLP request. Samplers call it per span, so it reuses the
+ * encoder's size scratch instead of encoding.
+ */
+export function encodedSpanSize(span: Span): number {
+  sizes.length = 0;
+  const n = sizeSpan(span);
+  sizes.length = 0;
+  return 1 + varint32Size(n) + n;
+}
+
 function sizeResourceSpans(rs: ResourceSpans): number {
   const idx = sizes.length;
   sizes.push(0);

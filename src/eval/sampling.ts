@@ -1,0 +1,214 @@
+// Measures sampling strategies against ground truth, the way docs/sampling.md reports them: OTLP
+// protobuf bytes before and after (spans re-batched 512 per request, as an SDK's batch processor
+// would send them), spans kept, traces kept and structurally intact, and faulty-span coverage per
+// definition (exact, slow, proxy), overall and per fault type. Every strategy sees the same stream
+// through its own StreamingSampler, so what is measured is what the streaming processor writes.
+import { bytesToHex, SpanBatcher, type LocatedSpan, type TracesData } from '../model/index.js';
+import { encodeTracesData } from '../otlp/index.js';
+import type { FaultDefinition, GroundTruth } from '../datasets/index.js';
+import { StreamingSampler, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
+
+const DEFINITIONS: readonly FaultDefinition[] = ['exact', 'slow', 'proxy'];
+
+/** Sums the OTLP protobuf size of a span stream cut into requests of `batchSpans` spans. */
+export class OtlpByteCounter {
+  bytes = 0;
+  spans = 0;
+  private readonly batcher: SpanBatcher;
+
+  constructor(batchSpans = 512) {
+    this.batcher = new SpanBatcher(batchSpans);
+  }
+
+  add(located: LocatedSpan): void {
+    this.spans++;
+    const full = this.batcher.push(located.span, located.resourceSpans, located.scopeSpans);
+    if (full) this.bytes += encodeTracesData(full).length;
+  }
+
+  addData(data: TracesData): void {
+    for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) this.add({ span, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss });
+  }
+
+  finish(): number {
+    const last = this.batcher.flush();
+    if (last) this.bytes += encodeTracesData(last).length;
+    return this.bytes;
+  }
+}
+
+export interface Coverage {
+  faulty: number;
+  kept: number;
+  /** kept / faulty (1 when there are none). */
+  share: number;
+}
+
+export interface StrategyResult {
+  strategy: string;
+  inputBytes: number;
+  outputBytes: number;
+  /** 1 - output / input. */
+  reduction: number;
+  inputSpans: number;
+  outputSpans: number;
+  traces: number;
+  tracesKept: number;
+  /** Kept traces whose kept spans form the original tree minus the dropped spans (see checkReducedTrace). */
+  tracesIntact: number;
+  coverage: Partial<Record<FaultDefinition, Coverage>>;
+  /** definition -> fault type -> coverage. */
+  coverageByType: Partial<Record<FaultDefinition, Record<string, Coverage>>>;
+  seconds: number;
+}
+
+/**
+ * Checks a reduced trace against the original: the original's local roots are all kept as roots,
+ * and every other kept span's parent is its nearest kept ancestor in the original tree (its
+ * original parent when that was kept). Returns the first problem, or undefined when intact.
+ */
+export function checkReducedTrace(trace: SampledTrace, reduced: ReducedTrace): string | undefined {
+  const n = trace.spans.length;
+  const hex = trace.spans.map((s) => bytesToHex(s.span.spanId));
+  const keptIds = new Set<string>();
+  for (const s of reduced.spans) keptIds.add(bytesToHex(s.span.spanId));
+  const byId = new Map<string, number>();
+  for (let i = 0; i < n; i++) if (!byId.has(hex[i]!)) byId.set(hex[i]!, i);
+  for (const r of trace.roots) if (!keptIds.has(hex[r]!)) return `root ${hex[r]} was dropped`;
+  for (const s of reduced.spans) {
+    const id = bytesToHex(s.span.spanId);
+    const i = byId.get(id);
+    if (i === undefined) return `span ${id} is not in the original trace`;
+    let a = trace.parent[i]!;
+    while (a >= 0 && !keptIds.has(hex[a]!)) a = trace.parent[a]!;
+    const parent = bytesToHex(s.span.parentSpanId);
+    if (a < 0) {
+      if (parent !== bytesToHex(trace.spans[i]!.span.parentSpanId)) return `root ${id} got parent ${parent}`;
+    } else if (parent !== hex[a]) return `span ${id} hangs under ${parent}, its nearest kept ancestor is ${hex[a]}`;
+  }
+  return undefined;
+}
+
+export interface EvaluateSamplingOptions {
+  batches: AsyncIterable<TracesData>;
+  strategies: SamplingStrategy[];
+  groundTruth?: GroundTruth;
+  /** Decision wait in the data's own time (default 30 s). */
+  decisionWaitMs?: number;
+  onProgress?: (spans: number) => void;
+}
+
+interface Accumulator {
+  strategy: SamplingStrategy;
+  sampler: StreamingSampler;
+  out: OtlpByteCounter;
+  traces: number;
+  tracesKept: number;
+  tracesIntact: number;
+  /** definition -> kept faulty span keys. */
+  kept: Map<FaultDefinition, Set<string>>;
+  seconds: number;
+}
+
+/** Runs every strategy over the batches and measures them. */
+export async function evaluateSampling(options: EvaluateSamplingOptions): Promise<StrategyResult[]> {
+  const faulty = options.groundTruth?.faultySpans;
+  const faultType = new Map((options.groundTruth?.faults ?? []).map((f) => [f.id, f.type]));
+  const input = new OtlpByteCounter();
+  const accs: Accumulator[] = options.strategies.map((strategy) => {
+    const acc: Accumulator = {
+      strategy,
+      out: new OtlpByteCounter(),
+      traces: 0,
+      tracesKept: 0,
+      tracesIntact: 0,
+      kept: new Map(DEFINITIONS.map((d) => [d, new Set<string>()])),
+      seconds: 0,
+      sampler: undefined as unknown as StreamingSampler,
+    };
+    acc.sampler = new StreamingSampler({
+      strategy,
+      decisionWaitMs: options.decisionWaitMs ?? 30_000,
+      onDecision: (trace, reduced) => {
+        acc.traces++;
+        if (!reduced) return;
+        acc.tracesKept++;
+        if (checkReducedTrace(trace, reduced) === undefined) acc.tracesIntact++;
+        if (faulty) {
+          for (const s of reduced.spans) {
+            for (const d of DEFINITIONS) if (faulty.isFaulty(s.span.traceId, s.span.spanId, d)) acc.kept.get(d)!.add(bytesToHex(s.span.traceId) + bytesToHex(s.span.spanId));
+          }
+        }
+      },
+    });
+    return acc;
+  });
+  let clockMs = -Infinity;
+  let spans = 0;
+  const emit = (acc: Accumulator, data: TracesData | undefined): void => {
+    if (data) acc.out.addData(data);
+  };
+  for await (const batch of options.batches) {
+    for (const rs of batch.resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const span of ss.spans) {
+          input.add({ span, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss });
+          const endMs = Number(span.endTimeUnixNano / 1_000_000n);
+          if (endMs > clockMs) clockMs = endMs;
+          spans++;
+        }
+    for (const acc of accs) {
+      const t0 = performance.now();
+      acc.sampler.push(batch, clockMs);
+      const out = acc.sampler.poll(clockMs);
+      acc.seconds += (performance.now() - t0) / 1000;
+      emit(acc, out);
+    }
+    options.onProgress?.(spans);
+  }
+  for (const acc of accs) {
+    const t0 = performance.now();
+    const out = acc.sampler.flush();
+    acc.seconds += (performance.now() - t0) / 1000;
+    emit(acc, out);
+  }
+  const inputBytes = input.finish();
+  return accs.map((acc) => {
+    const outputBytes = acc.out.finish();
+    const coverage: StrategyResult['coverage'] = {};
+    const coverageByType: StrategyResult['coverageByType'] = {};
+    if (faulty) {
+      for (const d of DEFINITIONS) {
+        const total = faulty.count(d);
+        if (total === 0) continue;
+        const keptSet = acc.kept.get(d)!;
+        coverage[d] = { faulty: total, kept: keptSet.size, share: keptSet.size / total };
+        const byType: Record<string, Coverage> = {};
+        for (const [key, faults] of faulty.entries(d)) {
+          const types = new Set(faults.map((f) => faultType.get(f) ?? 'unknown'));
+          for (const t of types) {
+            const c = (byType[t] ??= { faulty: 0, kept: 0, share: 1 });
+            c.faulty++;
+            if (keptSet.has(key)) c.kept++;
+          }
+        }
+        for (const c of Object.values(byType)) c.share = c.faulty === 0 ? 1 : c.kept / c.faulty;
+        coverageByType[d] = byType;
+      }
+    }
+    return {
+      strategy: acc.strategy.name,
+      inputBytes,
+      outputBytes,
+      reduction: inputBytes === 0 ? 0 : 1 - outputBytes / inputBytes,
+      inputSpans: input.spans,
+      outputSpans: acc.out.spans,
+      traces: acc.traces,
+      tracesKept: acc.tracesKept,
+      tracesIntact: acc.tracesIntact,
+      coverage,
+      coverageByType,
+      seconds: acc.seconds,
+    };
+  });
+}

@@ -1,0 +1,312 @@
+// Autoscope (arXiv 2509.13852): span-level sampling that keeps every trace but only the spans that
+// matter. Each span maps to the code that produces it (analysis.json) or to structure mined from
+// traffic; the trace's execution tree is cut into Dominant Span Sets (DSS) at the points where the
+// code can branch; inside a DSS spans are ranked by a robust z-score of their duration against spans
+// at the same position in traces of the same shape; at least one span per DSS is kept, more while
+// the byte budget allows. On top of the paper (on by default, off in the `autoscope-paper` variant):
+// spans with errors, latency outliers and spans on a rarely seen path are kept with their path to the
+// root, shape statistics back off to per-operation statistics for rare shapes, and a byte budget
+// (not a span count) sets how much is kept. Hot path: typed arrays per trace, numeric keys.
+import { ATTR, SpanKind } from '../model/index.js';
+import type { CodeKnowledge } from './code-knowledge.js';
+import { MinedStructure, type MinedStructureOptions } from './mined.js';
+import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
+import { RobustScore } from './robust-stats.js';
+import { ByteBudget, type SamplingStrategy } from './strategy.js';
+import { spanHasError, type SampledTrace } from './trace.js';
+
+export interface AutoscopeOptions {
+  /** Fraction of OTLP bytes to drop (default 0.8). */
+  targetReduction?: number;
+  /** Code knowledge from analysis.json; without it only mined structure splits DSSs. */
+  code?: CodeKnowledge;
+  /** Learn DSSs from traffic for what the code does not explain (default true). */
+  mined?: boolean;
+  minedOptions?: MinedStructureOptions;
+  /** Only what the paper does: no error/outlier/novel-path keeping, no statistics back-off, MAD 0 scores 0. */
+  paperOnly?: boolean;
+  /** Keep spans with errors and their path to the root (default true unless paperOnly). */
+  keepErrors?: boolean;
+  /**
+   * A latency outlier (kept with its path) is slower than the `outlierQuantile` of its operation's
+   * recent normal durations and has a per-operation robust z-score above `outlierZ` (default 3;
+   * Infinity turns the rule off).
+   */
+  outlierZ?: number;
+  /** Default 0.99. */
+  outlierQuantile?: number;
+  /**
+   * After an error, an outlier or a novel path of an operation, every span of that (service,
+   * operation) is kept for this long, in the data's time (default 120 s; 0 turns it off): a fault
+   * rarely marks every span it touches, but it marks some of them first.
+   */
+  hotWindowMs?: number;
+  /** What makes an operation hot: only errors (default), or errors, outliers and novel paths. */
+  hotOn?: 'errors' | 'anomalies';
+  /** Flagged outliers join the operation's normal window one time in this many (default 1: always). */
+  outlierAdmitEvery?: number;
+  /** Keep spans whose path signature has been seen in less than this share of their operation's spans (default 0.02; 0 turns it off). */
+  novelPathShare?: number;
+  /** Spans a (shape, position) key needs before its statistics are used instead of the operation's (default 20). */
+  minShapeSamples?: number;
+  /** Statistics keys kept before the oldest are forgotten (default 200,000): the memory bound. */
+  maxStatisticsKeys?: number;
+  window?: number;
+  deviationWindow?: number;
+}
+
+/** Why each kept span was kept (counts over all traces seen): the accounting the docs report. */
+export interface AutoscopeCounters {
+  traces: number;
+  spans: number;
+  dss: number;
+  keptRoot: number;
+  keptError: number;
+  keptOutlier: number;
+  keptNovel: number;
+  keptHot: number;
+  keptRepresentative: number;
+  keptBudget: number;
+  keptPath: number;
+}
+
+const REASON_ROOT = 1;
+const REASON_ERROR = 2;
+const REASON_OUTLIER = 3;
+const REASON_NOVEL = 4;
+const REASON_REPRESENTATIVE = 5;
+const REASON_BUDGET = 6;
+const REASON_PATH = 7;
+const REASON_HOT = 8;
+
+export class AutoscopeSampler implements SamplingStrategy {
+  readonly name: string;
+  readonly budget: ByteBudget;
+  readonly operations = new OperationTable();
+  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0 };
+  private readonly code: CodeKnowledge | undefined;
+  private readonly mined: MinedStructure | undefined;
+  private readonly paperOnly: boolean;
+  private readonly keepErrors: boolean;
+  private readonly outlierZ: number;
+  private readonly outlierQuantile: number;
+  private readonly hotWindowMs: number;
+  /** operation id -> time (ms, data time) until which its spans are all kept. */
+  private readonly hotUntil = new Map<number, number>();
+  /** Flagged outliers join the normal window only one time in this many, so a fault does not become the baseline. */
+  private outlierAdmit = 0;
+  private readonly outlierAdmitEvery: number;
+  private readonly hotOn: 'errors' | 'anomalies';
+  private readonly novelPathShare: number;
+  private readonly minShapeSamples: number;
+  private readonly maxKeys: number;
+  private readonly window: number;
+  private readonly deviationWindow: number;
+  private readonly shapeStats = new Map<number, RobustScore>();
+  private readonly opStats = new Map<number, RobustScore>();
+
+  constructor(options: AutoscopeOptions = {}) {
+    this.paperOnly = options.paperOnly ?? false;
+    this.name = this.paperOnly ? 'autoscope-paper' : 'autoscope';
+    this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8 });
+    this.code = options.code;
+    this.mined = (options.mined ?? !this.paperOnly) ? new MinedStructure(options.minedOptions) : undefined;
+    this.keepErrors = !this.paperOnly && (options.keepErrors ?? true);
+    this.outlierZ = this.paperOnly ? Infinity : (options.outlierZ ?? 3);
+    this.outlierQuantile = options.outlierQuantile ?? 0.99;
+    this.hotWindowMs = this.paperOnly ? 0 : (options.hotWindowMs ?? 120_000);
+    this.hotOn = options.hotOn ?? 'errors';
+    this.outlierAdmitEvery = options.outlierAdmitEvery ?? 1;
+    this.novelPathShare = this.paperOnly ? 0 : (options.novelPathShare ?? 0.02);
+    this.minShapeSamples = options.minShapeSamples ?? 20;
+    this.maxKeys = options.maxStatisticsKeys ?? 200_000;
+    this.window = options.window ?? 100;
+    this.deviationWindow = options.deviationWindow ?? 500;
+  }
+
+  recordOutcome(inputBytes: number, outputBytes: number): void {
+    this.budget.record(inputBytes, outputBytes);
+  }
+
+  decide(trace: SampledTrace): Uint8Array {
+    const n = trace.spans.length;
+    const order = trace.order;
+    const ops = this.operations.ofTrace(trace);
+    this.counters.traces++;
+    this.counters.spans += n;
+
+    // Trace shape: the operations in execution order (the artifact's trace hash).
+    let shape = FNV_OFFSET;
+    for (let k = 0; k < n; k++) shape = fnvMix(shape, ops[order[k]!]!);
+
+    // Scores: robust z against the same position in same-shape traces, backing off to the operation.
+    const score = new Float64Array(n);
+    const outlier = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const d = trace.duration[i]!;
+      const key = shape * 65536 + Math.min(k, 65535);
+      const byShape = this.stats(this.shapeStats, key, this.window, this.deviationWindow);
+      const byOp = this.stats(this.opStats, ops[i]!, 256, 512);
+      const floor = this.paperOnly ? 0 : Math.max(1000, 0.05 * byOp.median() || 0);
+      const opZ = byOp.count >= 5 ? byOp.score(d, floor) : 0;
+      if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);
+      else score[i] = opZ;
+      byShape.observe(d);
+      const isOutlier = byOp.count >= 20 && opZ > this.outlierZ && d > byOp.quantile(this.outlierQuantile);
+      if (isOutlier) outlier[i] = 1;
+      if (!isOutlier || ++this.outlierAdmit % this.outlierAdmitEvery === 0) byOp.observe(d);
+    }
+
+    // Dominant Span Sets: a child stays in its parent's DSS when the parent's code implies it;
+    // otherwise it opens the DSS of (its parent's DSS, its operation), so a loop's iterations share one.
+    const dss = new Int32Array(n);
+    let dssCount = 0;
+    const opened = new Map<number, number>();
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const p = trace.parent[i]!;
+      if (p < 0) {
+        dss[i] = dssCount++;
+        continue;
+      }
+      if (this.implies(trace, ops, p, i)) {
+        dss[i] = dss[p]!;
+        continue;
+      }
+      const key = dss[p]! * 1_048_576 + ops[i]!;
+      let id = opened.get(key);
+      if (id === undefined) opened.set(key, (id = dssCount++));
+      dss[i] = id;
+    }
+    this.counters.dss += dssCount;
+
+    // Path signatures (children's operations and log code locations) for the novel-path rule and
+    // the mined structure; observed after this trace's decision so a span never explains itself.
+    const signature = new Uint32Array(n);
+    const childOps = new Int32Array(n);
+    const childFrom = new Int32Array(n + 1);
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      childFrom[i] = w;
+      for (const c of trace.children[i]!) childOps[w++] = ops[c]!;
+      childOps.subarray(childFrom[i]!, w).sort();
+      let h = FNV_OFFSET;
+      for (let k = childFrom[i]!; k < w; k++) if (k === childFrom[i] || childOps[k] !== childOps[k - 1]) h = fnvMix(h, childOps[k]!);
+      for (const e of trace.spans[i]!.span.events) {
+        h = fnvString(h, e.name);
+        for (const a of e.attributes) {
+          if (a.key === ATTR.CODE_NAMESPACE && typeof a.value === 'string') h = fnvString(h, a.value);
+          else if (a.key === ATTR.CODE_LINENO) h = fnvString(h, String(a.value));
+        }
+      }
+      signature[i] = h;
+    }
+    childFrom[n] = w;
+
+    // Selection.
+    const keep = new Uint8Array(n);
+    const reason = new Uint8Array(n);
+    const mark = (i: number, why: number, withPath: boolean): void => {
+      if (!keep[i]) {
+        keep[i] = 1;
+        reason[i] = why;
+      }
+      if (!withPath) return;
+      for (let p = trace.parent[i]!; p >= 0 && !keep[p]; p = trace.parent[p]!) {
+        keep[p] = 1;
+        reason[p] = REASON_PATH;
+      }
+    };
+    for (const r of trace.roots) mark(r, REASON_ROOT, false);
+    const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
+    for (let i = 0; i < n; i++) {
+      let why = 0;
+      if (this.keepErrors && spanHasError(trace.spans[i]!.span)) why = REASON_ERROR;
+      else if (outlier[i]) why = REASON_OUTLIER;
+      else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
+      if (why !== 0) {
+        mark(i, why, true);
+        if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
+      } else if (this.hotWindowMs > 0) {
+        const until = this.hotUntil.get(ops[i]!);
+        if (until !== undefined) {
+          if (nowMs <= until) mark(i, REASON_HOT, false);
+          else this.hotUntil.delete(ops[i]!);
+        }
+      }
+    }
+    // One representative per DSS: its highest-scoring span (the earliest on a tie).
+    const best = new Int32Array(dssCount).fill(-1);
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const b = best[dss[i]!]!;
+      if (b < 0 || score[i]! > score[b]!) best[dss[i]!] = i;
+    }
+    const dssKept = new Uint8Array(dssCount);
+    for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
+    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, false);
+
+    // Fill the byte allowance by score, highest first.
+    const allowance = this.budget.allowance(trace.bytes);
+    let used = 0;
+    for (let i = 0; i < n; i++) if (keep[i]) used += trace.size[i]!;
+    if (used < allowance) {
+      const candidates: number[] = [];
+      for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
+      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+      for (const i of candidates) {
+        const s = trace.size[i]!;
+        if (used + s > allowance) continue;
+        mark(i, REASON_BUDGET, false);
+        used += s;
+      }
+    }
+
+    if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!);
+    const c = this.counters;
+    for (let i = 0; i < n; i++) {
+      switch (reason[i]) {
+        case REASON_ROOT: c.keptRoot++; break;
+        case REASON_ERROR: c.keptError++; break;
+        case REASON_OUTLIER: c.keptOutlier++; break;
+        case REASON_NOVEL: c.keptNovel++; break;
+        case REASON_REPRESENTATIVE: c.keptRepresentative++; break;
+        case REASON_BUDGET: c.keptBudget++; break;
+        case REASON_PATH: c.keptPath++; break;
+        case REASON_HOT: c.keptHot++; break;
+      }
+    }
+    return keep;
+  }
+
+  /** Does span p's code imply its child i (no branch point between them)? */
+  private implies(trace: SampledTrace, ops: Int32Array, p: number, i: number): boolean {
+    const parentSpan = trace.spans[p]!.span;
+    const childSpan = trace.spans[i]!.span;
+    // A client call implies the server span it reaches in another service.
+    if (parentSpan.kind === SpanKind.CLIENT && childSpan.kind === SpanKind.SERVER) return true;
+    if (this.code) {
+      const pi = this.code.lookup(trace.service[p]!, parentSpan.name);
+      if (pi && pi.functions.length > 0) {
+        const ci = this.code.lookup(trace.service[i]!, childSpan.name);
+        // Two spans of one function (a route's SERVER span and its controller's Class.method span).
+        if (ci && trace.service[i] === trace.service[p] && ci.functions.some((f) => pi.functions.includes(f))) return true;
+        if (!pi.branching) return true;
+      }
+    }
+    // Code that can branch but has, in all the traffic seen, always taken the branch to this child
+    // implies it in practice; a fault that breaks that shows up as a novel path of the parent.
+    return this.mined !== undefined && this.mined.implied(ops[p]!, ops[i]!);
+  }
+
+  private stats(map: Map<number, RobustScore>, key: number, window: number, deviationWindow: number): RobustScore {
+    let s = map.get(key);
+    if (s === undefined) {
+      if (map.size >= this.maxKeys) map.delete(map.keys().next().value!);
+      s = new RobustScore({ window, deviationWindow });
+      map.set(key, s);
+    }
+    return s;
+  }
+}

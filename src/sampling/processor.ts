@@ -1,0 +1,182 @@
+// The streaming sampling processor a server (the agent/gateway) or an offline run hosts: spans go in
+// as they arrive, are assembled into traces, and a trace is decided once no span of it has arrived
+// for the decision wait (or when the memory cap forces the oldest out early); the strategy's reduced
+// trace comes out. Late spans of a decided trace follow its decision: dropped with a dropped trace,
+// otherwise forwarded under their nearest kept ancestor. The clock is injected, so a server passes
+// wall time and an offline run passes the data's own time.
+import { bytesToHex, hexToBytes, kv, type LocatedSpan, type TracesData } from '../model/index.js';
+import { SAMPLING_ATTR, toTracesData, type ReduceOptions, type ReducedTrace } from './reduce.js';
+import { sampleTrace, type SamplingStrategy } from './strategy.js';
+import { assembleTrace, type SampledTrace } from './trace.js';
+
+export interface StreamingSamplerOptions {
+  strategy: SamplingStrategy;
+  /** Time since a trace's last span before it is decided (default 10 s, in the clock's milliseconds). */
+  decisionWaitMs?: number;
+  /** Traces held at once; past it the least recently active trace is decided early (default 50,000). */
+  maxTraces?: number;
+  /** Spans held at once; past it traces are decided early, least recently active first (default 1,000,000). */
+  maxSpans?: number;
+  /** Decided traces remembered so their late spans follow the decision (default 100,000). */
+  decisionCacheSize?: number;
+  reduce?: ReduceOptions;
+  /** Called with every decided trace (the sampler's view and what was written), e.g. for evaluation. */
+  onDecision?: (trace: SampledTrace, reduced: ReducedTrace | undefined) => void;
+}
+
+export interface StreamingSamplerCounters {
+  spansIn: number;
+  spansOut: number;
+  tracesDecided: number;
+  tracesKept: number;
+  /** Traces decided before their wait ran out because a memory cap was reached. */
+  tracesDecidedEarly: number;
+  lateSpansForwarded: number;
+  lateSpansDropped: number;
+  /** Late spans of traces no longer in the decision cache: forwarded unchanged. */
+  lateSpansUnknown: number;
+}
+
+interface OpenTrace {
+  id: string;
+  spans: LocatedSpan[];
+  lastSeenMs: number;
+}
+
+interface Decision {
+  kept: boolean;
+  /** span id hex -> span id hex of its nearest kept ancestor ('' when the span itself was kept). */
+  ancestors: Map<string, string>;
+}
+
+export class StreamingSampler {
+  readonly counters: StreamingSamplerCounters = { spansIn: 0, spansOut: 0, tracesDecided: 0, tracesKept: 0, tracesDecidedEarly: 0, lateSpansForwarded: 0, lateSpansDropped: 0, lateSpansUnknown: 0 };
+  private readonly strategy: SamplingStrategy;
+  private readonly waitMs: number;
+  private readonly maxTraces: number;
+  private readonly maxSpans: number;
+  private readonly cacheSize: number;
+  private readonly reduceOptions: ReduceOptions | undefined;
+  private readonly onDecision: StreamingSamplerOptions['onDecision'];
+  /** Open traces in least-recently-active order (a Map keeps insertion order; touching re-inserts). */
+  private readonly open = new Map<string, OpenTrace>();
+  private readonly decided = new Map<string, Decision>();
+  private heldSpans = 0;
+  private output: LocatedSpan[] = [];
+
+  constructor(options: StreamingSamplerOptions) {
+    this.strategy = options.strategy;
+    this.waitMs = options.decisionWaitMs ?? 10_000;
+    this.maxTraces = options.maxTraces ?? 50_000;
+    this.maxSpans = options.maxSpans ?? 1_000_000;
+    this.cacheSize = options.decisionCacheSize ?? 100_000;
+    this.reduceOptions = options.reduce;
+    this.onDecision = options.onDecision;
+    if (!(this.waitMs >= 0)) throw new RangeError(`decision wait must be >= 0 ms, got ${this.waitMs}`);
+    if (!(this.maxTraces >= 1) || !(this.maxSpans >= 1)) throw new RangeError('trace and span caps must be at least 1');
+  }
+
+  /** Traces and spans waiting for a decision. */
+  get pending(): { traces: number; spans: number } {
+    return { traces: this.open.size, spans: this.heldSpans };
+  }
+
+  /** Takes in a message's spans at time `nowMs`. */
+  push(data: TracesData, nowMs: number): void {
+    for (const rs of data.resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const span of ss.spans) {
+          this.counters.spansIn++;
+          const id = bytesToHex(span.traceId);
+          const located: LocatedSpan = { span, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss };
+          const decision = this.decided.get(id);
+          if (decision) {
+            this.late(decision, located);
+            continue;
+          }
+          let t = this.open.get(id);
+          if (t) this.open.delete(id);
+          else t = { id, spans: [], lastSeenMs: nowMs };
+          t.spans.push(located);
+          t.lastSeenMs = nowMs;
+          this.open.set(id, t);
+          this.heldSpans++;
+        }
+    while (this.open.size > this.maxTraces || this.heldSpans > this.maxSpans) {
+      const oldest = this.open.values().next().value!;
+      this.counters.tracesDecidedEarly++;
+      this.decide(oldest);
+    }
+  }
+
+  /** Decides every trace idle for the decision wait at `nowMs`; returns what is ready to send. */
+  poll(nowMs: number): TracesData | undefined {
+    for (const t of this.open.values()) {
+      if (nowMs - t.lastSeenMs < this.waitMs) break; // the rest were active more recently
+      this.decide(t);
+    }
+    return this.drain();
+  }
+
+  /** Decides every open trace now (end of input, shutdown); returns what is ready to send. */
+  flush(): TracesData | undefined {
+    for (const t of [...this.open.values()]) this.decide(t);
+    return this.drain();
+  }
+
+  private drain(): TracesData | undefined {
+    if (this.output.length === 0) return undefined;
+    const out = toTracesData(this.output);
+    this.counters.spansOut += this.output.length;
+    this.output = [];
+    return out;
+  }
+
+  private decide(t: OpenTrace): void {
+    this.open.delete(t.id);
+    this.heldSpans -= t.spans.length;
+    const trace = assembleTrace(t.id, t.spans);
+    const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
+    this.counters.tracesDecided++;
+    const ancestors = new Map<string, string>();
+    if (reduced) {
+      this.counters.tracesKept++;
+      for (const s of reduced.spans) this.output.push(s);
+      // Remember where each dropped span's descendants now hang, for late spans.
+      const keptIds = new Set(reduced.spans.map((s) => bytesToHex(s.span.spanId)));
+      const n = trace.spans.length;
+      const hex = trace.spans.map((s) => bytesToHex(s.span.spanId));
+      const anc: string[] = new Array(n);
+      for (let k = 0; k < n; k++) {
+        const i = trace.order[k]!;
+        if (keptIds.has(hex[i]!)) anc[i] = '';
+        else {
+          const p = trace.parent[i]!;
+          anc[i] = p < 0 ? '' : anc[p] === '' ? hex[p]! : anc[p]!;
+        }
+        ancestors.set(hex[i]!, anc[i]!);
+      }
+    }
+    this.onDecision?.(trace, reduced);
+    this.decided.set(t.id, { kept: reduced !== undefined, ancestors });
+    if (this.decided.size > this.cacheSize) this.decided.delete(this.decided.keys().next().value!);
+  }
+
+  private late(decision: Decision, located: LocatedSpan): void {
+    if (!decision.kept) {
+      this.counters.lateSpansDropped++;
+      return;
+    }
+    this.counters.lateSpansForwarded++;
+    const parentHex = bytesToHex(located.span.parentSpanId);
+    const ancestor = decision.ancestors.get(parentHex);
+    decision.ancestors.set(bytesToHex(located.span.spanId), '');
+    if (ancestor === undefined || ancestor === '') {
+      this.output.push(located);
+      return;
+    }
+    // Its parent was dropped: hang it under the parent's nearest kept ancestor, as the trace's own spans are.
+    const span = { ...located.span, parentSpanId: hexToBytes(ancestor)!, attributes: [...located.span.attributes, kv(SAMPLING_ATTR.SKIPPED_LEVELS, -1n)] };
+    this.output.push({ ...located, span });
+  }
+}

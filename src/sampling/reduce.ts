@@ -1,0 +1,158 @@
+// Turns a span-level decision into the reduced trace: kept spans only, each re-parented to its
+// nearest kept ancestor (with the number of skipped levels recorded), and a summary of what was
+// dropped below each kept span (per operation: count, total, min and max duration) so nothing
+// vanishes silently. Also regroups kept spans into OTLP envelopes that keep their resource and scope.
+import { ArrayValue, KeyValueList, kv, type AnyValue, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
+import { encodedSpanSize } from '../otlp/index.js';
+import type { SampledTrace } from './trace.js';
+
+/** Attributes slimtrace writes on kept spans (documented in docs/sampling.md). */
+export const SAMPLING_ATTR = {
+  /** int: dropped spans between this span and its new parent (its nearest kept ancestor). */
+  SKIPPED_LEVELS: 'slimtrace.sampling.skipped_levels',
+  /** array of kvlist {name, service?, count, sum_ns, min_ns, max_ns}: spans dropped below this span whose nearest kept ancestor it is. */
+  DROPPED: 'slimtrace.sampling.dropped',
+  /** int: how many spans the DROPPED entries cover. */
+  DROPPED_COUNT: 'slimtrace.sampling.dropped_count',
+} as const;
+
+export interface ReduceOptions {
+  /** Write dropped-span summaries on the nearest kept ancestor (default true). */
+  summaries?: boolean;
+}
+
+export interface ReducedTrace {
+  /** Kept spans, in the trace's execution order; changed spans are copies, the input is never mutated. */
+  spans: LocatedSpan[];
+  keptSpans: number;
+  droppedSpans: number;
+  /** OTLP bytes of the kept spans as written (with the added attributes). */
+  bytes: number;
+}
+
+interface DroppedSummary {
+  name: string;
+  service: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Makes every local root kept (a trace is never cut loose from its root) and returns the reduced
+ * trace. `keep[i]` is 1 for kept spans; it is updated in place for the forced roots.
+ */
+export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: ReduceOptions = {}): ReducedTrace {
+  const summaries = options.summaries ?? true;
+  const n = trace.spans.length;
+  for (const r of trace.roots) keep[r] = 1;
+  // nearest kept ancestor and skipped levels, computed in execution order (parents first).
+  const keptAncestor = new Int32Array(n).fill(-1);
+  const skipped = new Int32Array(n);
+  const dropped = summaries ? new Map<number, Map<string, DroppedSummary>>() : undefined;
+  for (let k = 0; k < n; k++) {
+    const i = trace.order[k]!;
+    const p = trace.parent[i]!;
+    if (p < 0) continue;
+    if (keep[p]) {
+      keptAncestor[i] = p;
+      skipped[i] = 0;
+    } else {
+      keptAncestor[i] = keptAncestor[p]!;
+      skipped[i] = skipped[p]! + 1;
+    }
+    if (!keep[i] && dropped) {
+      const a = keptAncestor[i]!;
+      let byOp = dropped.get(a);
+      if (!byOp) dropped.set(a, (byOp = new Map()));
+      const name = trace.spans[i]!.span.name;
+      const service = trace.service[i]!;
+      const key = service + '\u0000' + name;
+      const d = trace.duration[i]!;
+      const s = byOp.get(key);
+      if (s) {
+        s.count++;
+        s.sum += d;
+        if (d < s.min) s.min = d;
+        if (d > s.max) s.max = d;
+      } else byOp.set(key, { name, service, count: 1, sum: d, min: d, max: d });
+    }
+  }
+  const out: LocatedSpan[] = [];
+  let bytes = 0;
+  let kept = 0;
+  for (let k = 0; k < n; k++) {
+    const i = trace.order[k]!;
+    if (!keep[i]) continue;
+    kept++;
+    const located = trace.spans[i]!;
+    const summary = dropped?.get(i);
+    const p = trace.parent[i]!;
+    const reparent = p >= 0 && !keep[p];
+    if (!reparent && !summary) {
+      out.push(located);
+      bytes += trace.size[i]!;
+      continue;
+    }
+    const extra: KeyValue[] = [];
+    let parentSpanId = located.span.parentSpanId;
+    if (reparent) {
+      parentSpanId = trace.spans[keptAncestor[i]!]!.span.spanId;
+      extra.push(kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(skipped[i]!)));
+    }
+    if (summary) {
+      let total = 0;
+      const entries: AnyValue[] = [];
+      for (const s of summary.values()) {
+        total += s.count;
+        const fields: KeyValue[] = [kv('name', s.name)];
+        if (s.service !== trace.service[i]) fields.push(kv('service', s.service));
+        fields.push(kv('count', BigInt(s.count)), kv('sum_ns', BigInt(Math.round(s.sum))), kv('min_ns', BigInt(Math.round(s.min))), kv('max_ns', BigInt(Math.round(s.max))));
+        entries.push(new KeyValueList(fields));
+      }
+      extra.push(kv(SAMPLING_ATTR.DROPPED_COUNT, BigInt(total)), kv(SAMPLING_ATTR.DROPPED, new ArrayValue(entries)));
+    }
+    const span: Span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
+    out.push({ ...located, span });
+    bytes += encodedSpanSize(span);
+  }
+  return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes };
+}
+
+/** Every span kept, unchanged: what a trace-level "keep" produces. */
+export function keepWholeTrace(trace: SampledTrace): ReducedTrace {
+  const spans: LocatedSpan[] = [];
+  for (let k = 0; k < trace.order.length; k++) spans.push(trace.spans[trace.order[k]!]!);
+  return { spans, keptSpans: spans.length, droppedSpans: 0, bytes: trace.bytes };
+}
+
+/**
+ * Puts located spans back into OTLP envelopes: one ResourceSpans per original ResourceSpans and one
+ * ScopeSpans per original ScopeSpans, in first-seen order, sharing the original resource and scope.
+ */
+export function toTracesData(spans: Iterable<LocatedSpan>): TracesData {
+  const resources = new Map<ResourceSpans, { rs: ResourceSpans; scopes: Map<ScopeSpans, ScopeSpans> }>();
+  const resourceSpans: ResourceSpans[] = [];
+  for (const located of spans) {
+    let r = resources.get(located.resourceSpans);
+    if (!r) {
+      const src = located.resourceSpans;
+      const rs: ResourceSpans = { resource: src.resource, scopeSpans: [], schemaUrl: src.schemaUrl };
+      if (src.unknownFields) rs.unknownFields = src.unknownFields;
+      r = { rs, scopes: new Map() };
+      resources.set(src, r);
+      resourceSpans.push(rs);
+    }
+    let ss = r.scopes.get(located.scopeSpans);
+    if (!ss) {
+      const src = located.scopeSpans;
+      ss = { scope: src.scope, spans: [], schemaUrl: src.schemaUrl };
+      if (src.unknownFields) ss.unknownFields = src.unknownFields;
+      r.scopes.set(src, ss);
+      r.rs.scopeSpans.push(ss);
+    }
+    ss.spans.push(located.span);
+  }
+  return { resourceSpans };
+}

@@ -1,0 +1,134 @@
+// Streaming robust statistics for latency anomaly scores: a sliding window of recent durations
+// kept sorted (median in O(1), insert/evict by binary search and a typed-array shift), and a
+// sliding window of absolute deviations from the median for the MAD, as Autoscope's artifact does
+// (100 durations, 500 deviations). Hand-written because it runs per span on the sampling hot path.
+
+/**
+ * A sliding window of the last `capacity` numbers that keeps a sorted copy. Its buffers start small
+ * and double up to the capacity: statistics are kept per (trace shape, position), most keys see only
+ * a few spans, and a full-size window per key would cost megabytes for nothing.
+ */
+export class SortedWindow {
+  private ring: Float64Array;
+  private sorted: Float64Array;
+  private head = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`window capacity must be a positive integer, got ${capacity}`);
+    const initial = Math.min(capacity, 8);
+    this.ring = new Float64Array(initial);
+    this.sorted = new Float64Array(initial);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(value: number): void {
+    if (this.count === this.capacity) {
+      const old = this.ring[this.head]!;
+      const at = this.lowerBound(old);
+      this.sorted.copyWithin(at, at + 1, this.count);
+      this.count--;
+    } else if (this.count === this.ring.length) {
+      // Not yet wrapped (the ring only wraps at full capacity), so the ring is in arrival order.
+      const size = Math.min(this.capacity, this.ring.length * 2);
+      const ring = new Float64Array(size);
+      ring.set(this.ring);
+      const sorted = new Float64Array(size);
+      sorted.set(this.sorted);
+      this.ring = ring;
+      this.sorted = sorted;
+    }
+    this.ring[this.head] = value;
+    this.head = (this.head + 1) % this.capacity;
+    const at = this.lowerBound(value);
+    this.sorted.copyWithin(at + 1, at, this.count);
+    this.sorted[at] = value;
+    this.count++;
+  }
+
+  /** Median of the window (NaN when empty). */
+  median(): number {
+    const n = this.count;
+    if (n === 0) return NaN;
+    const m = n >> 1;
+    return n & 1 ? this.sorted[m]! : (this.sorted[m - 1]! + this.sorted[m]!) / 2;
+  }
+
+  /** The q-quantile (0..1) by nearest rank (NaN when empty). */
+  quantile(q: number): number {
+    if (this.count === 0) return NaN;
+    const i = Math.min(this.count - 1, Math.max(0, Math.ceil(q * this.count) - 1));
+    return this.sorted[i]!;
+  }
+
+  private lowerBound(v: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+export interface RobustScoreOptions {
+  /** Durations in the median window (Autoscope: 100). */
+  window?: number;
+  /** Deviations in the MAD window (Autoscope: 500). */
+  deviationWindow?: number;
+}
+
+/**
+ * (d - median) / MAD over a sliding window of the durations seen at one key. `score` reads the
+ * statistics before `observe` adds the value, so a span is never compared with itself.
+ */
+export class RobustScore {
+  private readonly values: SortedWindow;
+  private readonly deviations: SortedWindow;
+
+  constructor(options: RobustScoreOptions = {}) {
+    this.values = new SortedWindow(options.window ?? 100);
+    this.deviations = new SortedWindow(options.deviationWindow ?? 500);
+  }
+
+  get count(): number {
+    return this.values.size;
+  }
+
+  median(): number {
+    return this.values.median();
+  }
+
+  /** The q-quantile of the duration window (NaN when empty). */
+  quantile(q: number): number {
+    return this.values.quantile(q);
+  }
+
+  mad(): number {
+    return this.deviations.median();
+  }
+
+  /**
+   * The robust z-score of `d`. `madFloor` replaces a MAD below it (Autoscope's artifact returns 0
+   * when MAD is 0; with a floor a constant-latency operation that suddenly slows still scores high).
+   */
+  score(d: number, madFloor = 0): number {
+    if (this.values.size === 0) return 0;
+    const med = this.values.median();
+    let mad = this.deviations.size === 0 ? 0 : this.deviations.median();
+    if (mad < madFloor) mad = madFloor;
+    if (!(mad > 0)) return 0;
+    return (d - med) / mad;
+  }
+
+  observe(d: number): void {
+    const med = this.values.size === 0 ? d : this.values.median();
+    this.values.push(d);
+    this.deviations.push(Math.abs(d - med));
+  }
+}

@@ -1,0 +1,150 @@
+// The sampler's view of one assembled trace: its spans with their envelope, the span tree, each
+// span's service, OTLP size and duration, and the depth-first execution order the strategies walk.
+// Built once per trace and shared by every strategy, so the per-span work (ids to keys, sizes,
+// durations) is done once. Hot path: typed arrays instead of per-span objects where it matters.
+import { ATTR, bytesToHex, serviceName, type LocatedSpan, type Span } from '../model/index.js';
+import { encodedSpanSize } from '../otlp/index.js';
+
+export interface SampledTrace {
+  traceIdHex: string;
+  spans: LocatedSpan[];
+  /** service.name of each span's resource. */
+  service: string[];
+  /** Index of each span's parent in `spans`, or -1 for a root (no parent, or parent not in the trace). */
+  parent: Int32Array;
+  /** Children of each span, in start-time order. */
+  children: number[][];
+  /** Local roots in start-time order; `roots[0]` is the trace's root (the earliest span without a parent). */
+  roots: number[];
+  /** Depth-first execution order: a parent before its children, siblings by start time. */
+  order: Int32Array;
+  /** OTLP protobuf bytes of each span inside its ScopeSpans. */
+  size: Float64Array;
+  /** Duration in nanoseconds as a double (0 when end precedes start). */
+  duration: Float64Array;
+  /** Sum of `size`. */
+  bytes: number;
+}
+
+/** A span has an error: status ERROR, an `exception` event, or a log event of severity ERROR/FATAL. */
+export function spanHasError(span: Span): boolean {
+  if (span.status?.code === 2) return true;
+  for (const e of span.events) {
+    if (e.name === 'exception') return true;
+    for (const a of e.attributes) {
+      if (a.key === ATTR.LOG_SEVERITY_TEXT && typeof a.value === 'string') {
+        const s = a.value.toUpperCase();
+        if (s === 'ERROR' || s === 'FATAL' || s === 'SEVERE' || s === 'CRITICAL') return true;
+      }
+    }
+  }
+  return false;
+}
+
+function durationOf(span: Span): number {
+  const d = span.endTimeUnixNano - span.startTimeUnixNano;
+  return d > 0n ? Number(d) : 0;
+}
+
+/** Builds the sampler's view of a trace from its spans (any order; duplicates of a span id keep the first as parent target). */
+export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): SampledTrace {
+  const n = spans.length;
+  const index = new Map<string, number>();
+  const keys: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = bytesToHex(spans[i]!.span.spanId);
+    keys[i] = k;
+    if (!index.has(k)) index.set(k, i);
+  }
+  const parent = new Int32Array(n).fill(-1);
+  const children: number[][] = new Array(n);
+  const service: string[] = new Array(n);
+  const size = new Float64Array(n);
+  const duration = new Float64Array(n);
+  const serviceOf = new Map<object, string>();
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    children[i] = [];
+    const located = spans[i]!;
+    const span = located.span;
+    const rs = located.resourceSpans;
+    let svc = serviceOf.get(rs);
+    if (svc === undefined) serviceOf.set(rs, (svc = serviceName(located.resource)));
+    service[i] = svc;
+    size[i] = encodedSpanSize(span);
+    bytes += size[i]!;
+    duration[i] = durationOf(span);
+  }
+  for (let i = 0; i < n; i++) {
+    const p = spans[i]!.span.parentSpanId;
+    if (p.length === 0) continue;
+    const j = index.get(bytesToHex(p));
+    if (j !== undefined && j !== i) parent[i] = j;
+  }
+  // A cycle (corrupt data) would make every span of it someone's child: break it at its earliest span.
+  breakCycles(parent, spans);
+  const roots: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = parent[i]!;
+    if (p < 0) roots.push(i);
+    else children[p]!.push(i);
+  }
+  const byStart = (a: number, b: number): number => {
+    const sa = spans[a]!.span.startTimeUnixNano;
+    const sb = spans[b]!.span.startTimeUnixNano;
+    return sa < sb ? -1 : sa > sb ? 1 : a - b;
+  };
+  // The true root (no parent id) comes first, then orphans whose parent is missing, each by start.
+  roots.sort((a, b) => {
+    const ra = spans[a]!.span.parentSpanId.length === 0 ? 0 : 1;
+    const rb = spans[b]!.span.parentSpanId.length === 0 ? 0 : 1;
+    return ra - rb || byStart(a, b);
+  });
+  for (const c of children) if (c.length > 1) c.sort(byStart);
+  const order = new Int32Array(n);
+  let k = 0;
+  const stack: number[] = [];
+  for (let r = roots.length - 1; r >= 0; r--) stack.push(roots[r]!);
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    order[k++] = i;
+    const c = children[i]!;
+    for (let j = c.length - 1; j >= 0; j--) stack.push(c[j]!);
+  }
+  return { traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes };
+}
+
+function breakCycles(parent: Int32Array, spans: readonly LocatedSpan[]): void {
+  const n = parent.length;
+  const state = new Uint8Array(n); // 0 unseen, 1 on the current walk, 2 done
+  for (let s = 0; s < n; s++) {
+    if (state[s] !== 0) continue;
+    const path: number[] = [];
+    let i = s;
+    while (i >= 0 && state[i] === 0) {
+      state[i] = 1;
+      path.push(i);
+      i = parent[i]!;
+    }
+    if (i >= 0 && state[i] === 1) {
+      // i is on the current path: the cycle is path[path.indexOf(i)..]; cut it at its earliest span.
+      const cycle = path.slice(path.indexOf(i));
+      let first = cycle[0]!;
+      for (const c of cycle) if (spans[c]!.span.startTimeUnixNano < spans[first]!.span.startTimeUnixNano) first = c;
+      parent[first] = -1;
+    }
+    for (const p of path) state[p] = 2;
+  }
+}
+
+/** Groups located spans by trace id (first-seen order) and assembles each trace. */
+export function assembleTraces(spans: Iterable<LocatedSpan>): SampledTrace[] {
+  const byTrace = new Map<string, LocatedSpan[]>();
+  for (const s of spans) {
+    const id = bytesToHex(s.span.traceId);
+    let list = byTrace.get(id);
+    if (!list) byTrace.set(id, (list = []));
+    list.push(s);
+  }
+  return [...byTrace].map(([id, list]) => assembleTrace(id, list));
+}
