@@ -6,6 +6,7 @@ import path from 'node:path';
 import { InputError } from '../model/index.js';
 import { resolveServiceCalls, type CallEdge, type ServiceFile } from './call-graph.js';
 import { crossServiceEdges, type CrossServiceEdge } from './cross-service.js';
+import { DEFAULT_BUSINESS_KEYWORDS, scoreSpans, type SpanFeatures } from './features.js';
 import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
 import { analyzeGoSource, type GoCallNode } from './golang.js';
 import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
@@ -72,13 +73,17 @@ export interface AnalysisSpan {
   handlerFunction?: string;
   /** Framework and messaging spans: the build dependency (artifact id) that brings the framework in. */
   dependency?: string;
+  /** The code features of the producing code (features.ts). */
+  features?: SpanFeatures;
+  /** The importance score from the features: +10 error handling, +8 external API, +7 database, +6 business keyword, -3 high frequency. */
+  score?: number;
 }
 
 export interface Analysis {
   format: typeof ANALYSIS_FORMAT;
   version: typeof ANALYSIS_VERSION;
   generatedAt: string;
-  settings: { sourceDirs: string[]; services: Record<string, string>; targetReduction?: number };
+  settings: { sourceDirs: string[]; services: Record<string, string>; targetReduction?: number; businessKeywords: string[] };
   services: AnalysisService[];
   functions: AnalysisFunction[];
   spans: AnalysisSpan[];
@@ -121,6 +126,8 @@ export interface AnalyzeOptions {
   /** Folders named as one service each: NAME -> DIR. */
   services?: Readonly<Record<string, string>>;
   targetReduction?: number;
+  /** Keywords that mark business-critical code (default payment, order, checkout, auth, security). */
+  businessKeywords?: readonly string[];
   onProgress?: (p: AnalyzeProgress) => void;
 }
 
@@ -336,6 +343,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       sourceDirs: options.sourceDirs.map(posix),
       services: Object.fromEntries(explicit.map((e) => [e.name, posix(e.dir)])),
       ...(options.targetReduction !== undefined ? { targetReduction: options.targetReduction } : {}),
+      businessKeywords: [...(options.businessKeywords ?? DEFAULT_BUSINESS_KEYWORDS)],
     },
     services: [],
     functions: [],
@@ -445,6 +453,8 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
   s.httpClientCalls = cross.clientCalls;
   s.httpClientCallsMatched = cross.matched;
   s.crossServiceEdges = cross.edges.length;
+  const scored = scoreSpans({ functions: doc.functions, spans: doc.spans, calls: doc.calls, businessKeywords: doc.settings.businessKeywords });
+  doc.spans.forEach((sp, i) => Object.assign(sp, scored[i]!));
   s.spansMapped = doc.spans.length;
   s.seconds = Math.round((performance.now() - started) / 10) / 100;
   return doc;

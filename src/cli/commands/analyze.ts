@@ -12,6 +12,7 @@ interface AnalyzeFlags {
   service: string[];
   output: string;
   targetReduction?: string;
+  businessKeywords?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -19,11 +20,12 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
-    .description('analyze services\' source code (Java, TypeScript/JavaScript, Go, Python) into analysis.json: call-site graphs, branch points, span mapping')
+    .description('analyze services\' source code (Java, TypeScript/JavaScript, Go, Python) into analysis.json: call-site graphs, call resolution, span mapping, cross-service edges, features and scores')
     .option('--source-dir <dir>', 'a directory of services (repeatable); each top-level folder or folder with a build file is a service', collect, [])
     .option('--service <name=dir>', 'a directory analyzed as one service (repeatable)', collect, [])
     .requiredOption('-o, --output <file>', 'where to write analysis.json')
     .option('--target-reduction <ratio>', 'the fraction of spans the sampler should drop, stored in the document\'s settings', '0.8')
+    .option('--business-keywords <list>', 'comma-separated keywords that mark business-critical code in the importance score (default payment,order,checkout,auth,security)')
     .action(async (flags: AnalyzeFlags) => {
       if (flags.sourceDir.length === 0 && flags.service.length === 0) throw new UsageError('nothing to analyze: give --source-dir and/or --service');
       const services: Record<string, string> = {};
@@ -36,6 +38,11 @@ export function registerAnalyze(program: Command): void {
       }
       const targetReduction = Number(flags.targetReduction ?? '0.8');
       if (!(targetReduction >= 0 && targetReduction < 1)) throw new UsageError(`--target-reduction must be a number in [0, 1), got '${flags.targetReduction}'`);
+      let businessKeywords: string[] | undefined;
+      if (flags.businessKeywords !== undefined) {
+        businessKeywords = flags.businessKeywords.split(',').map((k) => k.trim()).filter((k) => k !== '');
+        if (businessKeywords.length === 0) throw new UsageError(`--business-keywords needs at least one keyword, got '${flags.businessKeywords}'`);
+      }
       const progress = createProgress('analyze');
       let doc;
       try {
@@ -43,6 +50,7 @@ export function registerAnalyze(program: Command): void {
           sourceDirs: flags.sourceDir,
           services,
           targetReduction,
+          ...(businessKeywords ? { businessKeywords } : {}),
           onProgress: (p) => {
             if (p.filesDone === 0) progress.setTotal(p.filesTotal);
             else progress.update(p.filesDone, p.spans);
