@@ -11,7 +11,7 @@ import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg
 import { analyzeGoSource, type GoCallNode } from './golang.js';
 import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
 import type { AnalyzerLanguage } from './languages.js';
-import { analyzePythonSource } from './python.js';
+import { analyzePythonSource, type PythonFileCscfg } from './python.js';
 import { DEFAULT_SKIP_DIRS, inventorySourceFiles, readSourceFile, walkSourceFiles } from './source-files.js';
 import { mapFrameworkSpans, readBuildDependencies } from './span-map-framework.js';
 import { mapJavaSpans, type JavaSpanKind } from './span-map-java.js';
@@ -266,6 +266,7 @@ function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnNa
         const g = c as GoCallNode;
         if (last === 'Start' && g.secondArg !== undefined && g.secondArgKind === 'string')
           out.push({ spanName: g.secondArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
+        else out.push(...goHttpSpans(g, base, lines));
         continue;
       }
       if (fc.language !== 'python') {
@@ -273,6 +274,15 @@ function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnNa
         if (client) {
           // The OpenTelemetry JS HTTP/undici instrumentations name client spans by the method alone.
           out.push({ spanName: client.verb, kind: 'client', ...base, via: 'http-client', target: c.callee, httpMethod: client.verb, ...(c.firstArg !== undefined ? { url: c.firstArg } : {}) });
+          continue;
+        }
+      }
+      if (fc.language === 'python') {
+        const verb = pythonClientVerb(c.callee, lines, c.line, c.column);
+        if (verb) {
+          // f-strings' `{expr}` become `${expr}`, the placeholder form URLs use everywhere else.
+          const url = c.firstArg === undefined ? undefined : c.firstArgKind === 'template' ? c.firstArg.replace(/\{([^{}]*)\}/g, '$${$1}') : c.firstArg;
+          out.push({ spanName: verb, kind: 'client', ...base, via: 'http-client', target: c.callee, httpMethod: verb, ...(url !== undefined ? { url } : {}) });
           continue;
         }
       }
@@ -301,7 +311,83 @@ function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnNa
       }
     }
   }
+  if (fc.language === 'python') {
+    // Flask/FastAPI routes: `@app.get("/x")`, `@router.post("/x")`, `@app.route("/x", methods=["POST"])`.
+    for (const fn of (fc as PythonFileCscfg).functions) {
+      for (const d of fn.decorators ?? []) {
+        const last = d.callee.slice(d.callee.lastIndexOf('.') + 1);
+        if (!d.call || !d.callee.includes('.') || d.firstArg === undefined || !d.firstArg.startsWith('/')) continue;
+        let verbs: (string | undefined)[];
+        if (last === 'route' || last === 'api_route') {
+          const m = /methods\s*=\s*[[(]([^\])]*)[\])]/.exec(d.text);
+          verbs = m ? [...m[1]!.matchAll(/['"](\w+)['"]/g)].map((x) => x[1]!.toUpperCase()) : [last === 'route' ? 'GET' : undefined];
+        } else if (HTTP_VERBS.has(last) && last !== 'all') verbs = [last.toUpperCase()];
+        else continue;
+        const id = idOf(fn.name, fn.line);
+        for (const verb of verbs) {
+          out.push({
+            spanName: verb ? `${verb} ${d.firstArg}` : d.firstArg,
+            kind: 'server',
+            service,
+            function: id,
+            file: fc.file,
+            line: d.line,
+            via: 'route',
+            target: d.callee,
+            ...(verb ? { httpMethod: verb } : {}),
+            handler: fn.name,
+            handlerFunction: id,
+          });
+        }
+      }
+    }
+  }
   return out;
+}
+
+/** `requests.get(url)`, `requests.request("POST", url)`, `httpx.post(url)`: the verb of a Python HTTP client call. */
+function pythonClientVerb(callee: string, lines: readonly string[], line: number, column: number): string | undefined {
+  const m = /^(requests|httpx|session|client|self\.session|self\.client)\.(\w+)$/.exec(callee);
+  if (!m) return undefined;
+  if (HTTP_VERBS.has(m[2]!) && m[2] !== 'all') return m[2]!.toUpperCase();
+  if (m[2] === 'request') return /^\S+\(\s*['"](\w+)['"]/.exec(lines[line - 1]?.slice(column) ?? '')?.[1]?.toUpperCase();
+  return undefined;
+}
+
+const GO_ROUTE_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options']);
+
+/**
+ * Go HTTP routes and clients: `http.HandleFunc("/x", h)` and `mux.Handle(...)` (a Go 1.22 pattern
+ * `"GET /x"` gives the verb), gin/echo/chi `r.GET("/x", h)`/`r.Get(...)`; clients `http.Get(url)`,
+ * `http.Post(url, ...)`, `http.NewRequest("GET", url, ...)` (span name `<VERB>`, as otelhttp's
+ * client spans are named by the method).
+ */
+function goHttpSpans(c: GoCallNode, base: { service: string; function: string; file: string; line: number }, lines: readonly string[]): AnalysisSpan[] {
+  const dot = c.callee.lastIndexOf('.');
+  if (dot < 0) return [];
+  const receiver = c.callee.slice(0, dot);
+  const last = c.callee.slice(dot + 1);
+  if (receiver === 'http' && (last === 'Get' || last === 'Post' || last === 'Head' || last === 'PostForm')) {
+    const verb = last === 'PostForm' ? 'POST' : last.toUpperCase();
+    return [{ spanName: verb, kind: 'client', ...base, via: 'http-client', target: c.callee, httpMethod: verb, ...(c.firstArg !== undefined ? { url: c.firstArg } : {}) }];
+  }
+  if (receiver === 'http' && last === 'NewRequest' && c.firstArgKind === 'string' && c.firstArg) {
+    const verb = c.firstArg.toUpperCase();
+    return [{ spanName: verb, kind: 'client', ...base, via: 'http-client', target: c.callee, httpMethod: verb, ...(c.secondArg !== undefined ? { url: c.secondArg } : {}) }];
+  }
+  if (c.firstArgKind !== 'string' || c.firstArg === undefined) return [];
+  const text = lines[c.line - 1]?.slice(c.column) ?? '';
+  const handler = /^[\w$.]+\s*\(\s*(["`])[^"`]*\1\s*,\s*([\w$.]+)\s*[,)]/.exec(text)?.[2];
+  const route = (spanName: string, verb?: string): AnalysisSpan[] => [
+    { spanName, kind: 'server', ...base, via: 'route', target: c.callee, ...(verb ? { httpMethod: verb } : {}), ...(handler ? { handler } : {}) },
+  ];
+  if (last === 'HandleFunc' || last === 'Handle') {
+    const m = /^(?:([A-Z]+)\s+)?(\/\S*)$/.exec(c.firstArg);
+    if (!m) return [];
+    return m[1] ? route(`${m[1]} ${m[2]}`, m[1]) : route(m[2]!);
+  }
+  if (GO_ROUTE_VERBS.has(last) && receiver !== 'http' && c.firstArg.startsWith('/')) return route(`${last.toUpperCase()} ${c.firstArg}`, last.toUpperCase());
+  return [];
 }
 
 /** Analyzes the services under the source directories (and the named ones) into an analysis.json v1 document. */

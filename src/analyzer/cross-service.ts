@@ -4,7 +4,7 @@
 // host literally; a leading `${expr}` names it when the expression holds a string literal that is a
 // service's name (`${getServiceUrl("ts-station-service")}`), else the host is unknown and every
 // other service's routes are candidates. Paths match route templates segment by segment: a route's
-// `{var}` (Spring) or `:var` (Express) matches any segment, the URL's `${expr}` any text within a segment; the query string and
+// `{var}` (Spring, FastAPI), `:var` (Express) or `<var>` (Flask) matches any segment, the URL's `${expr}` any text within a segment; the query string and
 // a trailing slash are ignored; the HTTP methods must agree when both are known. When several
 // routes match, the best fitting win (`matchRoute`'s score); a tie keeps them all.
 import type { AnalysisFunction, AnalysisSpan } from './analyze.js';
@@ -99,7 +99,7 @@ export function matchRoute(segments: readonly string[], route: string): number {
   for (let i = 0; i < r.length; i++) {
     const rs = r[i]!;
     const us = segments[i]!;
-    if (/^(\{[^}]*\}|:[A-Za-z_$][\w$]*\??)$/.test(rs)) {
+    if (/^(\{[^}]*\}|:[A-Za-z_$][\w$]*\??|<[^>]*>)$/.test(rs)) {
       if (us.includes(HOLE)) literal++;
       continue;
     }

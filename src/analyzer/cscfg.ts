@@ -15,7 +15,11 @@ export interface CallSite {
   line: number;
   /** 0-based column of the call expression's start. */
   column: number;
-  /** The first argument when it is a string literal (unquoted) or a template (source text between the backticks). */
+  /**
+   * The first argument when it is a string literal (unquoted), a template (source text between the
+   * backticks, an f-string's text), or a `+` concatenation starting with a literal (Java, TypeScript,
+   * Go: `"http://a/" + id` as the template `http://a/${id}`).
+   */
   firstArg?: string;
   firstArgKind?: 'string' | 'template';
   /** `new X(...)`: a constructor call. */

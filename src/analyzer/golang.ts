@@ -65,6 +65,17 @@ function unwrapParens(n: Node): Node {
   return cur;
 }
 
+/** Operands of a `+` chain, left to right. */
+function concatOperands(n: Node): Node[] {
+  const u = unwrapParens(n);
+  if (u.type === 'binary_expression' && u.childForFieldName('operator')?.text === '+') {
+    const l = u.childForFieldName('left');
+    const r = u.childForFieldName('right');
+    if (l && r) return [...concatOperands(l), ...concatOperands(r)];
+  }
+  return [u];
+}
+
 /** The callee of `panic(...)` as written, with no package or receiver. */
 function isPanic(call: Node): boolean {
   return call.type === 'call_expression' && call.childForFieldName('function')?.text === 'panic';
@@ -282,6 +293,13 @@ class GoTranslator {
     if (first && STRING_TYPES.has(first.type)) {
       site.firstArg = first.text.slice(1, -1);
       site.firstArgKind = 'string';
+    } else if (first?.type === 'binary_expression') {
+      // `"http://a/" + id`: kept as a template when it starts with a string, so the literal prefix stays.
+      const ops = concatOperands(first);
+      if (ops.length > 1 && STRING_TYPES.has(ops[0]!.type)) {
+        site.firstArg = ops.map((o) => (STRING_TYPES.has(o.type) ? o.text.slice(1, -1) : `\${${collapse(o.text)}}`)).join('');
+        site.firstArgKind = 'template';
+      }
     }
     if (second && STRING_TYPES.has(second.type)) {
       site.secondArg = second.text.slice(1, -1);
