@@ -19,6 +19,24 @@ export const SAMPLING_ATTR = {
 export interface ReduceOptions {
   /** Write dropped-span summaries on the nearest kept ancestor (default true). */
   summaries?: boolean;
+  /**
+   * Changes to kept spans by index (attributes appended, times replaced): how a strategy that
+   * merges spans (leaf aggregation) writes its summary span without the reducer knowing why.
+   */
+  patches?: ReadonlyMap<number, SpanPatch>;
+  /**
+   * Dropped spans (flag 1 by index) that a patch already accounts for: left out of the dropped-span
+   * summaries, so the same span is not summarized twice.
+   */
+  accounted?: Uint8Array;
+}
+
+/** A change to one kept span, applied to its copy in the reduced trace. */
+export interface SpanPatch {
+  /** Appended after the span's own attributes (and before the reducer's). */
+  attributes?: KeyValue[];
+  startTimeUnixNano?: bigint;
+  endTimeUnixNano?: bigint;
 }
 
 export interface ReducedTrace {
@@ -62,7 +80,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       keptAncestor[i] = keptAncestor[p]!;
       skipped[i] = skipped[p]! + 1;
     }
-    if (!keep[i] && dropped) {
+    if (!keep[i] && dropped && !options.accounted?.[i]) {
       const a = keptAncestor[i]!;
       let byOp = dropped.get(a);
       if (!byOp) dropped.set(a, (byOp = new Map()));
@@ -90,12 +108,13 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     const summary = dropped?.get(i);
     const p = trace.parent[i]!;
     const reparent = p >= 0 && !keep[p];
-    if (!reparent && !summary) {
+    const patch = options.patches?.get(i);
+    if (!reparent && !summary && !patch) {
       out.push(located);
       bytes += trace.size[i]!;
       continue;
     }
-    const extra: KeyValue[] = [];
+    const extra: KeyValue[] = patch?.attributes ? [...patch.attributes] : [];
     let parentSpanId = located.span.parentSpanId;
     if (reparent) {
       parentSpanId = trace.spans[keptAncestor[i]!]!.span.spanId;
@@ -114,6 +133,8 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       extra.push(kv(SAMPLING_ATTR.DROPPED_COUNT, BigInt(total)), kv(SAMPLING_ATTR.DROPPED, new ArrayValue(entries)));
     }
     const span: Span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
+    if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;
+    if (patch?.endTimeUnixNano !== undefined) span.endTimeUnixNano = patch.endTimeUnixNano;
     out.push({ ...located, span });
     bytes += encodedSpanSize(span);
   }

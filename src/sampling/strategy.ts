@@ -1,6 +1,6 @@
 // The one interface every sampling strategy implements, the byte budget that span-level strategies
 // share, and `sampleTrace`, which runs a strategy on one assembled trace and writes the reduced trace.
-import { keepWholeTrace, reduceTrace, type ReduceOptions, type ReducedTrace } from './reduce.js';
+import { keepWholeTrace, reduceTrace, type ReduceOptions, type ReducedTrace, type SpanPatch } from './reduce.js';
 import type { SampledTrace } from './trace.js';
 
 export interface SamplingStrategy {
@@ -12,6 +12,12 @@ export interface SamplingStrategy {
   decide(trace: SampledTrace): Uint8Array | boolean;
   /** Told what the decision cost once the trace is written, so byte budgets follow real output. */
   recordOutcome?(inputBytes: number, outputBytes: number): void;
+  /**
+   * Optional, for strategies that merge spans: called after a span-level decision of the same
+   * trace, returns the changes to kept spans and the dropped spans those changes account for
+   * (see ReduceOptions.patches / accounted).
+   */
+  patches?(trace: SampledTrace, keep: Uint8Array): { patches: ReadonlyMap<number, SpanPatch>; accounted?: Uint8Array } | undefined;
 }
 
 /** Runs `strategy` on `trace`: the reduced trace, or undefined when the trace is dropped. */
@@ -19,7 +25,10 @@ export function sampleTrace(strategy: SamplingStrategy, trace: SampledTrace, opt
   const decision = strategy.decide(trace);
   let out: ReducedTrace | undefined;
   if (decision === true) out = keepWholeTrace(trace);
-  else if (decision !== false) out = reduceTrace(trace, decision, options);
+  else if (decision !== false) {
+    const extra = strategy.patches?.(trace, decision);
+    out = reduceTrace(trace, decision, extra ? { ...options, patches: extra.patches, accounted: extra.accounted } : options);
+  }
   strategy.recordOutcome?.(trace.bytes, out?.bytes ?? 0);
   return out;
 }
@@ -40,31 +49,44 @@ export interface ByteBudgetOptions {
 export class ByteBudget {
   private inputBytes = 0;
   private outputBytes = 0;
-  private readonly keepShare: number;
+  /**
+   * Bytes allowed so far minus bytes written, summed trace by trace at the target in force then, so
+   * a retarget (adaptive budget) changes what comes next without re-pricing the past.
+   */
+  private credit = 0;
+  private keepShare: number;
   private readonly maxCarry: number;
 
   constructor(options: ByteBudgetOptions) {
-    const r = options.targetReduction;
-    if (!(r >= 0 && r < 1)) throw new RangeError(`target reduction must be in [0, 1), got ${r}`);
-    this.keepShare = 1 - r;
+    this.keepShare = ByteBudget.share(options.targetReduction);
     this.maxCarry = options.maxCarry ?? 2;
+  }
+
+  private static share(r: number): number {
+    if (!(r >= 0 && r < 1)) throw new RangeError(`target reduction must be in [0, 1), got ${r}`);
+    return 1 - r;
   }
 
   get targetReduction(): number {
     return 1 - this.keepShare;
   }
 
+  /** Changes the target from the next trace on (what an adaptive budget does as the load changes). */
+  setTargetReduction(r: number): void {
+    this.keepShare = ByteBudget.share(r);
+  }
+
   /** Bytes the next trace (of `traceBytes`) may keep. */
   allowance(traceBytes: number): number {
     const share = this.keepShare * traceBytes;
-    const carry = this.keepShare * this.inputBytes - this.outputBytes;
-    const bounded = Math.min(carry, this.maxCarry * share);
+    const bounded = Math.min(this.credit, this.maxCarry * share);
     return Math.max(0, share + bounded);
   }
 
   record(inputBytes: number, outputBytes: number): void {
     this.inputBytes += inputBytes;
     this.outputBytes += outputBytes;
+    this.credit += this.keepShare * inputBytes - outputBytes;
   }
 
   /** Reduction achieved so far (0 before any input). */
