@@ -6,7 +6,7 @@
 import { bytesToHex, SpanBatcher, type LocatedSpan, type TracesData } from '../model/index.js';
 import { encodeTracesData } from '../otlp/index.js';
 import type { FaultDefinition, GroundTruth } from '../datasets/index.js';
-import { StreamingSampler, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
+import { StreamingSampler, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
 
 const DEFINITIONS: readonly FaultDefinition[] = ['exact', 'slow', 'proxy'];
 
@@ -95,6 +95,7 @@ export interface EvaluateSamplingOptions {
   groundTruth?: GroundTruth;
   /** Decision wait in the data's own time (default 30 s). */
   decisionWaitMs?: number;
+  reduce?: ReduceOptions;
   onProgress?: (spans: number) => void;
 }
 
@@ -129,6 +130,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     acc.sampler = new StreamingSampler({
       strategy,
       decisionWaitMs: options.decisionWaitMs ?? 30_000,
+      reduce: options.reduce,
       onDecision: (trace, reduced) => {
         acc.traces++;
         if (!reduced) return;

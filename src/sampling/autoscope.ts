@@ -53,6 +53,10 @@ export interface AutoscopeOptions {
   maxStatisticsKeys?: number;
   window?: number;
   deviationWindow?: number;
+  /** Durations per operation behind the outlier quantile and the back-off scores (default 2000). */
+  operationWindow?: number;
+  /** A DSS whose best score is below this keeps its smallest span instead (default 2; the paper keeps the best-scoring span always). */
+  representativeMinScore?: number;
 }
 
 /** Why each kept span was kept (counts over all traces seen): the accounting the docs report. */
@@ -68,6 +72,8 @@ export interface AutoscopeCounters {
   keptRepresentative: number;
   keptBudget: number;
   keptPath: number;
+  /** OTLP bytes of the kept spans by reason, same order as the counts. */
+  bytesByReason: { root: number; error: number; outlier: number; novel: number; hot: number; representative: number; budget: number; path: number };
 }
 
 const REASON_ROOT = 1;
@@ -83,7 +89,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   readonly name: string;
   readonly budget: ByteBudget;
   readonly operations = new OperationTable();
-  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0 };
+  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0, bytesByReason: { root: 0, error: 0, outlier: 0, novel: 0, hot: 0, representative: 0, budget: 0, path: 0 } };
   private readonly code: CodeKnowledge | undefined;
   private readonly mined: MinedStructure | undefined;
   private readonly paperOnly: boolean;
@@ -102,6 +108,8 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly maxKeys: number;
   private readonly window: number;
   private readonly deviationWindow: number;
+  private readonly operationWindow: number;
+  private readonly representativeMinScore: number;
   private readonly shapeStats = new Map<number, RobustScore>();
   private readonly opStats = new Map<number, RobustScore>();
 
@@ -122,6 +130,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.maxKeys = options.maxStatisticsKeys ?? 200_000;
     this.window = options.window ?? 100;
     this.deviationWindow = options.deviationWindow ?? 500;
+    this.operationWindow = options.operationWindow ?? 2000;
+    this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
@@ -147,7 +157,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       const d = trace.duration[i]!;
       const key = shape * 65536 + Math.min(k, 65535);
       const byShape = this.stats(this.shapeStats, key, this.window, this.deviationWindow);
-      const byOp = this.stats(this.opStats, ops[i]!, 256, 512);
+      const byOp = this.stats(this.opStats, ops[i]!, this.operationWindow, 512);
       const floor = this.paperOnly ? 0 : Math.max(1000, 0.05 * byOp.median() || 0);
       const opZ = byOp.count >= 5 ? byOp.score(d, floor) : 0;
       if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);
@@ -236,13 +246,19 @@ export class AutoscopeSampler implements SamplingStrategy {
         }
       }
     }
-    // One representative per DSS: its highest-scoring span (the earliest on a tie).
+    // One representative per DSS: its highest-scoring span (the earliest on a tie); when nothing in
+    // the DSS is anomalous, any span shows the path the request took, so the smallest one does.
     const best = new Int32Array(dssCount).fill(-1);
+    const smallest = new Int32Array(dssCount).fill(-1);
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
-      const b = best[dss[i]!]!;
-      if (b < 0 || score[i]! > score[b]!) best[dss[i]!] = i;
+      const d = dss[i]!;
+      const b = best[d]!;
+      if (b < 0 || score[i]! > score[b]!) best[d] = i;
+      const m = smallest[d]!;
+      if (m < 0 || trace.size[i]! < trace.size[m]!) smallest[d] = i;
     }
+    for (let d = 0; d < dssCount; d++) if (score[best[d]!]! < this.representativeMinScore) best[d] = smallest[d]!;
     const dssKept = new Uint8Array(dssCount);
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
     for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, false);
@@ -265,16 +281,18 @@ export class AutoscopeSampler implements SamplingStrategy {
 
     if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!);
     const c = this.counters;
+    const b = c.bytesByReason;
     for (let i = 0; i < n; i++) {
+      const size = trace.size[i]!;
       switch (reason[i]) {
-        case REASON_ROOT: c.keptRoot++; break;
-        case REASON_ERROR: c.keptError++; break;
-        case REASON_OUTLIER: c.keptOutlier++; break;
-        case REASON_NOVEL: c.keptNovel++; break;
-        case REASON_REPRESENTATIVE: c.keptRepresentative++; break;
-        case REASON_BUDGET: c.keptBudget++; break;
-        case REASON_PATH: c.keptPath++; break;
-        case REASON_HOT: c.keptHot++; break;
+        case REASON_ROOT: c.keptRoot++; b.root += size; break;
+        case REASON_ERROR: c.keptError++; b.error += size; break;
+        case REASON_OUTLIER: c.keptOutlier++; b.outlier += size; break;
+        case REASON_NOVEL: c.keptNovel++; b.novel += size; break;
+        case REASON_REPRESENTATIVE: c.keptRepresentative++; b.representative += size; break;
+        case REASON_BUDGET: c.keptBudget++; b.budget += size; break;
+        case REASON_PATH: c.keptPath++; b.path += size; break;
+        case REASON_HOT: c.keptHot++; b.hot += size; break;
       }
     }
     return keep;

@@ -2,7 +2,7 @@
 // nearest kept ancestor (with the number of skipped levels recorded), and a summary of what was
 // dropped below each kept span (per operation: count, total, min and max duration) so nothing
 // vanishes silently. Also regroups kept spans into OTLP envelopes that keep their resource and scope.
-import { ArrayValue, KeyValueList, kv, type AnyValue, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
+import { ArrayValue, kv, type AnyValue, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
 import type { SampledTrace } from './trace.js';
 
@@ -10,10 +10,13 @@ import type { SampledTrace } from './trace.js';
 export const SAMPLING_ATTR = {
   /** int: dropped spans between this span and its new parent (its nearest kept ancestor). */
   SKIPPED_LEVELS: 'slimtrace.sampling.skipped_levels',
-  /** array of kvlist {name, service?, count, sum_ns, min_ns, max_ns}: spans dropped below this span whose nearest kept ancestor it is. */
+  /**
+   * array of strings, one per dropped operation below this span (spans whose nearest kept ancestor
+   * it is): `count|sum_ns|min_ns|max_ns|service|name`, service empty when it is this span's own.
+   * A compact string rather than a key-value list: a kvlist's repeated keys cost more bytes than
+   * the summary itself, and these bytes are paid on every kept span.
+   */
   DROPPED: 'slimtrace.sampling.dropped',
-  /** int: how many spans the DROPPED entries cover. */
-  DROPPED_COUNT: 'slimtrace.sampling.dropped_count',
 } as const;
 
 export interface ReduceOptions {
@@ -65,6 +68,12 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
   const summaries = options.summaries ?? true;
   const n = trace.spans.length;
   for (const r of trace.roots) keep[r] = 1;
+  // Copies of one span id (duplicate rows in real data) share one fate: children hang under the first
+  // copy, so keeping only a later copy would leave them pointing at a span id whose tree position differs.
+  for (let i = 0; i < n; i++) {
+    const f = trace.firstCopy[i]!;
+    if (f >= 0 && (keep[i] || keep[f])) keep[i] = keep[f] = 1;
+  }
   // nearest kept ancestor and skipped levels, computed in execution order (parents first).
   const keptAncestor = new Int32Array(n).fill(-1);
   const skipped = new Int32Array(n);
@@ -121,16 +130,12 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       extra.push(kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(skipped[i]!)));
     }
     if (summary) {
-      let total = 0;
       const entries: AnyValue[] = [];
       for (const s of summary.values()) {
-        total += s.count;
-        const fields: KeyValue[] = [kv('name', s.name)];
-        if (s.service !== trace.service[i]) fields.push(kv('service', s.service));
-        fields.push(kv('count', BigInt(s.count)), kv('sum_ns', BigInt(Math.round(s.sum))), kv('min_ns', BigInt(Math.round(s.min))), kv('max_ns', BigInt(Math.round(s.max))));
-        entries.push(new KeyValueList(fields));
+        const service = s.service === trace.service[i] ? '' : s.service;
+        entries.push(`${s.count}|${Math.round(s.sum)}|${Math.round(s.min)}|${Math.round(s.max)}|${service}|${s.name}`);
       }
-      extra.push(kv(SAMPLING_ATTR.DROPPED_COUNT, BigInt(total)), kv(SAMPLING_ATTR.DROPPED, new ArrayValue(entries)));
+      extra.push(kv(SAMPLING_ATTR.DROPPED, new ArrayValue(entries)));
     }
     const span: Span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
     if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;

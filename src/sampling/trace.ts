@@ -24,6 +24,8 @@ export interface SampledTrace {
   duration: Float64Array;
   /** Sum of `size`. */
   bytes: number;
+  /** For a span whose id appeared earlier in the trace (a duplicate row), the index of the first copy; else -1. */
+  firstCopy: Int32Array;
 }
 
 /** A span has an error: status ERROR, an `exception` event, or a log event of severity ERROR/FATAL. */
@@ -50,11 +52,12 @@ function durationOf(span: Span): number {
 export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): SampledTrace {
   const n = spans.length;
   const index = new Map<string, number>();
-  const keys: string[] = new Array(n);
+  const firstCopy = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const k = bytesToHex(spans[i]!.span.spanId);
-    keys[i] = k;
-    if (!index.has(k)) index.set(k, i);
+    const first = index.get(k);
+    if (first === undefined) index.set(k, i);
+    else firstCopy[i] = first;
   }
   const parent = new Int32Array(n).fill(-1);
   const children: number[][] = new Array(n);
@@ -111,7 +114,7 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
     const c = children[i]!;
     for (let j = c.length - 1; j >= 0; j--) stack.push(c[j]!);
   }
-  return { traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes };
+  return { traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy };
 }
 
 function breakCycles(parent: Int32Array, spans: readonly LocatedSpan[]): void {
