@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { context } from '@opentelemetry/api';
 import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { bytesToHex, getAttribute, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, makeStatus, type LocatedSpan, type Span } from '../../src/model/index.js';
-import { assembleTrace, ByteBudget, reduceTrace, sampleTrace, SAMPLING_ATTR, spanHasError, type SampledTrace } from '../../src/sampling/index.js';
+import { assembleTrace, ByteBudget, reduceTrace, sampleTrace, spanHasError, type SampledTrace } from '../../src/sampling/index.js';
 import { AGGREGATE_ATTR, HeadSampler, LeafAggregateSampler, RandomSpanSampler, TailSampler, traceIdRatioKeeps } from '../../src/sampling/baselines.js';
-import { generated, runStream } from './helpers.js';
+import { droppedCount, generated, runStream } from './helpers.js';
 
 const { traces } = generated();
 
@@ -163,7 +163,7 @@ test('leaf-aggregate: a leaf group becomes its first span with count and duratio
   assert.equal(summary.endTimeUnixNano, 110n);
   // The merged spans are not summarized again on A.
   const a = out.spans[1]!.span;
-  assert.equal(getAttribute(a.attributes, SAMPLING_ATTR.DROPPED_COUNT), undefined);
+  assert.equal(droppedCount(a.attributes), 0);
   assert.ok(spanHasError(out.spans[3]!.span));
   // The input is not mutated.
   assert.equal(trace.spans[2]!.span.endTimeUnixNano, 30n);
@@ -194,11 +194,11 @@ test('reduceTrace: patches append attributes and replace times on kept spans onl
   keep[3] = 0;
   keep[4] = 0;
   const plain = reduceTrace(trace, keep.slice());
-  assert.equal(getAttribute(plain.spans[1]!.span.attributes, SAMPLING_ATTR.DROPPED_COUNT), 2n);
+  assert.equal(droppedCount(plain.spans[1]!.span.attributes), 2);
   const accounted = new Uint8Array(trace.spans.length);
   accounted[3] = 1;
   const patched = reduceTrace(trace, keep.slice(), { patches: new Map([[2, { attributes: [kv('x', 1n)], endTimeUnixNano: 99n }]]), accounted });
-  assert.equal(getAttribute(patched.spans[1]!.span.attributes, SAMPLING_ATTR.DROPPED_COUNT), 1n);
+  assert.equal(droppedCount(patched.spans[1]!.span.attributes), 1);
   const s = patched.spans.find((x) => bytesToHex(x.span.spanId) === '0000000000000003')!.span;
   assert.equal(getAttribute(s.attributes, 'x'), 1n);
   assert.equal(s.endTimeUnixNano, 99n);
