@@ -1,6 +1,9 @@
-// `analyzeSources`: the analyzer end to end (issue 5, first cut). Finds the services under the source
+// `analyzeSources`: the analyzer end to end (issue 5). Finds the services under the source
 // directories, reads their files one at a time, builds every function's CSCFG, maps spans to the
-// functions that produce them, and returns the analysis.json v1 document (docs/analysis-format.md).
+// functions that produce them (Java agent conventions, framework and messaging spans, manual spans,
+// HTTP routes and clients of the other languages), resolves calls into the inter-procedural graph
+// per service, matches HTTP clients to other services' routes, scores every span's code, and returns
+// the analysis.json v1 document (docs/analysis-format.md).
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../model/index.js';
