@@ -2,7 +2,7 @@
 // directory or file of any supported format, or, when nothing is named, the embedded traffic
 // generator. Every command reads its input through here, so they all accept the same things.
 import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
-import { FAULT_DEFINITIONS, openTraceSource } from '../datasets/index.js';
+import { FAULT_DEFINITIONS, FaultySpans, openTraceSource } from '../datasets/index.js';
 import { open } from 'node:fs/promises';
 import { countSpans, type TracesData } from '../model/index.js';
 import { createProgress } from './progress.js';
@@ -18,6 +18,17 @@ export interface TraceInput {
   warnings(): string[];
   /** Ground truth of injected faults, when the input has labels (call after batches() was consumed). */
   faults?(): Promise<FaultSummary | undefined>;
+  /**
+   * Per-span fault labels for evaluations. Generated traffic fills them as its batches stream, so
+   * they are complete once batches() is consumed; a dataset reads its label file.
+   */
+  labels?(): Promise<FaultLabels | undefined>;
+}
+
+export interface FaultLabels {
+  faultySpans: FaultySpans;
+  /** fault id -> fault type (complete once batches() is consumed). */
+  faultTypes: () => ReadonlyMap<string, string>;
 }
 
 export interface FaultSummary {
@@ -75,6 +86,7 @@ function openGenerated(options: InputOptions): TraceInput {
   let done = 0;
   let faults: ResolvedFault[] | undefined;
   const faultySpans: Record<string, number> = {};
+  const labels = new FaultySpans();
   return {
     description: `generated traffic (seed ${seed}, ${traces} traces, default topology and fault scenario)`,
     async *batches() {
@@ -86,7 +98,10 @@ function openGenerated(options: InputOptions): TraceInput {
           return;
         }
         done += step.value.traces;
-        for (const f of step.value.faultySpans) faultySpans[f.definition] = (faultySpans[f.definition] ?? 0) + 1;
+        for (const f of step.value.faultySpans) {
+          faultySpans[f.definition] = (faultySpans[f.definition] ?? 0) + 1;
+          labels.add(f.definition, f.traceId, f.spanId, f.faultId);
+        }
         yield step.value.data;
       }
     },
@@ -98,6 +113,7 @@ function openGenerated(options: InputOptions): TraceInput {
         byType: countBy(faults, (f) => f.type),
         faultySpans,
       },
+    labels: async () => ({ faultySpans: labels, faultTypes: () => new Map((faults ?? []).map((f) => [f.id, f.type as string])) }),
   };
 }
 
@@ -115,6 +131,12 @@ async function openDataset(path: string, options: InputOptions): Promise<TraceIn
       if (truth.faultySpans) for (const d of FAULT_DEFINITIONS) faultySpans[d] = truth.faultySpans.pairs(d);
       return { faults: truth.faults.length, byType: countBy(truth.faults, (f) => f.type), faultySpans };
     },
+    labels: async () => {
+      const truth = await source.groundTruth();
+      if (!truth?.faultySpans) return undefined;
+      const types = new Map(truth.faults.map((f) => [f.id, f.type as string]));
+      return { faultySpans: truth.faultySpans, faultTypes: () => types };
+    },
   };
 }
 
@@ -123,6 +145,28 @@ export function printWarnings(warnings: string[], all: boolean): void {
   const shown = all ? warnings : warnings.slice(0, 3);
   for (const w of shown) process.stderr.write(`slimtrace: warning: ${w}\n`);
   if (shown.length < warnings.length) process.stderr.write(`slimtrace: ${warnings.length - shown.length} more kinds of warning (--verbose lists them)\n`);
+}
+
+/**
+ * Passes the batches on while the progress bar follows the input's own progress, for consumers that
+ * pull (an evaluation); `forEachBatch` is the push form of the same loop.
+ */
+export async function* withInputProgress(source: TraceInput, batches: AsyncIterable<TracesData>, label: string): AsyncGenerator<TracesData> {
+  const progress = createProgress(label);
+  let spans = 0;
+  try {
+    for await (const batch of batches) {
+      yield batch;
+      spans += countSpans(batch);
+      const p = source.progress();
+      if (p) {
+        progress.setTotal(p.total);
+        progress.update(p.done, spans);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
 }
 
 /**
@@ -135,20 +179,10 @@ export async function forEachBatch(
   label: string,
   onBatch: (batch: TracesData) => void | Promise<void>,
 ): Promise<number> {
-  const progress = createProgress(label);
   let spans = 0;
-  try {
-    for await (const batch of batches) {
-      await onBatch(batch);
-      spans += countSpans(batch);
-      const p = source.progress();
-      if (p) {
-        progress.setTotal(p.total);
-        progress.update(p.done, spans);
-      }
-    }
-  } finally {
-    progress.stop();
+  for await (const batch of withInputProgress(source, batches, label)) {
+    await onBatch(batch);
+    spans += countSpans(batch);
   }
   return spans;
 }

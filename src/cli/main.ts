@@ -6,6 +6,7 @@ import { registerCompress, registerDecompress } from './commands/compress.js';
 import { registerConvert } from './commands/convert.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerStats } from './commands/stats.js';
+import { registerEvaluate, registerSample } from './commands/sample.js';
 import { EXIT_USAGE, reportAndExit } from './errors.js';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +26,8 @@ export function buildProgram(name = 'slimtrace'): Command {
   registerCompress(program);
   registerDecompress(program);
   registerAnalyze(program);
+  registerSample(program);
+  registerEvaluate(program);
   return program;
 }
 

@@ -5,7 +5,7 @@
 // through its own StreamingSampler, so what is measured is what the streaming processor writes.
 import { bytesToHex, SpanBatcher, type LocatedSpan, type TracesData } from '../model/index.js';
 import { encodeTracesData } from '../otlp/index.js';
-import type { FaultDefinition, GroundTruth } from '../datasets/index.js';
+import type { FaultDefinition, FaultySpans, GroundTruth } from '../datasets/index.js';
 import { StreamingSampler, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
 
 const DEFINITIONS: readonly FaultDefinition[] = ['exact', 'slow', 'proxy'];
@@ -92,7 +92,10 @@ export function checkReducedTrace(trace: SampledTrace, reduced: ReducedTrace): s
 export interface EvaluateSamplingOptions {
   batches: AsyncIterable<TracesData>;
   strategies: SamplingStrategy[];
-  groundTruth?: GroundTruth;
+  /** Faulty-span labels; may still be filled while the batches stream (generated traffic labels as it goes). */
+  faultySpans?: FaultySpans;
+  /** fault id -> fault type, read at the end. */
+  faultTypes?: () => ReadonlyMap<string, string>;
   /** Decision wait in the data's own time (default 30 s). */
   decisionWaitMs?: number;
   reduce?: ReduceOptions;
@@ -113,8 +116,7 @@ interface Accumulator {
 
 /** Runs every strategy over the batches and measures them. */
 export async function evaluateSampling(options: EvaluateSamplingOptions): Promise<StrategyResult[]> {
-  const faulty = options.groundTruth?.faultySpans;
-  const faultType = new Map((options.groundTruth?.faults ?? []).map((f) => [f.id, f.type]));
+  const faulty = options.faultySpans;
   const input = new OtlpByteCounter();
   const accs: Accumulator[] = options.strategies.map((strategy) => {
     const acc: Accumulator = {
@@ -175,6 +177,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     emit(acc, out);
   }
   const inputBytes = input.finish();
+  const faultType = options.faultTypes?.() ?? new Map<string, string>();
   return accs.map((acc) => {
     const outputBytes = acc.out.finish();
     const coverage: StrategyResult['coverage'] = {};
@@ -213,4 +216,11 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       seconds: acc.seconds,
     };
   });
+}
+
+/** The evaluation's ground-truth options from a dataset's labels. */
+export function groundTruthOptions(truth: GroundTruth | undefined): Pick<EvaluateSamplingOptions, 'faultySpans' | 'faultTypes'> {
+  if (!truth?.faultySpans) return {};
+  const types = new Map(truth.faults.map((f) => [f.id, f.type as string]));
+  return { faultySpans: truth.faultySpans, faultTypes: () => types };
 }

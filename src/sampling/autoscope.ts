@@ -16,6 +16,8 @@ import { ByteBudget, type SamplingStrategy } from './strategy.js';
 import { spanHasError, type SampledTrace } from './trace.js';
 
 export interface AutoscopeOptions {
+  /** Strategy name in reports (default `autoscope`, or `autoscope-paper` with paperOnly). */
+  name?: string;
   /** Fraction of OTLP bytes to drop (default 0.8). */
   targetReduction?: number;
   /** Code knowledge from analysis.json; without it only mined structure splits DSSs. */
@@ -115,7 +117,7 @@ export class AutoscopeSampler implements SamplingStrategy {
 
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
-    this.name = this.paperOnly ? 'autoscope-paper' : 'autoscope';
+    this.name = options.name ?? (this.paperOnly ? 'autoscope-paper' : 'autoscope');
     this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8 });
     this.code = options.code;
     this.mined = (options.mined ?? !this.paperOnly) ? new MinedStructure(options.minedOptions) : undefined;

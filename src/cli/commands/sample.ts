@@ -1,0 +1,172 @@
+// `slimtrace sample --strategy NAME IN -o OUT`: span- or trace-level sampling of any trace input,
+// through the same streaming processor a server hosts (decision wait in the data's own time), and
+// `slimtrace evaluate IN`: every chosen strategy on the same input at the same byte budget, with
+// reduction, traces kept and intact, and faulty-span coverage against the input's labels.
+import type { Command } from 'commander';
+import { OtlpFileWriter } from '../../otlp/index.js';
+import { evaluateSampling, OtlpByteCounter, type StrategyResult } from '../../eval/index.js';
+import { createStrategy, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
+import { UsageError } from '../errors.js';
+import { forEachBatch, openInput, printWarnings, withInputProgress } from '../input.js';
+import { commonInputOptions, parseInputOptions, type CommonInputFlags } from './common.js';
+
+interface SamplingFlags extends CommonInputFlags {
+  analysis?: string;
+  targetReduction?: string;
+  decisionWait?: string;
+  latencyThreshold?: string;
+  seed?: string;
+}
+
+function fraction(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const r = Number(text);
+  if (!(r >= 0 && r < 1)) throw new UsageError(`${flag} must be a number in [0, 1), got '${text}'`);
+  return r;
+}
+
+function positiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!(v >= 0) || !Number.isFinite(v)) throw new UsageError(`${flag} must be a non-negative number, got '${text}'`);
+  return v;
+}
+
+function strategyName(text: string): StrategyName {
+  if (!isStrategyName(text)) throw new UsageError(`unknown strategy '${text}' (one of: ${STRATEGY_NAMES.join(', ')})`);
+  return text;
+}
+
+async function strategyOptions(flags: SamplingFlags): Promise<StrategyOptions> {
+  let code: CodeKnowledge | undefined;
+  if (flags.analysis) code = await readCodeKnowledge(flags.analysis);
+  return {
+    targetReduction: fraction('--target-reduction', flags.targetReduction, 0.8),
+    code,
+    latencyThresholdMs: positiveNumber('--latency-threshold', flags.latencyThreshold),
+  };
+}
+
+function samplingOptions(cmd: Command): Command {
+  return cmd
+    .option('--analysis <file>', 'analysis.json of the services (slimtrace analyze); without it Autoscope mines structure from traffic')
+    .option('--target-reduction <r>', 'fraction of OTLP bytes to drop', '0.8')
+    .option('--decision-wait <seconds>', "seconds (of the data's own time) a trace may stay silent before it is decided", '30')
+    .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this');
+}
+
+export function registerSample(program: Command): void {
+  const cmd = program
+    .command('sample')
+    .description('sample a trace input with a strategy and write the kept spans as OTLP')
+    .argument('[input]', 'dataset directory or trace file (default: generated traffic)')
+    .requiredOption('-o, --output <file>', 'output: OTLP protobuf (size-delimited), or OTLP/JSON Lines for .json/.jsonl')
+    .requiredOption('--strategy <name>', `one of: ${STRATEGY_NAMES.join(', ')}`);
+  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { output: string; strategy: string }) => {
+    const name = strategyName(flags.strategy);
+    const options = await strategyOptions(flags);
+    const waitMs = (positiveNumber('--decision-wait', flags.decisionWait) ?? 30) * 1000;
+    const source = await openInput(input, parseInputOptions(flags));
+    const writer = new OtlpFileWriter(flags.output, /\.(json|jsonl|ndjson)$/i.test(flags.output) ? 'otlp-json' : 'otlp-proto');
+    const strategy = createStrategy(name, options);
+    const sampler = new StreamingSampler({ strategy, decisionWaitMs: waitMs });
+    const inBytes = new OtlpByteCounter();
+    const outBytes = new OtlpByteCounter();
+    const started = process.hrtime.bigint();
+    let clockMs = -Infinity;
+    try {
+      await forEachBatch(source, source.batches(), 'sample', async (batch) => {
+        inBytes.addData(batch);
+        for (const rs of batch.resourceSpans)
+          for (const ss of rs.scopeSpans)
+            for (const span of ss.spans) {
+              const end = Number(span.endTimeUnixNano / 1_000_000n);
+              if (end > clockMs) clockMs = end;
+            }
+        sampler.push(batch, clockMs);
+        const out = sampler.poll(clockMs);
+        if (out) {
+          outBytes.addData(out);
+          await writer.write(out);
+        }
+      });
+      const last = sampler.flush();
+      if (last) {
+        outBytes.addData(last);
+        await writer.write(last);
+      }
+    } finally {
+      await writer.close();
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const c = sampler.counters;
+    const bi = inBytes.finish();
+    const bo = outBytes.finish();
+    process.stdout.write(
+      `${name}: ${c.spansIn} spans in, ${c.spansOut} out; ${c.tracesKept} of ${c.tracesDecided} traces kept; ` +
+        `OTLP bytes ${bi} -> ${bo} (${((1 - bo / Math.max(1, bi)) * 100).toFixed(1)}% reduction, target ${(options.targetReduction * 100).toFixed(0)}%); ${seconds.toFixed(1)} s -> ${flags.output}\n`,
+    );
+    printWarnings(source.warnings(), false);
+  });
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+/** The evaluation as a Markdown table (what docs/sampling.md shows). */
+export function formatEvaluation(results: readonly StrategyResult[], targetReduction: number): string {
+  const defs = ['exact', 'slow', 'proxy'] as const;
+  const present = defs.filter((d) => results.some((r) => r.coverage[d]));
+  const head = ['strategy', 'OTLP bytes', 'reduction', `vs target ${pct(targetReduction)}`, 'spans kept', 'traces kept', 'intact', ...present.map((d) => `${d} coverage`), 'spans/s'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of results) {
+    const row = [
+      r.strategy,
+      String(r.outputBytes),
+      pct(r.reduction),
+      `${r.reduction - targetReduction >= 0 ? '+' : ''}${((r.reduction - targetReduction) * 100).toFixed(1)} pt`,
+      `${r.outputSpans} / ${r.inputSpans}`,
+      `${r.tracesKept} / ${r.traces}`,
+      `${r.tracesIntact} / ${r.tracesKept}`,
+      ...present.map((d) => {
+        const c = r.coverage[d];
+        return c ? `${pct(c.share)} (${c.kept}/${c.faulty})` : '-';
+      }),
+      String(Math.round(r.inputSpans / Math.max(1e-9, r.seconds))),
+    ];
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function registerEvaluate(program: Command): void {
+  const cmd = program
+    .command('evaluate')
+    .description('compare sampling strategies on one input at the same byte budget: reduction, structure, faulty-span coverage')
+    .argument('[input]', 'dataset directory or trace file (default: generated traffic)')
+    .option('--strategies <names>', `comma-separated (default: all): ${STRATEGY_NAMES.join(', ')}`)
+    .option('--json', 'print the results as JSON');
+  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { strategies?: string; json?: boolean }) => {
+    const names = (flags.strategies ? flags.strategies.split(',').map((s) => s.trim()).filter(Boolean) : [...STRATEGY_NAMES]).map(strategyName);
+    const options = await strategyOptions(flags);
+    if (!options.code && names.some((n) => n === 'autoscope' || n === 'autoscope-paper')) process.stderr.write('slimtrace: note: no --analysis given; autoscope and autoscope-paper run without code knowledge\n');
+    const waitMs = (positiveNumber('--decision-wait', flags.decisionWait) ?? 30) * 1000;
+    const source = await openInput(input, parseInputOptions(flags));
+    const labels = await source.labels?.();
+    const strategies = names.map((n) => createStrategy(n, options));
+    const results = await evaluateSampling({
+      batches: withInputProgress(source, source.batches(), 'evaluate'),
+      strategies,
+      faultySpans: labels?.faultySpans,
+      faultTypes: labels?.faultTypes,
+      decisionWaitMs: waitMs,
+    });
+    if (flags.json) process.stdout.write(JSON.stringify({ targetReduction: options.targetReduction, results }, null, 2) + '\n');
+    else {
+      process.stdout.write(`${source.description}; target reduction ${pct(options.targetReduction)}\n\n`);
+      process.stdout.write(formatEvaluation(results, options.targetReduction));
+    }
+    printWarnings(source.warnings(), false);
+  });
+}

@@ -1,0 +1,59 @@
+// The named strategies `slimtrace sample --strategy NAME` and the evaluation run, built from one set
+// of options, so the CLI, the evaluation and the benchmark compare the same configurations.
+import { AutoscopeSampler } from './autoscope.js';
+import { HeadSampler, LeafAggregateSampler, RandomSpanSampler, TailSampler } from './baselines.js';
+import type { CodeKnowledge } from './code-knowledge.js';
+import { ImportanceSampler, StructurePreservingSampler } from './seed.js';
+import type { SamplingStrategy } from './strategy.js';
+
+export const STRATEGY_NAMES = ['autoscope', 'autoscope-paper', 'autoscope-mined', 'head', 'tail', 'random-span', 'leaf-aggregate', 'importance', 'structure-preserving'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+export const STRATEGY_DESCRIPTIONS: Record<StrategyName, string> = {
+  autoscope: 'Autoscope with code knowledge (analysis.json) and mined structure, plus error/outlier/novel-path keeping',
+  'autoscope-paper': "Autoscope as the paper's artifact does it: code DSSs, top score per DSS, nothing else",
+  'autoscope-mined': 'Autoscope without source: DSSs mined from traffic only',
+  head: "head-based, trace-ID ratio (OpenTelemetry's TraceIdRatioBased)",
+  tail: 'tail-based: error traces, slow traces, the rest by trace id within the byte budget',
+  'random-span': 'random span-level sampling within the byte budget',
+  'leaf-aggregate': "leaf spans of one name under one parent merged into a summary span (the Collector's span pruning)",
+  importance: "the seed's importance score: top-k kept, the rest at score/10 with a 1% floor",
+  'structure-preserving': 'the importance sampler plus the ancestors of every kept span',
+};
+
+export interface StrategyOptions {
+  targetReduction: number;
+  code?: CodeKnowledge;
+  /** Tail sampling: traces whose root is slower than this are kept (ms). */
+  latencyThresholdMs?: number;
+  businessKeywords?: readonly string[];
+  seed?: number;
+}
+
+export function isStrategyName(name: string): name is StrategyName {
+  return (STRATEGY_NAMES as readonly string[]).includes(name);
+}
+
+export function createStrategy(name: StrategyName, options: StrategyOptions): SamplingStrategy {
+  const r = options.targetReduction;
+  switch (name) {
+    case 'autoscope':
+      return new AutoscopeSampler({ targetReduction: r, code: options.code });
+    case 'autoscope-paper':
+      return new AutoscopeSampler({ targetReduction: r, code: options.code, paperOnly: true });
+    case 'autoscope-mined':
+      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined' });
+    case 'head':
+      return new HeadSampler({ targetReduction: r });
+    case 'tail':
+      return new TailSampler({ targetReduction: r, latencyThresholdMs: options.latencyThresholdMs });
+    case 'random-span':
+      return new RandomSpanSampler({ targetReduction: r, seed: options.seed });
+    case 'leaf-aggregate':
+      return new LeafAggregateSampler();
+    case 'importance':
+      return new ImportanceSampler({ targetReduction: r, businessKeywords: options.businessKeywords, seed: options.seed });
+    case 'structure-preserving':
+      return new StructurePreservingSampler(new ImportanceSampler({ targetReduction: r, businessKeywords: options.businessKeywords, seed: options.seed }));
+  }
+}
