@@ -8,7 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../model/index.js';
 import { resolveServiceCalls, type CallEdge, type ServiceFile } from './call-graph.js';
-import { crossServiceEdges, type CrossServiceEdge } from './cross-service.js';
+import { crossServiceEdges, messagingEdges, type CrossServiceEdge, type MessagingEdge } from './cross-service.js';
 import { DEFAULT_BUSINESS_KEYWORDS, scoreSpans, type SpanFeatures } from './features.js';
 import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
 import { analyzeGoSource, type GoCallNode } from './golang.js';
@@ -76,6 +76,10 @@ export interface AnalysisSpan {
   handlerFunction?: string;
   /** Framework and messaging spans: the build dependency (artifact id) that brings the framework in. */
   dependency?: string;
+  /** Messaging: the queue a listener consumes, or the routing key a send uses (when static). */
+  queue?: string;
+  /** Messaging sends: the exchange, `''` for the default exchange. */
+  exchange?: string;
   /** The code features of the producing code (features.ts). */
   features?: SpanFeatures;
   /** The importance score from the features: +10 error handling, +8 external API, +7 database, +6 business keyword, -3 high frequency. */
@@ -94,6 +98,8 @@ export interface Analysis {
   calls: CallEdge[];
   /** HTTP client calls matched to a route of another analyzed service. */
   crossServiceEdges: CrossServiceEdge[];
+  /** Message sends matched to the listeners of the queue they reach. */
+  messagingEdges: MessagingEdge[];
   unsupported: { path: string; language: string }[];
   syntaxErrors: { file: string; line: number; message: string }[];
   summary: {
@@ -439,6 +445,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     spans: [],
     calls: [],
     crossServiceEdges: [],
+    messagingEdges: [],
     unsupported: [],
     syntaxErrors: [],
     summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, httpClientCalls: 0, httpClientCallsMatched: 0, crossServiceEdges: 0, byLanguage: {}, seconds: 0 },
@@ -542,6 +549,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
   s.httpClientCalls = cross.clientCalls;
   s.httpClientCallsMatched = cross.matched;
   s.crossServiceEdges = cross.edges.length;
+  doc.messagingEdges = messagingEdges(doc.spans, doc.functions);
   const scored = scoreSpans({ functions: doc.functions, spans: doc.spans, calls: doc.calls, businessKeywords: doc.settings.businessKeywords });
   doc.spans.forEach((sp, i) => Object.assign(sp, scored[i]!));
   s.spansMapped = doc.spans.length;

@@ -173,3 +173,44 @@ export function crossServiceEdges(spans: readonly AnalysisSpan[], functions: rea
   }
   return { edges, clientCalls, matched };
 }
+
+export interface MessagingEdge {
+  fromService: string;
+  fromFunction?: string;
+  /** The id of the send call's node in the sending function's CSCFG. */
+  callNode?: number;
+  /** The queue the message reaches. */
+  queue: string;
+  toService: string;
+  /** The listener method's function id. */
+  toFunction?: string;
+}
+
+/**
+ * Sends through the default exchange (whose routing key is the queue's name) matched to the
+ * listeners of that queue in any analyzed service. Sends to named exchanges reach queues through
+ * bindings declared at run time or in configuration, which are not read.
+ */
+export function messagingEdges(spans: readonly AnalysisSpan[], functions: readonly AnalysisFunction[]): MessagingEdge[] {
+  const listeners = spans.filter((s) => s.via === 'messaging' && s.kind === 'server' && s.queue !== undefined);
+  const fnById = new Map(functions.map((f) => [f.id, f]));
+  const out: MessagingEdge[] = [];
+  for (const send of spans) {
+    if (send.via !== 'messaging' || send.kind !== 'client' || send.exchange !== '' || send.queue === undefined) continue;
+    const caller = send.function ? fnById.get(send.function) : undefined;
+    const method = send.target?.slice(send.target.lastIndexOf('.') + 1);
+    const node = caller?.nodes.find((n) => n.kind === 'call' && n.line === send.line && (method === undefined || n.callee.endsWith(`.${method}`)));
+    for (const l of listeners) {
+      if (l.queue !== send.queue) continue;
+      out.push({
+        fromService: send.service,
+        ...(send.function ? { fromFunction: send.function } : {}),
+        ...(node ? { callNode: node.id } : {}),
+        queue: send.queue,
+        toService: l.service,
+        ...(l.function ? { toFunction: l.function } : {}),
+      });
+    }
+  }
+  return out;
+}

@@ -42,6 +42,10 @@ export interface FrameworkSpan {
   /** The build dependency that brings the framework in. */
   dependency: string;
   httpMethod?: string;
+  /** Messaging: the queue a listener consumes, or the routing key a send uses (when static). */
+  queue?: string;
+  /** Messaging sends: the exchange, `''` for the default exchange (which routes to the queue named by the routing key). */
+  exchange?: string;
 }
 
 const posix = (p: string): string => p.split(path.sep).join('/');
@@ -183,7 +187,7 @@ export async function mapFrameworkSpans(input: FrameworkInput): Promise<Framewor
       for (const e of exprs) {
         const queue = constant(e, cls);
         if (queue === undefined) continue;
-        out.push({ spanName: `${queue} process`, kind: 'server', service, function: lastTwo(fn.name), file: file.file, line: fn.line, via: 'messaging', target: `@RabbitListener(${e.trim()})`, dependency: rabbit.artifact });
+        out.push({ spanName: `${queue} process`, kind: 'server', service, function: lastTwo(fn.name), file: file.file, line: fn.line, via: 'messaging', target: `@RabbitListener(${e.trim()})`, dependency: rabbit.artifact, queue });
       }
     }
   }
@@ -204,8 +208,12 @@ export async function mapFrameworkSpans(input: FrameworkInput): Promise<Framewor
         const a = args?.get(`${site.line}:${site.column}`) ?? [];
         // (exchange, routingKey, message, ...) names the exchange; (routingKey, message) and
         // (message) go through the template's default exchange.
-        const exchange = (site.args ?? a.length) >= 3 && a[0] !== undefined ? constant(a[0], cls) : '';
+        const argc = site.args ?? a.length;
+        const exchange = argc >= 3 && a[0] !== undefined ? constant(a[0], cls) : '';
         if (exchange === undefined) continue;
+        // The routing key: the first of (routingKey, message), the second of (exchange, routingKey, message).
+        const keyExpr = argc >= 3 ? a[1] : argc === 2 ? a[0] : undefined;
+        const routingKey = keyExpr !== undefined ? constant(keyExpr, cls) : undefined;
         out.push({
           spanName: `${exchange === '' ? '<default>' : exchange} send`,
           kind: 'client',
@@ -216,6 +224,8 @@ export async function mapFrameworkSpans(input: FrameworkInput): Promise<Framewor
           via: 'messaging',
           target: `${simpleName(type)}.${site.callee.slice(dot + 1)}`,
           dependency: rabbit.artifact,
+          exchange,
+          ...(routingKey !== undefined ? { queue: routingKey } : {}),
         });
       }
     }

@@ -104,6 +104,19 @@ describe('framework and messaging spans', () => {
     assert.equal(send.line, 10);
     assert.equal(send.target, 'RabbitTemplate.convertAndSend');
     assert.equal(doc.functions.find((f) => f.id === send.function)?.name, 'Sender.send');
+    assert.equal(send.exchange, 'billing');
+    assert.equal(send.queue, 'key');
+  });
+
+  it('joins a default-exchange send to the listener of the queue its routing key names', () => {
+    assert.equal(doc.messagingEdges.length, 1);
+    const e = doc.messagingEdges[0]!;
+    assert.equal(e.queue, 'order_events');
+    assert.equal(doc.functions.find((f) => f.id === e.fromFunction)?.name, 'Sender.send');
+    assert.equal(doc.functions.find((f) => f.id === e.toFunction)?.name, 'Receiver.onEvent');
+    const sender = doc.functions.find((f) => f.id === e.fromFunction)!;
+    const node = sender.nodes.find((n) => n.id === e.callNode);
+    assert.ok(node?.kind === 'call' && node.callee === 'rabbitTemplate.convertAndSend' && node.line === 8);
   });
 
   it('reads Gradle dependency strings', async () => {
