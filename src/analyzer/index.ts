@@ -68,5 +68,5 @@ export {
 export { INHERITED_REPOSITORY_METHODS, SPRING_DATA_BASES, groupByService, joinRoute, mapJavaSpans, serviceOfPath, simpleTypeName, sqlVerbsOf, type JavaServiceFiles, type JavaSpanKind, type JavaSpanMapOptions, type JavaSpanMapping, type JavaSpanVia } from './span-map-java.js';
 export { resolveServiceCalls, shortName, type CallClass, type CallEdge, type ServiceCalls, type ServiceFile } from './call-graph.js';
 export { mapFrameworkSpans, readBuildDependencies, type BuildDependency, type FrameworkInput, type FrameworkSpan } from './span-map-framework.js';
-export { crossServiceEdges, matchRoute, parseClientUrl, type CrossServiceEdge, type ParsedUrl } from './cross-service.js';
+export { crossServiceEdges, matchRoute, messagingEdges, parseClientUrl, type CrossServiceEdge, type MessagingEdge, type ParsedUrl } from './cross-service.js';
 export { DEFAULT_BUSINESS_KEYWORDS, SCORE_WEIGHTS, loopNodes, scoreSpans, type ScoreInput, type SpanFeatures } from './features.js';
