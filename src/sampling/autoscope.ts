@@ -45,7 +45,7 @@ export interface AutoscopeOptions {
   hotWindowMs?: number;
   /** What makes an operation hot: only errors (default), or errors, outliers and novel paths. */
   hotOn?: 'errors' | 'anomalies';
-  /** Flagged outliers join the operation's normal window one time in this many (default 1: always). */
+  /** Flagged outliers join the normal window one time in this many (default 4): a fault that slows an operation for minutes must not become its baseline, yet a lasting change must. */
   outlierAdmitEvery?: number;
   /** Keep spans whose path signature has been seen in less than this share of their operation's spans (default 0.02; 0 turns it off). */
   novelPathShare?: number;
@@ -55,7 +55,7 @@ export interface AutoscopeOptions {
   maxStatisticsKeys?: number;
   window?: number;
   deviationWindow?: number;
-  /** Durations per operation behind the outlier quantile and the back-off scores (default 2000). */
+  /** Durations per call edge (parent operation, operation) behind the outlier quantile and the back-off scores (default 2000). */
   operationWindow?: number;
   /** A DSS whose best score is below this keeps its smallest span instead (default 2; the paper keeps the best-scoring span always). */
   representativeMinScore?: number;
@@ -126,7 +126,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.outlierQuantile = options.outlierQuantile ?? 0.99;
     this.hotWindowMs = this.paperOnly ? 0 : (options.hotWindowMs ?? 120_000);
     this.hotOn = options.hotOn ?? 'errors';
-    this.outlierAdmitEvery = options.outlierAdmitEvery ?? 1;
+    this.outlierAdmitEvery = options.outlierAdmitEvery ?? 4;
     this.novelPathShare = this.paperOnly ? 0 : (options.novelPathShare ?? 0.02);
     this.minShapeSamples = options.minShapeSamples ?? 20;
     this.maxKeys = options.maxStatisticsKeys ?? 200_000;
@@ -159,7 +159,11 @@ export class AutoscopeSampler implements SamplingStrategy {
       const d = trace.duration[i]!;
       const key = shape * 65536 + Math.min(k, 65535);
       const byShape = this.stats(this.shapeStats, key, this.window, this.deviationWindow);
-      const byOp = this.stats(this.opStats, ops[i]!, this.operationWindow, 512);
+      // Per call edge (parent operation, operation): an `HTTP GET` span's latency depends on which
+      // service it calls, and the edge tells them apart where the operation alone cannot.
+      const p = trace.parent[i]!;
+      const edge = (p < 0 ? 0 : ops[p]! + 1) * 2_097_152 + ops[i]!;
+      const byOp = this.stats(this.opStats, edge, this.operationWindow, 512);
       const floor = this.paperOnly ? 0 : Math.max(1000, 0.05 * byOp.median() || 0);
       const opZ = byOp.count >= 5 ? byOp.score(d, floor) : 0;
       if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);

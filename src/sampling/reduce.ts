@@ -133,7 +133,8 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       const entries: AnyValue[] = [];
       for (const s of summary.values()) {
         const service = s.service === trace.service[i] ? '' : s.service;
-        entries.push(`${s.count}|${Math.round(s.sum)}|${Math.round(s.min)}|${Math.round(s.max)}|${service}|${s.name}`);
+        const us = (ns: number): number => Math.round(ns / 1000);
+        entries.push(s.count === 1 ? `1|${us(s.sum)}|||${service}|${s.name}` : `${s.count}|${us(s.sum)}|${us(s.min)}|${us(s.max)}|${service}|${s.name}`);
       }
       extra.push(kv(SAMPLING_ATTR.DROPPED, new ArrayValue(entries)));
     }

@@ -54,7 +54,7 @@ describe('reduceTrace', () => {
     assert.equal(out.keptSpans, 1);
     const summary = getAttribute(out.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED);
     assert.ok(summary instanceof ArrayValue);
-    assert.deepEqual([...summary.values].sort(), ['1|1000000|1000000|1000000||r', '2|40000000|10000000|30000000||q']);
+    assert.deepEqual([...summary.values].sort(), ['1|1000||||r', '2|40000|10000|30000||q']);
     const none = reduceTrace(t, new Uint8Array(4), { summaries: false });
     assert.equal(getAttribute(none.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED), undefined);
     assert.ok(none.bytes < out.bytes);
