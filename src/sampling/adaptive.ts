@@ -173,12 +173,13 @@ function formatNumber(v: number): string {
  * throughput), the inner strategy's ByteBudget is retargeted, and the written bytes are recorded.
  */
 export class AdaptiveSampler implements SamplingStrategy {
-  readonly name = 'adaptive';
+  readonly name: string;
 
   constructor(
     readonly inner: SamplingStrategy & { readonly budget: ByteBudget },
     readonly adaptive: AdaptiveBudget,
   ) {
+    this.name = `adaptive(${inner.name})`;
     adaptive.attach(inner.budget);
   }
 

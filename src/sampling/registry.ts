@@ -4,7 +4,8 @@ import { AutoscopeSampler } from './autoscope.js';
 import { HeadSampler, LeafAggregateSampler, RandomSpanSampler, TailSampler } from './baselines.js';
 import type { CodeKnowledge } from './code-knowledge.js';
 import { ImportanceSampler, StructurePreservingSampler } from './seed.js';
-import type { SamplingStrategy } from './strategy.js';
+import { ByteBudget, type SamplingStrategy } from './strategy.js';
+import { AdaptiveBudget, AdaptiveSampler } from './adaptive.js';
 
 export const STRATEGY_NAMES = ['autoscope', 'autoscope-paper', 'autoscope-mined', 'head', 'tail', 'random-span', 'leaf-aggregate', 'importance', 'structure-preserving'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -28,6 +29,13 @@ export interface StrategyOptions {
   latencyThresholdMs?: number;
   businessKeywords?: readonly string[];
   seed?: number;
+  /**
+   * Adaptive budget: the output may use this many OTLP bytes per second; the target reduction then
+   * follows the load (from targetReduction up) for the strategies with a byte budget.
+   */
+  bytesPerSecond?: number;
+  /** Clock of the adaptive budget in ms (default Date.now; offline runs pass the data's time). */
+  clock?: () => number;
 }
 
 export function isStrategyName(name: string): name is StrategyName {
@@ -35,6 +43,15 @@ export function isStrategyName(name: string): name is StrategyName {
 }
 
 export function createStrategy(name: StrategyName, options: StrategyOptions): SamplingStrategy {
+  const strategy = createFixed(name, options);
+  if (options.bytesPerSecond === undefined) return strategy;
+  const budget = (strategy as { budget?: unknown }).budget;
+  if (!(budget instanceof ByteBudget)) throw new RangeError(`strategy ${name} has no byte budget to adapt`);
+  const adaptive = new AdaptiveBudget({ bytesPerSecondBudget: options.bytesPerSecond, clock: options.clock, minReduction: options.targetReduction, initialReduction: options.targetReduction });
+  return new AdaptiveSampler(strategy as SamplingStrategy & { budget: ByteBudget }, adaptive);
+}
+
+function createFixed(name: StrategyName, options: StrategyOptions): SamplingStrategy {
   const r = options.targetReduction;
   switch (name) {
     case 'autoscope':

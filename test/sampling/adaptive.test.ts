@@ -140,5 +140,5 @@ test('an adaptive strategy on generated traffic keeps its output near the budget
   const achieved = 1 - outAfterWarmup / inAfterWarmup;
   assert.ok(Math.abs(adaptive.metrics().target_reduction - 0.7) < 0.1, `target ${adaptive.metrics().target_reduction}`);
   assert.ok(Math.abs(achieved - 0.7) <= 0.05 * 0.3 + 0.01, `achieved ${achieved}`);
-  assert.equal(sampler.name, 'adaptive');
+  assert.equal(sampler.name, `adaptive(${sampler.inner.name})`);
 });

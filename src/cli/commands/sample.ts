@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { OtlpFileWriter } from '../../otlp/index.js';
 import { evaluateSampling, OtlpByteCounter, type StrategyResult } from '../../eval/index.js';
-import { createStrategy, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
+import { AdaptiveSampler, createStrategy, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
 import { UsageError } from '../errors.js';
 import { forEachBatch, openInput, printWarnings, withInputProgress } from '../input.js';
 import { commonInputOptions, parseInputOptions, type CommonInputFlags } from './common.js';
@@ -16,6 +16,7 @@ interface SamplingFlags extends CommonInputFlags {
   decisionWait?: string;
   latencyThreshold?: string;
   seed?: string;
+  bytesPerSecond?: string;
 }
 
 function fraction(flag: string, text: string | undefined, fallback: number): number {
@@ -37,13 +38,15 @@ function strategyName(text: string): StrategyName {
   return text;
 }
 
-async function strategyOptions(flags: SamplingFlags): Promise<StrategyOptions> {
+async function strategyOptions(flags: SamplingFlags, clock?: () => number): Promise<StrategyOptions> {
   let code: CodeKnowledge | undefined;
   if (flags.analysis) code = await readCodeKnowledge(flags.analysis);
   return {
     targetReduction: fraction('--target-reduction', flags.targetReduction, 0.8),
     code,
     latencyThresholdMs: positiveNumber('--latency-threshold', flags.latencyThreshold),
+    bytesPerSecond: positiveNumber('--bytes-per-second', flags.bytesPerSecond),
+    clock,
   };
 }
 
@@ -52,7 +55,8 @@ function samplingOptions(cmd: Command): Command {
     .option('--analysis <file>', 'analysis.json of the services (slimtrace analyze); without it Autoscope mines structure from traffic')
     .option('--target-reduction <r>', 'fraction of OTLP bytes to drop', '0.8')
     .option('--decision-wait <seconds>', "seconds (of the data's own time) a trace may stay silent before it is decided", '30')
-    .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this');
+    .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this')
+    .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use; the reduction follows the load, from --target-reduction up");
 }
 
 export function registerSample(program: Command): void {
@@ -64,16 +68,23 @@ export function registerSample(program: Command): void {
     .requiredOption('--strategy <name>', `one of: ${STRATEGY_NAMES.join(', ')}`);
   samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { output: string; strategy: string }) => {
     const name = strategyName(flags.strategy);
-    const options = await strategyOptions(flags);
+    // The data's own time drives the decision wait and the adaptive budget's clock.
+    let clockMs = -Infinity;
+    const options = await strategyOptions(flags, () => clockMs);
     const waitMs = (positiveNumber('--decision-wait', flags.decisionWait) ?? 30) * 1000;
     const source = await openInput(input, parseInputOptions(flags));
     const writer = new OtlpFileWriter(flags.output, /\.(json|jsonl|ndjson)$/i.test(flags.output) ? 'otlp-json' : 'otlp-proto');
-    const strategy = createStrategy(name, options);
+    let strategy;
+    try {
+      strategy = createStrategy(name, options);
+    } catch (err) {
+      if (err instanceof RangeError) throw new UsageError(err.message);
+      throw err;
+    }
     const sampler = new StreamingSampler({ strategy, decisionWaitMs: waitMs });
     const inBytes = new OtlpByteCounter();
     const outBytes = new OtlpByteCounter();
     const started = process.hrtime.bigint();
-    let clockMs = -Infinity;
     try {
       await forEachBatch(source, source.batches(), 'sample', async (batch) => {
         inBytes.addData(batch);
@@ -106,6 +117,10 @@ export function registerSample(program: Command): void {
       `${name}: ${c.spansIn} spans in, ${c.spansOut} out; ${c.tracesKept} of ${c.tracesDecided} traces kept; ` +
         `OTLP bytes ${bi} -> ${bo} (${((1 - bo / Math.max(1, bi)) * 100).toFixed(1)}% reduction, target ${(options.targetReduction * 100).toFixed(0)}%); ${seconds.toFixed(1)} s -> ${flags.output}\n`,
     );
+    if (strategy instanceof AdaptiveSampler) {
+      const m = strategy.adaptive.metrics();
+      process.stdout.write(`adaptive budget: ${Math.round(m.observed_bytes_per_second)} B/s observed, ${Math.round(m.budget_bytes_per_second)} B/s budget, target reduction now ${pct(m.target_reduction)}\n`);
+    }
     printWarnings(source.warnings(), false);
   });
 }
