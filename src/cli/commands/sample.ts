@@ -17,6 +17,7 @@ interface SamplingFlags extends CommonInputFlags {
   latencyThreshold?: string;
   seed?: string;
   bytesPerSecond?: string;
+  summaries?: boolean;
 }
 
 function fraction(flag: string, text: string | undefined, fallback: number): number {
@@ -56,6 +57,7 @@ function samplingOptions(cmd: Command): Command {
     .option('--target-reduction <r>', 'fraction of OTLP bytes to drop', '0.8')
     .option('--decision-wait <seconds>', "seconds (of the data's own time) a trace may stay silent before it is decided", '30')
     .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this')
+    .option('--no-summaries', 'do not write dropped-span summaries on kept spans (they cost bytes: see docs/sampling.md)')
     .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use; the reduction follows the load, from --target-reduction up");
 }
 
@@ -81,7 +83,7 @@ export function registerSample(program: Command): void {
       if (err instanceof RangeError) throw new UsageError(err.message);
       throw err;
     }
-    const sampler = new StreamingSampler({ strategy, decisionWaitMs: waitMs });
+    const sampler = new StreamingSampler({ strategy, decisionWaitMs: waitMs, reduce: { summaries: flags.summaries !== false } });
     const inBytes = new OtlpByteCounter();
     const outBytes = new OtlpByteCounter();
     const started = process.hrtime.bigint();
@@ -176,6 +178,7 @@ export function registerEvaluate(program: Command): void {
       faultySpans: labels?.faultySpans,
       faultTypes: labels?.faultTypes,
       decisionWaitMs: waitMs,
+      reduce: { summaries: flags.summaries !== false },
     });
     if (flags.json) process.stdout.write(JSON.stringify({ targetReduction: options.targetReduction, results }, null, 2) + '\n');
     else {
