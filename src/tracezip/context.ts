@@ -33,40 +33,59 @@ export function stringContext(traceId: Uint8Array, spanId: Uint8Array): StringCo
 /**
  * Replaces repeats by references. Matches are found in the original string and never overlap, so
  * the result reads back unambiguously left to right. `earlier` holds the list's earlier residual
- * string values.
+ * string values. The encoder passes the ids' lower-case hex only (see `substituteIds`).
  */
 export function substitute(s: string, ctx: StringContext, earlier: readonly string[]): string {
+  return substituteIds(s, ctx.traceHex, ctx.spanHex, earlier);
+}
+
+// Matches of one call as parallel arrays (reused: this runs for every long residual string).
+// Pattern k is 0 for the trace id, 1 for the span id, 2 + i for earlier[i].
+const matchStart: number[] = [];
+const matchEnd: number[] = [];
+const matchPattern: number[] = [];
+
+/**
+ * `substitute` with the ids' lower-case hex given directly. Lower-case ids are what log correlation
+ * writes; the upper-case codes stay readable by the decoder but are not searched for. Every
+ * occurrence of every pattern is a candidate; they are taken left to right, the longest first at
+ * equal starts (then the earlier pattern), skipping any that overlaps one already taken.
+ */
+export function substituteIds(s: string, traceHex: string, spanHex: string, earlier: readonly string[]): string {
   if (s.length < 16) return escape(s);
-  // Lower-case ids are what log correlation writes; the upper-case codes stay readable by the
-  // decoder but are not searched for, which keeps this to one scan per pattern.
-  const patterns: string[] = [];
-  const codes: string[] = [];
-  const firsts: number[] = [];
-  const add = (p: string, code: string): void => {
-    if (p.length === 0) return;
-    const at = s.indexOf(p);
-    if (at < 0) return;
-    patterns.push(p);
-    codes.push(code);
-    firsts.push(at);
-  };
-  add(ctx.traceHex, 't');
-  add(ctx.spanHex, 's');
-  for (let i = 0; i < earlier.length && i < 26; i++) if (earlier[i]!.length >= MIN_REFERENCED) add(earlier[i]!, String.fromCharCode(EARLIER_BASE + i));
-  if (patterns.length === 0) return escape(s);
-  // Matches as [start, end, code], found left to right, longest first at equal starts.
-  const matches: [number, number, string][] = [];
-  for (let k = 0; k < patterns.length; k++) {
-    const p = patterns[k]!;
-    for (let at = firsts[k]!; at >= 0; at = s.indexOf(p, at + p.length)) matches.push([at, at + p.length, codes[k]!]);
+  const starts = matchStart;
+  const ends = matchEnd;
+  const pats = matchPattern;
+  let count = 0;
+  const np = 2 + Math.min(earlier.length, 26);
+  for (let k = 0; k < np; k++) {
+    const p = k === 0 ? traceHex : k === 1 ? spanHex : earlier[k - 2]!;
+    const len = p.length;
+    if (len === 0 || (k >= 2 && len < MIN_REFERENCED)) continue;
+    for (let at = s.indexOf(p); at >= 0; at = s.indexOf(p, at + len)) {
+      // Insertion in (start ascending, end descending) order; equal keys keep pattern order.
+      let j = count++;
+      const end = at + len;
+      while (j > 0 && (starts[j - 1]! > at || (starts[j - 1] === at && ends[j - 1]! < end))) {
+        starts[j] = starts[j - 1]!;
+        ends[j] = ends[j - 1]!;
+        pats[j] = pats[j - 1]!;
+        j--;
+      }
+      starts[j] = at;
+      ends[j] = end;
+      pats[j] = k;
+    }
   }
-  matches.sort((x, y) => x[0] - y[0] || y[1] - x[1]);
+  if (count === 0) return escape(s);
   let out = '';
   let from = 0;
-  for (const [start, end, code] of matches) {
+  for (let m = 0; m < count; m++) {
+    const start = starts[m]!;
     if (start < from) continue; // overlaps a match already taken
-    out += escape(s.slice(from, start)) + NUL + code;
-    from = end;
+    const k = pats[m]!;
+    out += escape(s.slice(from, start)) + NUL + (k === 0 ? 't' : k === 1 ? 's' : String.fromCharCode(EARLIER_BASE + k - 2));
+    from = ends[m]!;
   }
   return out + escape(s.slice(from));
 }

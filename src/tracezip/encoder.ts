@@ -17,8 +17,12 @@
 //   makes the span "raw": it travels as OTLP protobuf bytes, so nothing is ever lost.
 // A frame carries only the dictionary strings, envelopes and tree nodes the decoder does not have
 // yet, then the columns, then whole-frame compression and a checksum (format.ts).
+// Speed: what a span repeats is looked up once per head, not per attribute (a head keeps its keys'
+// statistics and a plan its residual columns), plain envelopes equal to one seen before are not
+// encoded again, and a span of the previous span's trace skips the trace lookup.
 import { randomBytes } from 'node:crypto';
 import {
+  bytesToHex,
   InputError,
   type AnyValue,
   type KeyValue,
@@ -52,7 +56,7 @@ import {
   writeFrame,
 } from './format.js';
 import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
-import { stringContext, substitute, type StringContext } from './context.js';
+import { substituteIds } from './context.js';
 
 /** Short strings only need their NULs escaped (substitution never pays below 16 characters). */
 function substituteShort(v: string): string {
@@ -101,7 +105,60 @@ interface HeadPlan {
   templated: number[];
   /** Residual class (value type) per position, CLASS_TEMPLATE for templated ones. */
   classes: number[];
+  /** The residual column of each residual position (plans and columns live as long as the epoch). */
+  cols: (ResidualColumn | undefined)[];
 }
+
+/** One residual column of a frame: the values of one (attribute key, class). */
+interface ResidualColumn {
+  keyId: number;
+  cls: number;
+  w: ByteWriter;
+}
+
+/**
+ * An envelope (resource or scope) whose content is plain (string, bool and int attribute values,
+ * no unknown fields, no entity refs), as it was when it got its id: an envelope equal to it field by
+ * field encodes to the same bytes, so it takes the same id without being encoded again.
+ */
+interface ShellSnap {
+  id: number;
+  schemaUrl: string;
+  /** Whether the resource or scope message is present at all. */
+  present: boolean;
+  name: string;
+  version: string;
+  dropped: number;
+  /** Attribute keys and values, alternating. */
+  kv: (string | boolean | bigint)[];
+}
+
+/** Plain attributes as a snapshot's key/value list, or undefined when one is not plain. */
+function plainKv(attrs: readonly KeyValue[]): (string | boolean | bigint)[] | undefined {
+  const out: (string | boolean | bigint)[] = new Array(attrs.length * 2);
+  for (let i = 0; i < attrs.length; i++) {
+    const kv = attrs[i]!;
+    const v = kv.value;
+    if (kv.unknownFields !== undefined || (typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'bigint')) return undefined;
+    out[2 * i] = kv.key;
+    out[2 * i + 1] = v;
+  }
+  return out;
+}
+
+function sameKv(kv: readonly (string | boolean | bigint)[], attrs: readonly KeyValue[]): boolean {
+  if (kv.length !== attrs.length * 2) return false;
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i]!;
+    // A value of another type (or a composite one) is never === a plain snapshot value.
+    if (a.key !== kv[2 * i] || a.value !== kv[2 * i + 1] || a.unknownFields !== undefined) return false;
+  }
+  return true;
+}
+
+const NO_ATTRS: KeyValue[] = [];
+/** Snapshots kept per discriminating string (first resource attribute value, scope name). */
+const SNAPS_PER_KEY = 8;
 
 const EMPTY_U8 = new Uint8Array(0);
 
@@ -132,8 +189,10 @@ export class TracezipEncoder {
   /** @internal Recent span heads per span name, for the allocation-free lookup. */
   headsByName = new Map<string, HeadCandidate[]>();
   /** @internal The last event head per event name (events of a name rarely change shape). */
-  lastEventHead = new Map<string, { plan: HeadPlan; dropped: number; keys: string[] }>();
+  lastEventHead = new Map<string, { plan: HeadPlan; dropped: number; keys: string[]; stats: KeyStats[] }>();
   private eventScopes = new Map<string, string>();
+  private resourceSnaps = new Map<string, ShellSnap[]>();
+  private scopeSnaps = new Map<string, ShellSnap[]>();
 
   /** @internal The statistics scope of an event name (kept apart from span names). */
   eventScope(name: string): string {
@@ -189,6 +248,8 @@ export class TracezipEncoder {
     this.headPlans = new Map();
     this.headsByName = new Map();
     this.lastEventHead = new Map();
+    this.resourceSnaps = new Map();
+    this.scopeSnaps = new Map();
     this.stateBytes = 0;
   }
 
@@ -265,6 +326,65 @@ export class TracezipEncoder {
       fb.newShells.bytes(bytes);
       fb.newShellCount++;
       this.stateBytes += 64 + 2 * bytes.length;
+    }
+    return id;
+  }
+
+  /** @internal The id of a resource envelope: a plain one equal to one seen before without encoding it. */
+  resourceShellId(rs: ResourceSpans, fb: FrameBuilder): number {
+    const r = rs.resource;
+    const plain = rs.unknownFields === undefined && (r === undefined || (r.unknownFields === undefined && r.entityRefs.length === 0));
+    const attrs = r?.attributes ?? NO_ATTRS;
+    const first = attrs.length > 0 && typeof attrs[0]!.value === 'string' ? attrs[0]!.value : '';
+    let list: ShellSnap[] | undefined;
+    if (plain) {
+      list = this.resourceSnaps.get(first);
+      if (list !== undefined) {
+        const dropped = r?.droppedAttributesCount ?? 0;
+        for (let k = 0; k < list.length; k++) {
+          const snap = list[k]!;
+          if (snap.present === (r !== undefined) && snap.schemaUrl === rs.schemaUrl && snap.dropped === dropped && sameKv(snap.kv, attrs)) return snap.id;
+        }
+      }
+    }
+    const id = this.shellId(SHELL_RESOURCE, resourceShellBytes(rs), fb);
+    const kv = plain ? plainKv(attrs) : undefined;
+    if (kv !== undefined) {
+      if (list === undefined) this.resourceSnaps.set(first, (list = []));
+      if (list.length >= SNAPS_PER_KEY) list.shift();
+      list.push({ id, schemaUrl: rs.schemaUrl, present: r !== undefined, name: '', version: '', dropped: r?.droppedAttributesCount ?? 0, kv });
+    }
+    return id;
+  }
+
+  /** @internal The id of a scope envelope, as `resourceShellId` does for resources. */
+  scopeShellId(ss: ScopeSpans, fb: FrameBuilder): number {
+    const sc = ss.scope;
+    const plain = ss.unknownFields === undefined && (sc === undefined || sc.unknownFields === undefined);
+    const attrs = sc?.attributes ?? NO_ATTRS;
+    const name = sc?.name ?? '';
+    let list: ShellSnap[] | undefined;
+    if (plain) {
+      list = this.scopeSnaps.get(name);
+      if (list !== undefined) {
+        for (let k = 0; k < list.length; k++) {
+          const snap = list[k]!;
+          if (
+            snap.present === (sc !== undefined) &&
+            snap.schemaUrl === ss.schemaUrl &&
+            (sc === undefined || (snap.version === sc.version && snap.dropped === sc.droppedAttributesCount && sameKv(snap.kv, attrs)))
+          ) {
+            return snap.id;
+          }
+        }
+      }
+    }
+    const id = this.shellId(SHELL_SCOPE, scopeShellBytes(ss), fb);
+    const kv = plain ? plainKv(attrs) : undefined;
+    if (kv !== undefined) {
+      if (list === undefined) this.scopeSnaps.set(name, (list = []));
+      if (list.length >= SNAPS_PER_KEY) list.shift();
+      list.push({ id, schemaUrl: ss.schemaUrl, present: sc !== undefined, name, version: sc?.version ?? '', dropped: sc?.droppedAttributesCount ?? 0, kv });
     }
     return id;
   }
@@ -351,9 +471,11 @@ interface HeadCandidate {
   droppedEventsCount: number;
   droppedLinksCount: number;
   keys: string[];
+  /** The statistics of each attribute (KeyStats objects live as long as the epoch, as heads do). */
+  stats: KeyStats[];
 }
 
-function headOf(span: Span, plan: HeadPlan): HeadCandidate {
+function headOf(span: Span, plan: HeadPlan, enc: TracezipEncoder): HeadCandidate {
   return {
     plan,
     kind: span.kind,
@@ -365,30 +487,40 @@ function headOf(span: Span, plan: HeadPlan): HeadCandidate {
     droppedEventsCount: span.droppedEventsCount,
     droppedLinksCount: span.droppedLinksCount,
     keys: span.attributes.map((kv) => kv.key),
+    stats: span.attributes.map((kv) => enc.keyStats(span.name, kv.key)),
   };
 }
 
 /** True when the span has this head, including each attribute's class as the statistics now say. */
-function sameHead(h: HeadCandidate, span: Span, enc: TracezipEncoder): boolean {
+function sameHead(h: HeadCandidate, span: Span): boolean {
   if (h.kind !== span.kind || h.flags !== span.flags || h.traceState !== span.traceState) return false;
   if (h.droppedAttributesCount !== span.droppedAttributesCount || h.droppedEventsCount !== span.droppedEventsCount || h.droppedLinksCount !== span.droppedLinksCount) {
     return false;
   }
   const st = span.status;
   if (st === undefined ? !Number.isNaN(h.statusCode) : h.statusCode !== st.code || h.statusMessage !== st.message) return false;
-  return sameShape(h.keys, h.plan.classes, span.attributes, span.name, enc);
+  return sameShape(h.keys, h.plan.classes, h.stats, span.attributes);
 }
 
-/** True when the attributes have these keys in this order, each of the class the statistics now give. */
-function sameShape(keys: readonly string[], classes: readonly number[], attrs: readonly KeyValue[], scope: string, enc: TracezipEncoder): boolean {
+/**
+ * True when the attributes have these keys in this order, each of the class the statistics now
+ * give; `stats` are the keys' statistics (in the head's scope).
+ */
+function sameShape(keys: readonly string[], classes: readonly number[], stats: readonly KeyStats[], attrs: readonly KeyValue[]): boolean {
   if (keys.length !== attrs.length) return false;
   for (let i = 0; i < attrs.length; i++) {
     const kv = attrs[i]!;
     if (keys[i] !== kv.key) return false;
-    const stats = enc.keyStats(scope, kv.key);
-    const cls = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
+    const cls = stats[i]!.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
     if (classes[i] !== cls) return false;
   }
+  return true;
+}
+
+/** True when the attributes have exactly these keys in this order. */
+function sameKeys(keys: readonly string[], attrs: readonly KeyValue[]): boolean {
+  if (keys.length !== attrs.length) return false;
+  for (let i = 0; i < attrs.length; i++) if (keys[i] !== attrs[i]!.key) return false;
   return true;
 }
 
@@ -484,7 +616,7 @@ export class FrameBuilder {
   private readonly cEvents = new ByteWriter(512);
   private readonly cEvent = new ByteWriter(256);
   private readonly cRaw = new ByteWriter(256);
-  private readonly residuals = new Map<string, { keyId: number; cls: number; w: ByteWriter }>();
+  private readonly residuals = new Map<string, ResidualColumn>();
 
   constructor(private readonly enc: TracezipEncoder) {}
 
@@ -514,8 +646,9 @@ export class FrameBuilder {
     for (const rs of data.resourceSpans)
       for (const ss of rs.scopeSpans)
         for (const span of ss.spans) {
-          this.observeAttrs(span.name, span.attributes);
-          for (const e of span.events) this.observeAttrs(this.enc.eventScope(e.name), e.attributes);
+          this.observeSpan(span);
+          const events = span.events;
+          for (let k = 0; k < events.length; k++) this.observeEvent(events[k]!);
         }
 
     // Envelope and the frame's span list (in message order).
@@ -524,10 +657,10 @@ export class FrameBuilder {
     this.envelope.bytes(data.unknownFields ?? EMPTY_U8);
     this.envelope.uvar(data.resourceSpans.length);
     for (const rs of data.resourceSpans) {
-      this.envelope.uvar(enc.shellId(SHELL_RESOURCE, resourceShellBytes(rs), this));
+      this.envelope.uvar(enc.resourceShellId(rs, this));
       this.envelope.uvar(rs.scopeSpans.length);
       for (const ss of rs.scopeSpans) {
-        this.envelope.uvar(enc.shellId(SHELL_SCOPE, scopeShellBytes(ss), this));
+        this.envelope.uvar(enc.scopeShellId(ss, this));
         this.envelope.uvar(ss.spans.length);
         for (const span of ss.spans) {
           spans.push(span);
@@ -543,16 +676,28 @@ export class FrameBuilder {
     const entryOf: TraceEntry[] = new Array(n);
     const posOf = new Int32Array(n);
     const frameTraces: TraceEntry[] = [];
+    let prev: TraceEntry | undefined;
+    let prevTraceId: Uint8Array = EMPTY_U8;
     for (let i = 0; i < n; i++) {
       const span = spans[i]!;
-      const key = idKey(span.traceId);
-      let entry = ring.get(key);
-      const mtf = entry === undefined ? 0 : ring.touch(entry) + 1;
-      this.cTrace.uvar(mtf);
-      if (entry === undefined) {
-        this.cTraceId.bytes(span.traceId);
-        entry = ring.add(key, span.traceId);
+      let entry: TraceEntry | undefined;
+      if (prev !== undefined && sameBytes(span.traceId, prevTraceId)) {
+        // The trace of the previous span (the usual case: spans come grouped by trace) is at the
+        // front of the ring already: no key to build.
+        entry = prev;
+        this.cTrace.uvar(1);
+      } else {
+        const key = idKey(span.traceId);
+        entry = ring.get(key);
+        const mtf = entry === undefined ? 0 : ring.touch(entry) + 1;
+        this.cTrace.uvar(mtf);
+        if (entry === undefined) {
+          this.cTraceId.bytes(span.traceId);
+          entry = ring.add(key, span.traceId);
+        }
       }
+      prev = entry;
+      prevTraceId = span.traceId;
       if (entry.frameSpans.length === 0) frameTraces.push(entry);
       posOf[i] = entry.kept.length + entry.frameSpans.length;
       entry.frameSpans.push(i);
@@ -618,6 +763,7 @@ export class FrameBuilder {
         continue;
       }
       const plan = this.headPlan(span);
+      this.spanEntry = entryOf[i]!;
       let node = plan.node;
       const attrs = span.attributes;
       for (let t = 0; t < plan.templated.length; t++) {
@@ -663,16 +809,43 @@ export class FrameBuilder {
     return this.assemble(base);
   }
 
-  private observeAttrs(scope: string, attrs: readonly KeyValue[]): void {
-    for (let i = 0; i < attrs.length; i++) {
-      const kv = attrs[i]!;
-      const st = this.enc.keyStats(scope, kv.key);
-      if (st.values === null || st.seen > STABLE_AFTER) continue; // residual, or settled: no need to look at the value
-      st.seen++;
-      const vk = valueKey(kv.value);
-      if (vk === undefined) st.values = null;
-      else this.enc.observe(st, vk);
+  // The statistics of a span's or event's attributes come from a head already seen with the same
+  // keys when there is one (its KeyStats objects), which spares two map lookups per attribute.
+  private observeSpan(span: Span): void {
+    const attrs = span.attributes;
+    const candidates = this.enc.headsByName.get(span.name);
+    if (candidates !== undefined) {
+      for (let c = candidates.length - 1; c >= 0; c--) {
+        const h = candidates[c]!;
+        if (sameKeys(h.keys, attrs)) {
+          this.observeWith(h.stats, attrs);
+          return;
+        }
+      }
     }
+    this.observeAttrs(span.name, attrs);
+  }
+
+  private observeEvent(e: SpanEvent): void {
+    const last = this.enc.lastEventHead.get(e.name);
+    if (last !== undefined && sameKeys(last.keys, e.attributes)) this.observeWith(last.stats, e.attributes);
+    else this.observeAttrs(this.enc.eventScope(e.name), e.attributes);
+  }
+
+  private observeAttrs(scope: string, attrs: readonly KeyValue[]): void {
+    for (let i = 0; i < attrs.length; i++) this.observeOne(this.enc.keyStats(scope, attrs[i]!.key), attrs[i]!.value);
+  }
+
+  private observeWith(stats: readonly KeyStats[], attrs: readonly KeyValue[]): void {
+    for (let i = 0; i < attrs.length; i++) this.observeOne(stats[i]!, attrs[i]!.value);
+  }
+
+  private observeOne(st: KeyStats, value: AnyValue): void {
+    if (st.values === null || st.seen > STABLE_AFTER) return; // residual, or settled: no need to look at the value
+    st.seen++;
+    const vk = valueKey(value);
+    if (vk === undefined) st.values = null;
+    else this.enc.observe(st, vk);
   }
 
   /** The head node of a span (name, kind, flags, status, trace state, dropped counts, attribute shape). */
@@ -682,7 +855,7 @@ export class FrameBuilder {
     if (candidates !== undefined) {
       for (let c = 0; c < candidates.length; c++) {
         const h = candidates[c]!;
-        if (sameHead(h, span, this.enc)) return h.plan;
+        if (sameHead(h, span)) return h.plan;
       }
     }
     const plan = this.headPlanSlow(span);
@@ -693,7 +866,7 @@ export class FrameBuilder {
     }
     // A few recent heads per name are enough to hit almost always; the slow path is still exact.
     if (list.length >= 8) list.shift();
-    list.push(headOf(span, plan));
+    list.push(headOf(span, plan, this.enc));
     return plan;
   }
 
@@ -737,7 +910,7 @@ export class FrameBuilder {
         this,
         attrs.length,
       );
-      plan = { node, templated: this.templatedOrder(span.name, attrs, classes), classes };
+      plan = { node, templated: this.templatedOrder(span.name, attrs, classes), classes, cols: this.residualColumns(attrs, classes) };
       enc.plans.set(key, plan);
     }
     return plan;
@@ -788,14 +961,22 @@ export class FrameBuilder {
     );
   }
 
-  private residualColumn(keyId: number, cls: number): ByteWriter {
-    const k = `${keyId}:${cls}`;
-    let c = this.residuals.get(k);
-    if (!c) {
-      c = { keyId, cls, w: new ByteWriter(256) };
-      this.residuals.set(k, c);
+  /** The residual column of each residual position of a new plan (its keys are in the dictionary by now). */
+  private residualColumns(attrs: readonly KeyValue[], classes: readonly number[]): (ResidualColumn | undefined)[] {
+    const cols: (ResidualColumn | undefined)[] = new Array(classes.length);
+    for (let i = 0; i < classes.length; i++) {
+      const cls = classes[i]!;
+      if (cls === CLASS_TEMPLATE) continue;
+      const keyId = this.enc.stringId(attrs[i]!.key, this);
+      const k = `${keyId}:${cls}`;
+      let c = this.residuals.get(k);
+      if (!c) {
+        c = { keyId, cls, w: new ByteWriter(256) };
+        this.residuals.set(k, c);
+      }
+      cols[i] = c;
     }
-    return c.w;
+    return cols;
   }
 
   /** Residual values of one attribute list; strings go through the span-context substitution. */
@@ -806,25 +987,29 @@ export class FrameBuilder {
       const cls = classes[i]!;
       if (cls === CLASS_TEMPLATE) continue;
       const kv = attrs[i]!;
-      const w = this.residualColumn(this.enc.stringId(kv.key, this), cls);
+      const w = plan.cols[i]!.w;
       if (cls === V_STRING) {
         const v = kv.value as string;
         earlier ??= [];
-        w.string(v.length < 16 ? substituteShort(v) : substitute(v, this.context(span), earlier));
+        if (v.length < 16) w.string(substituteShort(v));
+        else {
+          const entry = this.spanEntry!;
+          if (this.spanHexOf !== span) {
+            this.spanHexOf = span;
+            this.spanHex = bytesToHex(span.spanId);
+          }
+          w.string(substituteIds(v, (entry.hex ??= bytesToHex(entry.traceId)), this.spanHex, earlier));
+        }
         earlier.push(v);
       } else writeResidualValue(w, cls, kv.value);
     }
   }
 
-  private contextSpan: Span | undefined;
-  private contextValue: StringContext | undefined;
-  private context(span: Span): StringContext {
-    if (this.contextSpan !== span) {
-      this.contextSpan = span;
-      this.contextValue = stringContext(span.traceId, span.spanId);
-    }
-    return this.contextValue!;
-  }
+  /** The trace entry of the span being written (its trace id's hex is kept there). */
+  private spanEntry: TraceEntry | undefined;
+  /** The hex of the span id of `spanHexOf`, made when a residual string first needs it. */
+  private spanHexOf: Span | undefined;
+  private spanHex = '';
 
   private writeEvent(e: SpanEvent, span: Span): void {
     const plan = this.eventPlan(e);
@@ -844,9 +1029,14 @@ export class FrameBuilder {
     const enc = this.enc;
     const scope = enc.eventScope(e.name);
     const last = enc.lastEventHead.get(e.name);
-    if (last !== undefined && last.dropped === e.droppedAttributesCount && sameShape(last.keys, last.plan.classes, e.attributes, scope, enc)) return last.plan;
+    if (last !== undefined && last.dropped === e.droppedAttributesCount && sameShape(last.keys, last.plan.classes, last.stats, e.attributes)) return last.plan;
     const plan = this.eventPlanSlow(e, scope);
-    enc.lastEventHead.set(e.name, { plan, dropped: e.droppedAttributesCount, keys: e.attributes.map((kv) => kv.key) });
+    enc.lastEventHead.set(e.name, {
+      plan,
+      dropped: e.droppedAttributesCount,
+      keys: e.attributes.map((kv) => kv.key),
+      stats: e.attributes.map((kv) => enc.keyStats(scope, kv.key)),
+    });
     return plan;
   }
 
@@ -876,7 +1066,7 @@ export class FrameBuilder {
         this,
         attrs.length,
       );
-      plan = { node, templated: this.templatedOrder(scope, attrs, classes), classes };
+      plan = { node, templated: this.templatedOrder(scope, attrs, classes), classes, cols: this.residualColumns(attrs, classes) };
       enc.plans.set(key, plan);
     }
     return plan;
@@ -907,6 +1097,12 @@ export class FrameBuilder {
     }
     return out.finish();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function zigzag(v: number): number {

@@ -22,6 +22,8 @@ export interface TraceEntry {
   trimmed: number;
   /** Indexes (into the current frame's span list) of this trace's spans in the current frame. */
   frameSpans: number[];
+  /** The trace id in lower-case hex, made on first need (residual strings refer to it). */
+  hex: string | undefined;
 }
 
 /**
@@ -80,7 +82,7 @@ export class TraceRing {
 
   /** Adds a new trace at the front, forgetting the least recent one when full. */
   add(key: string, traceId: Uint8Array): TraceEntry {
-    const entry: TraceEntry = { key, traceId, kept: [], positions: undefined, trimmed: 0, frameSpans: [] };
+    const entry: TraceEntry = { key, traceId, kept: [], positions: undefined, trimmed: 0, frameSpans: [], hex: undefined };
     const replaced = this.byKey.get(key);
     this.list.unshift(entry);
     this.byKey.set(key, entry);

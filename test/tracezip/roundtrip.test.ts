@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { TracezipDecoder, TracezipEncoder, readFrameHeader, type Compression } from '../../src/tracezip/index.js';
 import { crc32c } from '../../src/tracezip/crc32c.js';
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
-import { ArrayValue, KeyValueList, bytesToHex, countSpans, diffTracesData, rebatch, type Span, type TracesData } from '../../src/model/index.js';
+import { ArrayValue, KeyValueList, bytesToHex, countSpans, diffTracesData, rebatch, type KeyValue, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../../src/model/index.js';
 import { Arbitrary, Rng, arbitraryTracesData, mixSeed, nestedArrays, nestedKvlists } from '../helpers/arbitrary.js';
 import { edgeCaseTracesData, everyAnyValue, unknownFieldsEverywhere } from '../helpers/edge-cases.js';
 import {
@@ -565,6 +565,50 @@ describe('round trips: span references under stress', () => {
     expectData(dec, enc.encode(b1), b1, 'frame 2 (nested kvlist value changed in place)');
     rs0.scopeSpans[0]!.scope!.attributes[0]!.value = 'y';
     expectData(dec, enc.encode(b1), b1, 'frame 3 (scope attribute value changed in place)');
+  });
+
+  test('plain envelopes that differ in one field only (the encoder reuses ids of equal ones without encoding them) each come back exactly', () => {
+    // Every variant shares the first resource attribute (the encoder's lookup key) or the scope
+    // name with the others; each frame holds several, and every variant recurs in later frames.
+    type Variant = { res: ResourceSpans['resource']; rsSchema: string; scope: ScopeSpans['scope']; ssSchema: string };
+    const scope = (name: string, version = '1', attributes: KeyValue[] = [], dropped = 0): ScopeSpans['scope'] => ({ name, version, attributes, droppedAttributesCount: dropped, unknownFields: undefined });
+    const res = (attributes: KeyValue[], dropped = 0): ResourceSpans['resource'] => ({ attributes, droppedAttributesCount: dropped, entityRefs: [], unknownFields: undefined });
+    const variants: Variant[] = [
+      { res: res([kv('service.name', 'a')]), rsSchema: '', scope: scope('s'), ssSchema: '' },
+      { res: res([kv('service.name', 'a'), kv('pod', 'p1')]), rsSchema: '', scope: scope('s'), ssSchema: '' },
+      { res: res([kv('service.name', 'a'), kv('pod', 'p2')]), rsSchema: '', scope: scope('s', '2'), ssSchema: '' },
+      { res: res([kv('service.name', 'a'), kv('n', '1')]), rsSchema: '', scope: scope('s', '1', [kv('k', 'v')]), ssSchema: '' },
+      { res: res([kv('service.name', 'a'), kv('n', 1n)]), rsSchema: '', scope: scope('s', '1', [kv('k', true)]), ssSchema: '' },
+      { res: res([kv('service.name', 'a'), kv('n', true)]), rsSchema: '', scope: scope('s', '1', [], 2), ssSchema: '' },
+      { res: res([kv('service.name', 'a')]), rsSchema: 'https://x/1', scope: scope('s'), ssSchema: '' },
+      { res: res([kv('service.name', 'a')], 1), rsSchema: '', scope: scope('s'), ssSchema: 'https://y/1' },
+      { res: res([kv('pod', 'p1'), kv('service.name', 'a')]), rsSchema: '', scope: scope(''), ssSchema: '' },
+      { res: res([]), rsSchema: '', scope: undefined, ssSchema: '' },
+      { res: undefined, rsSchema: '', scope: scope(''), ssSchema: '' },
+      { res: res([kv('service.name', 'a'), kv('n', 1.5)]), rsSchema: '', scope: scope('s', '1', [kv('k', 1)]), ssSchema: '' },
+    ];
+    const frame = (vs: number[], f: number): TracesData => ({
+      resourceSpans: vs.map((v, k) => {
+        const x = variants[v]!;
+        return {
+          resource: x.res && { ...x.res, attributes: x.res.attributes.map((a) => ({ ...a })) },
+          scopeSpans: [{ scope: x.scope && { ...x.scope, attributes: x.scope.attributes.map((a) => ({ ...a })) }, spans: [sp({ trace: f + 1, id: k + 1 })], schemaUrl: x.ssSchema, unknownFields: undefined }],
+          schemaUrl: x.rsSchema,
+          unknownFields: undefined,
+        };
+      }),
+      unknownFields: undefined,
+    });
+    const rng = new Rng(0xe5e1);
+    for (const compression of ['none', 'zstd'] as const) {
+      const enc = new TracezipEncoder({ compression });
+      const dec = new TracezipDecoder();
+      for (let f = 0; f < 40; f++) {
+        const vs = Array.from({ length: 1 + rng.int(5) }, () => rng.int(variants.length));
+        const b = frame(vs, f);
+        expectData(dec, enc.encode(b), b, `frame ${f} (variants ${vs.join(', ')})`);
+      }
+    }
   });
 
   test('the decoder state does not depend on the caller keeping old frame buffers: a reused receive buffer', () => {
