@@ -1,6 +1,6 @@
 // Public surface of the sampling room. IMPORTANT: exports added here are public API of slimtrace.
 export { assembleTrace, assembleTraces, spanHasError, type SampledTrace } from './trace.js';
-export { reduceTrace, keepWholeTrace, toTracesData, SAMPLING_ATTR, type ReduceOptions, type ReducedTrace } from './reduce.js';
+export { reduceTrace, keepWholeTrace, toTracesData, SAMPLING_ATTR, formatDroppedSummary, parseDroppedSummary, type DroppedOperation, type ReduceOptions, type ReducedTrace } from './reduce.js';
 export { sampleTrace, ByteBudget, type SamplingStrategy, type ByteBudgetOptions } from './strategy.js';
 export { SortedWindow, RobustScore, type RobustScoreOptions } from './robust-stats.js';
 export { OperationTable } from './operations.js';

@@ -2,7 +2,7 @@
 // nearest kept ancestor (with the number of skipped levels recorded), and a summary of what was
 // dropped below each kept span (per operation: count, total, min and max duration) so nothing
 // vanishes silently. Also regroups kept spans into OTLP envelopes that keep their resource and scope.
-import { ArrayValue, kv, type AnyValue, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
+import { kv, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
 import type { SampledTrace } from './trace.js';
 
@@ -11,10 +11,9 @@ export const SAMPLING_ATTR = {
   /** int: dropped spans between this span and its new parent (its nearest kept ancestor). */
   SKIPPED_LEVELS: 'slimtrace.sampling.skipped_levels',
   /**
-   * array of strings, one per dropped operation below this span (spans whose nearest kept ancestor
-   * it is): `count|sum_ns|min_ns|max_ns|service|name`, service empty when it is this span's own.
-   * A compact string rather than a key-value list: a kvlist's repeated keys cost more bytes than
-   * the summary itself, and these bytes are paid on every kept span.
+   * string: the spans dropped below this span (those whose nearest kept ancestor it is), one entry
+   * per dropped operation, in the compact text of `formatDroppedSummary`. Compact because it is paid
+   * on every kept span: a key-value list per entry cost more bytes than small spans themselves.
    */
   DROPPED: 'slimtrace.sampling.dropped',
 } as const;
@@ -51,14 +50,6 @@ export interface ReducedTrace {
   bytes: number;
 }
 
-interface DroppedSummary {
-  name: string;
-  service: string;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-}
 
 /**
  * Makes every local root kept (a trace is never cut loose from its root) and returns the reduced
@@ -77,7 +68,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
   // nearest kept ancestor and skipped levels, computed in execution order (parents first).
   const keptAncestor = new Int32Array(n).fill(-1);
   const skipped = new Int32Array(n);
-  const dropped = summaries ? new Map<number, Map<string, DroppedSummary>>() : undefined;
+  const dropped = summaries ? new Map<number, Map<string, DroppedOperation>>() : undefined;
   for (let k = 0; k < n; k++) {
     const i = trace.order[k]!;
     const p = trace.parent[i]!;
@@ -129,15 +120,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       parentSpanId = trace.spans[keptAncestor[i]!]!.span.spanId;
       extra.push(kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(skipped[i]!)));
     }
-    if (summary) {
-      const entries: AnyValue[] = [];
-      for (const s of summary.values()) {
-        const service = s.service === trace.service[i] ? '' : s.service;
-        const us = (ns: number): number => Math.round(ns / 1000);
-        entries.push(s.count === 1 ? `1|${us(s.sum)}|||${service}|${s.name}` : `${s.count}|${us(s.sum)}|${us(s.min)}|${us(s.max)}|${service}|${s.name}`);
-      }
-      extra.push(kv(SAMPLING_ATTR.DROPPED, new ArrayValue(entries)));
-    }
+    if (summary) extra.push(kv(SAMPLING_ATTR.DROPPED, formatDroppedSummary(summary.values(), trace.service[i]!)));
     const span: Span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
     if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;
     if (patch?.endTimeUnixNano !== undefined) span.endTimeUnixNano = patch.endTimeUnixNano;
@@ -182,4 +165,78 @@ export function toTracesData(spans: Iterable<LocatedSpan>): TracesData {
     ss.spans.push(located.span);
   }
   return { resourceSpans };
+}
+
+/** One dropped operation below a kept span. Durations in nanoseconds. */
+export interface DroppedOperation {
+  service: string;
+  name: string;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+const escapeText = (t: string): string => t.replace(/[\\;]/g, (c) => '\\' + c);
+
+/**
+ * The text of `slimtrace.sampling.dropped`: entries separated by `;`, each
+ * `count|sum_us|min_us|max_us|name`, or `1|us|name` for a single span (durations in whole
+ * microseconds); an entry `@service` switches the service of the entries after it (they start in the
+ * kept span's own service). `\` escapes `;` and `\` in names and services; a name is the entry's
+ * last field, so it may contain `|`.
+ */
+export function formatDroppedSummary(ops: Iterable<DroppedOperation>, ownService: string): string {
+  const bySvc = new Map<string, DroppedOperation[]>();
+  for (const o of ops) {
+    let list = bySvc.get(o.service);
+    if (!list) bySvc.set(o.service, (list = []));
+    list.push(o);
+  }
+  const parts: string[] = [];
+  const us = (ns: number): number => Math.round(ns / 1000);
+  const own = bySvc.get(ownService);
+  const groups = own ? [[ownService, own] as const, ...[...bySvc].filter(([svc]) => svc !== ownService)] : [...bySvc];
+  for (const [svc, list] of groups) {
+    if (svc !== ownService) parts.push('@' + escapeText(svc));
+    for (const o of list) {
+      const name = escapeText(o.name);
+      parts.push(o.count === 1 ? `1|${us(o.sum)}|${name}` : `${o.count}|${us(o.sum)}|${us(o.min)}|${us(o.max)}|${name}`);
+    }
+  }
+  return parts.join(';');
+}
+
+/** Reads `slimtrace.sampling.dropped` back (durations in ns, from the microseconds written). */
+export function parseDroppedSummary(text: string, ownService: string): DroppedOperation[] {
+  const entries: string[] = [];
+  let cur = '';
+  for (let k = 0; k < text.length; k++) {
+    const c = text[k]!;
+    if (c === '\\' && k + 1 < text.length) cur += text[++k];
+    else if (c === ';') {
+      entries.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  if (text.length > 0) entries.push(cur);
+  // Escapes are resolved above, so a field split below never sees one; '@' starts only service entries.
+  const out: DroppedOperation[] = [];
+  let service = ownService;
+  for (const e of entries) {
+    if (e.startsWith('@')) {
+      service = e.slice(1);
+      continue;
+    }
+    const fields = e.split('|');
+    const count = Number(fields[0]);
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`not a dropped-span summary entry: ${JSON.stringify(e)}`);
+    const n = count === 1 ? 2 : 4;
+    const nums = fields.slice(1, n).map((f) => Number(f) * 1000);
+    const name = fields.slice(n).join('|');
+    if (nums.some((x) => !Number.isFinite(x)) || fields.length <= n) throw new RangeError(`not a dropped-span summary entry: ${JSON.stringify(e)}`);
+    const [sum, min = sum, max = sum] = nums as [number, number?, number?];
+    out.push({ service, name, count, sum, min, max });
+  }
+  return out;
 }

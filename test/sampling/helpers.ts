@@ -3,8 +3,8 @@
 // and adds up bytes.
 import assert from 'node:assert/strict';
 import { collectTraffic, defaultFaultScenario, type FaultySpan } from '../../src/generator/index.js';
-import { ArrayValue, KeyValueList, getAttribute, locatedSpans, type KeyValue, type LocatedSpan } from '../../src/model/index.js';
-import { assembleTraces, sampleTrace, SAMPLING_ATTR, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
+import { getAttribute, locatedSpans, type KeyValue, type LocatedSpan } from '../../src/model/index.js';
+import { assembleTraces, parseDroppedSummary, sampleTrace, SAMPLING_ATTR, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
 
 export interface Generated {
@@ -64,17 +64,9 @@ export function runStream(strategy: SamplingStrategy, traces: readonly SampledTr
   return r;
 }
 
-/**
- * Spans a kept span's dropped-span summary covers (0 without one). Reads the summary entries'
- * counts, whether an entry is a key-value list or the compact `count|...` text.
- */
+/** Spans a kept span's dropped-span summary covers (0 without one). */
 export function droppedCount(attributes: readonly KeyValue[]): number {
   const v = getAttribute(attributes as KeyValue[], SAMPLING_ATTR.DROPPED);
-  if (!(v instanceof ArrayValue)) return 0;
-  let total = 0;
-  for (const e of v.values) {
-    if (typeof e === 'string') total += Number(e.slice(0, e.indexOf('|')));
-    else if (e instanceof KeyValueList) total += Number(getAttribute(e.values, 'count') ?? 0);
-  }
-  return total;
+  if (typeof v !== 'string') return 0;
+  return parseDroppedSummary(v, '').reduce((n, o) => n + o.count, 0);
 }

@@ -3,8 +3,8 @@
 // window statistics against a brute-force median, and reading analysis.json.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArrayValue, bytesToHex, getAttribute, hexToBytes, InputError, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, kv, type Span, type TracesData } from '../../src/model/index.js';
-import { assembleTrace, codeKnowledgeFromAnalysis, reduceTrace, RobustScore, SAMPLING_ATTR, SortedWindow, StreamingSampler, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
+import { bytesToHex, getAttribute, hexToBytes, InputError, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, kv, type Span, type TracesData } from '../../src/model/index.js';
+import { assembleTrace, codeKnowledgeFromAnalysis, formatDroppedSummary, parseDroppedSummary, reduceTrace, RobustScore, SAMPLING_ATTR, SortedWindow, StreamingSampler, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
 
 const TRACE = 'aa'.repeat(16);
@@ -53,11 +53,30 @@ describe('reduceTrace', () => {
     const out = reduceTrace(t, new Uint8Array(4));
     assert.equal(out.keptSpans, 1);
     const summary = getAttribute(out.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED);
-    assert.ok(summary instanceof ArrayValue);
-    assert.deepEqual([...summary.values].sort(), ['1|1000||||r', '2|40000|10000|30000||q']);
+    assert.equal(summary, '2|40000|10000|30000|q;1|1000|r');
+    assert.deepEqual(parseDroppedSummary(summary as string, 'svc'), [
+      { service: 'svc', name: 'q', count: 2, sum: 40e6, min: 10e6, max: 30e6 },
+      { service: 'svc', name: 'r', count: 1, sum: 1e6, min: 1e6, max: 1e6 },
+    ]);
     const none = reduceTrace(t, new Uint8Array(4), { summaries: false });
     assert.equal(getAttribute(none.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED), undefined);
     assert.ok(none.bytes < out.bytes);
+  });
+
+  it('writes the summary text so that any service and operation name reads back', () => {
+    const ops = [
+      { service: 'own', name: 'a|b;c\\d', count: 3, sum: 6000, min: 1000, max: 3000 },
+      { service: 'x;y', name: '@weird', count: 1, sum: 2000, min: 2000, max: 2000 },
+      { service: 'own', name: '', count: 2, sum: 0, min: 0, max: 0 },
+    ];
+    const text = formatDroppedSummary(ops, 'own');
+    const back = parseDroppedSummary(text, 'own');
+    assert.deepEqual(
+      back.map((o) => [o.service, o.name, o.count, o.sum, o.min, o.max]),
+      [['own', 'a|b;c\\d', 3, 6000, 1000, 3000], ['own', '', 2, 0, 0, 0], ['x;y', '@weird', 1, 2000, 2000, 2000]],
+    );
+    assert.deepEqual(parseDroppedSummary('', 'own'), []);
+    assert.throws(() => parseDroppedSummary('x|1|a', 'own'), RangeError);
   });
 
   it('keeps every copy of a duplicated span id when one copy is kept', () => {
