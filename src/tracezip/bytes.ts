@@ -10,6 +10,8 @@ export class ByteWriter {
   buf: Uint8Array;
   pos = 0;
   private view: DataView;
+  /** The same bytes as a Buffer, for its native UTF-8 writer (made on first use after each growth). */
+  private nodeBuf: FastWriteBuffer | undefined;
 
   constructor(initial = 256) {
     this.buf = new Uint8Array(initial);
@@ -23,6 +25,7 @@ export class ByteWriter {
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+    this.nodeBuf = undefined;
   }
 
   ensure(n: number): void {
@@ -135,11 +138,26 @@ export class ByteWriter {
         return;
       }
     }
-    // Long or non-ASCII: size it, then let Buffer write the UTF-8 in place.
+    // Long or non-ASCII: UTF-8 takes between n and 3n bytes. When the length prefix has the same
+    // size for both, Buffer writes the UTF-8 in place right after it, unmeasured; else it is sized.
+    const lo = varintSize(n);
+    if (lo === varintSize(3 * n)) {
+      if (this.pos + lo + 3 * n > this.buf.length) this.grow(lo + 3 * n);
+      const at = this.pos + lo;
+      const len = this.node().utf8Write(s, at, 3 * n);
+      this.uvar(len);
+      this.pos = at + len;
+      return;
+    }
     const len = Buffer.byteLength(s, 'utf8');
     this.uvar(len);
     if (this.pos + len > this.buf.length) this.grow(len);
-    this.pos += Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length).write(s, this.pos, len, 'utf8');
+    this.pos += this.node().utf8Write(s, this.pos, len);
+  }
+
+  private node(): FastWriteBuffer {
+    this.nodeBuf ??= Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length) as FastWriteBuffer;
+    return this.nodeBuf;
   }
 
   finish(): Uint8Array {
@@ -149,6 +167,21 @@ export class ByteWriter {
   reset(): void {
     this.pos = 0;
   }
+}
+
+/** Bytes of the unsigned varint of v (a safe integer). */
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+/** Buffer's native UTF-8 writer, which Buffer.write dispatches to (see src/otlp/wire.ts). */
+interface FastWriteBuffer extends Buffer {
+  utf8Write(s: string, offset: number, length: number): number;
 }
 
 /** Buffer's native decoders, which Buffer.toString dispatches to (see src/otlp/wire.ts). */

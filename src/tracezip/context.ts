@@ -77,17 +77,20 @@ export function substituteIds(s: string, traceHex: string, spanHex: string, earl
       pats[j] = k;
     }
   }
-  if (count === 0) return escape(s);
+  const nul = s.includes(NUL);
+  if (count === 0) return nul ? escape(s) : s;
   let out = '';
   let from = 0;
   for (let m = 0; m < count; m++) {
     const start = starts[m]!;
     if (start < from) continue; // overlaps a match already taken
     const k = pats[m]!;
-    out += escape(s.slice(from, start)) + NUL + (k === 0 ? 't' : k === 1 ? 's' : String.fromCharCode(EARLIER_BASE + k - 2));
+    const text = s.slice(from, start);
+    out += (nul ? escape(text) : text) + NUL + (k === 0 ? 't' : k === 1 ? 's' : String.fromCharCode(EARLIER_BASE + k - 2));
     from = ends[m]!;
   }
-  return out + escape(s.slice(from));
+  const rest = s.slice(from);
+  return out + (nul ? escape(rest) : rest);
 }
 
 function escape(text: string): string {

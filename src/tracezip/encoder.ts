@@ -673,8 +673,9 @@ export class FrameBuilder {
     // Traces of the frame: ring entries in first-seen order, and each span's position in its trace list.
     const ring = enc.traceRing;
     const n = spans.length;
+    if (this.posScratch.length < n) this.growScratch(n);
     const entryOf: TraceEntry[] = new Array(n);
-    const posOf = new Int32Array(n);
+    const posOf = this.posScratch;
     const frameTraces: TraceEntry[] = [];
     let prev: TraceEntry | undefined;
     let prevTraceId: Uint8Array = EMPTY_U8;
@@ -720,8 +721,9 @@ export class FrameBuilder {
     // Parents: a position reference when the parent is known, resolved parents-first exactly as the
     // decoder will, so a reference that would close a cycle (corrupt data: duplicate ids, a span
     // that is its own ancestor) is sent explicitly instead.
-    const parentRef = new Float64Array(n); // -1 explicit, -2 none, else the parent's position
-    const parentPos = new Float64Array(n).fill(-1); // position of a known parent, -1 when unknown
+    const parentRef = this.refScratch; // -1 explicit, -2 none, else the parent's position
+    const parentPos = this.parentPosScratch; // position of a known parent, -1 when unknown
+    parentPos.fill(-1, 0, n);
     const startBase: bigint[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const span = spans[i]!;
@@ -811,6 +813,17 @@ export class FrameBuilder {
 
   // The statistics of a span's or event's attributes come from a head already seen with the same
   // keys when there is one (its KeyStats objects), which spares two map lookups per attribute.
+  // Per-span numbers of a frame, reused by every frame (grown to the largest frame).
+  private posScratch = new Int32Array(0);
+  private refScratch = new Float64Array(0);
+  private parentPosScratch = new Float64Array(0);
+  private growScratch(n: number): void {
+    const size = Math.max(n, 64);
+    this.posScratch = new Int32Array(size);
+    this.refScratch = new Float64Array(size);
+    this.parentPosScratch = new Float64Array(size);
+  }
+
   private observeSpan(span: Span): void {
     const attrs = span.attributes;
     const candidates = this.enc.headsByName.get(span.name);
@@ -1073,9 +1086,12 @@ export class FrameBuilder {
   }
 
   private assemble(base: bigint): Uint8Array {
-    const out = new ByteWriter(
-      64 + this.newStrings.pos + this.newShells.pos + this.newNodes.pos + this.envelope.pos + this.cTemplate.pos + this.cSpanId.pos * 3 + this.cRaw.pos,
-    );
+    const residuals = [...this.residuals.values()].filter((r) => r.w.pos > 0).sort((a, b) => a.keyId - b.keyId || a.cls - b.cls);
+    // Sized once for all of it (10 bytes per length prefix and count at most).
+    let size = 64 + this.newStrings.pos + this.newShells.pos + this.newNodes.pos + this.envelope.pos;
+    for (const c of this.columns()) size += 10 + c.pos;
+    for (const r of residuals) size += 30 + r.w.pos;
+    const out = new ByteWriter(size);
     // State updates.
     out.uvar(this.newStringCount);
     out.raw(this.newStrings.finish());
@@ -1088,7 +1104,6 @@ export class FrameBuilder {
     out.raw(this.envelope.finish());
     // Columns, each length-prefixed.
     for (const c of this.columns()) out.bytes(c.finish());
-    const residuals = [...this.residuals.values()].filter((r) => r.w.pos > 0).sort((a, b) => a.keyId - b.keyId || a.cls - b.cls);
     out.uvar(residuals.length);
     for (const r of residuals) {
       out.uvar(r.keyId);

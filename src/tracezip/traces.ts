@@ -146,6 +146,9 @@ interface RingChange {
   poppedMapped: boolean;
 }
 
+let visitState = new Uint8Array(1024);
+const visitStack: number[] = [];
+
 /**
  * Visits the spans of a frame so that a span's parent in the same frame is visited before it (a
  * child's start is coded against its parent's, and an SDK exports children first). `parentOf(i)`
@@ -154,8 +157,12 @@ interface RingChange {
  * or one of its descendants). Encoder and decoder share it, so both order spans the same way.
  */
 export function visitParentsFirst(n: number, parentOf: (i: number) => number, visit: (i: number, cycle: boolean) => void): void {
-  const state = new Uint8Array(n); // 0 todo, 1 waiting for its parent, 2 done
-  const stack: number[] = [];
+  // 0 todo, 1 waiting for its parent, 2 done (one array for every frame: calls never nest)
+  if (visitState.length < n) visitState = new Uint8Array(Math.max(n, 2 * visitState.length));
+  const state = visitState;
+  state.fill(0, 0, n);
+  const stack = visitStack;
+  stack.length = 0;
   for (let i0 = 0; i0 < n; i0++) {
     if (state[i0] === 2) continue;
     stack.push(i0);
