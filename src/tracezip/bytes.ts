@@ -324,14 +324,17 @@ export class ByteReader {
     const n = this.uvar();
     const start = this.pos;
     const b = this.raw(n);
-    let ascii = true;
-    for (let i = 0; i < n; i++) {
-      if (b[i]! >= 0x80) {
-        ascii = false;
-        break;
+    if (n < 24) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (b[i]! >= 0x80) {
+          ascii = false;
+          break;
+        }
       }
+      if (ascii) return String.fromCharCode.apply(null, b as unknown as number[]);
     }
-    if (ascii) return n < 24 ? String.fromCharCode.apply(null, b as unknown as number[]) : this.node.latin1Slice(start, start + n);
+    // Long strings (log text) are checked and decoded natively: a scan in JS costs more than both.
     if (!isUtf8(b)) return this.fail('invalid UTF-8 in a string');
     return this.node.utf8Slice(start, start + n);
   }

@@ -93,9 +93,12 @@ interface DecNode {
   values: (KeyValue | undefined)[];
   /** Templated positions that have no value on this node yet; a template must have none. */
   missing: number;
+  /** The residual column of each residual position in the frame `colsFrame` (found once per frame). */
+  cols: (ByteReader | undefined)[] | undefined;
+  colsFrame: number;
 }
 
-const ROOT: DecNode = { isEvent: false, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0 };
+const ROOT: DecNode = { isEvent: false, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
 
 interface ResourceShell {
   resource: Resource | undefined;
@@ -379,7 +382,7 @@ function readNode(r: ByteReader, st: StreamState): void {
   let node: DecNode;
   if (edge === EDGE_SPAN_HEAD || edge === EDGE_EVENT_HEAD) {
     if (parent !== ROOT) r.fail('a head edge below the root');
-    node = { isEvent: edge === EDGE_EVENT_HEAD, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0 };
+    node = { isEvent: edge === EDGE_EVENT_HEAD, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
     if (edge === EDGE_SPAN_HEAD) {
       const name = str(st, r.uvar());
       const kind = r.svar();
@@ -415,7 +418,7 @@ function readNode(r: ByteReader, st: StreamState): void {
     const value = readTemplateValue(r, st);
     const values = parent.values.slice();
     values[pos] = { key: parent.keys[pos]!, value, unknownFields: undefined };
-    node = { ...parent, values, missing: parent.missing - 1 };
+    node = { ...parent, values, missing: parent.missing - 1, cols: undefined, colsFrame: -1 };
   } else return r.fail(`unknown edge type ${edge}`);
   st.nodes.push(node);
   st.bytes += nodeStateBytes(node.keys.length);
@@ -453,17 +456,38 @@ function currentContext(): StringContext {
   return contextValue;
 }
 
+/** Numbers each payload decoded (in any stream), so a node knows whether its columns are this frame's. */
+let frameNumber = 0;
+
+/** The residual column of each residual position of a node, in the current frame. */
+function nodeColumns(node: DecNode, residuals: Residuals, keyIds: Map<string, number>): (ByteReader | undefined)[] {
+  const n = node.keys.length;
+  const cols = node.cols ?? new Array<ByteReader | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const cls = node.classes[i]!;
+    if (cls === CLASS_TEMPLATE) continue;
+    const key = node.keys[i]!;
+    const col = residuals.get(`${keyIds.get(key)}:${cls}`);
+    if (col === undefined) throw new TracezipFrameError('malformed', `no residual column for ${key}`);
+    cols[i] = col;
+  }
+  node.cols = cols;
+  node.colsFrame = frameNumber;
+  return cols;
+}
+
 function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<string, number>, traceId: Uint8Array, spanId: Uint8Array): KeyValue[] {
   const n = node.keys.length;
   const out: KeyValue[] = new Array(n);
   let earlier: string[] | undefined;
+  let cols = node.cols;
   for (let i = 0; i < n; i++) {
     const cls = node.classes[i]!;
     if (cls === CLASS_TEMPLATE) out[i] = node.values[i]!;
     else {
       const key = node.keys[i]!;
-      const col = residuals.get(`${keyIds.get(key)}:${cls}`);
-      if (col === undefined) throw new TracezipFrameError('malformed', `no residual column for ${key}`);
+      if (node.colsFrame !== frameNumber || cols === undefined) cols = nodeColumns(node, residuals, keyIds);
+      const col = cols[i]!;
       let value: AnyValue;
       if (cls === V_STRING) {
         earlier ??= [];
@@ -480,6 +504,7 @@ function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<str
 }
 
 function decodePayload(st: StreamState, r: ByteReader): TracesData {
+  frameNumber++;
   // 1. State updates.
   const nStrings = r.uvar();
   if (nStrings > r.remaining) r.fail(`${nStrings} strings cannot fit`);
@@ -568,8 +593,9 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
   // 4. Spans, phase A: everything but parents and times.
   const spans: Span[] = new Array(total);
   const entryOf: TraceEntry[] = new Array(total);
-  const posOf = new Int32Array(total);
-  const parentCode = new Float64Array(total); // -1 for raw spans
+  if (scratchPos.length < total) growScratch(total);
+  const posOf = scratchPos;
+  const parentCode = scratchCode; // -1 for raw spans
   const startDelta: bigint[] = new Array(total);
   const eventDeltas: bigint[][] = new Array(total);
   const touched: TraceEntry[] = [];
@@ -655,7 +681,8 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
     for (const c of residuals.values()) if (c.remaining !== 0) r.fail('a residual column has bytes left over');
 
     // Phase B: parents and times, parents first (a parent may come later in the frame).
-    const parentPos = new Float64Array(total).fill(-1);
+    const parentPos = scratchParentPos;
+    parentPos.fill(-1, 0, total);
     for (let i = 0; i < total; i++) {
       const code = parentCode[i]!;
       if (code < PARENT_RELATIVE_BASE) continue;
@@ -699,7 +726,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
     for (const entry of touched) {
       for (const i of entry.frameSpans) {
         const s = spans[i]!;
-        entry.kept.push({ key: idKey(s.spanId), start: s.startTimeUnixNano, id: s.spanId });
+        entry.kept.push({ key: '', start: s.startTimeUnixNano, id: s.spanId }); // keys are the encoder's
       }
       if (entry.kept.length > TRACE_SPANS_KEPT) entry.kept.splice(0, entry.kept.length - TRACE_SPANS_KEPT);
       st.bytes += entry.frameSpans.length * 56;
@@ -727,6 +754,17 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// Per-span numbers of a frame, reused by every frame (decoding never nests; grown to the largest frame).
+let scratchPos = new Int32Array(0);
+let scratchCode = new Float64Array(0);
+let scratchParentPos = new Float64Array(0);
+function growScratch(n: number): void {
+  const size = Math.max(n, 64);
+  scratchPos = new Int32Array(size);
+  scratchCode = new Float64Array(size);
+  scratchParentPos = new Float64Array(size);
+}
 
 /** True when the bytes are a sequence of complete protobuf fields (what unknown fields must be). */
 function wellFormedFields(bytes: Uint8Array): boolean {

@@ -5,6 +5,7 @@
 import { TRACE_RING_SIZE } from './format.js';
 
 export interface KeptSpan {
+  /** The span id as a map key (the encoder's; the decoder leaves it empty). */
   key: string;
   start: bigint;
   /** The span id itself (the decoder gives it to children in later frames). */
