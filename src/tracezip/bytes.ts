@@ -155,6 +155,38 @@ export class ByteWriter {
     this.pos += this.node().utf8Write(s, this.pos, len);
   }
 
+  private partsStart = 0;
+  private partsRoom = 0;
+
+  /**
+   * Starts a length-prefixed UTF-8 string written in parts (`part`), of at most `units` UTF-16
+   * units in all, so that a string assembled from pieces never has to exist as one: room for the
+   * largest length prefix is kept, and `endParts` moves the bytes back when the prefix is shorter.
+   */
+  beginParts(units: number): void {
+    const room = varintSize(3 * units);
+    if (this.pos + room + 3 * units > this.buf.length) this.grow(room + 3 * units);
+    this.partsStart = this.pos;
+    this.partsRoom = room;
+    this.pos += room;
+  }
+
+  /** A piece of the string begun by `beginParts` (its room is already there). */
+  part(s: string): void {
+    if (s.length > 0) this.pos += this.node().utf8Write(s, this.pos, 3 * s.length);
+  }
+
+  endParts(): void {
+    const start = this.partsStart;
+    const room = this.partsRoom;
+    const len = this.pos - start - room;
+    const size = varintSize(len);
+    if (size < room) this.buf.copyWithin(start + size, start + room, this.pos);
+    this.pos = start;
+    this.uvar(len);
+    this.pos += len;
+  }
+
   private node(): FastWriteBuffer {
     this.nodeBuf ??= Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.length) as FastWriteBuffer;
     return this.nodeBuf;
@@ -170,7 +202,7 @@ export class ByteWriter {
 }
 
 /** Bytes of the unsigned varint of v (a safe integer). */
-function varintSize(v: number): number {
+export function varintSize(v: number): number {
   let n = 1;
   while (v >= 0x80) {
     v = Math.floor(v / 0x80);

@@ -92,7 +92,10 @@ export class ZstdStreamCompressor {
     this.cctx.setParameter(b.CParameter.windowLog, ZSTD_STREAM_WINDOW_LOG);
   }
 
-  /** Compresses one frame's payload and flushes, so the decoder can read it all now. */
+  /**
+   * Compresses one frame's payload and flushes, so the decoder can read it all now. The result is
+   * a view of this compressor's buffer, valid until the next call (the frame writer copies it).
+   */
   compressFrame(data: Uint8Array): Uint8Array {
     const b = zstdBinding()!;
     if (this.out.length < data.length + 1024) this.out = new Uint8Array(data.length + 1024);
@@ -109,7 +112,7 @@ export class ZstdStreamCompressor {
         this.out = bigger;
       }
     }
-    return this.out.slice(0, produced);
+    return this.out.subarray(0, produced);
   }
 }
 

@@ -9,7 +9,7 @@
 //   NUL NUL = a literal NUL
 // The encoder searches for the lower-case forms only (what log correlation writes); the decoder
 // reads every code, so an encoder that also references upper-case ids stays compatible.
-import { bytesToHex } from '../model/index.js';
+import { type ByteWriter } from './bytes.js';
 
 const NUL = '\u0000';
 /** References to earlier values use codes U+0080.. so they never meet the letters above. */
@@ -24,10 +24,36 @@ export interface StringContext {
   spanHexUpper: string;
 }
 
-export function stringContext(traceId: Uint8Array, spanId: Uint8Array): StringContext {
-  const traceHex = bytesToHex(traceId);
-  const spanHex = bytesToHex(spanId);
-  return { traceHex, spanHex, traceHexUpper: traceHex.toUpperCase(), spanHexUpper: spanHex.toUpperCase() };
+/** A context whose upper-case forms are made only when read (the encoder never reads them; a decoder rarely). */
+export function lazyStringContext(traceHex: string, spanHex: string): StringContext {
+  let tu: string | undefined;
+  let su: string | undefined;
+  return {
+    traceHex,
+    spanHex,
+    get traceHexUpper() {
+      return (tu ??= traceHex.toUpperCase());
+    },
+    get spanHexUpper() {
+      return (su ??= spanHex.toUpperCase());
+    },
+  };
+}
+
+const HEX = '0123456789abcdef';
+let hexScratch = Buffer.alloc(64) as Buffer & { latin1Slice(start: number, end: number): string };
+
+/** Lower-case hex of an id, made as one flat string (not a rope of per-byte pieces). */
+export function hex(id: Uint8Array): string {
+  const n = id.length;
+  if (2 * n > hexScratch.length) hexScratch = Buffer.alloc(4 * n) as typeof hexScratch;
+  const out = hexScratch;
+  for (let i = 0; i < n; i++) {
+    const b = id[i]!;
+    out[2 * i] = HEX.charCodeAt(b >> 4);
+    out[2 * i + 1] = HEX.charCodeAt(b & 15);
+  }
+  return out.latin1Slice(0, 2 * n);
 }
 
 /**
@@ -47,12 +73,19 @@ const matchPattern: number[] = [];
 
 /**
  * `substitute` with the ids' lower-case hex given directly. Lower-case ids are what log correlation
- * writes; the upper-case codes stay readable by the decoder but are not searched for. Every
- * occurrence of every pattern is a candidate; they are taken left to right, the longest first at
- * equal starts (then the earlier pattern), skipping any that overlaps one already taken.
+ * writes; the upper-case codes stay readable by the decoder but are not searched for.
  */
 export function substituteIds(s: string, traceHex: string, spanHex: string, earlier: readonly string[]): string {
   if (s.length < 16) return escape(s);
+  const count = findMatches(s, traceHex, spanHex, earlier);
+  return count === 0 ? escape(s) : build(s, count);
+}
+
+/**
+ * Finds every occurrence of every pattern into the match arrays, in the order they are taken: left
+ * to right, the longest first at equal starts (then the earlier pattern). Returns their number.
+ */
+function findMatches(s: string, traceHex: string, spanHex: string, earlier: readonly string[]): number {
   const starts = matchStart;
   const ends = matchEnd;
   const pats = matchPattern;
@@ -77,8 +110,49 @@ export function substituteIds(s: string, traceHex: string, spanHex: string, earl
       pats[j] = k;
     }
   }
+  return count;
+}
+
+/**
+ * `substituteIds` written straight into `w` as a length-prefixed UTF-8 string: the result is never
+ * assembled as a string (log lines are long, and the copy is what the garbage collector pays for).
+ */
+export function substituteInto(w: ByteWriter, s: string, traceHex: string, spanHex: string, earlier: readonly string[]): void {
+  const count = s.length < 16 ? 0 : findMatches(s, traceHex, spanHex, earlier);
   const nul = s.includes(NUL);
-  if (count === 0) return nul ? escape(s) : s;
+  if (count === 0 || nul) {
+    // Nothing to replace (the usual case for most strings), or NULs to escape (rare): as a string.
+    w.string(count === 0 ? (nul ? escape(s) : s) : build(s, count));
+    return;
+  }
+  const starts = matchStart;
+  const ends = matchEnd;
+  const pats = matchPattern;
+  // The references only shorten the string: its own length bounds the result's.
+  w.beginParts(s.length);
+  let from = 0;
+  for (let m = 0; m < count; m++) {
+    const start = starts[m]!;
+    if (start < from) continue; // overlaps a match already taken
+    const k = pats[m]!;
+    if (start > from) w.part(s.slice(from, start));
+    w.part(k === 0 ? REF_TRACE : k === 1 ? REF_SPAN : REF_EARLIER[k - 2]!);
+    from = ends[m]!;
+  }
+  if (from < s.length) w.part(from === 0 ? s : s.slice(from));
+  w.endParts();
+}
+
+const REF_TRACE = NUL + 't';
+const REF_SPAN = NUL + 's';
+const REF_EARLIER = Array.from({ length: 26 }, (_, i) => NUL + String.fromCharCode(EARLIER_BASE + i));
+
+/** The substituted string from the `count` matches `findMatches` left in the match arrays. */
+function build(s: string, count: number): string {
+  const starts = matchStart;
+  const ends = matchEnd;
+  const pats = matchPattern;
+  const nul = s.includes(NUL);
   let out = '';
   let from = 0;
   for (let m = 0; m < count; m++) {

@@ -44,7 +44,7 @@ import {
 } from './format.js';
 import { TracezipFrameError } from './errors.js';
 import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
-import { expand, stringContext, type StringContext } from './context.js';
+import { expand, hex, lazyStringContext, type StringContext } from './context.js';
 
 export type ResyncReason =
   | 'unknown-stream' // no state for this stream: the decoder restarted or evicted it
@@ -451,7 +451,7 @@ function currentContext(): StringContext {
   if (contextTrace !== traceId || contextSpan !== spanId || contextValue === undefined) {
     contextTrace = traceId;
     contextSpan = spanId;
-    contextValue = stringContext(traceId, spanId);
+    contextValue = lazyStringContext(hex(traceId), hex(spanId));
   }
   return contextValue;
 }

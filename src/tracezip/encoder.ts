@@ -22,7 +22,6 @@
 // encoded again, and a span of the previous span's trace skips the trace lookup.
 import { randomBytes } from 'node:crypto';
 import {
-  bytesToHex,
   InputError,
   type AnyValue,
   type KeyValue,
@@ -56,7 +55,7 @@ import {
   writeFrame,
 } from './format.js';
 import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
-import { substituteIds } from './context.js';
+import { hex, substituteInto } from './context.js';
 
 /** Short strings only need their NULs escaped (substitution never pays below 16 characters). */
 function substituteShort(v: string): string {
@@ -633,6 +632,7 @@ export class FrameBuilder {
     } else for (const r of this.residuals.values()) r.w.reset();
   }
   private residualEpoch = -1;
+  private readonly payload = new ByteWriter(4096);
 
   private columns(): ByteWriter[] {
     return [this.cTemplate, this.cTrace, this.cTraceId, this.cSpanId, this.cParent, this.cParentId, this.cStart, this.cDuration, this.cEvents, this.cEvent, this.cRaw];
@@ -1009,9 +1009,9 @@ export class FrameBuilder {
           const entry = this.spanEntry!;
           if (this.spanHexOf !== span) {
             this.spanHexOf = span;
-            this.spanHex = bytesToHex(span.spanId);
+            this.spanHex = hex(span.spanId);
           }
-          w.string(substituteIds(v, (entry.hex ??= bytesToHex(entry.traceId)), this.spanHex, earlier));
+          substituteInto(w, v, (entry.hex ??= hex(entry.traceId)), this.spanHex, earlier);
         }
         earlier.push(v);
       } else writeResidualValue(w, cls, kv.value);
@@ -1091,7 +1091,11 @@ export class FrameBuilder {
     let size = 64 + this.newStrings.pos + this.newShells.pos + this.newNodes.pos + this.envelope.pos;
     for (const c of this.columns()) size += 10 + c.pos;
     for (const r of residuals) size += 30 + r.w.pos;
-    const out = new ByteWriter(size);
+    // One payload writer for every frame: the payload is compressed or copied into the frame before
+    // encode() returns, so nothing holds it afterwards.
+    const out = this.payload;
+    out.reset();
+    out.ensure(size);
     // State updates.
     out.uvar(this.newStringCount);
     out.raw(this.newStrings.finish());
