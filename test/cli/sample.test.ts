@@ -1,0 +1,88 @@
+// `slimtrace sample` and `slimtrace evaluate` as a user runs them: generated traffic in, OTLP out
+// with fewer bytes and every trace intact; the evaluation table; user mistakes as one-line errors.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { analyzeSources } from '../../src/analyzer/analyze.js';
+import { defaultTopology, emitServiceSources } from '../../src/generator/index.js';
+import { countSpans, getAttribute, locatedSpans } from '../../src/model/index.js';
+import { readOtlpFile } from '../../src/otlp/index.js';
+import { SAMPLING_ATTR } from '../../src/sampling/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('slimtrace sample and evaluate', () => {
+  let dir: string;
+  let analysis: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'slimtrace-cli-sample-'));
+    await emitServiceSources(defaultTopology(), join(dir, 'src'));
+    analysis = join(dir, 'analysis.json');
+    writeFileSync(analysis, JSON.stringify(await analyzeSources({ sourceDirs: [join(dir, 'src')] })));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('sample writes the kept spans as OTLP, every trace kept, with re-parenting and summaries', async () => {
+    const out = join(dir, 'sampled.otlp');
+    const r = run('sample', '--traces', '300', '--strategy', 'autoscope', '--analysis', analysis, '--target-reduction', '0.5', '-o', out);
+    assert.equal(r.status, 0, r.stderr);
+    const m = /^autoscope: (\d+) spans in, (\d+) out; (\d+) of (\d+) traces kept; OTLP bytes (\d+) -> (\d+)/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const [spansIn, spansOut, kept, traces, bytesIn, bytesOut] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+    assert.equal(kept, traces);
+    assert.ok(spansOut < spansIn && bytesOut < bytesIn);
+    let n = 0;
+    const traceIds = new Set<string>();
+    let summaries = 0;
+    for await (const b of readOtlpFile(out)) {
+      n += countSpans(b);
+      for (const s of locatedSpans(b)) {
+        traceIds.add(Buffer.from(s.span.traceId).toString('hex'));
+        if (getAttribute(s.span.attributes, SAMPLING_ATTR.DROPPED) !== undefined) summaries++;
+      }
+    }
+    assert.equal(n, spansOut);
+    assert.equal(traceIds.size, traces);
+    assert.ok(summaries > 0);
+    const plain = run('sample', '--traces', '300', '--strategy', 'autoscope', '--analysis', analysis, '--target-reduction', '0.5', '--no-summaries', '-o', join(dir, 'plain.otlp'));
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.ok(Number(/-> (\d+) \(/.exec(plain.stdout)![1]) < bytesOut, 'summaries cost bytes');
+  });
+
+  it('evaluate prints one row per strategy with coverage against the generated ground truth', () => {
+    const r = run('evaluate', '--traces', '300', '--strategies', 'autoscope,head,tail', '--analysis', analysis, '--target-reduction', '0.6');
+    assert.equal(r.status, 0, r.stderr);
+    const rows = r.stdout.split('\n').filter((l) => /^\| (autoscope|head|tail) \|/.test(l));
+    assert.equal(rows.length, 3, r.stdout);
+    assert.match(r.stdout, /exact coverage \| slow coverage \| proxy coverage/);
+    const json = run('evaluate', '--traces', '200', '--strategies', 'head', '--json');
+    assert.equal(json.status, 0, json.stderr);
+    const doc = JSON.parse(json.stdout);
+    assert.equal(doc.results[0].strategy, 'head');
+    assert.ok(doc.results[0].coverage.proxy.faulty > 0);
+  });
+
+  it('names the mistake in one line with exit code 2', () => {
+    const cases: [string[], RegExp][] = [
+      [['sample', '--traces', '10', '--strategy', 'nope', '-o', join(dir, 'x')], /unknown strategy 'nope'/],
+      [['sample', '--traces', '10', '--strategy', 'head', '--target-reduction', '1.5', '-o', join(dir, 'x')], /--target-reduction must be a number in \[0, 1\)/],
+      [['sample', '--traces', '10', '--strategy', 'autoscope', '--analysis', join(dir, 'missing.json'), '-o', join(dir, 'x')], /missing\.json/],
+      [['sample', '--traces', '10', '--strategy', 'head', '--bytes-per-second', '100', '-o', join(dir, 'x')], /head has no byte budget/],
+      [['evaluate', '--traces', '10', '--analysis', join(root, 'package.json')], /package\.json.*format/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, message);
+    }
+  });
+});
