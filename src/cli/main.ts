@@ -33,6 +33,11 @@ export function buildProgram(name = 'slimtrace'): Command {
 
 /** Parses the process's arguments and exits the way the CLI does (2 on a user's mistake). */
 export async function runCli(name = 'slimtrace', argv: readonly string[] = process.argv): Promise<void> {
+  // A reader that stops early (`slimtrace evaluate | head`) closes the pipe: a normal end, not a crash.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     await buildProgram(name).parseAsync(argv as string[]);
   } catch (e) {
