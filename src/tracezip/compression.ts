@@ -116,6 +116,10 @@ export class ZstdStreamCompressor {
   }
 }
 
+/** Output buffer of every stream decompressor, up to this size (larger payloads get their own). */
+const SHARED_OUTPUT_MAX = 4 * 1024 * 1024;
+let sharedOutput = new Uint8Array(0);
+
 export class ZstdStreamDecompressor {
   private readonly dctx;
 
@@ -126,9 +130,18 @@ export class ZstdStreamDecompressor {
     this.dctx.setParameter(b.DParameter.windowLogMax, ZSTD_STREAM_WINDOW_LOG);
   }
 
-  /** Decompresses one frame's body, which must give exactly `expectedLength` bytes. */
+  /**
+   * Decompresses one frame's body, which must give exactly `expectedLength` bytes. The result is a
+   * view of a buffer that every stream shares, valid until the next call (the decoder keeps no view
+   * of a payload; decoding is synchronous, so calls never overlap).
+   */
   decompressFrame(body: Uint8Array, expectedLength: number): Uint8Array {
-    const out = new Uint8Array(expectedLength);
+    let out: Uint8Array;
+    if (expectedLength > SHARED_OUTPUT_MAX) out = new Uint8Array(expectedLength); // rare: not kept
+    else {
+      if (sharedOutput.length < expectedLength) sharedOutput = new Uint8Array(Math.min(SHARED_OUTPUT_MAX, Math.max(expectedLength, 2 * sharedOutput.length)));
+      out = sharedOutput.subarray(0, expectedLength);
+    }
     let src = body;
     let produced = 0;
     try {

@@ -190,7 +190,7 @@ export class TracezipDecoder {
     const body = frame.subarray(h.bodyStart, h.bodyStart + h.bodyLength);
     const meta = { streamId: h.streamId, epoch: h.epoch, seq: h.seq };
     if (h.stateless) {
-      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength), h.compression);
+      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength));
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       return { kind: 'data', data, ...meta };
     }
@@ -213,7 +213,7 @@ export class TracezipDecoder {
         fresh.zstdBytes = ZSTD_STREAM_STATE_BYTES;
       }
       const payload = streamed ? fresh.zstd!.decompressFrame(body, h.payloadLength) : decompressPayload(body, h.compression, h.payloadLength);
-      const data = applyFrame(fresh, payload, h.compression);
+      const data = applyFrame(fresh, payload);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       fresh.nextSeq = 1;
       fresh.startCrc = h.crc;
@@ -240,7 +240,7 @@ export class TracezipDecoder {
       // on leaves the two sides' streams apart, so the stream is dropped and must resync.
       if (!streamed || !st.zstd) return { kind: 'resync-needed', reason: 'epoch-mismatch', ...meta };
       try {
-        data = applyFrame(st, st.zstd.decompressFrame(body, h.payloadLength), h.compression);
+        data = applyFrame(st, st.zstd.decompressFrame(body, h.payloadLength));
       } catch (e) {
         this.streams.delete(h.streamId);
         throw e;
@@ -249,7 +249,7 @@ export class TracezipDecoder {
         this.streams.delete(h.streamId);
         return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       }
-    } else data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength), h.compression);
+    } else data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength));
     if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
     st.applied(h.seq, h.crc);
     st.nextSeq++;
@@ -285,10 +285,9 @@ export class TracezipDecoder {
 // Applying one frame's payload to a stream state (all or nothing)
 // ================================================================================================
 
-function applyFrame(st: StreamState, payload: Uint8Array, compression: string): TracesData | UnknownReference {
-  // The state keeps views into the payload (envelopes, ids): an uncompressed payload is the
-  // caller's buffer, which may be reused, so it is copied once.
-  if (compression === 'none') payload = payload.slice();
+function applyFrame(st: StreamState, payload: Uint8Array): TracesData | UnknownReference {
+  // Nothing decoded keeps a view into the payload (ids and bytes are copied out): an uncompressed
+  // payload is the caller's buffer, and a zstd stream decompresses every frame into one buffer.
   const marks = { strings: st.strings.length, resources: st.resources.length, scopes: st.scopes.length, nodes: st.nodes.length, bytes: st.bytes };
   st.ring.begin();
   try {
@@ -311,7 +310,7 @@ function applyFrame(st: StreamState, payload: Uint8Array, compression: string): 
 
 function otlp(bytes: Uint8Array, what: string): TracesData {
   try {
-    return decodeTracesData(bytes);
+    return decodeTracesData(bytes, { copyBytes: true }); // no views into the payload (applyFrame)
   } catch (e) {
     throw new TracezipFrameError('malformed', `${what}: ${(e as Error).message}`);
   }
@@ -566,9 +565,10 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
   const cTemplate = r.section(r.uvar());
   const cTrace = r.section(r.uvar());
   const cTraceId = r.section(r.uvar());
-  const cSpanId = r.section(r.uvar());
+  // Span and parent ids become views of one copy of their columns (the payload is not kept).
+  const cSpanId = owned(r.section(r.uvar()));
   const cParent = r.section(r.uvar());
-  const cParentId = r.section(r.uvar());
+  const cParentId = owned(r.section(r.uvar()));
   const cStart = r.section(r.uvar());
   const cDuration = r.section(r.uvar());
   const cEvents = r.section(r.uvar());
@@ -754,6 +754,11 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A reader over a copy of what `section` holds. */
+function owned(section: ByteReader): ByteReader {
+  return section.remaining === 0 ? section : new ByteReader(section.copy(section.remaining));
+}
 
 // Per-span numbers of a frame, reused by every frame (decoding never nests; grown to the largest frame).
 let scratchPos = new Int32Array(0);

@@ -17,6 +17,7 @@ import { edgeCaseTracesData, everyAnyValue, unknownFieldsEverywhere } from '../h
 import {
   T0,
   batchOf,
+  cloneData,
   breakParentCycles,
   decodeOutcome,
   describeOutcome,
@@ -607,6 +608,39 @@ describe('round trips: span references under stress', () => {
         const vs = Array.from({ length: 1 + rng.int(5) }, () => rng.int(variants.length));
         const b = frame(vs, f);
         expectData(dec, enc.encode(b), b, `frame ${f} (variants ${vs.join(', ')})`);
+      }
+    }
+  });
+
+  test('decoded messages stay exact after later frames: nothing in them is a view of a payload buffer that gets reused', () => {
+    // The zstd stream decompresses every frame into one shared buffer, and an uncompressed payload
+    // is the caller's receive buffer: every id, bytes value, envelope and raw span of a decoded
+    // message must be its own copy. All outputs are compared only after the whole stream.
+    const rng = new Rng(0x0b1e);
+    const batches = [
+      ...recut(traffic(4, 120), (n) => rng.int(n), 1, 40),
+      ...Array.from({ length: 40 }, (_, i) => foldTimes(arbitraryTracesData(20_000 + i))),
+      ...edgeCaseTracesData()
+        .filter((c) => c.name !== '64-bit times')
+        .map((c) => c.data),
+    ];
+    const expected = batches.map((b) => cloneData(b));
+    for (const compression of ['zstd-stream', 'none', 'zstd'] as const) {
+      const enc = new TracezipEncoder({ compression });
+      const dec = new TracezipDecoder();
+      const rx = new Uint8Array(1 << 22);
+      const outputs: TracesData[] = [];
+      for (const b of batches) {
+        const frame = enc.encode(b);
+        rx.set(frame);
+        const r = dec.decode(rx.subarray(0, frame.length));
+        rx.fill(0xa5, 0, frame.length);
+        assert.equal(r.kind, 'data', r.kind === 'resync-needed' ? r.reason : r.kind);
+        if (r.kind === 'data') outputs.push(r.data);
+      }
+      for (let i = 0; i < outputs.length; i++) {
+        const diff = diffTracesData(expected[i]!, outputs[i]!);
+        assert.equal(diff, undefined, `${compression}, frame ${i} after the whole stream: ${diff}`);
       }
     }
   });
