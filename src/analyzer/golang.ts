@@ -19,6 +19,7 @@ import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type CscfgNode, type Stmt, type SwitchCase } from './cscfg.js';
 import { withSyntaxTree } from './languages.js';
 import { MODULE_FUNCTION, syntaxProblems, type AnalyzedFunction, type FileCscfg } from './typescript.js';
+import { concatOperands, unwrapParens } from './syntax.js';
 
 /** A Go call site: also the second argument when it is a string literal (`tracer.Start(ctx, "span")`). */
 export interface GoCallSite extends CallSite {
@@ -58,23 +59,6 @@ const STRING_TYPES = new Set(['interpreted_string_literal', 'raw_string_literal'
 
 const line = (n: Node): number => n.startPosition.row + 1;
 const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim();
-
-function unwrapParens(n: Node): Node {
-  let cur = n;
-  while (cur.type === 'parenthesized_expression' && cur.namedChildren.length === 1 && cur.namedChildren[0]) cur = cur.namedChildren[0];
-  return cur;
-}
-
-/** Operands of a `+` chain, left to right. */
-function concatOperands(n: Node): Node[] {
-  const u = unwrapParens(n);
-  if (u.type === 'binary_expression' && u.childForFieldName('operator')?.text === '+') {
-    const l = u.childForFieldName('left');
-    const r = u.childForFieldName('right');
-    if (l && r) return [...concatOperands(l), ...concatOperands(r)];
-  }
-  return [u];
-}
 
 /** The callee of `panic(...)` as written, with no package or receiver. */
 function isPanic(call: Node): boolean {

@@ -7,6 +7,7 @@ import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type Stmt, type SwitchCase } from './cscfg.js';
 import { withSyntaxTree } from './languages.js';
 import { syntaxProblems, type AnalyzedFunction, type FileCscfg } from './typescript.js';
+import { concatOperands, unwrapParens } from './syntax.js';
 
 /** An annotation as written: `@GetMapping("/x/{id}")`, `@RequestMapping(value = "/a", method = RequestMethod.POST)`. */
 export interface JavaAnnotation {
@@ -119,23 +120,6 @@ function stringText(n: Node): string {
   const t = n.text;
   if (t.startsWith('"""')) return t.slice(3, -3).replace(/^[ \t]*\r?\n/, '');
   return t.slice(1, -1);
-}
-
-function unwrapParens(n: Node): Node {
-  let cur = n;
-  while (cur.type === 'parenthesized_expression' && cur.namedChildren[0]) cur = cur.namedChildren[0];
-  return cur;
-}
-
-/** Operands of a `+` chain, left to right. */
-function concatOperands(n: Node): Node[] {
-  const u = unwrapParens(n);
-  if (u.type === 'binary_expression' && u.childForFieldName('operator')?.text === '+') {
-    const l = u.childForFieldName('left');
-    const r = u.childForFieldName('right');
-    if (l && r) return [...concatOperands(l), ...concatOperands(r)];
-  }
-  return [u];
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type FunctionCscfg, type Stmt, type SwitchCase } from './cscfg.js';
 import { languageForPath, withSyntaxTree, type AnalyzerLanguage } from './languages.js';
+import { concatOperands, unwrapParens } from './syntax.js';
 
 /** A place where the parser could not read the file; the rest of the file is still analyzed. */
 export interface SyntaxProblem {
@@ -75,23 +76,6 @@ const CLASS_TYPES = new Set(['class_declaration', 'abstract_class_declaration', 
 
 const line = (n: Node): number => n.startPosition.row + 1;
 const collapse = (text: string): string => text.replace(/\s+/g, ' ').trim();
-
-function unwrapParens(n: Node): Node {
-  let cur = n;
-  while (cur.type === 'parenthesized_expression' && cur.namedChildren.length === 1 && cur.namedChildren[0]) cur = cur.namedChildren[0];
-  return cur;
-}
-
-/** Operands of a `+` chain, left to right. */
-function concatOperands(n: Node): Node[] {
-  const u = unwrapParens(n);
-  if (u.type === 'binary_expression' && u.childForFieldName('operator')?.text === '+') {
-    const l = u.childForFieldName('left');
-    const r = u.childForFieldName('right');
-    if (l && r) return [...concatOperands(l), ...concatOperands(r)];
-  }
-  return [u];
-}
 
 /** Translates statements and expressions of one function body into `Stmt`s. */
 class Translator {
