@@ -25,19 +25,22 @@ export interface StringContext {
 }
 
 /** A context whose upper-case forms are made only when read (the encoder never reads them; a decoder rarely). */
-export function lazyStringContext(traceHex: string, spanHex: string): StringContext {
-  let tu: string | undefined;
-  let su: string | undefined;
-  return {
-    traceHex,
-    spanHex,
-    get traceHexUpper() {
-      return (tu ??= traceHex.toUpperCase());
-    },
-    get spanHexUpper() {
-      return (su ??= spanHex.toUpperCase());
-    },
-  };
+export class IdHexContext implements StringContext {
+  private traceUpper: string | undefined;
+  private spanUpper: string | undefined;
+
+  constructor(
+    readonly traceHex: string,
+    readonly spanHex: string,
+  ) {}
+
+  get traceHexUpper(): string {
+    return (this.traceUpper ??= this.traceHex.toUpperCase());
+  }
+
+  get spanHexUpper(): string {
+    return (this.spanUpper ??= this.spanHex.toUpperCase());
+  }
 }
 
 const HEX = '0123456789abcdef';
@@ -77,7 +80,7 @@ const matchPattern: number[] = [];
  */
 export function substituteIds(s: string, traceHex: string, spanHex: string, earlier: readonly string[]): string {
   if (s.length < 16) return escape(s);
-  const count = findMatches(s, traceHex, spanHex, earlier);
+  const count = findMatches(s, traceHex, spanHex, earlier, earlier.length);
   return count === 0 ? escape(s) : build(s, count);
 }
 
@@ -85,12 +88,12 @@ export function substituteIds(s: string, traceHex: string, spanHex: string, earl
  * Finds every occurrence of every pattern into the match arrays, in the order they are taken: left
  * to right, the longest first at equal starts (then the earlier pattern). Returns their number.
  */
-function findMatches(s: string, traceHex: string, spanHex: string, earlier: readonly string[]): number {
+function findMatches(s: string, traceHex: string, spanHex: string, earlier: readonly string[], earlierCount: number): number {
   const starts = matchStart;
   const ends = matchEnd;
   const pats = matchPattern;
   let count = 0;
-  const np = 2 + Math.min(earlier.length, 26);
+  const np = 2 + Math.min(earlierCount, 26);
   for (let k = 0; k < np; k++) {
     const p = k === 0 ? traceHex : k === 1 ? spanHex : earlier[k - 2]!;
     const len = p.length;
@@ -116,9 +119,11 @@ function findMatches(s: string, traceHex: string, spanHex: string, earlier: read
 /**
  * `substituteIds` written straight into `w` as a length-prefixed UTF-8 string: the result is never
  * assembled as a string (log lines are long, and the copy is what the garbage collector pays for).
+ * Only the first `earlierCount` entries of `earlier` are the list's earlier values (the caller
+ * reuses one array).
  */
-export function substituteInto(w: ByteWriter, s: string, traceHex: string, spanHex: string, earlier: readonly string[]): void {
-  const count = s.length < 16 ? 0 : findMatches(s, traceHex, spanHex, earlier);
+export function substituteInto(w: ByteWriter, s: string, traceHex: string, spanHex: string, earlier: readonly string[], earlierCount = earlier.length): void {
+  const count = s.length < 16 ? 0 : findMatches(s, traceHex, spanHex, earlier, earlierCount);
   const nul = s.includes(NUL);
   if (count === 0 || nul) {
     // Nothing to replace (the usual case for most strings), or NULs to escape (rare): as a string.

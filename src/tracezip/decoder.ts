@@ -44,7 +44,7 @@ import {
 } from './format.js';
 import { TracezipFrameError } from './errors.js';
 import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
-import { expand, hex, lazyStringContext, type StringContext } from './context.js';
+import { expand, hex, IdHexContext, type StringContext } from './context.js';
 
 export type ResyncReason =
   | 'unknown-stream' // no state for this stream: the decoder restarted or evicted it
@@ -88,6 +88,8 @@ interface DecNode {
   eventName: string;
   eventDropped: number;
   keys: string[];
+  /** The dictionary id of each key (residual columns are found by key id and class). */
+  keyIds: number[];
   classes: number[];
   /** Template values by position (shared KeyValue objects); undefined for residual or not yet set. */
   values: (KeyValue | undefined)[];
@@ -98,7 +100,7 @@ interface DecNode {
   colsFrame: number;
 }
 
-const ROOT: DecNode = { isEvent: false, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
+const ROOT: DecNode = { isEvent: false, span: undefined, eventName: '', eventDropped: 0, keys: [], keyIds: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
 
 interface ResourceShell {
   resource: Resource | undefined;
@@ -361,11 +363,14 @@ function readShape(r: ByteReader, st: StreamState, node: DecNode): void {
   const n = r.uvar();
   if (n > r.remaining) r.fail(`${n} attributes cannot fit`);
   node.keys = new Array(n);
+  node.keyIds = new Array(n);
   node.classes = new Array(n);
   node.values = new Array(n);
   node.missing = 0;
   for (let i = 0; i < n; i++) {
-    node.keys[i] = str(st, r.uvar());
+    const keyId = r.uvar();
+    node.keys[i] = str(st, keyId);
+    node.keyIds[i] = keyId;
     const cls = r.uvar();
     if (cls > V_ANY) r.fail(`unknown attribute class ${cls}`);
     node.classes[i] = cls;
@@ -381,7 +386,7 @@ function readNode(r: ByteReader, st: StreamState): void {
   let node: DecNode;
   if (edge === EDGE_SPAN_HEAD || edge === EDGE_EVENT_HEAD) {
     if (parent !== ROOT) r.fail('a head edge below the root');
-    node = { isEvent: edge === EDGE_EVENT_HEAD, span: undefined, eventName: '', eventDropped: 0, keys: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
+    node = { isEvent: edge === EDGE_EVENT_HEAD, span: undefined, eventName: '', eventDropped: 0, keys: [], keyIds: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
     if (edge === EDGE_SPAN_HEAD) {
       const name = str(st, r.uvar());
       const kind = r.svar();
@@ -436,21 +441,27 @@ function template(st: StreamState, id: number, isEvent: boolean): DecNode {
   return node;
 }
 
-/** Residual column cursors by "keyId:class". */
-type Residuals = Map<string, ByteReader>;
+/** Residual column cursors by columnKey(key id, class). */
+type Residuals = Map<number, ByteReader>;
+
+/** The map key of the residual column of (key id, class); classes are below 8. */
+function columnKey(keyId: number, cls: number): number {
+  return keyId * 8 + cls;
+}
 
 // The string context of the span being decoded, made only when a residual string needs it (no
 // closure per span: this runs for every span on the backend).
-let contextTrace: Uint8Array | undefined;
-let contextSpan: Uint8Array | undefined;
+let contextEntry: TraceEntry | undefined;
+let contextSpan: Uint8Array = new Uint8Array(0);
+let contextValueEntry: TraceEntry | undefined;
+let contextValueSpan: Uint8Array | undefined;
 let contextValue: StringContext | undefined;
-let contextIds: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
 function currentContext(): StringContext {
-  const [traceId, spanId] = contextIds;
-  if (contextTrace !== traceId || contextSpan !== spanId || contextValue === undefined) {
-    contextTrace = traceId;
-    contextSpan = spanId;
-    contextValue = lazyStringContext(hex(traceId), hex(spanId));
+  const entry = contextEntry!;
+  if (contextValueEntry !== entry || contextValueSpan !== contextSpan || contextValue === undefined) {
+    contextValueEntry = entry;
+    contextValueSpan = contextSpan;
+    contextValue = new IdHexContext((entry.hex ??= hex(entry.traceId)), hex(contextSpan));
   }
   return contextValue;
 }
@@ -459,14 +470,14 @@ function currentContext(): StringContext {
 let frameNumber = 0;
 
 /** The residual column of each residual position of a node, in the current frame. */
-function nodeColumns(node: DecNode, residuals: Residuals, keyIds: Map<string, number>): (ByteReader | undefined)[] {
+function nodeColumns(node: DecNode, residuals: Residuals): (ByteReader | undefined)[] {
   const n = node.keys.length;
   const cols = node.cols ?? new Array<ByteReader | undefined>(n);
   for (let i = 0; i < n; i++) {
     const cls = node.classes[i]!;
     if (cls === CLASS_TEMPLATE) continue;
     const key = node.keys[i]!;
-    const col = residuals.get(`${keyIds.get(key)}:${cls}`);
+    const col = residuals.get(columnKey(node.keyIds[i]!, cls));
     if (col === undefined) throw new TracezipFrameError('malformed', `no residual column for ${key}`);
     cols[i] = col;
   }
@@ -475,7 +486,7 @@ function nodeColumns(node: DecNode, residuals: Residuals, keyIds: Map<string, nu
   return cols;
 }
 
-function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<string, number>, traceId: Uint8Array, spanId: Uint8Array): KeyValue[] {
+function residualAttributes(node: DecNode, residuals: Residuals, entry: TraceEntry, spanId: Uint8Array): KeyValue[] {
   const n = node.keys.length;
   const out: KeyValue[] = new Array(n);
   let earlier: string[] | undefined;
@@ -485,12 +496,13 @@ function residualAttributes(node: DecNode, residuals: Residuals, keyIds: Map<str
     if (cls === CLASS_TEMPLATE) out[i] = node.values[i]!;
     else {
       const key = node.keys[i]!;
-      if (node.colsFrame !== frameNumber || cols === undefined) cols = nodeColumns(node, residuals, keyIds);
+      if (node.colsFrame !== frameNumber || cols === undefined) cols = nodeColumns(node, residuals);
       const col = cols[i]!;
       let value: AnyValue;
       if (cls === V_STRING) {
         earlier ??= [];
-        if (contextIds[0] !== traceId || contextIds[1] !== spanId) contextIds = [traceId, spanId];
+        contextEntry = entry;
+        contextSpan = spanId;
         const s = expand(col.string(), currentContext, earlier);
         if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
         earlier.push(s);
@@ -585,7 +597,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
     const prev = keyIds.get(key);
     if (prev !== undefined && prev !== keyId) r.fail(`two ids for attribute key ${key}`);
     keyIds.set(key, keyId);
-    residuals.set(`${keyId}:${cls}`, r.section(r.uvar()));
+    residuals.set(columnKey(keyId, cls), r.section(r.uvar()));
   }
   if (r.remaining !== 0) r.fail(`${r.remaining} bytes after the last section`);
   if (total > cTemplate.remaining) r.fail(`${total} spans but only ${cTemplate.remaining} template bytes`);
@@ -637,7 +649,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       startDelta[i] = cStart.svarBig();
       const duration = cDuration.svarBig();
       const spanId = cSpanId.raw(8);
-      const attributes = residualAttributes(node, residuals, keyIds, entry.traceId, spanId);
+      const attributes = residualAttributes(node, residuals, entry, spanId);
       const nEvents = cEvents.uvar();
       if (nEvents > cEvent.remaining) r.fail(`${nEvents} events cannot fit`);
       const events: SpanEvent[] = new Array(nEvents);
@@ -648,7 +660,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
         events[k] = {
           timeUnixNano: 0n,
           name: enode.eventName,
-          attributes: residualAttributes(enode, residuals, keyIds, entry.traceId, spanId),
+          attributes: residualAttributes(enode, residuals, entry, spanId),
           droppedAttributesCount: enode.eventDropped,
           unknownFields: undefined,
         };

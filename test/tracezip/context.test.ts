@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteReader, ByteWriter } from '../../src/tracezip/bytes.js';
-import { expand, hex, lazyStringContext, substituteIds, substituteInto } from '../../src/tracezip/context.js';
+import { expand, hex, IdHexContext, substituteIds, substituteInto } from '../../src/tracezip/context.js';
 import { bytesToHex } from '../../src/model/index.js';
 import { Rng } from '../helpers/arbitrary.js';
 
@@ -22,7 +22,7 @@ describe('residual string substitution', () => {
     const rng = new Rng(0x5b57);
     const traceHex = hex(Uint8Array.from({ length: 16 }, () => rng.int(256)));
     const spanHex = hex(Uint8Array.from({ length: 8 }, () => rng.int(256)));
-    const ctx = lazyStringContext(traceHex, spanHex);
+    const ctx = new IdHexContext(traceHex, spanHex);
     const atoms = ['a', 'TraceID: ', ' ', 'é', '€', '😀', '\ud83d', '\ude00', '\u0000', 'x'.repeat(40), 'ü'.repeat(30), traceHex, spanHex, traceHex.slice(0, 20), spanHex + traceHex];
     for (let iter = 0; iter < 3000; iter++) {
       const earlier: string[] = [];
