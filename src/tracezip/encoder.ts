@@ -54,7 +54,7 @@ import {
   nodeStateBytes,
   writeFrame,
 } from './format.js';
-import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
+import { EncoderSpans, idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
 import { hex, substituteInto } from './context.js';
 
 /** Short strings only need their NULs escaped (substitution never pays below 16 characters). */
@@ -616,11 +616,31 @@ export class FrameBuilder {
   private readonly cEvent = new ByteWriter(256);
   private readonly cRaw = new ByteWriter(256);
   private readonly residuals = new Map<string, ResidualColumn>();
+  /** The same columns in the order the frame lists them (by key id, then class). */
+  private readonly residualList: ResidualColumn[] = [];
+  /** The fixed columns in frame order. */
+  private readonly columns: readonly ByteWriter[] = [
+    this.cTemplate,
+    this.cTrace,
+    this.cTraceId,
+    this.cSpanId,
+    this.cParent,
+    this.cParentId,
+    this.cStart,
+    this.cDuration,
+    this.cEvents,
+    this.cEvent,
+    this.cRaw,
+  ];
 
   constructor(private readonly enc: TracezipEncoder) {}
 
   private reset(): void {
-    for (const w of [this.newStrings, this.newShells, this.newNodes, this.envelope, ...this.columns()]) w.reset();
+    this.newStrings.reset();
+    this.newShells.reset();
+    this.newNodes.reset();
+    this.envelope.reset();
+    for (let c = 0; c < this.columns.length; c++) this.columns[c]!.reset();
     this.newStringCount = 0;
     this.newShellCount = 0;
     this.newNodeCount = 0;
@@ -628,15 +648,14 @@ export class FrameBuilder {
     // because key ids restart.
     if (this.residualEpoch !== this.enc.epochKey) {
       this.residuals.clear();
+      this.residualList.length = 0;
       this.residualEpoch = this.enc.epochKey;
-    } else for (const r of this.residuals.values()) r.w.reset();
+    } else for (let c = 0; c < this.residualList.length; c++) this.residualList[c]!.w.reset();
   }
   private residualEpoch = -1;
   private readonly payload = new ByteWriter(4096);
-
-  private columns(): ByteWriter[] {
-    return [this.cTemplate, this.cTrace, this.cTraceId, this.cSpanId, this.cParent, this.cParentId, this.cStart, this.cDuration, this.cEvents, this.cEvent, this.cRaw];
-  }
+  /** Earlier residual string values of the attribute list being written (one array, reused). */
+  private readonly earlier: string[] = [];
 
   build(data: TracesData): Uint8Array {
     this.reset();
@@ -700,22 +719,19 @@ export class FrameBuilder {
       prev = entry;
       prevTraceId = span.traceId;
       if (entry.frameSpans.length === 0) frameTraces.push(entry);
-      posOf[i] = entry.kept.length + entry.frameSpans.length;
+      const kept = (entry.spans ??= new EncoderSpans());
+      posOf[i] = kept.starts.length + entry.frameSpans.length;
       entry.frameSpans.push(i);
+      kept.addFrameSpan(span.spanId, span.startTimeUnixNano);
       entryOf[i] = entry;
     }
     // Span id -> ordinal, per trace, for parent references: kept spans are already in the trace's
     // map; this frame's spans are added now, so a child can refer to a parent that comes later.
-    const spanKeys: string[] = new Array(n);
-    for (const entry of frameTraces) {
-      const m = (entry.positions ??= new Map());
-      const first = entry.trimmed + entry.kept.length;
-      for (let k = 0; k < entry.frameSpans.length; k++) {
-        const i = entry.frameSpans[k]!;
-        const key = idKey(spans[i]!.spanId);
-        spanKeys[i] = key;
-        m.set(key, first + k);
-      }
+    for (let t = 0; t < frameTraces.length; t++) {
+      const entry = frameTraces[t]!;
+      const kept = entry.spans!;
+      const first = kept.trimmed + kept.starts.length;
+      for (let k = 0; k < entry.frameSpans.length; k++) kept.set(spans[entry.frameSpans[k]!]!.spanId, first + k);
     }
 
     // Parents: a position reference when the parent is known, resolved parents-first exactly as the
@@ -728,16 +744,17 @@ export class FrameBuilder {
     for (let i = 0; i < n; i++) {
       const span = spans[i]!;
       if (span.parentSpanId.length === 0) continue;
-      const entry = entryOf[i]!;
-      const ord = entry.positions!.get(idKey(span.parentSpanId));
-      if (ord !== undefined) parentPos[i] = ord - entry.trimmed;
+      const kept = entryOf[i]!.spans!;
+      const ord = kept.get(span.parentSpanId);
+      if (ord !== undefined) parentPos[i] = ord - kept.trimmed;
     }
     visitParentsFirst(
       n,
       (i) => {
         const ppos = parentPos[i]!;
         const entry = entryOf[i]!;
-        return ppos >= entry.kept.length ? entry.frameSpans[ppos - entry.kept.length]! : -1;
+        const nKept = entry.spans!.starts.length;
+        return ppos >= nKept ? entry.frameSpans[ppos - nKept]! : -1;
       },
       (i, cycle) => {
         const span = spans[i]!;
@@ -751,7 +768,8 @@ export class FrameBuilder {
           startBase[i] = base;
         } else {
           parentRef[i] = ppos;
-          startBase[i] = ppos < entry.kept.length ? entry.kept[ppos]!.start : spans[entry.frameSpans[ppos - entry.kept.length]!]!.startTimeUnixNano;
+          const starts = entry.spans!.starts;
+          startBase[i] = ppos < starts.length ? starts[ppos]! : spans[entry.frameSpans[ppos - starts.length]!]!.startTimeUnixNano;
         }
       },
     );
@@ -790,19 +808,9 @@ export class FrameBuilder {
     }
 
     // Remember this frame's spans per trace for later frames (the decoder does the same).
-    for (const entry of frameTraces) {
-      for (const i of entry.frameSpans) entry.kept.push({ key: spanKeys[i]!, start: spans[i]!.startTimeUnixNano, id: spans[i]!.spanId });
-      if (entry.kept.length > TRACE_SPANS_KEPT) {
-        const drop = entry.kept.length - TRACE_SPANS_KEPT;
-        const m = entry.positions!;
-        for (let k = 0; k < drop; k++) {
-          const key = entry.kept[k]!.key;
-          // A later span with the same id keeps its own position.
-          if (m.get(key) === entry.trimmed + k) m.delete(key);
-        }
-        entry.kept.splice(0, drop);
-        entry.trimmed += drop;
-      }
+    for (let t = 0; t < frameTraces.length; t++) {
+      const entry = frameTraces[t]!;
+      entry.spans!.commit(TRACE_SPANS_KEPT);
       // An estimate that only grows: what the ring forgets is not subtracted, so the cap errs safe.
       enc.addStateBytes(entry.frameSpans.length * 56);
       entry.frameSpans.length = 0;
@@ -986,6 +994,11 @@ export class FrameBuilder {
       if (!c) {
         c = { keyId, cls, w: new ByteWriter(256) };
         this.residuals.set(k, c);
+        const list = this.residualList;
+        let j = list.length;
+        list.push(c);
+        for (; j > 0 && (list[j - 1]!.keyId > keyId || (list[j - 1]!.keyId === keyId && list[j - 1]!.cls > cls)); j--) list[j] = list[j - 1]!;
+        list[j] = c;
       }
       cols[i] = c;
     }
@@ -995,7 +1008,8 @@ export class FrameBuilder {
   /** Residual values of one attribute list; strings go through the span-context substitution. */
   private writeResiduals(plan: HeadPlan, attrs: readonly KeyValue[], span: Span): void {
     const classes = plan.classes;
-    let earlier: string[] | undefined;
+    const earlier = this.earlier;
+    let nEarlier = 0;
     for (let i = 0; i < classes.length; i++) {
       const cls = classes[i]!;
       if (cls === CLASS_TEMPLATE) continue;
@@ -1003,7 +1017,6 @@ export class FrameBuilder {
       const w = plan.cols[i]!.w;
       if (cls === V_STRING) {
         const v = kv.value as string;
-        earlier ??= [];
         if (v.length < 16) w.string(substituteShort(v));
         else {
           const entry = this.spanEntry!;
@@ -1011,9 +1024,9 @@ export class FrameBuilder {
             this.spanHexOf = span;
             this.spanHex = hex(span.spanId);
           }
-          substituteInto(w, v, (entry.hex ??= hex(entry.traceId)), this.spanHex, earlier);
+          substituteInto(w, v, (entry.hex ??= hex(entry.traceId)), this.spanHex, earlier, nEarlier);
         }
-        earlier.push(v);
+        earlier[nEarlier++] = v;
       } else writeResidualValue(w, cls, kv.value);
     }
   }
@@ -1086,11 +1099,18 @@ export class FrameBuilder {
   }
 
   private assemble(base: bigint): Uint8Array {
-    const residuals = [...this.residuals.values()].filter((r) => r.w.pos > 0).sort((a, b) => a.keyId - b.keyId || a.cls - b.cls);
+    const residuals = this.residualList;
+    let used = 0;
     // Sized once for all of it (10 bytes per length prefix and count at most).
     let size = 64 + this.newStrings.pos + this.newShells.pos + this.newNodes.pos + this.envelope.pos;
-    for (const c of this.columns()) size += 10 + c.pos;
-    for (const r of residuals) size += 30 + r.w.pos;
+    for (let c = 0; c < this.columns.length; c++) size += 10 + this.columns[c]!.pos;
+    for (let c = 0; c < residuals.length; c++) {
+      const r = residuals[c]!;
+      if (r.w.pos > 0) {
+        size += 30 + r.w.pos;
+        used++;
+      }
+    }
     // One payload writer for every frame: the payload is compressed or copied into the frame before
     // encode() returns, so nothing holds it afterwards.
     const out = this.payload;
@@ -1098,21 +1118,28 @@ export class FrameBuilder {
     out.ensure(size);
     // State updates.
     out.uvar(this.newStringCount);
-    out.raw(this.newStrings.finish());
+    out.append(this.newStrings);
     out.uvar(this.newShellCount);
-    out.raw(this.newShells.finish());
+    out.append(this.newShells);
     out.uvar(this.newNodeCount);
-    out.raw(this.newNodes.finish());
+    out.append(this.newNodes);
     // Envelope and base time.
     out.u64le(base);
-    out.raw(this.envelope.finish());
-    // Columns, each length-prefixed.
-    for (const c of this.columns()) out.bytes(c.finish());
-    out.uvar(residuals.length);
-    for (const r of residuals) {
+    out.append(this.envelope);
+    // Columns, each length-prefixed; then the residual columns this frame used.
+    for (let c = 0; c < this.columns.length; c++) {
+      const col = this.columns[c]!;
+      out.uvar(col.pos);
+      out.append(col);
+    }
+    out.uvar(used);
+    for (let c = 0; c < residuals.length; c++) {
+      const r = residuals[c]!;
+      if (r.w.pos === 0) continue;
       out.uvar(r.keyId);
       out.uvar(r.cls);
-      out.bytes(r.w.finish());
+      out.uvar(r.w.pos);
+      out.append(r.w);
     }
     return out.finish();
   }

@@ -15,12 +15,10 @@ export interface KeptSpan {
 export interface TraceEntry {
   key: string;
   traceId: Uint8Array;
-  /** Spans of earlier frames, oldest first (at most TRACE_SPANS_KEPT). */
+  /** Decoder only: spans of earlier frames, oldest first (at most TRACE_SPANS_KEPT). */
   kept: KeptSpan[];
-  /** Encoder only: span id key -> position (ordinal among the trace's spans, minus `trimmed`). */
-  positions: Map<string, number> | undefined;
-  /** Spans dropped from the front of `kept` so far: positions are ordinals minus this. */
-  trimmed: number;
+  /** Encoder only: the same spans, kept compactly, and their ids' ordinals. */
+  spans: EncoderSpans | undefined;
   /** Indexes (into the current frame's span list) of this trace's spans in the current frame. */
   frameSpans: number[];
   /** The trace id in lower-case hex, made on first need (residual strings refer to it). */
@@ -50,6 +48,133 @@ export function idKey(id: Uint8Array): string {
   for (let i = 0; i < id.length; i += 2) s += String.fromCharCode(id[i]! | ((id[i + 1] ?? 0) << 8));
   if (s.length + 1 === 4 || s.length + 1 === 8) s += '\uffff';
   return s + String.fromCharCode(id.length);
+}
+
+const NO_ID = new Uint8Array(0);
+
+/**
+ * 30 bits of an 8-byte id, from all of its bytes (a small integer: a map key that costs no
+ * allocation). Ids that share them are told apart by comparing all 8 bytes.
+ */
+export function idHash(id: Uint8Array, at = 0): number {
+  const lo = id[at]! | (id[at + 1]! << 8) | (id[at + 2]! << 16) | (id[at + 3]! << 24);
+  const hi = id[at + 4]! | (id[at + 5]! << 8) | (id[at + 6]! << 16) | (id[at + 7]! << 24);
+  return (lo ^ Math.imul(hi, 0x9e3779b1)) & 0x3fffffff;
+}
+
+/**
+ * The encoder's memory of one trace's spans: the start times and ids of the spans of earlier
+ * frames (at most TRACE_SPANS_KEPT, oldest first), the current frame's, and the ordinal of each id
+ * (its span's position among all the trace's spans; the newest span wins when ids repeat). Ids are
+ * found by 30 of their bits and then compared in full; an id whose slot another id holds, or of a
+ * length other than 8, is found by its key instead. Nothing here is an object per span: this is
+ * what the encoder keeps for every span it sends, and it is what the garbage collector copies.
+ */
+export class EncoderSpans {
+  /** Start times of the kept spans, oldest first. */
+  readonly starts: bigint[] = [];
+  /** Their ids, 8 bytes each (zeros for ids of other lengths, which `byKey` finds). */
+  private ids = new Uint8Array(128);
+  /** Spans dropped from the front so far: ordinal = trimmed + position. */
+  trimmed = 0;
+  /** This frame's spans of the trace, in frame order (reset by `commit`). */
+  readonly frameIds: Uint8Array[] = [];
+  readonly frameStarts: bigint[] = [];
+  frameCount = 0;
+  private readonly byHash = new Map<number, number>();
+  private byKey: Map<string, number> | undefined;
+  /** Kept ordinals whose id is not 8 bytes long, with its key (for forgetting them). */
+  private oddKeys: Map<number, string> | undefined;
+
+  /** Adds a span of the current frame (its ordinal is `trimmed + starts.length + frameCount`). */
+  addFrameSpan(id: Uint8Array, start: bigint): void {
+    this.frameIds[this.frameCount] = id;
+    this.frameStarts[this.frameCount] = start;
+    this.frameCount++;
+  }
+
+  /** True when the span at `ordinal` (kept or of this frame) has this 8-byte id. */
+  private hasId(ordinal: number, id: Uint8Array): boolean {
+    const p = ordinal - this.trimmed;
+    const n = this.starts.length;
+    if (p >= n) {
+      const f = this.frameIds[p - n]!;
+      if (f.length !== 8) return false;
+      for (let j = 0; j < 8; j++) if (f[j] !== id[j]) return false;
+      return true;
+    }
+    if (this.oddKeys?.has(ordinal)) return false;
+    const ids = this.ids;
+    const o = p * 8;
+    for (let j = 0; j < 8; j++) if (ids[o + j] !== id[j]) return false;
+    return true;
+  }
+
+  /** Records that `id` is now at `ordinal` (call in ordinal order). */
+  set(id: Uint8Array, ordinal: number): void {
+    if (id.length === 8) {
+      const h = idHash(id);
+      const at = this.byHash.get(h);
+      if (at === undefined || this.hasId(at, id)) {
+        this.byHash.set(h, ordinal);
+        return;
+      }
+    }
+    (this.byKey ??= new Map()).set(idKey(id), ordinal);
+  }
+
+  /** The ordinal of the newest span with this id, or undefined. */
+  get(id: Uint8Array): number | undefined {
+    if (id.length === 8) {
+      const at = this.byHash.get(idHash(id));
+      if (at !== undefined && this.hasId(at, id)) return at;
+    }
+    return this.byKey?.get(idKey(id));
+  }
+
+  /** Moves this frame's spans to the kept ones, then forgets the oldest beyond `max`. */
+  commit(max: number): void {
+    const n0 = this.starts.length;
+    const add = this.frameCount;
+    if ((n0 + add) * 8 > this.ids.length) {
+      const bigger = new Uint8Array(Math.max((n0 + add) * 8, 2 * this.ids.length));
+      bigger.set(this.ids.subarray(0, n0 * 8));
+      this.ids = bigger;
+    }
+    for (let k = 0; k < add; k++) {
+      const id = this.frameIds[k]!;
+      this.starts.push(this.frameStarts[k]!);
+      if (id.length === 8) this.ids.set(id, (n0 + k) * 8);
+      else {
+        this.ids.fill(0, (n0 + k) * 8, (n0 + k) * 8 + 8);
+        (this.oddKeys ??= new Map()).set(this.trimmed + n0 + k, idKey(id));
+      }
+      this.frameIds[k] = NO_ID; // the caller's ids are not kept alive
+    }
+    this.frameCount = 0;
+    const n = this.starts.length;
+    if (n <= max) return;
+    const drop = n - max;
+    for (let k = 0; k < drop; k++) {
+      const ordinal = this.trimmed + k;
+      // A later span with the same id keeps its own ordinal: only a mapping to this one goes.
+      const odd = this.oddKeys?.get(ordinal);
+      if (odd !== undefined) {
+        this.oddKeys!.delete(ordinal);
+        if (this.byKey?.get(odd) === ordinal) this.byKey.delete(odd);
+        continue;
+      }
+      const h = idHash(this.ids, k * 8);
+      if (this.byHash.get(h) === ordinal) this.byHash.delete(h);
+      else if (this.byKey !== undefined) {
+        const key = idKey(this.ids.subarray(k * 8, k * 8 + 8));
+        if (this.byKey.get(key) === ordinal) this.byKey.delete(key);
+      }
+    }
+    this.starts.splice(0, drop);
+    this.ids.copyWithin(0, drop * 8, n * 8);
+    this.trimmed += drop;
+  }
 }
 
 export class TraceRing {
@@ -83,7 +208,7 @@ export class TraceRing {
 
   /** Adds a new trace at the front, forgetting the least recent one when full. */
   add(key: string, traceId: Uint8Array): TraceEntry {
-    const entry: TraceEntry = { key, traceId, kept: [], positions: undefined, trimmed: 0, frameSpans: [], hex: undefined };
+    const entry: TraceEntry = { key, traceId, kept: [], spans: undefined, frameSpans: [], hex: undefined };
     const replaced = this.byKey.get(key);
     this.list.unshift(entry);
     this.byKey.set(key, entry);
