@@ -4,10 +4,12 @@
 // trace comes out. Late spans of a decided trace follow its decision: dropped with a dropped trace,
 // otherwise forwarded under their nearest kept ancestor. The clock is injected, so a server passes
 // wall time and an offline run passes the data's own time.
-import { bytesToHex, hexToBytes, kv, type LocatedSpan, type TracesData } from '../model/index.js';
+import { bytesEqual, bytesToHex, kv, type LocatedSpan, type TracesData } from '../model/index.js';
 import { SAMPLING_ATTR, toTracesData, type ReduceOptions, type ReducedTrace } from './reduce.js';
 import { sampleTrace, type SamplingStrategy } from './strategy.js';
-import { assembleTrace, type SampledTrace } from './trace.js';
+import { assembleTrace, spanKey, type SampledTrace } from './trace.js';
+
+const NO_ID = new Uint8Array(0);
 
 export interface StreamingSamplerOptions {
   strategy: SamplingStrategy;
@@ -45,8 +47,8 @@ interface OpenTrace {
 
 interface Decision {
   kept: boolean;
-  /** span id hex -> span id hex of its nearest kept ancestor ('' when the span itself was kept). */
-  ancestors: Map<string, string>;
+  /** spanKey -> the id of its nearest kept ancestor (null when the span itself was kept). */
+  ancestors: Map<string, Uint8Array | null>;
 }
 
 export class StreamingSampler {
@@ -83,11 +85,18 @@ export class StreamingSampler {
 
   /** Takes in a message's spans at time `nowMs`. */
   push(data: TracesData, nowMs: number): void {
+    let lastTraceId: Uint8Array = NO_ID;
+    let lastTraceHex = '';
     for (const rs of data.resourceSpans)
       for (const ss of rs.scopeSpans)
         for (const span of ss.spans) {
           this.counters.spansIn++;
-          const id = bytesToHex(span.traceId);
+          // Spans of one trace often arrive together: reuse the previous span's trace id text.
+          if (!bytesEqual(span.traceId, lastTraceId)) {
+            lastTraceId = span.traceId;
+            lastTraceHex = bytesToHex(span.traceId);
+          }
+          const id = lastTraceHex;
           const located: LocatedSpan = { span, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss };
           const decision = this.decided.get(id);
           if (decision) {
@@ -138,23 +147,25 @@ export class StreamingSampler {
     const trace = assembleTrace(t.id, t.spans);
     const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
     this.counters.tracesDecided++;
-    const ancestors = new Map<string, string>();
+    const ancestors = new Map<string, Uint8Array | null>();
     if (reduced) {
       this.counters.tracesKept++;
       for (const s of reduced.spans) this.output.push(s);
-      // Remember where each dropped span's descendants now hang, for late spans.
-      const keptIds = new Set(reduced.spans.map((s) => bytesToHex(s.span.spanId)));
+      // Remember where each span's late descendants will hang: null under a kept span, else its
+      // nearest kept ancestor's id (copied: the input's ids may be views into a whole request).
       const n = trace.spans.length;
-      const hex = trace.spans.map((s) => bytesToHex(s.span.spanId));
-      const anc: string[] = new Array(n);
+      const anc: (Uint8Array | null)[] = new Array(n);
+      const copies = new Map<number, Uint8Array>();
       for (let k = 0; k < n; k++) {
         const i = trace.order[k]!;
-        if (keptIds.has(hex[i]!)) anc[i] = '';
-        else {
-          const p = trace.parent[i]!;
-          anc[i] = p < 0 ? '' : anc[p] === '' ? hex[p]! : anc[p]!;
-        }
-        ancestors.set(hex[i]!, anc[i]!);
+        const p = trace.parent[i]!;
+        if (reduced.kept[i] || p < 0) anc[i] = null;
+        else if (reduced.kept[p]) {
+          let id = copies.get(p);
+          if (!id) copies.set(p, (id = trace.spans[p]!.span.spanId.slice()));
+          anc[i] = id;
+        } else anc[i] = anc[p]!;
+        ancestors.set(trace.keys[i]!, anc[i]!);
       }
     }
     this.onDecision?.(trace, reduced);
@@ -168,15 +179,14 @@ export class StreamingSampler {
       return;
     }
     this.counters.lateSpansForwarded++;
-    const parentHex = bytesToHex(located.span.parentSpanId);
-    const ancestor = decision.ancestors.get(parentHex);
-    decision.ancestors.set(bytesToHex(located.span.spanId), '');
-    if (ancestor === undefined || ancestor === '') {
+    const ancestor = decision.ancestors.get(spanKey(located.span.parentSpanId));
+    decision.ancestors.set(spanKey(located.span.spanId), null);
+    if (!ancestor) {
       this.output.push(located);
       return;
     }
     // Its parent was dropped: hang it under the parent's nearest kept ancestor, as the trace's own spans are.
-    const span = { ...located.span, parentSpanId: hexToBytes(ancestor)!, attributes: [...located.span.attributes, kv(SAMPLING_ATTR.SKIPPED_LEVELS, -1n)] };
+    const span = { ...located.span, parentSpanId: ancestor, attributes: [...located.span.attributes, kv(SAMPLING_ATTR.SKIPPED_LEVELS, -1n)] };
     this.output.push({ ...located, span });
   }
 }

@@ -48,6 +48,8 @@ export interface ReducedTrace {
   droppedSpans: number;
   /** OTLP bytes of the kept spans as written (with the added attributes). */
   bytes: number;
+  /** Final keep flags per span of the trace (roots and duplicate copies forced in). */
+  kept: Uint8Array;
 }
 
 
@@ -127,14 +129,14 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     out.push({ ...located, span });
     bytes += encodedSpanSize(span);
   }
-  return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes };
+  return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep };
 }
 
 /** Every span kept, unchanged: what a trace-level "keep" produces. */
 export function keepWholeTrace(trace: SampledTrace): ReducedTrace {
   const spans: LocatedSpan[] = [];
   for (let k = 0; k < trace.order.length; k++) spans.push(trace.spans[trace.order[k]!]!);
-  return { spans, keptSpans: spans.length, droppedSpans: 0, bytes: trace.bytes };
+  return { spans, keptSpans: spans.length, droppedSpans: 0, bytes: trace.bytes, kept: new Uint8Array(spans.length).fill(1) };
 }
 
 /**

@@ -26,6 +26,18 @@ export interface SampledTrace {
   bytes: number;
   /** For a span whose id appeared earlier in the trace (a duplicate row), the index of the first copy; else -1. */
   firstCopy: Int32Array;
+  /** spanKey of each span's id. */
+  keys: string[];
+}
+
+/**
+ * A compact map key for a span id: an 8-byte id as four UTF-16 code units (a quarter of its hex,
+ * no hex digits to compute: ids are keyed for every span on the sampling hot path), any other
+ * length as '#' and its hex, so keys of different lengths never collide.
+ */
+export function spanKey(id: Uint8Array): string {
+  if (id.length === 8) return String.fromCharCode((id[0]! << 8) | id[1]!, (id[2]! << 8) | id[3]!, (id[4]! << 8) | id[5]!, (id[6]! << 8) | id[7]!);
+  return '#' + bytesToHex(id);
 }
 
 /** A span has an error: status ERROR, an `exception` event, or a log event of severity ERROR/FATAL. */
@@ -53,8 +65,10 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
   const n = spans.length;
   const index = new Map<string, number>();
   const firstCopy = new Int32Array(n).fill(-1);
+  const keys: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const k = bytesToHex(spans[i]!.span.spanId);
+    const k = spanKey(spans[i]!.span.spanId);
+    keys[i] = k;
     const first = index.get(k);
     if (first === undefined) index.set(k, i);
     else firstCopy[i] = first;
@@ -81,7 +95,7 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
   for (let i = 0; i < n; i++) {
     const p = spans[i]!.span.parentSpanId;
     if (p.length === 0) continue;
-    const j = index.get(bytesToHex(p));
+    const j = index.get(spanKey(p));
     if (j !== undefined && j !== i) parent[i] = j;
   }
   // A cycle (corrupt data) would make every span of it someone's child: break it at its earliest span.
@@ -114,7 +128,7 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
     const c = children[i]!;
     for (let j = c.length - 1; j >= 0; j--) stack.push(c[j]!);
   }
-  return { traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy };
+  return { traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy, keys };
 }
 
 function breakCycles(parent: Int32Array, spans: readonly LocatedSpan[]): void {
