@@ -748,31 +748,7 @@ export class FrameBuilder {
       const ord = kept.get(span.parentSpanId);
       if (ord !== undefined) parentPos[i] = ord - kept.trimmed;
     }
-    visitParentsFirst(
-      n,
-      (i) => {
-        const ppos = parentPos[i]!;
-        const entry = entryOf[i]!;
-        const nKept = entry.spans!.starts.length;
-        return ppos >= nKept ? entry.frameSpans[ppos - nKept]! : -1;
-      },
-      (i, cycle) => {
-        const span = spans[i]!;
-        const entry = entryOf[i]!;
-        const ppos = parentPos[i]!;
-        if (span.parentSpanId.length === 0) {
-          parentRef[i] = -2;
-          startBase[i] = base;
-        } else if (ppos < 0 || cycle) {
-          parentRef[i] = -1; // unknown, or would close a cycle (duplicate ids): sent explicitly
-          startBase[i] = base;
-        } else {
-          parentRef[i] = ppos;
-          const starts = entry.spans!.starts;
-          startBase[i] = ppos < starts.length ? starts[ppos]! : spans[entry.frameSpans[ppos - starts.length]!]!.startTimeUnixNano;
-        }
-      },
-    );
+    resolveParents(n, spans, entryOf, parentPos, parentRef, startBase, base);
 
     // Per span: template, ids, parent, times, residuals, events.
     for (let i = 0; i < n; i++) {
@@ -959,12 +935,18 @@ export class FrameBuilder {
     return out;
   }
 
+  // The lookup is kept apart from the creation of a node: a function that makes closures allocates
+  // their context on every call, and this one runs for every template value of every span.
   private valueEdge(parent: number, position: number, v: AnyValue, width: number): number {
-    const direct = typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint';
-    if (direct) {
+    if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') {
       const hit = this.enc.valueChild(parent, position, v);
       if (hit !== undefined) return hit;
     }
+    return this.valueEdgeSlow(parent, position, v, width);
+  }
+
+  private valueEdgeSlow(parent: number, position: number, v: AnyValue, width: number): number {
+    const direct = typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint';
     const vk = valueKey(v)!;
     return this.enc.child(
       parent,
@@ -1056,6 +1038,12 @@ export class FrameBuilder {
     const scope = enc.eventScope(e.name);
     const last = enc.lastEventHead.get(e.name);
     if (last !== undefined && last.dropped === e.droppedAttributesCount && sameShape(last.keys, last.plan.classes, last.stats, e.attributes)) return last.plan;
+    return this.eventPlanMiss(e, scope);
+  }
+
+  /** The plan of an event that does not fit its name's last head (apart: it makes closures). */
+  private eventPlanMiss(e: SpanEvent, scope: string): HeadPlan {
+    const enc = this.enc;
     const plan = this.eventPlanSlow(e, scope);
     enc.lastEventHead.set(e.name, {
       plan,
@@ -1143,6 +1131,46 @@ export class FrameBuilder {
     }
     return out.finish();
   }
+}
+
+/**
+ * Parent references and start bases of a frame's spans, parents first (visitParentsFirst). Apart
+ * from build(): the closures would otherwise move build's per-span arrays into a heap context.
+ */
+function resolveParents(
+  n: number,
+  spans: readonly Span[],
+  entryOf: readonly TraceEntry[],
+  parentPos: Float64Array,
+  parentRef: Float64Array,
+  startBase: bigint[],
+  base: bigint,
+): void {
+  visitParentsFirst(
+    n,
+    (i) => {
+      const ppos = parentPos[i]!;
+      const entry = entryOf[i]!;
+      const nKept = entry.spans!.starts.length;
+      return ppos >= nKept ? entry.frameSpans[ppos - nKept]! : -1;
+    },
+    (i, cycle) => {
+      const span = spans[i]!;
+      const entry = entryOf[i]!;
+      const ppos = parentPos[i]!;
+      if (span.parentSpanId.length === 0) {
+        parentRef[i] = -2;
+        startBase[i] = base;
+      } else if (ppos < 0 || cycle) {
+        parentRef[i] = -1; // unknown, or would close a cycle (duplicate ids): sent explicitly
+        startBase[i] = base;
+      } else {
+        parentRef[i] = ppos;
+        const starts = entry.spans!.starts;
+        startBase[i] = ppos < starts.length ? starts[ppos]! : spans[entry.frameSpans[ppos - starts.length]!]!.startTimeUnixNano;
+      }
+    },
+  );
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
