@@ -51,6 +51,13 @@ export interface AutoscopeOptions {
   outlierAdmitEvery?: number;
   /** Keep spans whose path signature has been seen in less than this share of their operation's spans (default 0.02; 0 turns it off). */
   novelPathShare?: number;
+  /**
+   * How much a path kept as novel counts toward its signature's share (default 0.03): like outliers,
+   * a fault's repeats must not become the baseline within minutes. Above novelPathShare so a path
+   * that becomes most of an operation's traffic (a deploy: more than 0.02/0.03 = 2/3 of it) does
+   * stop being novel in time.
+   */
+  novelAdmitWeight?: number;
   /** Spans a (shape, position) key needs before its statistics are used instead of the operation's (default 20). */
   minShapeSamples?: number;
   /** Statistics keys kept before the oldest are forgotten (default 200,000): the memory bound. */
@@ -107,6 +114,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   /** Flagged outliers join the normal window only one time in this many, so a fault does not become the baseline. */
   private outlierAdmit = 0;
   private readonly outlierAdmitEvery: number;
+  private readonly novelAdmitWeight: number;
   private readonly hotOn: 'errors' | 'anomalies';
   private readonly novelPathShare: number;
   private readonly minShapeSamples: number;
@@ -131,6 +139,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.hotWindowMs = this.paperOnly ? 0 : (options.hotWindowMs ?? 120_000);
     this.hotOn = options.hotOn ?? 'errors';
     this.outlierAdmitEvery = options.outlierAdmitEvery ?? 4;
+    this.novelAdmitWeight = options.novelAdmitWeight ?? 0.03;
     this.novelPathShare = this.paperOnly ? 0 : (options.novelPathShare ?? 0.02);
     this.minShapeSamples = options.minShapeSamples ?? 20;
     this.maxKeys = options.maxStatisticsKeys ?? 200_000;
@@ -289,7 +298,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
     }
 
-    if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!);
+    if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!, reason[i] === REASON_NOVEL ? this.novelAdmitWeight : 1);
     const c = this.counters;
     const b = c.bytesByReason;
     for (let i = 0; i < n; i++) {

@@ -53,9 +53,10 @@ export class MinedStructure {
 
   /**
    * Records one span instance of `op` with its distinct child operations (`childOps[from..to)`,
-   * sorted, duplicates allowed) and its path signature.
+   * sorted, duplicates allowed) and its path signature, counted with `signatureWeight` (a path
+   * flagged as novel counts less, so a fault that repeats it does not make it usual within minutes).
    */
-  observe(op: number, childOps: Int32Array, from: number, to: number, signature: number): void {
+  observe(op: number, childOps: Int32Array, from: number, to: number, signature: number, signatureWeight = 1): void {
     let p = this.parents.get(op);
     if (!p) this.parents.set(op, (p = { instances: 0, children: new Map(), signatures: new Map() }));
     p.instances++;
@@ -65,7 +66,7 @@ export class MinedStructure {
       p.children.set(c, (p.children.get(c) ?? 0) + 1);
     }
     const s = p.signatures.get(signature);
-    if (s !== undefined) p.signatures.set(signature, s + 1);
-    else if (p.signatures.size < this.maxSignatures) p.signatures.set(signature, 1);
+    if (s !== undefined) p.signatures.set(signature, s + signatureWeight);
+    else if (p.signatures.size < this.maxSignatures) p.signatures.set(signature, signatureWeight);
   }
 }

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, getAttribute, hexToBytes, InputError, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, kv, type Span, type TracesData } from '../../src/model/index.js';
-import { assembleTrace, codeKnowledgeFromAnalysis, formatDroppedSummary, parseDroppedSummary, reduceTrace, RobustScore, SAMPLING_ATTR, SortedWindow, StreamingSampler, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
+import { assembleTrace, codeKnowledgeFromAnalysis, formatDroppedSummary, MinedStructure, parseDroppedSummary, reduceTrace, RobustScore, SAMPLING_ATTR, SortedWindow, StreamingSampler, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
 
 const TRACE = 'aa'.repeat(16);
@@ -239,3 +239,27 @@ describe('code knowledge from analysis.json', () => {
   });
 });
 
+
+describe('MinedStructure', () => {
+  const none = new Int32Array(0);
+  it('implies a child seen under nearly every instance of its parent, and only after enough instances', () => {
+    const m = new MinedStructure({ minObservations: 10 });
+    const kids = Int32Array.from([7, 8]);
+    for (let k = 0; k < 9; k++) m.observe(1, kids, 0, 2, 100);
+    assert.equal(m.implied(1, 7), false, 'too few instances yet');
+    m.observe(1, kids, 0, 1, 100);
+    assert.equal(m.implied(1, 7), true);
+    assert.equal(m.implied(1, 8), false, '9 of 10 is below 98%');
+  });
+
+  it('a path counted with a small weight stays novel while a few repeat it, and becomes usual once it is most of the traffic', () => {
+    const m = new MinedStructure({ minObservations: 10 });
+    for (let k = 0; k < 1000; k++) m.observe(1, none, 0, 0, 100);
+    for (let k = 0; k < 50; k++) m.observe(1, none, 0, 0, 200, 0.03);
+    assert.ok(m.signatureShare(1, 200) < 0.02, 'a fault repeating a rare path 50 times');
+    for (let k = 0; k < 5000; k++) m.observe(1, none, 0, 0, 200, 0.03);
+    assert.ok(m.signatureShare(1, 200) > 0.02, 'the new normal');
+    for (let k = 0; k < 100; k++) m.observe(1, none, 0, 0, 300);
+    assert.ok(m.signatureShare(1, 300) > 0.015);
+  });
+});
