@@ -110,6 +110,19 @@ export class ByteWriter {
     this.pos += b.length;
   }
 
+  /** Appends what another writer holds (no view of it is made: frames append dozens of columns). */
+  append(src: ByteWriter): void {
+    const n = src.pos;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    if (n < 64) {
+      const from = src.buf;
+      const to = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) to[p++] = from[i]!;
+    } else src.node().copy(this.buf, this.pos, 0, n);
+    this.pos += n;
+  }
+
   /** Length-prefixed bytes. */
   bytes(b: Uint8Array): void {
     this.uvar(b.length);
@@ -118,41 +131,31 @@ export class ByteWriter {
 
   /** Length-prefixed UTF-8. */
   string(s: string): void {
-    // ASCII fast path: most trace strings are.
     const n = s.length;
-    if (n < 128) {
-      let ascii = true;
-      for (let i = 0; i < n; i++) {
-        if (s.charCodeAt(i) >= 0x80) {
-          ascii = false;
-          break;
-        }
+    if (n < 24) {
+      // Short: one pass that writes as it checks for ASCII (most trace strings are); what it wrote
+      // past `pos` is simply overwritten when a non-ASCII unit sends the string down the long path.
+      if (this.pos + n + 1 > this.buf.length) this.grow(n + 1);
+      const buf = this.buf;
+      let p = this.pos + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
       }
-      if (ascii) {
-        if (this.pos + n + 1 > this.buf.length) this.grow(n + 1);
-        const buf = this.buf;
-        let p = this.pos;
-        buf[p++] = n;
-        for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      if (i === n) {
+        buf[this.pos] = n;
         this.pos = p;
         return;
       }
     }
-    // Long or non-ASCII: UTF-8 takes between n and 3n bytes. When the length prefix has the same
-    // size for both, Buffer writes the UTF-8 in place right after it, unmeasured; else it is sized.
-    const lo = varintSize(n);
-    if (lo === varintSize(3 * n)) {
-      if (this.pos + lo + 3 * n > this.buf.length) this.grow(lo + 3 * n);
-      const at = this.pos + lo;
-      const len = this.node().utf8Write(s, at, 3 * n);
-      this.uvar(len);
-      this.pos = at + len;
-      return;
-    }
-    const len = Buffer.byteLength(s, 'utf8');
-    this.uvar(len);
-    if (this.pos + len > this.buf.length) this.grow(len);
-    this.pos += this.node().utf8Write(s, this.pos, len);
+    // Long or non-ASCII: UTF-8 takes between n and 3n bytes. Buffer writes it right after room for
+    // the longest length prefix; when the prefix turns out shorter, the bytes move back (a memmove
+    // costs less than measuring the string first).
+    this.beginParts(n);
+    this.part(s);
+    this.endParts();
   }
 
   private partsStart = 0;

@@ -98,7 +98,8 @@ function findMatches(s: string, traceHex: string, spanHex: string, earlier: read
     const p = k === 0 ? traceHex : k === 1 ? spanHex : earlier[k - 2]!;
     const len = p.length;
     if (len === 0 || (k >= 2 && len < MIN_REFERENCED)) continue;
-    for (let at = s.indexOf(p); at >= 0; at = s.indexOf(p, at + len)) {
+    const last = s.length - len; // no match can start after this
+    for (let at = s.indexOf(p); at >= 0; at = at + len > last ? -1 : s.indexOf(p, at + len)) {
       // Insertion in (start ascending, end descending) order; equal keys keep pattern order.
       let j = count++;
       const end = at + len;
@@ -135,6 +136,41 @@ export function substituteInto(w: ByteWriter, s: string, traceHex: string, spanH
   const pats = matchPattern;
   // The references only shorten the string: its own length bounds the result's.
   w.beginParts(s.length);
+  const at0 = w.pos;
+  w.part(s);
+  if (w.pos - at0 === s.length) {
+    // ASCII (as log lines are): bytes are units, so the references go in place, the text between
+    // them moving left (no piece of the string is ever made).
+    const buf = w.buf;
+    let out = at0;
+    let from = 0;
+    for (let m = 0; m < count; m++) {
+      const start = starts[m]!;
+      if (start < from) continue; // overlaps a match already taken
+      if (start > from) {
+        if (out !== at0 + from) buf.copyWithin(out, at0 + from, at0 + start);
+        out += start - from;
+      }
+      const k = pats[m]!;
+      buf[out++] = 0;
+      if (k === 0) buf[out++] = 0x74; // 't'
+      else if (k === 1) buf[out++] = 0x73; // 's'
+      else {
+        // U+0080 + i in UTF-8
+        buf[out++] = 0xc2;
+        buf[out++] = EARLIER_BASE + k - 2;
+      }
+      from = ends[m]!;
+    }
+    if (from < s.length) {
+      if (out !== at0 + from) buf.copyWithin(out, at0 + from, at0 + s.length);
+      out += s.length - from;
+    }
+    w.pos = out;
+    w.endParts();
+    return;
+  }
+  w.pos = at0;
   let from = 0;
   for (let m = 0; m < count; m++) {
     const start = starts[m]!;
