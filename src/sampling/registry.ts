@@ -36,6 +36,8 @@ export interface StrategyOptions {
   bytesPerSecond?: number;
   /** Clock of the adaptive budget in ms (default Date.now; offline runs pass the data's time). */
   clock?: () => number;
+  /** Autoscope: keep the path to the root of every anomaly (default true). */
+  anomalyPaths?: boolean;
 }
 
 export function isStrategyName(name: string): name is StrategyName {
@@ -55,11 +57,11 @@ function createFixed(name: StrategyName, options: StrategyOptions): SamplingStra
   const r = options.targetReduction;
   switch (name) {
     case 'autoscope':
-      return new AutoscopeSampler({ targetReduction: r, code: options.code });
+      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths });
     case 'autoscope-paper':
       return new AutoscopeSampler({ targetReduction: r, code: options.code, paperOnly: true });
     case 'autoscope-mined':
-      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined' });
+      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths });
     case 'head':
       return new HeadSampler({ targetReduction: r });
     case 'tail':

@@ -18,6 +18,7 @@ interface SamplingFlags extends CommonInputFlags {
   seed?: string;
   bytesPerSecond?: string;
   summaries?: boolean;
+  anomalyPaths?: boolean;
 }
 
 function fraction(flag: string, text: string | undefined, fallback: number): number {
@@ -47,6 +48,7 @@ async function strategyOptions(flags: SamplingFlags, clock?: () => number): Prom
     code,
     latencyThresholdMs: positiveNumber('--latency-threshold', flags.latencyThreshold),
     bytesPerSecond: positiveNumber('--bytes-per-second', flags.bytesPerSecond),
+    anomalyPaths: flags.anomalyPaths !== false,
     clock,
   };
 }
@@ -57,6 +59,7 @@ function samplingOptions(cmd: Command): Command {
     .option('--target-reduction <r>', 'fraction of OTLP bytes to drop', '0.8')
     .option('--decision-wait <seconds>', "seconds (of the data's own time) a trace may stay silent before it is decided", '30')
     .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this')
+    .option('--no-anomaly-paths', 'autoscope: keep errors, outliers and novel paths without their path to the root (re-parented instead; see docs/sampling.md)')
     .option('--no-summaries', 'do not write dropped-span summaries on kept spans (they cost bytes: see docs/sampling.md)')
     .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use; the reduction follows the load, from --target-reduction up");
 }
