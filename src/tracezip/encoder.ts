@@ -662,10 +662,11 @@ export class FrameBuilder {
     const enc = this.enc;
     // Pass 1: cardinality statistics of the whole frame first, so the first frame already orders
     // template keys well.
+    let hinted = 0;
     for (const rs of data.resourceSpans)
       for (const ss of rs.scopeSpans)
         for (const span of ss.spans) {
-          this.observeSpan(span);
+          this.headHint[hinted++] = this.observeSpan(span);
           const events = span.events;
           for (let k = 0; k < events.length; k++) this.observeEvent(events[k]!);
         }
@@ -758,7 +759,7 @@ export class FrameBuilder {
         this.cRaw.bytes(rawSpanBytes(span));
         continue;
       }
-      const plan = this.headPlan(span);
+      const plan = this.headPlan(span, this.headHint[i]);
       this.spanEntry = entryOf[i]!;
       let node = plan.node;
       const attrs = span.attributes;
@@ -808,7 +809,8 @@ export class FrameBuilder {
     this.parentPosScratch = new Float64Array(size);
   }
 
-  private observeSpan(span: Span): void {
+  /** Observes a span's attributes; returns the head seen before with the same keys, if any (a hint for headPlan). */
+  private observeSpan(span: Span): HeadCandidate | undefined {
     const attrs = span.attributes;
     const candidates = this.enc.headsByName.get(span.name);
     if (candidates !== undefined) {
@@ -816,12 +818,16 @@ export class FrameBuilder {
         const h = candidates[c]!;
         if (sameKeys(h.keys, attrs)) {
           this.observeWith(h.stats, attrs);
-          return;
+          return h;
         }
       }
     }
     this.observeAttrs(span.name, attrs);
+    return undefined;
   }
+
+  /** Per span of the frame: the head pass 1 found for it (checked again in full before use). */
+  private readonly headHint: (HeadCandidate | undefined)[] = [];
 
   private observeEvent(e: SpanEvent): void {
     const last = this.enc.lastEventHead.get(e.name);
@@ -846,7 +852,8 @@ export class FrameBuilder {
   }
 
   /** The head node of a span (name, kind, flags, status, trace state, dropped counts, attribute shape). */
-  private headPlan(span: Span): HeadPlan {
+  private headPlan(span: Span, hint: HeadCandidate | undefined): HeadPlan {
+    if (hint !== undefined && sameHead(hint, span)) return hint.plan;
     // Fast path: the span heads seen under this name, compared field by field (no key to build).
     const candidates = this.enc.headsByName.get(span.name);
     if (candidates !== undefined) {
@@ -1034,11 +1041,9 @@ export class FrameBuilder {
 
   /** The event head's plan: the last one seen for this event name when it still fits, else looked up. */
   private eventPlan(e: SpanEvent): HeadPlan {
-    const enc = this.enc;
-    const scope = enc.eventScope(e.name);
-    const last = enc.lastEventHead.get(e.name);
+    const last = this.enc.lastEventHead.get(e.name);
     if (last !== undefined && last.dropped === e.droppedAttributesCount && sameShape(last.keys, last.plan.classes, last.stats, e.attributes)) return last.plan;
-    return this.eventPlanMiss(e, scope);
+    return this.eventPlanMiss(e, this.enc.eventScope(e.name));
   }
 
   /** The plan of an event that does not fit its name's last head (apart: it makes closures). */

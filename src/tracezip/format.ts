@@ -75,7 +75,10 @@ export function writeFrame(
   header: { compression: Compression; epochStart: boolean; stateless: boolean; streamId: bigint; epoch: number; seq: number; payloadLength: number },
   body: Uint8Array,
 ): Uint8Array {
-  const w = new ByteWriter(body.length + 40);
+  // The header goes to a scratch writer, then header, body and checksum to one exact-size array
+  // (one allocation per frame).
+  const w = headerScratch;
+  w.reset();
   w.byte(MAGIC_0);
   w.byte(MAGIC_1);
   w.byte(FORMAT_VERSION);
@@ -85,10 +88,21 @@ export function writeFrame(
   w.uvar(header.seq);
   w.uvar(header.payloadLength);
   w.uvar(body.length);
-  w.raw(body);
-  w.u32le(crc32c(w.buf, 0, w.pos));
-  return w.finish();
+  const h = w.pos;
+  const out = new Uint8Array(h + body.length + 4);
+  const hb = w.buf;
+  for (let i = 0; i < h; i++) out[i] = hb[i]!;
+  out.set(body, h);
+  const crc = crc32c(out, 0, h + body.length);
+  const at = h + body.length;
+  out[at] = crc & 0xff;
+  out[at + 1] = (crc >>> 8) & 0xff;
+  out[at + 2] = (crc >>> 16) & 0xff;
+  out[at + 3] = crc >>> 24;
+  return out;
 }
+
+const headerScratch = new ByteWriter(64);
 
 /** Parses and verifies a frame's header and checksum. Throws TracezipFrameError. */
 export function readFrameHeader(frame: Uint8Array): FrameHeader {
