@@ -31,6 +31,8 @@ export interface AutoscopeOptions {
   keepErrors?: boolean;
   /** Keep the path to the root of every error, outlier and novel-path span (default true); without it they hang under their nearest kept ancestor. */
   anomalyPaths?: boolean;
+  /** Also the path to the root of novel-path spans (default true). */
+  novelPaths?: boolean;
   /**
    * A latency outlier (kept with its path) is slower than the `outlierQuantile` of its operation's
    * recent normal durations and has a per-operation robust z-score above `outlierZ` (default 3;
@@ -106,6 +108,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly paperOnly: boolean;
   private readonly keepErrors: boolean;
   private readonly anomalyPaths: boolean;
+  private readonly novelPaths: boolean;
   private readonly outlierZ: number;
   private readonly outlierQuantile: number;
   private readonly hotWindowMs: number;
@@ -134,6 +137,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.mined = (options.mined ?? !this.paperOnly) ? new MinedStructure(options.minedOptions) : undefined;
     this.keepErrors = !this.paperOnly && (options.keepErrors ?? true);
     this.anomalyPaths = options.anomalyPaths ?? true;
+    this.novelPaths = options.novelPaths ?? true;
     this.outlierZ = this.paperOnly ? Infinity : (options.outlierZ ?? 3);
     this.outlierQuantile = options.outlierQuantile ?? 0.99;
     this.hotWindowMs = this.paperOnly ? 0 : (options.hotWindowMs ?? 120_000);
@@ -255,7 +259,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
       if (why !== 0) {
-        mark(i, why, this.anomalyPaths);
+        mark(i, why, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
         if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
       } else if (this.hotWindowMs > 0) {
         const until = this.hotUntil.get(ops[i]!);
