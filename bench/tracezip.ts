@@ -4,7 +4,7 @@
 //
 //   node --max-old-space-size=8000 --import tsx bench/tracezip.ts [DATASETS] [--batches 16,64,512]
 //        [--only trastrainer|nezha] [--json out.json] [--runs 3] [--speed-batches 16,64,512]
-//        [--no-speed] [--log-body parsed|verbatim]
+//        [--no-speed] [--log-body parsed|verbatim] [--cpu 0]
 //
 // DATASETS (or --datasets) is the folder holding trastrainer-trainticket/ and nezha-trainticket/
 // (default $SLIMTRACE_DATASETS, else ../shared/datasets). Batches are cut as research/anchors.md
@@ -16,7 +16,7 @@
 // compared with the original (diffTracesData); any difference stops the run. Tracezip is one
 // encoder/decoder pair per dataset and batch size, fed the batches in order, and every byte of
 // every frame is counted (state updates included). Speed runs in child processes pinned to one
-// core with `taskset -c 0` (when available): one warm-up pass, then the median of --runs passes
+// core with `taskset -c CPU` (--cpu, default 0; when available): one warm-up pass, then the median of --runs passes
 // over all batches, a fresh encoder/decoder per pass.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, openSync, readSync, closeSync } from 'node:fs';
@@ -60,6 +60,7 @@ const { values, positionals } = parseArgs({
     json: { type: 'string' },
     runs: { type: 'string', default: '3' },
     'no-speed': { type: 'boolean', default: false },
+    cpu: { type: 'string', default: '0' },
     'log-body': { type: 'string', default: 'parsed' },
     phase: { type: 'string' },
     cache: { type: 'string' },
@@ -614,6 +615,8 @@ async function main(): Promise<void> {
     console.log(s);
   };
   const pin = spawnSync('taskset', ['--version']).status === 0;
+  const cpu = values.cpu!;
+  if (!/^\d+$/.test(cpu)) throw new Error('--cpu must be a CPU number');
   const results: DatasetResult[] = [];
   const stageSeconds: Record<string, number> = {};
   const stage = (name: string, t: number) => (stageSeconds[name] = (stageSeconds[name] ?? 0) + (Date.now() - t) / 1000);
@@ -643,7 +646,7 @@ async function main(): Promise<void> {
         const input = frames ? framesFile(ds, n, frames) : cacheFile(CACHE_DIR, ds, n);
         const spans = sizes.find((s) => s.batchSpans === n)!.spans;
         const args = ['--max-old-space-size=8000', '--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--phase', phase, '--cache', input, '--spans', String(spans), '--runs', String(runs)];
-        const child = spawnSync(pin ? 'taskset' : process.execPath, pin ? ['-c', '0', process.execPath, ...args] : args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+        const child = spawnSync(pin ? 'taskset' : process.execPath, pin ? ['-c', cpu, process.execPath, ...args] : args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
         if (child.status !== 0)
           throw new Error(
             `phase ${phase} (N=${n}) failed${frames ? ' (it decodes the frames the size pass wrote: did the codec change during the run?)' : ''}:\n${child.stderr}`,
@@ -664,7 +667,7 @@ async function main(): Promise<void> {
     `\nNode ${process.version}; zstd-napi 0.0.13 (level ${ZSTD_LEVEL}); gzip = node:zlib level 6; ` +
       `OTLP bytes = @opentelemetry/otlp-transformer ProtobufTraceSerializer from toReadableSpans; ` +
       `batches cut as research/anchors.md's Method (duplicates kept). ` +
-      (speedSizes.length > 0 ? (pin ? `Speed phases pinned to CPU 0 with taskset; median of ${runs} runs after a warm-up.` : `taskset not found: speed phases were not pinned.`) : 'Speed not measured (--no-speed).'),
+      (speedSizes.length > 0 ? (pin ? `Speed phases pinned to CPU ${cpu} with taskset; median of ${runs} runs after a warm-up.` : `taskset not found: speed phases were not pinned.`) : 'Speed not measured (--no-speed).'),
   );
   for (const r of results) report(r, print);
   print(`\n## Summary\n`);

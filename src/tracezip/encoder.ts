@@ -671,8 +671,10 @@ export class FrameBuilder {
           for (let k = 0; k < events.length; k++) this.observeEvent(events[k]!);
         }
 
-    // Envelope and the frame's span list (in message order).
-    const spans: Span[] = [];
+    // Envelope and the frame's span list (in message order; the per-span lists are the builder's,
+    // reused by every frame and emptied of the caller's objects at the end).
+    const spans = this.spanList;
+    let n = 0;
     let base = -1n;
     this.envelope.bytes(data.unknownFields ?? EMPTY_U8);
     this.envelope.uvar(data.resourceSpans.length);
@@ -683,7 +685,7 @@ export class FrameBuilder {
         this.envelope.uvar(enc.scopeShellId(ss, this));
         this.envelope.uvar(ss.spans.length);
         for (const span of ss.spans) {
-          spans.push(span);
+          spans[n++] = span;
           if (base < 0n || span.startTimeUnixNano < base) base = span.startTimeUnixNano;
         }
       }
@@ -692,9 +694,8 @@ export class FrameBuilder {
 
     // Traces of the frame: ring entries in first-seen order, and each span's position in its trace list.
     const ring = enc.traceRing;
-    const n = spans.length;
     if (this.posScratch.length < n) this.growScratch(n);
-    const entryOf: TraceEntry[] = new Array(n);
+    const entryOf = this.entryList;
     const posOf = this.posScratch;
     const frameTraces: TraceEntry[] = [];
     let prev: TraceEntry | undefined;
@@ -741,7 +742,7 @@ export class FrameBuilder {
     const parentRef = this.refScratch; // -1 explicit, -2 none, else the parent's position
     const parentPos = this.parentPosScratch; // position of a known parent, -1 when unknown
     parentPos.fill(-1, 0, n);
-    const startBase: bigint[] = new Array(n);
+    const startBase = this.startBaseList;
     for (let i = 0; i < n; i++) {
       const span = spans[i]!;
       if (span.parentSpanId.length === 0) continue;
@@ -793,6 +794,8 @@ export class FrameBuilder {
       entry.frameSpans.length = 0;
     }
 
+    spans.fill(undefined, 0, n);
+    entryOf.fill(undefined, 0, n);
     return this.assemble(base);
   }
 
@@ -826,6 +829,9 @@ export class FrameBuilder {
     return undefined;
   }
 
+  private readonly spanList: (Span | undefined)[] = [];
+  private readonly entryList: (TraceEntry | undefined)[] = [];
+  private readonly startBaseList: bigint[] = [];
   /** Per span of the frame: the head pass 1 found for it (checked again in full before use). */
   private readonly headHint: (HeadCandidate | undefined)[] = [];
 
@@ -1144,8 +1150,8 @@ export class FrameBuilder {
  */
 function resolveParents(
   n: number,
-  spans: readonly Span[],
-  entryOf: readonly TraceEntry[],
+  spans: readonly (Span | undefined)[],
+  entryOf: readonly (TraceEntry | undefined)[],
   parentPos: Float64Array,
   parentRef: Float64Array,
   startBase: bigint[],
