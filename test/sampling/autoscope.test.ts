@@ -65,6 +65,19 @@ describe('Autoscope on generated traffic', () => {
     assert.ok(s.counters.keptError > 0 && s.counters.keptRoot >= traces.length);
   });
 
+  it('without anomaly paths keeps the error spans themselves, re-parented, and fewer spans', () => {
+    const { traces } = generated();
+    const withPaths = runStream(new AutoscopeSampler({ targetReduction: 0.9, code }), traces);
+    const s = new AutoscopeSampler({ targetReduction: 0.9, code, anomalyPaths: false });
+    const r = runStream(s, traces);
+    assert.equal(s.counters.keptPath, 0);
+    assert.ok(r.spansOut < withPaths.spansOut, `${r.spansOut} < ${withPaths.spansOut}`);
+    for (const t of traces) {
+      const kept = new Set(r.reduced.get(t.traceIdHex)!.spans.map((x) => bytesToHex(x.span.spanId)));
+      for (let i = 0; i < t.spans.length; i++) if (spanHasError(t.spans[i]!.span)) assert.ok(kept.has(bytesToHex(t.spans[i]!.span.spanId)));
+    }
+  });
+
   it('keeps at least one span of every Dominant Span Set and drops spans the code implies', () => {
     const { traces } = generated();
     const s = new AutoscopeSampler({ targetReduction: 0.95, code, keepErrors: false, outlierZ: Infinity, novelPathShare: 0, hotWindowMs: 0 });
