@@ -188,7 +188,7 @@ export class TracezipEncoder {
   /** @internal Recent span heads per span name, for the allocation-free lookup. */
   headsByName = new Map<string, HeadCandidate[]>();
   /** @internal The last event head per event name (events of a name rarely change shape). */
-  lastEventHead = new Map<string, { plan: HeadPlan; dropped: number; keys: string[]; stats: KeyStats[] }>();
+  lastEventHead = new Map<string, EventHead>();
   private eventScopes = new Map<string, string>();
   private resourceSnaps = new Map<string, ShellSnap[]>();
   private scopeSnaps = new Map<string, ShellSnap[]>();
@@ -458,6 +458,14 @@ export class TracezipEncoder {
   }
 }
 
+/** An event head as the fast path compares it. */
+interface EventHead {
+  plan: HeadPlan;
+  dropped: number;
+  keys: string[];
+  stats: KeyStats[];
+}
+
 /** A span head as the fast path compares it. */
 interface HeadCandidate {
   plan: HeadPlan;
@@ -663,12 +671,13 @@ export class FrameBuilder {
     // Pass 1: cardinality statistics of the whole frame first, so the first frame already orders
     // template keys well.
     let hinted = 0;
+    let eventsHinted = 0;
     for (const rs of data.resourceSpans)
       for (const ss of rs.scopeSpans)
         for (const span of ss.spans) {
           this.headHint[hinted++] = this.observeSpan(span);
           const events = span.events;
-          for (let k = 0; k < events.length; k++) this.observeEvent(events[k]!);
+          for (let k = 0; k < events.length; k++) this.eventHint[eventsHinted++] = this.observeEvent(events[k]!);
         }
 
     // Envelope and the frame's span list (in message order; the per-span lists are the builder's,
@@ -753,9 +762,11 @@ export class FrameBuilder {
     resolveParents(n, spans, entryOf, parentPos, parentRef, startBase, base);
 
     // Per span: template, ids, parent, times, residuals, events.
+    let eventIndex = 0; // into eventHint, which pass 1 filled in the same order
     for (let i = 0; i < n; i++) {
       const span = spans[i]!;
       if (needsRaw(span)) {
+        eventIndex += span.events.length;
         this.cTemplate.uvar(0);
         this.cRaw.bytes(rawSpanBytes(span));
         continue;
@@ -782,7 +793,8 @@ export class FrameBuilder {
       this.cDuration.svarBig(span.endTimeUnixNano - span.startTimeUnixNano);
       // Events.
       this.cEvents.uvar(span.events.length);
-      for (const e of span.events) this.writeEvent(e, span);
+      const events = span.events;
+      for (let k = 0; k < events.length; k++) this.writeEvent(events[k]!, span, this.eventHint[eventIndex++]);
     }
 
     // Remember this frame's spans per trace for later frames (the decoder does the same).
@@ -835,11 +847,19 @@ export class FrameBuilder {
   /** Per span of the frame: the head pass 1 found for it (checked again in full before use). */
   private readonly headHint: (HeadCandidate | undefined)[] = [];
 
-  private observeEvent(e: SpanEvent): void {
+  /** Observes an event's attributes; returns its name's last head when the keys are the same (a hint for eventPlan). */
+  private observeEvent(e: SpanEvent): EventHead | undefined {
     const last = this.enc.lastEventHead.get(e.name);
-    if (last !== undefined && sameKeys(last.keys, e.attributes)) this.observeWith(last.stats, e.attributes);
-    else this.observeAttrs(this.enc.eventScope(e.name), e.attributes);
+    if (last !== undefined && sameKeys(last.keys, e.attributes)) {
+      this.observeWith(last.stats, e.attributes);
+      return last;
+    }
+    this.observeAttrs(this.enc.eventScope(e.name), e.attributes);
+    return undefined;
   }
+
+  /** Per event of the frame, in frame order: the head pass 1 found for it. */
+  private readonly eventHint: (EventHead | undefined)[] = [];
 
   private observeAttrs(scope: string, attrs: readonly KeyValue[]): void {
     for (let i = 0; i < attrs.length; i++) this.observeOne(this.enc.keyStats(scope, attrs[i]!.key), attrs[i]!.value);
@@ -1032,8 +1052,9 @@ export class FrameBuilder {
   private spanHexOf: Span | undefined;
   private spanHex = '';
 
-  private writeEvent(e: SpanEvent, span: Span): void {
-    const plan = this.eventPlan(e);
+  private writeEvent(e: SpanEvent, span: Span, hint: EventHead | undefined): void {
+    const plan =
+      hint !== undefined && hint.dropped === e.droppedAttributesCount && sameShape(hint.keys, hint.plan.classes, hint.stats, e.attributes) ? hint.plan : this.eventPlan(e);
     const attrs = e.attributes;
     let node = plan.node;
     for (let t = 0; t < plan.templated.length; t++) {
