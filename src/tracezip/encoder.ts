@@ -93,8 +93,8 @@ const STABLE_AFTER = 4096;
 interface EncNode {
   id: number;
   children: Map<string, number>;
-  /** Value edges by position, then by the value itself for strings, booleans and ints (no key to build). */
-  valueChildren: Map<number, Map<string | boolean | bigint, number>> | undefined;
+  /** Value edges by position (an array: one map lookup per value), then by the value itself for strings, booleans and ints (no key to build). */
+  valueChildren: (Map<string | boolean | bigint, number> | undefined)[] | undefined;
 }
 
 /** Per-attribute plan of a head: which positions are templated, and in which order they are walked. */
@@ -407,17 +407,17 @@ export class TracezipEncoder {
 
   /** @internal */
   valueChild(parent: number, position: number, v: string | boolean | bigint): number | undefined {
-    return this.nodes[parent]!.valueChildren?.get(position)?.get(v);
+    return this.nodes[parent]!.valueChildren?.[position]?.get(v);
   }
 
   /** @internal */
   setValueChild(parent: number, position: number, v: string | boolean | bigint, id: number): void {
     const node = this.nodes[parent]!;
-    node.valueChildren ??= new Map();
-    let byValue = node.valueChildren.get(position);
+    node.valueChildren ??= [];
+    let byValue = node.valueChildren[position];
     if (!byValue) {
       byValue = new Map();
-      node.valueChildren.set(position, byValue);
+      node.valueChildren[position] = byValue;
     }
     byValue.set(v, id);
   }
