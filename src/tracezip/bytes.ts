@@ -79,8 +79,11 @@ export class ByteWriter {
    * uint64 times (which needs one bit more than 64). At most 10 bytes.
    */
   svarBig(v: bigint): void {
-    if (v >= -0x10000000000000n && v < 0x10000000000000n) {
-      this.svar(Number(v));
+    // Number() is exact below 2^53 in magnitude and rounds anything larger to at least 2^53, so
+    // this range check on the double is exact, and cheaper than comparing bigints.
+    const n = Number(v);
+    if (n >= -0x10000000000000 && n < 0x10000000000000) {
+      this.svar(n);
       return;
     }
     this.uvarBig(v >= 0n ? v << 1n : (-v << 1n) - 1n);

@@ -1,6 +1,6 @@
 // The byte writer and reader under the wire format: strings of every length around the varint
-// boundaries of their length prefix (the writer places UTF-8 after a prefix it guesses from the
-// UTF-16 length, or measures first), in every UTF-8 width, and varints around their size steps.
+// boundaries of their length prefix (the writer places UTF-8 after room for the longest prefix and
+// moves it back), in every UTF-8 width, and varints around their size steps (signed bigints too).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteReader, ByteWriter } from '../../src/tracezip/bytes.js';
@@ -33,6 +33,28 @@ describe('ByteWriter / ByteReader', () => {
         if (Buffer.from(s, 'utf8').toString('utf8') === s) assert.equal(new ByteReader(bytes, 1).string(), s);
       }
     }
+  });
+
+  test('signed bigints around the number/bigint boundary (2^52, 2^53) and up to 65 bits: zigzag varints, read back exactly', () => {
+    const values: bigint[] = [0n, 1n, -1n];
+    for (const b of [31n, 32n, 51n, 52n, 53n, 54n, 62n, 63n, 64n]) for (const d of [-2n, -1n, 0n, 1n, 2n]) values.push((1n << b) + d, -((1n << b) + d));
+    values.push((1n << 64n) - 1n, -((1n << 64n) - 1n));
+    const w = new ByteWriter(1);
+    for (const v of values) w.svarBig(v);
+    // The reference: zigzag in bigint arithmetic, then LEB128.
+    const expected: number[] = [];
+    for (const v of values) {
+      let u = v >= 0n ? v << 1n : (-v << 1n) - 1n;
+      while (u >= 0x80n) {
+        expected.push(Number(u & 0x7fn) | 0x80);
+        u >>= 7n;
+      }
+      expected.push(Number(u));
+    }
+    assert.deepEqual([...w.finish()], expected);
+    const r = new ByteReader(w.finish());
+    for (const v of values) assert.equal(r.svarBig(), v);
+    assert.equal(r.remaining, 0);
   });
 
   test('varints around each size step', () => {
