@@ -20,6 +20,7 @@ const variants: [string, AutoscopeOptions][] = [
   ['paper only', { paperOnly: true }],
   ['no code (mined only)', { code: undefined }],
   ['outliers admitted to the baseline', { outlierAdmitEvery: 1 }],
+  ['outliers admitted 1 in 4', { outlierAdmitEvery: 4 }],
   ['outliers admitted 1 in 8', { outlierAdmitEvery: 8 }],
   ['no paths to the root', { anomalyPaths: false }],
   ['no novel-path rule', { novelPathShare: 0 }],
