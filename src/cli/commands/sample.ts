@@ -122,6 +122,13 @@ export function registerSample(program: Command): void {
       `${name}: ${c.spansIn} spans in, ${c.spansOut} out; ${c.tracesKept} of ${c.tracesDecided} traces kept; ` +
         `OTLP bytes ${bi} -> ${bo} (${((1 - bo / Math.max(1, bi)) * 100).toFixed(1)}% reduction, target ${(options.targetReduction * 100).toFixed(0)}%); ${seconds.toFixed(1)} s -> ${flags.output}\n`,
     );
+    const achieved = 1 - bo / Math.max(1, bi);
+    if ((strategy as { budget?: unknown }).budget !== undefined && achieved < options.targetReduction - 0.05) {
+      process.stdout.write(
+        `note: ${name} kept more than the budget: what it must keep (every trace's root${name.startsWith('autoscope') ? ', errors, outliers and novel paths with their paths to the root, one span per DSS' : ''}` +
+          `${flags.summaries !== false ? ', the dropped-span summaries' : ''}) costs more than ${pct(1 - options.targetReduction)} of the bytes here (docs/sampling.md)\n`,
+      );
+    }
     if (strategy instanceof AdaptiveSampler) {
       const m = strategy.adaptive.metrics();
       process.stdout.write(`adaptive budget: ${Math.round(m.observed_bytes_per_second)} B/s observed, ${Math.round(m.budget_bytes_per_second)} B/s budget, target reduction now ${pct(m.target_reduction)}\n`);
