@@ -153,19 +153,15 @@ export class StreamingSampler {
       for (const s of reduced.spans) this.output.push(s);
       // Remember where each span's late descendants will hang: null under a kept span, else its
       // nearest kept ancestor's id (copied: the input's ids may be views into a whole request).
-      const n = trace.spans.length;
-      const anc: (Uint8Array | null)[] = new Array(n);
       const copies = new Map<number, Uint8Array>();
-      for (let k = 0; k < n; k++) {
-        const i = trace.order[k]!;
-        const p = trace.parent[i]!;
-        if (reduced.kept[i] || p < 0) anc[i] = null;
-        else if (reduced.kept[p]) {
-          let id = copies.get(p);
-          if (!id) copies.set(p, (id = trace.spans[p]!.span.spanId.slice()));
-          anc[i] = id;
-        } else anc[i] = anc[p]!;
-        ancestors.set(trace.keys[i]!, anc[i]!);
+      for (let i = 0; i < trace.spans.length; i++) {
+        const a = reduced.kept[i] ? -1 : reduced.keptAncestor[i]!;
+        let id: Uint8Array | null = null;
+        if (a >= 0) {
+          id = copies.get(a) ?? null;
+          if (!id) copies.set(a, (id = trace.spans[a]!.span.spanId.slice()));
+        }
+        ancestors.set(trace.keys[i]!, id);
       }
     }
     this.onDecision?.(trace, reduced);

@@ -50,6 +50,8 @@ export interface ReducedTrace {
   bytes: number;
   /** Final keep flags per span of the trace (roots and duplicate copies forced in). */
   kept: Uint8Array;
+  /** Index of each span's nearest kept ancestor (its parent when that was kept), -1 for a root. */
+  keptAncestor: Int32Array;
 }
 
 
@@ -129,14 +131,14 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     out.push({ ...located, span });
     bytes += encodedSpanSize(span);
   }
-  return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep };
+  return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep, keptAncestor };
 }
 
 /** Every span kept, unchanged: what a trace-level "keep" produces. */
 export function keepWholeTrace(trace: SampledTrace): ReducedTrace {
   const spans: LocatedSpan[] = [];
   for (let k = 0; k < trace.order.length; k++) spans.push(trace.spans[trace.order[k]!]!);
-  return { spans, keptSpans: spans.length, droppedSpans: 0, bytes: trace.bytes, kept: new Uint8Array(spans.length).fill(1) };
+  return { spans, keptSpans: spans.length, droppedSpans: 0, bytes: trace.bytes, kept: new Uint8Array(spans.length).fill(1), keptAncestor: trace.parent };
 }
 
 /**

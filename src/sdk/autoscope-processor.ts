@@ -208,10 +208,8 @@ export class SamplingSpanProcessor implements SpanProcessor {
     this.counters.tracesKept++;
     const byId = new Map<string, number>();
     for (let i = 0; i < hex.length; i++) if (!byId.has(hex[i]!)) byId.set(hex[i]!, i);
-    const kept = new Set<string>();
     for (const s of reduced.spans) {
       const spanHex = bytesToHex(s.span.spanId);
-      kept.add(spanHex);
       const same = original.get(s.span);
       if (same) {
         this.emit(same);
@@ -225,15 +223,9 @@ export class SamplingSpanProcessor implements SpanProcessor {
       this.emit(changedSpan(orig, s.span, before.attributes.length, parentHex));
     }
     // Where each span's late children will hang: itself when kept, else its nearest kept ancestor.
-    const anc: string[] = new Array(hex.length);
-    for (let k = 0; k < trace.order.length; k++) {
-      const i = trace.order[k]!;
-      if (kept.has(hex[i]!)) anc[i] = '';
-      else {
-        const p = trace.parent[i]!;
-        anc[i] = p < 0 ? '' : anc[p] === '' ? hex[p]! : anc[p]!;
-      }
-      decision.ancestors.set(hex[i]!, anc[i]!);
+    for (let i = 0; i < hex.length; i++) {
+      const a = reduced.kept[i] ? -1 : reduced.keptAncestor[i]!;
+      decision.ancestors.set(hex[i]!, a < 0 ? '' : hex[a]!);
     }
   }
 
