@@ -18,7 +18,7 @@ import {
   T0,
   appendCrc,
   batchOf,
-  breakParentCycles,
+  tracezipArbitrary,
   decodeOutcome,
   describeOutcome,
   ev,
@@ -29,7 +29,6 @@ import {
   recut,
   reframe,
   sp,
-  spansOf,
   wellFormedProblem,
   writeRawFrame,
   type FrameFields,
@@ -63,17 +62,6 @@ function build(name: string, batches: TracesData[], options: TracezipEncoderOpti
   return { name, batches, frames, fields: opened.map((o) => o.fields), payloads: opened.map((o) => o.payload) };
 }
 
-function saneArbitrary(gen: Arbitrary): TracesData {
-  const d = gen.tracesData();
-  const m = (1n << 63n) - 1n;
-  for (const s of spansOf(d)) {
-    s.startTimeUnixNano &= m;
-    s.endTimeUnixNano &= m;
-    for (const e of s.events) e.timeUnixNano &= m;
-  }
-  breakParentCycles(d);
-  return d;
-}
 
 /** The corpus (deterministic; a few hundred milliseconds to build). */
 export function buildTzCorpus(): FuzzScenario[] {
@@ -116,7 +104,7 @@ export function buildTzCorpus(): FuzzScenario[] {
     build('traffic', cut(2, 6, 5), { compression: 'none' }),
     build('log lines', logLines, { compression: 'none', templateValueLimit: 0 }),
     build('traffic/residuals', cut(2, 6, 4), { compression: 'none', templateValueLimit: 1 }),
-    build('arbitrary', Array.from({ length: 4 }, () => saneArbitrary(gen)), { compression: 'none' }),
+    build('arbitrary', Array.from({ length: 4 }, () => tracezipArbitrary(gen)), { compression: 'none' }),
     build('hand-made', handMade, { compression: 'none', templateValueLimit: 2 }),
     build('stateless', cut(2, 5, 3), { compression: 'none', stateless: true }),
     build('traffic/zstd', cut(3, 8, 3), { compression: 'zstd' }),

@@ -17,6 +17,7 @@ import {
   type TracezipEncoderOptions,
 } from '../../src/tracezip/index.js';
 import { decodeTracesData, encodeTracesData } from '../../src/otlp/index.js';
+import type { Arbitrary } from './arbitrary.js';
 import { AnyValueWithUnknownFields, ArrayValue, KeyValueList, SpanBatcher, diffTracesData, makeSpan, type Span, type SpanEvent, type KeyValue, type AnyValue, type TracesData } from '../../src/model/index.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -488,4 +489,20 @@ export function breakParentCycles(data: TracesData): number {
     for (const k of path) state[k] = 2;
   }
   return cleared;
+}
+
+/**
+ * An arbitrary message as the Tracezip property tests use it: times masked to 63 bits (a bigint the
+ * codec's zigzag time deltas cover) and parent cycles broken (they have their own tests).
+ */
+export function tracezipArbitrary(gen: Arbitrary): TracesData {
+  const d = gen.tracesData();
+  const m = (1n << 63n) - 1n;
+  for (const s of spansOf(d)) {
+    s.startTimeUnixNano &= m;
+    s.endTimeUnixNano &= m;
+    for (const e of s.events) e.timeUnixNano &= m;
+  }
+  breakParentCycles(d);
+  return d;
 }

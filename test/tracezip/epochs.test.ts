@@ -10,7 +10,7 @@ import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.
 import type { TracesData } from '../../src/model/index.js';
 import { Arbitrary, Rng, mixSeed, nestedArrays } from '../helpers/arbitrary.js';
 import { edgeCaseTracesData } from '../helpers/edge-cases.js';
-import { batchOf, breakParentCycles, expectData, expectResync, kv, recut, sp, spansOf, streamRoundTrip } from '../helpers/tracezip.js';
+import { batchOf, tracezipArbitrary, expectData, expectResync, kv, recut, sp, streamRoundTrip } from '../helpers/tracezip.js';
 
 const traffic = collectTraffic({ seed: 31, traces: 800, faults: defaultFaultScenario(8), batchSpans: 512 }).batches;
 
@@ -39,17 +39,7 @@ function checkEpochDiscipline(hs: readonly FrameHeader[], label: string): number
 /** Arbitrary messages with sane times and no parent cycles (see roundtrip.test.ts for those). */
 function arbitraryStream(seed: number, n: number): TracesData[] {
   const gen = new Arbitrary(new Rng(seed), { maxSpans: 6 });
-  const m = (1n << 63n) - 1n;
-  return Array.from({ length: n }, () => {
-    const d = gen.tracesData();
-    for (const s of spansOf(d)) {
-      s.startTimeUnixNano &= m;
-      s.endTimeUnixNano &= m;
-      for (const e of s.events) e.timeUnixNano &= m;
-    }
-    breakParentCycles(d);
-    return d;
-  });
+  return Array.from({ length: n }, () => tracezipArbitrary(gen));
 }
 
 describe('encoder.resync()', () => {

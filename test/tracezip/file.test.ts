@@ -13,7 +13,7 @@ import { collectTraffic } from '../../src/generator/index.js';
 import { InputError, diffTracesData, type TracesData } from '../../src/model/index.js';
 import { Arbitrary, Rng } from '../helpers/arbitrary.js';
 import { edgeCaseTracesData } from '../helpers/edge-cases.js';
-import { breakParentCycles, recut, spansOf } from '../helpers/tracezip.js';
+import { tracezipArbitrary, recut } from '../helpers/tracezip.js';
 
 let dir = '';
 before(() => {
@@ -27,17 +27,7 @@ const rng = new Rng(0xf11e);
 const traffic = recut(collectTraffic({ seed: 81, traces: 200, batchSpans: 128 }).batches, (n) => rng.int(n), 1, 80);
 const arbitrary = (() => {
   const gen = new Arbitrary(new Rng(0xf11f), { maxSpans: 5 });
-  const m = (1n << 63n) - 1n;
-  return Array.from({ length: 60 }, () => {
-    const d = gen.tracesData();
-    for (const s of spansOf(d)) {
-      s.startTimeUnixNano &= m;
-      s.endTimeUnixNano &= m;
-      for (const e of s.events) e.timeUnixNano &= m;
-    }
-    breakParentCycles(d);
-    return d;
-  });
+  return Array.from({ length: 60 }, () => tracezipArbitrary(gen));
 })();
 
 async function writeFile(name: string, batches: readonly TracesData[], compression: Compression): Promise<string> {
