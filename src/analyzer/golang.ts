@@ -19,7 +19,7 @@ import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type CscfgNode, type Stmt, type SwitchCase } from './cscfg.js';
 import { withSyntaxTree } from './languages.js';
 import { MODULE_FUNCTION, syntaxProblems, type AnalyzedFunction, type FileCscfg } from './typescript.js';
-import { concatOperands, unwrapParens } from './syntax.js';
+import { concatOperands, forEachFunctionNode, unwrapParens } from './syntax.js';
 
 /** A Go call site: also the second argument when it is a string literal (`tracer.Start(ctx, "span")`). */
 export interface GoCallSite extends CallSite {
@@ -358,22 +358,12 @@ export function goFunctionsOfTree(root: Node): GoFunction[] {
   const moduleT = new GoTranslator(false);
   out.push({ ...buildCscfg(MODULE_FUNCTION, moduleT.statement(root), { line: 1, endLine: root.endPosition.row + 1 }), form: 'module' });
   const inner = new GoTranslator(true);
-  const visit = (n: Node, insideFunction: boolean): void => {
-    for (const c of n.namedChildren) {
-      if (FUNCTION_TYPES.has(c.type)) {
-        if (!(insideFunction && isInlineLiteral(c))) {
-          const { name, receiver, form } = functionName(c);
-          const graph = buildCscfg(name, inner.functionBody(c), { line: line(c), endLine: c.endPosition.row + 1 });
-          const rname = receiver ? receiverName(c) : undefined;
-          out.push({ ...graph, ...(receiver ? { className: receiver, receiver } : {}), ...(rname ? { receiverName: rname } : {}), form });
-        }
-        visit(c, true);
-      } else {
-        visit(c, insideFunction);
-      }
-    }
-  };
-  visit(root, false);
+  forEachFunctionNode(root, (n) => FUNCTION_TYPES.has(n.type), isInlineLiteral, (c) => {
+    const { name, receiver, form } = functionName(c);
+    const graph = buildCscfg(name, inner.functionBody(c), { line: line(c), endLine: c.endPosition.row + 1 });
+    const rname = receiver ? receiverName(c) : undefined;
+    out.push({ ...graph, ...(receiver ? { className: receiver, receiver } : {}), ...(rname ? { receiverName: rname } : {}), form });
+  });
   return out;
 }
 

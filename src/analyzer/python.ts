@@ -23,6 +23,7 @@ import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type Stmt, type SwitchCase } from './cscfg.js';
 import { withSyntaxTree } from './languages.js';
 import { MODULE_FUNCTION, syntaxProblems, type AnalyzedFunction, type FileCscfg } from './typescript.js';
+import { forEachFunctionNode } from './syntax.js';
 
 /** A decorator as written: `@app.route("/x", methods=["GET"])` -> callee `app.route`, firstArg `/x`. */
 export interface PythonDecorator {
@@ -325,25 +326,15 @@ export function pythonFunctionsOfTree(root: Node): PythonFunction[] {
     decorators: [],
   });
   const inner = new PythonTranslator(true);
-  const visit = (n: Node, insideFunction: boolean): void => {
-    for (const c of n.namedChildren) {
-      if (FUNCTION_TYPES.has(c.type)) {
-        if (!(insideFunction && isInlineLambda(c))) {
-          const { name, className, form } = functionName(c);
-          const decorated = c.parent?.type === 'decorated_definition' ? c.parent : undefined;
-          const decorators = decorated ? decorated.namedChildren.filter((d) => d.type === 'decorator').map(decoratorOf) : [];
-          const start = decorated ?? c;
-          const graph = buildCscfg(name, inner.functionBody(c), { line: line(start), endLine: c.endPosition.row + 1 });
-          const isAsync = c.type === 'function_definition' && c.children.some((t) => t.type === 'async');
-          out.push({ ...graph, ...(className ? { className } : {}), form, decorators, ...(isAsync ? { async: true } : {}) });
-        }
-        visit(c, true);
-      } else {
-        visit(c, insideFunction);
-      }
-    }
-  };
-  visit(root, false);
+  forEachFunctionNode(root, (n) => FUNCTION_TYPES.has(n.type), isInlineLambda, (c) => {
+    const { name, className, form } = functionName(c);
+    const decorated = c.parent?.type === 'decorated_definition' ? c.parent : undefined;
+    const decorators = decorated ? decorated.namedChildren.filter((d) => d.type === 'decorator').map(decoratorOf) : [];
+    const start = decorated ?? c;
+    const graph = buildCscfg(name, inner.functionBody(c), { line: line(start), endLine: c.endPosition.row + 1 });
+    const isAsync = c.type === 'function_definition' && c.children.some((t) => t.type === 'async');
+    out.push({ ...graph, ...(className ? { className } : {}), form, decorators, ...(isAsync ? { async: true } : {}) });
+  });
   return out;
 }
 

@@ -19,3 +19,20 @@ export function concatOperands(n: Node): Node[] {
   }
   return [u];
 }
+
+/**
+ * Calls `onFunction` for every function node of the tree (`isFunction`), outer before inner, except
+ * the ones `isInline` names inside another function (callbacks passed as arguments, literals called
+ * on the spot): those are part of the enclosing function's graph, not functions of their own.
+ */
+export function forEachFunctionNode(root: Node, isFunction: (n: Node) => boolean, isInline: (n: Node) => boolean, onFunction: (fn: Node) => void): void {
+  const visit = (n: Node, insideFunction: boolean): void => {
+    for (const c of n.namedChildren) {
+      if (isFunction(c)) {
+        if (!(insideFunction && isInline(c))) onFunction(c);
+        visit(c, true);
+      } else visit(c, insideFunction);
+    }
+  };
+  visit(root, false);
+}

@@ -4,7 +4,7 @@
 import type { Node } from 'web-tree-sitter';
 import { buildCscfg, type CallSite, type FunctionCscfg, type Stmt, type SwitchCase } from './cscfg.js';
 import { languageForPath, withSyntaxTree, type AnalyzerLanguage } from './languages.js';
-import { concatOperands, unwrapParens } from './syntax.js';
+import { concatOperands, forEachFunctionNode, unwrapParens } from './syntax.js';
 
 /** A place where the parser could not read the file; the rest of the file is still analyzed. */
 export interface SyntaxProblem {
@@ -317,23 +317,12 @@ export function functionsOfTree(root: Node): AnalyzedFunction[] {
     form: 'module',
   });
   const inner = new Translator(true);
-  const visit = (n: Node, insideFunction: boolean): void => {
-    for (const c of n.namedChildren) {
-      if (FUNCTION_TYPES.has(c.type)) {
-        // Inline callbacks (and IIFEs) inside a function are part of that function's graph.
-        const inlined = insideFunction && isInlineCallback(c);
-        if (!inlined) {
-          const { name, className, form } = functionName(c);
-          const graph = buildCscfg(name, inner.functionBody(c), { line: line(c), endLine: c.endPosition.row + 1 });
-          out.push({ ...graph, ...(className ? { className } : {}), form });
-        }
-        visit(c, true);
-      } else {
-        visit(c, insideFunction);
-      }
-    }
-  };
-  visit(root, false);
+  // Inline callbacks (and IIFEs) inside a function are part of that function's graph.
+  forEachFunctionNode(root, (n) => FUNCTION_TYPES.has(n.type), isInlineCallback, (c) => {
+    const { name, className, form } = functionName(c);
+    const graph = buildCscfg(name, inner.functionBody(c), { line: line(c), endLine: c.endPosition.row + 1 });
+    out.push({ ...graph, ...(className ? { className } : {}), form });
+  });
   return out;
 }
 
