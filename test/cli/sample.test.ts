@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { analyzeSources } from '../../src/analyzer/analyze.js';
@@ -71,12 +71,16 @@ describe('slimtrace sample and evaluate', () => {
   });
 
   it('names the mistake in one line with exit code 2', () => {
+    const truncated = join(dir, 'truncated.json');
+    writeFileSync(truncated, readFileSync(analysis, 'utf8').slice(0, 500));
     const cases: [string[], RegExp][] = [
       [['sample', '--traces', '10', '--strategy', 'nope', '-o', join(dir, 'x')], /unknown strategy 'nope'/],
       [['sample', '--traces', '10', '--strategy', 'head', '--target-reduction', '1.5', '-o', join(dir, 'x')], /--target-reduction must be a number in \[0, 1\)/],
       [['sample', '--traces', '10', '--strategy', 'autoscope', '--analysis', join(dir, 'missing.json'), '-o', join(dir, 'x')], /missing\.json/],
       [['sample', '--traces', '10', '--strategy', 'head', '--bytes-per-second', '100', '-o', join(dir, 'x')], /head has no byte budget/],
       [['evaluate', '--traces', '10', '--analysis', join(root, 'package.json')], /package\.json.*format/],
+      [['sample', '--traces', '10', '--strategy', 'autoscope', '--analysis', truncated, '-o', join(dir, 'x')], /truncated\.json: the analysis is not valid JSON/],
+      [['sample', join(dir, 'no-such-input'), '--strategy', 'head', '-o', join(dir, 'x')], /no-such-input/],
     ];
     for (const [args, message] of cases) {
       const r = run(...args);
