@@ -106,9 +106,8 @@ interface Accumulator {
   strategy: SamplingStrategy;
   sampler: StreamingSampler;
   out: OtlpByteCounter;
-  traces: number;
-  tracesKept: number;
-  tracesIntact: number;
+  /** Kept traces that passed checkReducedTrace. */
+  intact: { count: number };
   /** definition -> kept faulty span keys. */
   kept: Map<FaultDefinition, Set<string>>;
   seconds: number;
@@ -119,39 +118,27 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
   const faulty = options.faultySpans;
   const input = new OtlpByteCounter();
   const accs: Accumulator[] = options.strategies.map((strategy) => {
-    const acc: Accumulator = {
-      strategy,
-      out: new OtlpByteCounter(),
-      traces: 0,
-      tracesKept: 0,
-      tracesIntact: 0,
-      kept: new Map(DEFINITIONS.map((d) => [d, new Set<string>()])),
-      seconds: 0,
-      sampler: undefined as unknown as StreamingSampler,
-    };
-    acc.sampler = new StreamingSampler({
+    const intact = { count: 0 };
+    const kept = new Map(DEFINITIONS.map((d) => [d, new Set<string>()]));
+    const sampler = new StreamingSampler({
       strategy,
       decisionWaitMs: options.decisionWaitMs ?? 30_000,
       reduce: options.reduce,
       onDecision: (trace, reduced) => {
-        acc.traces++;
         if (!reduced) return;
-        acc.tracesKept++;
-        if (checkReducedTrace(trace, reduced) === undefined) acc.tracesIntact++;
+        if (checkReducedTrace(trace, reduced) === undefined) intact.count++;
         if (faulty) {
           for (const s of reduced.spans) {
-            for (const d of DEFINITIONS) if (faulty.isFaulty(s.span.traceId, s.span.spanId, d)) acc.kept.get(d)!.add(bytesToHex(s.span.traceId) + bytesToHex(s.span.spanId));
+            for (const d of DEFINITIONS) if (faulty.isFaulty(s.span.traceId, s.span.spanId, d)) kept.get(d)!.add(bytesToHex(s.span.traceId) + bytesToHex(s.span.spanId));
           }
         }
       },
     });
-    return acc;
+    return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, seconds: 0 };
   });
   let clockMs = -Infinity;
   let spans = 0;
-  const emit = (acc: Accumulator, data: TracesData | undefined): void => {
-    if (data) acc.out.addData(data);
-  };
+
   for await (const batch of options.batches) {
     for (const rs of batch.resourceSpans)
       for (const ss of rs.scopeSpans)
@@ -166,7 +153,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       acc.sampler.push(batch, clockMs);
       const out = acc.sampler.poll(clockMs);
       acc.seconds += (performance.now() - t0) / 1000;
-      emit(acc, out);
+      if (out) acc.out.addData(out);
     }
     options.onProgress?.(spans);
   }
@@ -174,7 +161,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     const t0 = performance.now();
     const out = acc.sampler.flush();
     acc.seconds += (performance.now() - t0) / 1000;
-    emit(acc, out);
+    if (out) acc.out.addData(out);
   }
   const inputBytes = input.finish();
   const faultType = options.faultTypes?.() ?? new Map<string, string>();
@@ -208,9 +195,9 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       reduction: inputBytes === 0 ? 0 : 1 - outputBytes / inputBytes,
       inputSpans: input.spans,
       outputSpans: acc.out.spans,
-      traces: acc.traces,
-      tracesKept: acc.tracesKept,
-      tracesIntact: acc.tracesIntact,
+      traces: acc.sampler.counters.tracesDecided,
+      tracesKept: acc.sampler.counters.tracesKept,
+      tracesIntact: acc.intact.count,
       coverage,
       coverageByType,
       seconds: acc.seconds,
