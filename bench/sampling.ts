@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { collectTraffic, defaultFaultScenario } from '../src/generator/index.js';
 import { locatedSpans, type LocatedSpan, type TracesData } from '../src/model/index.js';
-import { assembleTraces, sampleTrace, StreamingSampler, type SamplingStrategy } from '../src/sampling/index.js';
+import { assembleTraces, sampleTrace, StreamingSampler, dataClockMs, type SamplingStrategy } from '../src/sampling/index.js';
 import { AdaptiveBudget, AdaptiveSampler } from '../src/sampling/adaptive.js';
 import { RandomSpanSampler } from '../src/sampling/baselines.js';
 import { createStrategy, STRATEGY_NAMES } from '../src/sampling/registry.js';
@@ -94,10 +94,7 @@ for (const [name, make] of factories) {
     const sampler = new StreamingSampler({ strategy: make(), decisionWaitMs: 30_000 });
     let clock = 0;
     for (const b of batches) {
-      for (const rs of b.resourceSpans) for (const ss of rs.scopeSpans) for (const sp of ss.spans) {
-        const end = Number(sp.endTimeUnixNano / 1_000_000n);
-        if (end > clock) clock = end;
-      }
+      clock = dataClockMs(b, clock);
       sampler.push(b, clock);
       sampler.poll(clock);
     }

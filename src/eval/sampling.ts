@@ -6,7 +6,7 @@
 import { bytesToHex, SpanBatcher, type LocatedSpan, type TracesData } from '../model/index.js';
 import { encodeTracesData } from '../otlp/index.js';
 import type { FaultDefinition, FaultySpans, GroundTruth } from '../datasets/index.js';
-import { StreamingSampler, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
+import { dataClockMs, StreamingSampler, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
 
 const DEFINITIONS: readonly FaultDefinition[] = ['exact', 'slow', 'proxy'];
 
@@ -137,17 +137,10 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, seconds: 0 };
   });
   let clockMs = -Infinity;
-  let spans = 0;
 
   for await (const batch of options.batches) {
-    for (const rs of batch.resourceSpans)
-      for (const ss of rs.scopeSpans)
-        for (const span of ss.spans) {
-          input.add({ span, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss });
-          const endMs = Number(span.endTimeUnixNano / 1_000_000n);
-          if (endMs > clockMs) clockMs = endMs;
-          spans++;
-        }
+    input.addData(batch);
+    clockMs = dataClockMs(batch, clockMs);
     for (const acc of accs) {
       const t0 = performance.now();
       acc.sampler.push(batch, clockMs);
@@ -155,7 +148,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       acc.seconds += (performance.now() - t0) / 1000;
       if (out) acc.out.addData(out);
     }
-    options.onProgress?.(spans);
+    options.onProgress?.(input.spans);
   }
   for (const acc of accs) {
     const t0 = performance.now();

@@ -11,6 +11,21 @@ import { assembleTrace, spanKey, type SampledTrace } from './trace.js';
 
 const NO_ID = new Uint8Array(0);
 
+/**
+ * The data's own clock for offline runs: the latest span end (ms) in `data`, or `previous` when it
+ * is later. Offline, a trace is decided once this much data time has passed, not wall time.
+ */
+export function dataClockMs(data: TracesData, previous: number): number {
+  let latest = previous;
+  for (const rs of data.resourceSpans)
+    for (const ss of rs.scopeSpans)
+      for (const span of ss.spans) {
+        const end = Number(span.endTimeUnixNano / 1_000_000n);
+        if (end > latest) latest = end;
+      }
+  return latest;
+}
+
 export interface StreamingSamplerOptions {
   strategy: SamplingStrategy;
   /** Time since a trace's last span before it is decided (default 10 s, in the clock's milliseconds). */

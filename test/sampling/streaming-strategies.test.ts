@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
 import { bytesToHex } from '../../src/model/index.js';
-import { StreamingSampler, type ReduceOptions, type SamplingStrategy } from '../../src/sampling/index.js';
+import { dataClockMs, StreamingSampler, type ReduceOptions, type SamplingStrategy } from '../../src/sampling/index.js';
 import { HeadSampler, LeafAggregateSampler, RandomSpanSampler, TailSampler } from '../../src/sampling/baselines.js';
 import { ImportanceSampler, StructurePreservingSampler } from '../../src/sampling/seed.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
@@ -49,7 +49,7 @@ function stream(strategy: SamplingStrategy, reduce?: ReduceOptions): Outcome {
     if (d) for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) spansOut += ss.spans.length;
   };
   for (const b of run.batches) {
-    for (const rs of b.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) clock = Math.max(clock, Number(s.endTimeUnixNano / 1_000_000n));
+    clock = dataClockMs(b, clock);
     sampler.push(b, clock);
     count(sampler.poll(clock));
   }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { OtlpFileWriter } from '../../otlp/index.js';
 import { evaluateSampling, OtlpByteCounter, type StrategyResult } from '../../eval/index.js';
-import { AdaptiveSampler, createStrategy, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
+import { AdaptiveSampler, createStrategy, dataClockMs, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
 import { UsageError } from '../errors.js';
 import { forEachBatch, openInput, printWarnings, withInputProgress } from '../input.js';
 import { commonInputOptions, parseInputOptions, type CommonInputFlags } from './common.js';
@@ -93,12 +93,7 @@ export function registerSample(program: Command): void {
     try {
       await forEachBatch(source, source.batches(), 'sample', async (batch) => {
         inBytes.addData(batch);
-        for (const rs of batch.resourceSpans)
-          for (const ss of rs.scopeSpans)
-            for (const span of ss.spans) {
-              const end = Number(span.endTimeUnixNano / 1_000_000n);
-              if (end > clockMs) clockMs = end;
-            }
+        clockMs = dataClockMs(batch, clockMs);
         sampler.push(batch, clockMs);
         const out = sampler.poll(clockMs);
         if (out) {
