@@ -486,7 +486,12 @@ function nodeColumns(node: DecNode, residuals: Residuals): (ByteReader | undefin
   return cols;
 }
 
-function residualAttributes(node: DecNode, residuals: Residuals, entry: TraceEntry, spanId: Uint8Array): KeyValue[] {
+/**
+ * The attributes of a node with their residual values read from the columns. An event's strings are
+ * left as sent (they may refer to the event's time, known only once its span's start is): their
+ * references are resolved by `expandEventStrings`, and `eventNeedsExpansion` says whether any has one.
+ */
+function residualAttributes(node: DecNode, residuals: Residuals, entry: TraceEntry, spanId: Uint8Array, isEvent: boolean): KeyValue[] {
   const n = node.keys.length;
   const out: KeyValue[] = new Array(n);
   let earlier: string[] | undefined;
@@ -500,19 +505,48 @@ function residualAttributes(node: DecNode, residuals: Residuals, entry: TraceEnt
       const col = cols[i]!;
       let value: AnyValue;
       if (cls === V_STRING) {
-        earlier ??= [];
-        contextEntry = entry;
-        contextSpan = spanId;
-        const s = expand(col.string(), currentContext, earlier);
-        if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
-        earlier.push(s);
-        value = s;
+        const sent = col.string();
+        if (isEvent) {
+          if (sent.includes('\u0000')) eventNeedsExpansion = true;
+          value = sent;
+        } else {
+          earlier ??= [];
+          contextEntry = entry;
+          contextSpan = spanId;
+          const s = expand(sent, currentContext, earlier);
+          if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
+          earlier.push(s);
+          value = s;
+        }
       } else value = readInlineValue(col, cls);
       out[i] = { key, value, unknownFields: undefined };
     }
   }
   return out;
 }
+
+/** Set by `residualAttributes` when an event's strings hold references. */
+let eventNeedsExpansion = false;
+
+/** Resolves the references in an event's residual strings, once the event's time is known. */
+function expandEventStrings(node: DecNode, attrs: KeyValue[], entry: TraceEntry, spanId: Uint8Array, time: bigint): void {
+  const earlier: string[] = [];
+  for (let i = 0; i < attrs.length; i++) {
+    if (node.classes[i] !== V_STRING) continue;
+    const kv = attrs[i]!;
+    contextEntry = entry;
+    contextSpan = spanId;
+    const s = expand(kv.value as string, currentContext, earlier, time);
+    if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${kv.key} points nowhere`);
+    earlier.push(s);
+    kv.value = s;
+  }
+}
+
+// The events of a frame whose strings wait for their time: span index, event index, event node.
+const pendingSpan: number[] = [];
+const pendingEvent: number[] = [];
+const pendingNode: DecNode[] = [];
 
 function decodePayload(st: StreamState, r: ByteReader): TracesData {
   frameNumber++;
@@ -649,7 +683,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       startDelta[i] = cStart.svarBig();
       const duration = cDuration.svarBig();
       const spanId = cSpanId.raw(8);
-      const attributes = residualAttributes(node, residuals, entry, spanId);
+      const attributes = residualAttributes(node, residuals, entry, spanId, false);
       const nEvents = cEvents.uvar();
       if (nEvents > cEvent.remaining) r.fail(`${nEvents} events cannot fit`);
       const events: SpanEvent[] = new Array(nEvents);
@@ -657,13 +691,19 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       for (let k = 0; k < nEvents; k++) {
         const enode = template(st, cEvent.uvar(), true);
         deltas[k] = cEvent.svarBig();
+        eventNeedsExpansion = false;
         events[k] = {
           timeUnixNano: 0n,
           name: enode.eventName,
-          attributes: residualAttributes(enode, residuals, entry, spanId),
+          attributes: residualAttributes(enode, residuals, entry, spanId, true),
           droppedAttributesCount: enode.eventDropped,
           unknownFields: undefined,
         };
+        if (eventNeedsExpansion) {
+          pendingSpan.push(i);
+          pendingEvent.push(k);
+          pendingNode.push(enode);
+        }
       }
       eventDeltas[i] = deltas;
       const status: Status | undefined = head.status && { message: head.status.message, code: head.status.code, unknownFields: undefined };
@@ -734,6 +774,14 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       },
     );
 
+    // Event strings that refer to their event's time (or anything else), now that times are known.
+    for (let p = 0; p < pendingSpan.length; p++) {
+      const i = pendingSpan[p]!;
+      const span = spans[i]!;
+      const event = span.events[pendingEvent[p]!]!;
+      expandEventStrings(pendingNode[p]!, event.attributes, entryOf[i]!, span.spanId, event.timeUnixNano);
+    }
+
     // Commit: remember this frame's spans per trace.
     for (const entry of touched) {
       for (const i of entry.frameSpans) {
@@ -747,6 +795,10 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
   } catch (e) {
     for (const entry of touched) entry.frameSpans.length = 0;
     throw e;
+  } finally {
+    pendingSpan.length = 0;
+    pendingEvent.length = 0;
+    pendingNode.length = 0;
   }
 
   // 5. Envelopes around the spans, in message order.

@@ -55,7 +55,7 @@ import {
   writeFrame,
 } from './format.js';
 import { EncoderSpans, idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
-import { hex, substituteInto } from './context.js';
+import { hex, RepeatSearch, substituteInto } from './context.js';
 
 /** Short strings only need their NULs escaped (substitution never pays below 16 characters). */
 function substituteShort(v: string): string {
@@ -113,6 +113,8 @@ interface ResidualColumn {
   keyId: number;
   cls: number;
   w: ByteWriter;
+  /** Which repeats the column's strings are searched for. */
+  search: RepeatSearch;
 }
 
 /**
@@ -780,7 +782,7 @@ export class FrameBuilder {
         node = this.valueEdge(node, p, attrs[p]!.value, attrs.length);
       }
       this.cTemplate.uvar(node);
-      this.writeResiduals(plan, attrs, span);
+      this.writeResiduals(plan, attrs, span, undefined);
       this.cSpanId.raw(span.spanId);
       // Parent and start.
       const ref = parentRef[i]!;
@@ -1007,7 +1009,7 @@ export class FrameBuilder {
       const k = `${keyId}:${cls}`;
       let c = this.residuals.get(k);
       if (!c) {
-        c = { keyId, cls, w: new ByteWriter(256) };
+        c = { keyId, cls, w: new ByteWriter(256), search: new RepeatSearch() };
         this.residuals.set(k, c);
         const list = this.residualList;
         let j = list.length;
@@ -1020,8 +1022,11 @@ export class FrameBuilder {
     return cols;
   }
 
-  /** Residual values of one attribute list; strings go through the span-context substitution. */
-  private writeResiduals(plan: HeadPlan, attrs: readonly KeyValue[], span: Span): void {
+  /**
+   * Residual values of one attribute list; strings go through the span-context substitution (and,
+   * for an event's attributes, the event's time).
+   */
+  private writeResiduals(plan: HeadPlan, attrs: readonly KeyValue[], span: Span, eventTime: bigint | undefined): void {
     const classes = plan.classes;
     const earlier = this.earlier;
     let nEarlier = 0;
@@ -1029,7 +1034,8 @@ export class FrameBuilder {
       const cls = classes[i]!;
       if (cls === CLASS_TEMPLATE) continue;
       const kv = attrs[i]!;
-      const w = plan.cols[i]!.w;
+      const col = plan.cols[i]!;
+      const w = col.w;
       if (cls === V_STRING) {
         const v = kv.value as string;
         if (v.length < 16) w.string(substituteShort(v));
@@ -1039,7 +1045,7 @@ export class FrameBuilder {
             this.spanHexOf = span;
             this.spanHex = hex(span.spanId);
           }
-          substituteInto(w, v, (entry.hex ??= hex(entry.traceId)), this.spanHex, earlier, nEarlier);
+          substituteInto(w, v, (entry.hex ??= hex(entry.traceId)), this.spanHex, earlier, nEarlier, eventTime, col.search);
         }
         earlier[nEarlier++] = v;
       } else writeResidualValue(w, cls, kv.value);
@@ -1063,7 +1069,7 @@ export class FrameBuilder {
     }
     this.cEvent.uvar(node);
     this.cEvent.svarBig(e.timeUnixNano - span.startTimeUnixNano);
-    this.writeResiduals(plan, attrs, span);
+    this.writeResiduals(plan, attrs, span, e.timeUnixNano);
   }
 
   /** The event head's plan: the last one seen for this event name when it still fits, else looked up. */

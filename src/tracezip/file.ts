@@ -7,13 +7,13 @@ import { ByteReader } from './bytes.js';
 import { TracezipDecoder } from './decoder.js';
 import { TracezipEncoder, type TracezipEncoderOptions } from './encoder.js';
 import { TracezipFrameError } from './errors.js';
-import { FORMAT_VERSION, MAGIC_0, MAGIC_1, MAX_PAYLOAD_BYTES } from './format.js';
+import { MAGIC_0, MAGIC_1, MAX_PAYLOAD_BYTES, readableVersion } from './format.js';
 
 /** Total length of the frame starting at `offset`, or undefined when more bytes are needed to tell. */
 export function frameLength(buf: Uint8Array, offset = 0): number | undefined {
   if (buf.length - offset < 12) return undefined;
   if (buf[offset] !== MAGIC_0 || buf[offset + 1] !== MAGIC_1) throw new TracezipFrameError('magic', `no frame starts at byte ${offset}`);
-  if (buf[offset + 2] !== FORMAT_VERSION) throw new TracezipFrameError('version', `format version ${buf[offset + 2]} at byte ${offset}`);
+  if (!readableVersion(buf[offset + 2])) throw new TracezipFrameError('version', `format version ${buf[offset + 2]} at byte ${offset}`);
   const r = new ByteReader(buf, offset + 12);
   try {
     r.uvar(); // epoch
@@ -30,7 +30,7 @@ export function frameLength(buf: Uint8Array, offset = 0): number | undefined {
 
 /** True when the bytes start like a Tracezip frame. */
 export function looksLikeTracezip(head: Uint8Array): boolean {
-  return head.length >= 3 && head[0] === MAGIC_0 && head[1] === MAGIC_1 && head[2] === FORMAT_VERSION;
+  return head.length >= 3 && head[0] === MAGIC_0 && head[1] === MAGIC_1 && readableVersion(head[2]);
 }
 
 /** Streams the batches of a .tzip file. Errors name the file and the frame. */

@@ -7,7 +7,15 @@ import { TracezipFrameError } from './errors.js';
 
 export const MAGIC_0 = 0x54; // 'T'
 export const MAGIC_1 = 0x5a; // 'Z'
-export const FORMAT_VERSION = 1;
+/** The version this build writes. Version 2 added the event-time and JSON-escaped references to
+ * residual strings (context.ts); a version 1 frame never holds them, so it reads the same. */
+export const FORMAT_VERSION = 2;
+const OLDEST_READABLE_VERSION = 1;
+
+/** True for the format versions this build reads. */
+export function readableVersion(v: number | undefined): boolean {
+  return v !== undefined && v >= OLDEST_READABLE_VERSION && v <= FORMAT_VERSION;
+}
 
 /** Frame flags (header byte 3). */
 export const FLAG_COMPRESSION_MASK = 0x03; // 0 none, 1 zstd, 2 gzip, 3 zstd stream (per epoch, flushed per frame)
@@ -108,7 +116,7 @@ const headerScratch = new ByteWriter(64);
 export function readFrameHeader(frame: Uint8Array): FrameHeader {
   if (frame.length < 18) throw new TracezipFrameError('truncated', `${frame.length} bytes is shorter than any frame`);
   if (frame[0] !== MAGIC_0 || frame[1] !== MAGIC_1) throw new TracezipFrameError('magic', 'does not start with "TZ"');
-  if (frame[2] !== FORMAT_VERSION) throw new TracezipFrameError('version', `format version ${frame[2]}, this build reads ${FORMAT_VERSION}`);
+  if (!readableVersion(frame[2])) throw new TracezipFrameError('version', `format version ${frame[2]}, this build reads ${OLDEST_READABLE_VERSION} to ${FORMAT_VERSION}`);
   const flags = frame[3]!;
   const compression = COMPRESSION_BY_CODE[flags & FLAG_COMPRESSION_MASK];
   if (!compression) throw new TracezipFrameError('malformed', `unknown compression code ${flags & FLAG_COMPRESSION_MASK}`);

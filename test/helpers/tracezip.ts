@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { crc32c } from '../../src/tracezip/crc32c.js';
 import { compressPayload, decompressPayload } from '../../src/tracezip/compression.js';
 import {
+  FORMAT_VERSION,
   TracezipDecoder,
   TracezipEncoder,
   TracezipFrameError,
@@ -72,7 +73,7 @@ export interface FrameFields {
 /** Writes a frame around an already compressed body (lengths true unless overridden), with a valid CRC. */
 export function writeRawFrame(f: FrameFields, body: Uint8Array, payloadLength: number): Uint8Array {
   const flags = f.flags ?? (COMPRESSION_CODE[f.compression]! | (f.epochStart ? 0x04 : 0) | (f.stateless ? 0x08 : 0));
-  const head: number[] = [0x54, 0x5a, f.version ?? 1, flags];
+  const head: number[] = [0x54, 0x5a, f.version ?? FORMAT_VERSION, flags];
   const id = new Uint8Array(8);
   new DataView(id.buffer).setBigUint64(0, BigInt.asUintN(64, f.streamId), true);
   head.push(...id, ...uvarBytes(f.epoch), ...uvarBytes(f.seq), ...uvarBytes(f.payloadLength ?? payloadLength), ...uvarBytes(f.bodyLength ?? body.length));

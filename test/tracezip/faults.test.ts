@@ -369,9 +369,9 @@ describe('corrupted bytes', () => {
       if (r === 0) g = rng.bytes(n);
       else if (r === 1) g = new Uint8Array(n).fill(rng.pick([0, 0xff, 0x80, 0x54]));
       else if (r === 2) {
-        // "TZ", version 1, any flags, then random: the checksum catches it (or the header does).
+        // "TZ", version 2, any flags, then random: the checksum catches it (or the header does).
         g = rng.bytes(Math.max(n, 20));
-        g.set([0x54, 0x5a, 1]);
+        g.set([0x54, 0x5a, 2]);
       } else g = new Uint8Array([...sc.frames[0]!, ...sc.frames[1]!]);
       checkMutation(sc, 1, g, tally, `garbage #${i}`, true);
     }
@@ -458,7 +458,7 @@ describe('corrupted bytes', () => {
         const body = f.subarray(h.bodyStart, h.bodyStart + h.bodyLength);
         const cases: [string, Uint8Array][] = [];
         for (let flags = 0; flags < 256; flags++) cases.push([`flags 0x${flags.toString(16)}`, writeRawFrame({ ...fields, flags }, body, payload.length)]);
-        for (const version of [0, 2, 255]) cases.push([`version ${version}`, writeRawFrame({ ...fields, version }, body, payload.length)]);
+        for (const version of [0, 1, 3, 255]) cases.push([`version ${version}`, writeRawFrame({ ...fields, version }, body, payload.length)]);
         for (const streamId of [0n, fields.streamId + 1n, (1n << 64n) - 1n]) cases.push([`stream id ${streamId}`, reframe({ ...fields, streamId }, payload)]);
         for (const epoch of [0, fields.epoch + 1, fields.epoch - 1, 2 ** 31, 2 ** 53 - 1]) cases.push([`epoch ${epoch}`, reframe({ ...fields, epoch: Math.max(0, epoch) }, payload)]);
         for (const seq of [0, 1, 2, 3, fields.seq + 1, 2 ** 40]) cases.push([`seq ${seq}`, reframe({ ...fields, seq }, payload)]);

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TracezipDecoder, TracezipEncoder, readFrameHeader, type Compression } from '../../src/tracezip/index.js';
 import { crc32c } from '../../src/tracezip/crc32c.js';
+import { jsonEscaped, rfc3339Nano } from '../../src/tracezip/context.js';
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
 import { ArrayValue, KeyValueList, bytesToHex, countSpans, diffTracesData, rebatch, type KeyValue, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../../src/model/index.js';
 import { Arbitrary, Rng, arbitraryTracesData, mixSeed, nestedArrays, nestedKvlists } from '../helpers/arbitrary.js';
@@ -381,6 +382,31 @@ describe('round trips: span references under stress', () => {
     const t = traffic(8, 60).slice(0, 2);
     batches.push(t[0]!, t[0]!, { resourceSpans: [...t[1]!.resourceSpans, ...t[1]!.resourceSpans], unknownFields: undefined });
     streamRoundTrip(batches, 'duplicate span ids', { compression: 'none' });
+  });
+
+  test('Docker json-file log lines as span events: sent as references to the parsed body (JSON-escaped), the ids and the event time, even when the span waits for a parent later in the frame', () => {
+    const dockerLine = (span: Span, body: string, time: bigint) =>
+      `{"log":"16:42:54.367 INFO  s.s.SeatServiceImpl#166 TraceID: ${bytesToHex(span.traceId)} SpanID: ${bytesToHex(span.spanId)} ${jsonEscaped(body)}\\n","stream":"stdout","time":"${rfc3339Nano(time)}"}`;
+    const logEvent = (span: Span, body: string, time: bigint, extra: KeyValue[] = []) =>
+      ev('log', time, [kv('log.record.body', body), kv('log.severity_text', 'INFO'), ...extra, kv('log.record.original', dockerLine(span, body, time))]);
+    const bodies = ['[getLeftTicketOfInterval][Get left ticket of interval][TravelDate: 2023-01-29]', '[query][result is <200,Response(status=0, msg="Seat is Null.")>]\nnext line & more', 'NUL \u0000 inside a body of some length'];
+    // The child comes first: its start, and so its events' times, are known only after its parent's.
+    const child = sp({ trace: 1, id: 2, parent: 1, startTimeUnixNano: T0 + 1_000n });
+    const root = sp({ trace: 1, id: 1 });
+    child.events = bodies.map((b, k) => logEvent(child, b, T0 + 1_000n + BigInt(k) * 100_000_000n));
+    root.events = [logEvent(root, bodies[1]!, T0 + 5_000_000_000n), logEvent(root, bodies[0]!, T0 + 5_000_000_001n, [kv('note', 'the time is not in this one')])];
+    const later = sp({ trace: 1, id: 3, parent: 2, startTimeUnixNano: T0 + 7_000_000_000n });
+    later.events = [logEvent(later, bodies[2]!, T0 + 7_000_000_000n), ev('plain', T0 + 7_000_000_100n, [kv('text', `time ${rfc3339Nano(T0 + 7_000_000_100n)} in a span attribute list`)])];
+    const batches = [batchOf([child, root]), batchOf([later])];
+    // A value limit of 1: the log attributes are residuals at once (references apply to residual strings).
+    const frames = streamRoundTrip(batches, 'docker log lines', { compression: 'none', templateValueLimit: 1 });
+    // Nothing the references stand for travels as text.
+    const text = Buffer.from(frames[0]!).toString('latin1');
+    for (const e of [...child.events, ...root.events]) assert.ok(!text.includes(rfc3339Nano(e.timeUnixNano)), `the time of ${rfc3339Nano(e.timeUnixNano)} is a reference`);
+    assert.ok(!text.includes(jsonEscaped(bodies[1]!)), 'the escaped body is a reference');
+    assert.ok(!text.includes(bytesToHex(child.traceId)), 'the trace id is a reference');
+    for (const compression of ['zstd', 'gzip'] as const) streamRoundTrip(batches, `docker log lines, ${compression}`, { compression, templateValueLimit: 1 });
+    streamRoundTrip(batches, 'docker log lines, templated', { compression: 'none' });
   });
 
   test('parent references that form cycles: a span that is its own parent, a duplicate id whose copy is the child of the first, two spans parent of each other (minimal)', () => {
