@@ -26,6 +26,13 @@ const ESCAPED_BASE = 0xa0;
 const MAX_EARLIER = 26;
 /** References to earlier attributes are made only for values at least this long. */
 const MIN_REFERENCED = 8;
+/**
+ * The JSON-escaped form is looked for only in values up to this long: escaping costs a few
+ * nanoseconds a character, and in a long value zstd finds the repeat anyway (a few long matches
+ * between the escapes). nezha, batch 16: capping at 1 KiB costs 0.6% more bytes and gives 8% more
+ * spans/s than escaping every value.
+ */
+const ESCAPED_MAX_LENGTH = 1024;
 
 export interface StringContext {
   traceHex: string;
@@ -142,7 +149,7 @@ function findMatches(s: string, traceHex: string, spanHex: string, eventTime: bi
     const before = count;
     count = occurrence(s, p, P_EARLIER + i, count);
     // The escaped form is looked for only when the value is not there as it is (JSON log lines).
-    if (count === before) {
+    if (count === before && p.length <= ESCAPED_MAX_LENGTH) {
       const escaped = jsonEscaped(p);
       if (escaped !== p) count = occurrence(s, escaped, P_ESCAPED + i, count);
     }
