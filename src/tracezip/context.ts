@@ -380,12 +380,13 @@ export function jsonEscaped(s: string): string {
 }
 
 const NS_PER_SECOND = 1_000_000_000n;
-// The last time formatted, and the last second: an event's attributes ask for the same time, and
-// a frame's events mostly fall in a few seconds.
+// The last time formatted, and the second it fell in: an event's attributes ask for the same time,
+// and a frame's events mostly fall in a few seconds (every bigint operation allocates).
 let lastTime = -1n;
 let lastTimeText = '';
-let lastSecond = -1n;
-let lastSecondText = '';
+let secondStart = 0n;
+let secondEnd = 0n;
+let secondText = '1970-01-01T00:00:00';
 
 /**
  * A Unix time in nanoseconds as Go's time.RFC3339Nano writes it in UTC: 2023-01-29T08:42:54.36813Z
@@ -393,20 +394,21 @@ let lastSecondText = '';
  */
 export function rfc3339Nano(t: bigint): string {
   if (t === lastTime) return lastTimeText;
-  const second = t / NS_PER_SECOND;
-  if (second !== lastSecond) {
-    lastSecond = second;
-    lastSecondText = new Date(Number(second) * 1000).toISOString().slice(0, 19);
+  if (!(t >= secondStart && t < secondEnd)) {
+    const second = t / NS_PER_SECOND;
+    secondStart = second * NS_PER_SECOND;
+    secondEnd = secondStart + NS_PER_SECOND;
+    secondText = new Date(Number(second) * 1000).toISOString().slice(0, 19);
   }
-  const ns = Number(t - second * NS_PER_SECOND);
-  let text = lastSecondText;
-  if (ns !== 0) {
+  const ns = Number(t - secondStart);
+  let text: string;
+  if (ns === 0) text = `${secondText}Z`;
+  else {
     const digits = String(1_000_000_000 + ns); // '1' and nine digits
     let end = 10;
     while (digits.charCodeAt(end - 1) === 0x30) end--;
-    text += '.' + digits.slice(1, end);
+    text = `${secondText}.${digits.slice(1, end)}Z`;
   }
-  text += 'Z';
   lastTime = t;
   lastTimeText = text;
   return text;
