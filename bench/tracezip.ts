@@ -48,7 +48,10 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const CACHE_DIR = join(root, '.bench-cache');
+/** zstd level of OTLP+zstd, the simple scheme and Tracezip's per-frame zstd. */
 const ZSTD_LEVEL = 3;
+/** Tracezip's zstd stream runs at the encoder's default level (1); level 3 is shown beside it. */
+const TZ_STREAM_COMPARE_LEVEL = 3;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -166,7 +169,7 @@ function runPhase(phase: string, path: string): PhaseResult {
     // the peak RSS is node plus the two stream states.
     gc();
     const rssLoaded = rssMB();
-    const enc = new TracezipEncoder({ compression: 'zstd-stream', zstdLevel: ZSTD_LEVEL });
+    const enc = new TracezipEncoder({ compression: 'zstd-stream' });
     const dec = new TracezipDecoder();
     let spans = 0;
     let maxEnc = 0;
@@ -230,7 +233,7 @@ function runPhase(phase: string, path: string): PhaseResult {
       });
     else if (phase === 'tz-encode-zstd' || phase === 'tz-encode-none')
       times = timePasses(() => {
-        const enc = new TracezipEncoder({ compression, zstdLevel: ZSTD_LEVEL });
+        const enc = new TracezipEncoder({ compression });
         for (const m of models) sink += enc.encode(m).length;
       });
     else throw new Error(`unknown phase ${phase}`);
@@ -243,7 +246,7 @@ function runPhase(phase: string, path: string): PhaseResult {
 // Sizes (in this process), with losslessness checked on every batch
 // ================================================================================================
 
-const CODECS = ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3-frame', 'tracezip-zstd3'] as const;
+const CODECS = ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3-frame', 'tracezip-stream-zstd3', 'tracezip-stream'] as const;
 type Codec = (typeof CODECS)[number] | 'otlp-zstd3-dict';
 
 const CODEC_LABEL: Record<Codec, string> = {
@@ -255,7 +258,8 @@ const CODEC_LABEL: Record<Codec, string> = {
   'simple-zstd3': 'simple scheme + zstd -3',
   tracezip: 'Tracezip, no zstd',
   'tracezip-zstd3-frame': 'Tracezip + zstd -3 per frame',
-  'tracezip-zstd3': 'Tracezip + zstd -3 stream (default)',
+  'tracezip-stream-zstd3': 'Tracezip + zstd -3 stream',
+  'tracezip-stream': 'Tracezip + zstd -1 stream (default)',
 };
 
 interface DictInfo {
@@ -304,9 +308,10 @@ function measureSizes(ds: DatasetSpec, n: number, saveFrames: boolean, log: (s: 
   const spansOf = new Float64Array(B);
   const tzNone = { enc: new TracezipEncoder({ compression: 'none' }), dec: new TracezipDecoder() };
   const tzFrame = { enc: new TracezipEncoder({ compression: 'zstd', zstdLevel: ZSTD_LEVEL }), dec: new TracezipDecoder() };
-  const tzZstd = { enc: new TracezipEncoder({ compression: 'zstd-stream', zstdLevel: ZSTD_LEVEL }), dec: new TracezipDecoder() };
-  const epochs = { tracezip: 0, 'tracezip-zstd3-frame': 0, 'tracezip-zstd3': 0 };
-  const saved = { simple: [] as Uint8Array[], tracezip: [] as Uint8Array[], 'tracezip-zstd3-frame': [] as Uint8Array[], 'tracezip-zstd3': [] as Uint8Array[] };
+  const tzZstd3 = { enc: new TracezipEncoder({ compression: 'zstd-stream', zstdLevel: TZ_STREAM_COMPARE_LEVEL }), dec: new TracezipDecoder() };
+  const tzStream = { enc: new TracezipEncoder({ compression: 'zstd-stream' }), dec: new TracezipDecoder() };
+  const epochs = { tracezip: 0, 'tracezip-zstd3-frame': 0, 'tracezip-stream-zstd3': 0, 'tracezip-stream': 0 };
+  const saved = { simple: [] as Uint8Array[], tracezip: [] as Uint8Array[], 'tracezip-zstd3-frame': [] as Uint8Array[], 'tracezip-stream-zstd3': [] as Uint8Array[], 'tracezip-stream': [] as Uint8Array[] };
   const check = (what: string, i: number, got: TracesData, want: TracesData): void => {
     const d = diffTracesData(got, want);
     if (d !== undefined) fail(`${ds.name} N=${n} batch ${i}: ${what} decoded differently: ${d}`);
@@ -326,7 +331,7 @@ function measureSizes(ds: DatasetSpec, n: number, saveFrames: boolean, log: (s: 
     per['simple-zstd3'][i] = compress(simple, { compressionLevel: ZSTD_LEVEL }).length;
     check('simple scheme', i, decodeSimpleBatch(simple), ref);
 
-    for (const [codec, tz] of [['tracezip', tzNone], ['tracezip-zstd3-frame', tzFrame], ['tracezip-zstd3', tzZstd]] as const) {
+    for (const [codec, tz] of [['tracezip', tzNone], ['tracezip-zstd3-frame', tzFrame], ['tracezip-stream-zstd3', tzZstd3], ['tracezip-stream', tzStream]] as const) {
       const frame = tz.enc.encode(model);
       per[codec][i] = frame.length;
       if (readFrameHeader(frame).epochStart) epochs[codec]++;
@@ -349,7 +354,7 @@ function measureSizes(ds: DatasetSpec, n: number, saveFrames: boolean, log: (s: 
     secondHalfSpans: sum(spansOf, half),
     all: {},
     second: {},
-    tracezipEpochs: epochs['tracezip-zstd3'],
+    tracezipEpochs: epochs['tracezip-stream'],
     tracezipEpochsNone: epochs.tracezip,
     seconds: 0,
   };
@@ -357,7 +362,7 @@ function measureSizes(ds: DatasetSpec, n: number, saveFrames: boolean, log: (s: 
   if (saveFrames) {
     writeFrames(framesFile(ds, n, 'simple'), saved.simple);
     writeFrames(framesFile(ds, n, 'tz-none'), saved.tracezip);
-    writeFrames(framesFile(ds, n, 'tz-zstd'), saved['tracezip-zstd3']);
+    writeFrames(framesFile(ds, n, 'tz-zstd'), saved['tracezip-stream']);
   }
   for (const c of CODECS) {
     res.all[c] = sum(per[c]);
@@ -443,7 +448,7 @@ function sizeTable(sizes: SizeResult[], which: 'all' | 'second', floorBytes: num
   const codecs: Codec[] =
     which === 'all'
       ? [...CODECS]
-      : ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'otlp-zstd3-dict', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3-frame', 'tracezip-zstd3'];
+      : ['otlp', 'otlp-gzip6', 'otlp-zstd3', 'otlp-zstd3-dict', 'simple', 'simple-zstd3', 'tracezip', 'tracezip-zstd3-frame', 'tracezip-stream-zstd3', 'tracezip-stream'];
   const headers = ['codec', ...sizes.flatMap((s) => [`N=${s.batchSpans} B/span`, '×OTLP', '% of zstd-3'])];
   const rows: string[][] = [];
   for (const c of codecs) {
@@ -501,12 +506,12 @@ function report(r: DatasetResult, print: (s: string) => void): void {
   print(`\n### What matters\n`);
   const rows = r.sizes.map((s) => {
     const z = s.all['otlp-zstd3']!;
-    const tz = s.all['tracezip-zstd3']!;
+    const tz = s.all['tracezip-stream']!;
     const dict = s.second['otlp-zstd3-dict'];
     return [
       `N=${s.batchSpans}`,
       pct(tz / z),
-      dict === undefined ? 'n/a' : pct(s.second['tracezip-zstd3']! / dict),
+      dict === undefined ? 'n/a' : pct(s.second['tracezip-stream']! / dict),
       pct(s.all['simple-zstd3']! / z),
       pct(tz / s.all['simple-zstd3']!),
       fmt(tz / r.floor.floorBytes, 2),
@@ -546,7 +551,7 @@ function report(r: DatasetResult, print: (s: string) => void): void {
     const get = (res: PhaseResult[], p: string) => res.find((x) => x.phase === p);
     for (const { batchSpans, results } of r.speed) {
       for (const [label, e, d] of [
-        ['Tracezip + zstd -3', 'tz-encode-zstd', 'tz-decode-zstd'],
+        ['Tracezip + zstd -1 stream (default)', 'tz-encode-zstd', 'tz-decode-zstd'],
         ['Tracezip, no zstd', 'tz-encode-none', 'tz-decode-none'],
         ['simple scheme', 'simple-encode', 'simple-decode'],
       ] as const) {
@@ -582,7 +587,7 @@ function report(r: DatasetResult, print: (s: string) => void): void {
       ]);
     }
     if (mrows.length > 0) {
-      print(`\nStreaming encoder → decoder pair over the whole dataset, one batch in memory at a time (Tracezip + zstd -3):\n`);
+      print(`\nStreaming encoder → decoder pair over the whole dataset, one batch in memory at a time (Tracezip + zstd -1 stream, the default):\n`);
       print(table(['batch', 'peak RSS (MB)', 'RSS before (MB)', 'max encoder state (MiB, its estimate)', 'max decoder state (MiB, its estimate)', 'epochs', 'spans/s (OTLP decode + encode + decode)'], mrows));
     }
   }
@@ -664,7 +669,7 @@ async function main(): Promise<void> {
 
   print(`# bench/tracezip`);
   print(
-    `\nNode ${process.version}; zstd-napi 0.0.13 (level ${ZSTD_LEVEL}); gzip = node:zlib level 6; ` +
+    `\nNode ${process.version}; zstd-napi 0.0.13 (level ${ZSTD_LEVEL} for OTLP, the simple scheme and per-frame Tracezip; Tracezip's stream at its default, level 1, and at ${TZ_STREAM_COMPARE_LEVEL}); gzip = node:zlib level 6; ` +
       `OTLP bytes = @opentelemetry/otlp-transformer ProtobufTraceSerializer from toReadableSpans; ` +
       `batches cut as research/anchors.md's Method (duplicates kept). ` +
       (speedSizes.length > 0 ? (pin ? `Speed phases pinned to CPU ${cpu} with taskset; median of ${runs} runs after a warm-up.` : `taskset not found: speed phases were not pinned.`) : 'Speed not measured (--no-speed).'),
@@ -683,11 +688,11 @@ async function main(): Promise<void> {
       sumRows.push([
         r.name,
         `N=${s.batchSpans}`,
-        fmt(s.all['tracezip-zstd3']! / s.spans),
+        fmt(s.all['tracezip-stream']! / s.spans),
         fmt(s.all['otlp-zstd3']! / s.spans),
-        pct(s.all['tracezip-zstd3']! / s.all['otlp-zstd3']!),
-        dict === undefined ? 'n/a' : pct(s.second['tracezip-zstd3']! / dict),
-        pct(s.all['tracezip-zstd3']! / s.all['simple-zstd3']!),
+        pct(s.all['tracezip-stream']! / s.all['otlp-zstd3']!),
+        dict === undefined ? 'n/a' : pct(s.second['tracezip-stream']! / dict),
+        pct(s.all['tracezip-stream']! / s.all['simple-zstd3']!),
         rate('tz-encode-zstd'),
         rate('tz-decode-zstd'),
       ]);

@@ -759,4 +759,16 @@ test('CRC-32C: the check value of "123456789" is 0xe3069283 (the checksum the fr
   assert.equal(crc32c(new TextEncoder().encode('123456789')), 0xe3069283);
   assert.equal(crc32c(new Uint8Array(0)), 0);
   assert.equal(sid(1).length, 8);
+  // Every length and offset around the 16-byte steps against the bit-by-bit definition.
+  const bitwise = (d: Uint8Array, start: number, end: number) => {
+    let c = 0xffffffff;
+    for (let i = start; i < end; i++) {
+      c ^= d[i]!;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    }
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const rng = new Rng(0xc5c);
+  const data = Uint8Array.from({ length: 300 }, () => rng.int(256));
+  for (let start = 0; start < 20; start++) for (let end = start; end <= 300; end += 1 + (end % 7)) assert.equal(crc32c(data, start, end), bitwise(data, start, end), `bytes ${start}..${end}`);
 });
