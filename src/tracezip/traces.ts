@@ -66,8 +66,8 @@ export function idHash(id: Uint8Array, at = 0): number {
  * The encoder's memory of one trace's spans: the start times and ids of the spans of earlier
  * frames (at most TRACE_SPANS_KEPT, oldest first), the current frame's, and the ordinal of each id
  * (its span's position among all the trace's spans; the newest span wins when ids repeat). Ids are
- * found by 30 of their bits and then compared in full; an id whose slot another id holds, or of a
- * length other than 8, is found by its key instead. Nothing here is an object per span: this is
+ * found by 30 of their bits and then compared in full; ids of a length other than 8 are found by
+ * their key instead. Nothing here is an object per span: this is
  * what the encoder keeps for every span it sends, and it is what the garbage collector copies.
  */
 export class EncoderSpans {
@@ -81,7 +81,14 @@ export class EncoderSpans {
   readonly frameIds: Uint8Array[] = [];
   readonly frameStarts: bigint[] = [];
   frameCount = 0;
-  private readonly byHash = new Map<number, number>();
+  /**
+   * The ordinal of each 8-byte id, by open addressing on 30 bits of it: pairs (hash, ordinal),
+   * hash -1 for an empty slot, at most half full. A typed array rather than a Map: it grows by
+   * doubling without a table object per step, and this is set for every span the encoder sends.
+   */
+  private slots = new Int32Array(32).fill(-1);
+  private slotsUsed = 0;
+  /** Ids of other lengths, by key. */
   private byKey: Map<string, number> | undefined;
   /** Kept ordinals whose id is not 8 bytes long, with its key (for forgetting them). */
   private oddKeys: Map<number, string> | undefined;
@@ -110,26 +117,86 @@ export class EncoderSpans {
     return true;
   }
 
-  /** Records that `id` is now at `ordinal` (call in ordinal order). */
+  /** Records that `id` is now at `ordinal` (call in ordinal order: the newest span wins). */
   set(id: Uint8Array, ordinal: number): void {
-    if (id.length === 8) {
-      const h = idHash(id);
-      const at = this.byHash.get(h);
-      if (at === undefined || this.hasId(at, id)) {
-        this.byHash.set(h, ordinal);
+    if (id.length !== 8) {
+      (this.byKey ??= new Map()).set(idKey(id), ordinal);
+      return;
+    }
+    const h = idHash(id);
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const sh = slots[2 * i]!;
+      if (sh === -1) {
+        slots[2 * i] = h;
+        slots[2 * i + 1] = ordinal;
+        if (++this.slotsUsed * 2 > mask + 1) this.growSlots();
+        return;
+      }
+      if (sh === h && this.hasId(slots[2 * i + 1]!, id)) {
+        slots[2 * i + 1] = ordinal;
         return;
       }
     }
-    (this.byKey ??= new Map()).set(idKey(id), ordinal);
   }
 
   /** The ordinal of the newest span with this id, or undefined. */
   get(id: Uint8Array): number | undefined {
-    if (id.length === 8) {
-      const at = this.byHash.get(idHash(id));
-      if (at !== undefined && this.hasId(at, id)) return at;
+    if (id.length !== 8) return this.byKey?.get(idKey(id));
+    const h = idHash(id);
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const sh = slots[2 * i]!;
+      if (sh === -1) return undefined;
+      if (sh === h && this.hasId(slots[2 * i + 1]!, id)) return slots[2 * i + 1]!;
     }
-    return this.byKey?.get(idKey(id));
+  }
+
+  private growSlots(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2).fill(-1);
+    const mask = (slots.length >> 1) - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      const h = old[k]!;
+      if (h === -1) continue;
+      let i = h & mask;
+      while (slots[2 * i] !== -1) i = (i + 1) & mask;
+      slots[2 * i] = h;
+      slots[2 * i + 1] = old[k + 1]!;
+    }
+    this.slots = slots;
+  }
+
+  /** Forgets the mapping (hash, ordinal) if the id still maps to that ordinal. */
+  private unsetSlot(h: number, ordinal: number): void {
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const sh = slots[2 * i]!;
+      if (sh === -1) return;
+      if (sh === h && slots[2 * i + 1] === ordinal) break;
+    }
+    // Deletion by moving later entries of the probe run back (no tombstones).
+    this.slotsUsed--;
+    for (;;) {
+      slots[2 * i] = -1;
+      let j = i;
+      for (;;) {
+        j = (j + 1) & mask;
+        const sh = slots[2 * j]!;
+        if (sh === -1) return;
+        const home = sh & mask;
+        // The entry at j stays when its home slot lies cyclically in (i, j].
+        if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+        slots[2 * i] = sh;
+        slots[2 * i + 1] = slots[2 * j + 1]!;
+        i = j;
+        break;
+      }
+    }
   }
 
   /** Moves this frame's spans to the kept ones, then forgets the oldest beyond `max`. */
@@ -164,12 +231,7 @@ export class EncoderSpans {
         if (this.byKey?.get(odd) === ordinal) this.byKey.delete(odd);
         continue;
       }
-      const h = idHash(this.ids, k * 8);
-      if (this.byHash.get(h) === ordinal) this.byHash.delete(h);
-      else if (this.byKey !== undefined) {
-        const key = idKey(this.ids.subarray(k * 8, k * 8 + 8));
-        if (this.byKey.get(key) === ordinal) this.byKey.delete(key);
-      }
+      this.unsetSlot(idHash(this.ids, k * 8), ordinal);
     }
     this.starts.splice(0, drop);
     this.ids.copyWithin(0, drop * 8, n * 8);

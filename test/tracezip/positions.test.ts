@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TracezipDecoder, TracezipEncoder, readFrameHeader } from '../../src/tracezip/index.js';
-import { idHash } from '../../src/tracezip/traces.js';
+import { EncoderSpans, idHash } from '../../src/tracezip/traces.js';
 import { TRACE_SPANS_KEPT } from '../../src/tracezip/format.js';
 import { Rng } from '../helpers/arbitrary.js';
 import { batchOf, expectData, sp } from '../helpers/tracezip.js';
@@ -90,5 +90,38 @@ describe('encoder parent lookup by id hash', () => {
       sizes.push(got);
     }
     assert.deepEqual(sizes[1], sizes[0]);
+  });
+
+  test('EncoderSpans against a plain map: ids that share hash bits or table slots, repeats, forgetting the oldest', () => {
+    const rng = new Rng(0x51075);
+    for (let round = 0; round < 30; round++) {
+      const spans = new EncoderSpans();
+      const model = new Map<string, number>(); // hex id -> newest ordinal
+      const byOrdinal: Uint8Array[] = [];
+      const pool: Uint8Array[] = [];
+      const max = 8 + rng.int(60);
+      for (let frame = 0; frame < 40; frame++) {
+        const n = 1 + rng.int(20);
+        for (let k = 0; k < n; k++) {
+          const pick = rng.int(10);
+          const id = pool.length > 0 && pick < 3 ? pool[rng.int(pool.length)]! : pool.length > 0 && pick < 5 && pool[pool.length - 1]!.length === 8 ? collidingWith(pool[pool.length - 1]!, rng.int(1000)) : randomId(rng, rng.int(20) === 0 ? 4 : 8);
+          pool.push(id);
+          const ordinal = spans.trimmed + spans.starts.length + spans.frameCount;
+          spans.addFrameSpan(id, BigInt(ordinal));
+          byOrdinal[ordinal] = id;
+        }
+        const first = spans.trimmed + spans.starts.length;
+        for (let k = 0; k < spans.frameCount; k++) {
+          spans.set(byOrdinal[first + k]!, first + k);
+          model.set(Buffer.from(byOrdinal[first + k]!).toString('hex') + ':' + byOrdinal[first + k]!.length, first + k);
+        }
+        spans.commit(max);
+        for (const [key, ordinal] of model) if (ordinal < spans.trimmed) model.delete(key);
+        for (const id of pool) {
+          const want = model.get(Buffer.from(id).toString('hex') + ':' + id.length);
+          assert.equal(spans.get(id), want, `round ${round} frame ${frame}: id ${Buffer.from(id).toString('hex')}`);
+        }
+      }
+    }
   });
 });
