@@ -50,7 +50,7 @@ const root = resolve(here, '..');
 const CACHE_DIR = join(root, '.bench-cache');
 /** zstd level of OTLP+zstd, the simple scheme and Tracezip's per-frame zstd. */
 const ZSTD_LEVEL = 3;
-/** Tracezip's zstd stream runs at the encoder's default level (1); level 3 is shown beside it. */
+/** Tracezip's zstd stream runs at the encoder's defaults (level 1, raw literals); level 3 is shown beside it. */
 const TZ_STREAM_COMPARE_LEVEL = 3;
 
 const { values, positionals } = parseArgs({
@@ -258,7 +258,7 @@ const CODEC_LABEL: Record<Codec, string> = {
   'simple-zstd3': 'simple scheme + zstd -3',
   tracezip: 'Tracezip, no zstd',
   'tracezip-zstd3-frame': 'Tracezip + zstd -3 per frame',
-  'tracezip-stream-zstd3': 'Tracezip + zstd -3 stream',
+  'tracezip-stream-zstd3': 'Tracezip + zstd -3 stream (raw literals)',
   'tracezip-stream': 'Tracezip + zstd -1 stream (default)',
 };
 
