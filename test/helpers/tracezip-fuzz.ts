@@ -12,6 +12,7 @@
 // the state as it was). A group that fails that check is replayed case by case to name the culprit.
 import { TracezipDecoder, TracezipEncoder, type TracezipEncoderOptions } from '../../src/tracezip/index.js';
 import { collectTraffic } from '../../src/generator/index.js';
+import { jsonEscaped, rfc3339Nano } from '../../src/tracezip/context.js';
 import { bytesToHex, diffTracesData, type TracesData } from '../../src/model/index.js';
 import { Arbitrary, Rng, mixSeed } from './arbitrary.js';
 import {
@@ -95,7 +96,13 @@ export function buildTzCorpus(): FuzzScenario[] {
           kv('upper', `${t.toUpperCase()}/${id.toUpperCase()}\u0000nul`),
           kv('short', `n\u0000${n}`),
         ];
-        span.events = [ev('log', T0 + BigInt(n), [kv('line', `${msg} (trace ${t})`), kv('again', `${msg} ${msg}`)])];
+        // A Docker json-file line: the message JSON-escaped and the event's time (format 2 references).
+        const quoted = `"${msg}" <b>&`;
+        const time = T0 + BigInt(n) * 1_000_000n;
+        span.events = [
+          ev('log', T0 + BigInt(n), [kv('line', `${msg} (trace ${t})`), kv('again', `${msg} ${msg}`)]),
+          ev('docker', time, [kv('message', quoted), kv('original', `{"log":"${jsonEscaped(quoted)}\\n","stream":"stdout","time":"${rfc3339Nano(time)}"}`)]),
+        ];
         return span;
       }),
     ),
