@@ -117,10 +117,10 @@ let searched = 0;
 let found = 0;
 
 /**
- * Finds the first occurrence of each pattern of the `kinds` asked for into the match arrays, in
- * the order they are taken: left to right, the longest first at equal starts (then the earlier
- * pattern). Returns their number. Only the first occurrence: a second one is rare in a log line, and
- * looking for it would cost a search of the rest of every string.
+ * Finds one occurrence of each pattern of the `kinds` asked for (the first; the time's last) into
+ * the match arrays, in the order they are taken: left to right, the longest first at equal starts
+ * (then the earlier pattern). Returns their number. One occurrence only: a second one is rare in a
+ * log line, and looking for it would cost a search of the rest of every string.
  */
 function findMatches(s: string, traceHex: string, spanHex: string, eventTime: bigint | undefined, earlier: readonly string[], earlierCount: number, kinds: number): number {
   let count = 0;
