@@ -364,16 +364,19 @@ export function expand(s: string, ctx: () => StringContext, earlier: readonly st
 
 const NEEDS_JSON_ESCAPE = /["\\<>&\u0000-\u001f\u2028\u2029]/;
 const HTML_UNSAFE = /[<>&\u2028\u2029]/g;
+/** String.prototype.isWellFormed (ES2024, in Node 20): no lone surrogate. */
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 const htmlEscape = (c: string): string => '\\u' + (0x10000 + c.charCodeAt(0)).toString(16).slice(1);
 
 /**
  * A string as the body of a JSON string the way Go's encoding/json writes it (Go 1.22 and later,
  * HTML-safe, as Docker writes log lines): JSON.stringify's escapes (`"`, `\\`, \b \f \n \r \t, other
- * control characters as \u00XX) plus `<`, `>`, `&`, U+2028 and U+2029 as \uXXXX, lower-case hex.
- * The string itself when nothing needs escaping.
+ * control characters as \u00XX, lone surrogates as \uDXXX where Go, reading bytes, has none) plus
+ * `<`, `>`, `&`, U+2028 and U+2029 as \uXXXX, lower-case hex. The string itself when nothing needs
+ * escaping.
  */
 export function jsonEscaped(s: string): string {
-  if (!NEEDS_JSON_ESCAPE.test(s)) return s;
+  if (!NEEDS_JSON_ESCAPE.test(s) && wellFormed(s)) return s;
   const body = JSON.stringify(s).slice(1, -1);
   HTML_UNSAFE.lastIndex = 0;
   return HTML_UNSAFE.test(body) ? body.replace(HTML_UNSAFE, htmlEscape) : body;

@@ -87,6 +87,8 @@ describe('residual string substitution', () => {
     assert.equal(jsonEscaped('a & b\tc\\d\r'), 'a \\u0026 b\\tc\\\\d\\r');
     assert.equal(jsonEscaped('\b\f\u0000\u001f\u007f'), '\\b\\f\\u0000\\u001f\u007f');
     assert.equal(jsonEscaped('line\u2028sep\u2029é😀'), 'line\\u2028sep\\u2029é😀');
+    assert.equal(jsonEscaped('lone \ud800 surrogate'), 'lone \\ud800 surrogate'); // alone or beside other escapes
+    assert.equal(jsonEscaped('lone \udc00 "surrogate"'), 'lone \\udc00 \\"surrogate\\"');
     const rng = new Rng(0x15);
     const alphabet = ['a', ' ', '"', '\\', '<', '>', '&', '\n', '\r', '\t', '\b', '\f', '\u0000', '\u001f', '\u007f', 'é', '\u2028', '\u2029', '😀', 'b\\b', '\\u003c'];
     for (let i = 0; i < 3000; i++) {
