@@ -70,8 +70,9 @@ export interface TracezipEncoderOptions {
   /**
    * zstd level. Default 1 for a zstd stream: each frame is a flushed block, and at level 1 zstd's
    * match table (64 KiB) stays in cache between a stream's small frames while the stream's window
-   * still finds the repeats across frames; level 3 costs about half as much again per frame of 16
-   * spans for 7% fewer bytes (docs/benchmarks.md). Default 3 for self-contained zstd frames.
+   * still finds the repeats across frames; level 3 takes nearly twice zstd's time at 16 spans a
+   * frame for 7% fewer bytes (docs/benchmarks.md, bench/tracezip-zstd.ts). Default 3 for
+   * self-contained zstd frames.
    */
   zstdLevel?: number;
   /**
