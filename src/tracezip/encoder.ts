@@ -76,8 +76,9 @@ export interface TracezipEncoderOptions {
    */
   zstdLevel?: number;
   /**
-   * A zstd stream's literals: 'raw' (default) or 'huffman'. Raw halves zstd's time per frame of 16
-   * spans for about 1% more bytes (see ZstdStreamCompressor).
+   * A zstd stream's literals: 'raw' or 'huffman'. Default 'raw' at levels up to 3 (the fast levels,
+   * where building a Huffman table per frame is most of zstd's time: raw halves it at 16 spans a
+   * frame for about 1% more bytes, see ZstdStreamCompressor), 'huffman' above (asked-for ratio).
    */
   zstdLiterals?: 'raw' | 'huffman';
   /** Cap on the state both sides keep for this stream; past it the encoder starts a new epoch. Default 32 MiB. */
@@ -230,7 +231,7 @@ export class TracezipEncoder {
     if (options.zstdLiterals !== undefined && options.zstdLiterals !== 'raw' && options.zstdLiterals !== 'huffman') {
       throw new InputError(`zstdLiterals must be 'raw' or 'huffman', got ${JSON.stringify(options.zstdLiterals)}`);
     }
-    this.zstdRawLiterals = (options.zstdLiterals ?? 'raw') === 'raw';
+    this.zstdRawLiterals = (options.zstdLiterals ?? (this.zstdLevel <= 3 ? 'raw' : 'huffman')) === 'raw';
     this.maxStateBytes = options.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
     this.valueLimit = options.templateValueLimit ?? DEFAULT_TEMPLATE_VALUE_LIMIT;
     this.resetState();

@@ -64,14 +64,18 @@ describe('zstd-stream: round trips', { skip }, () => {
     streamRoundTrip([...arb, ...edgeCaseTracesData().map((c) => c.data)], 'zstd-stream, arbitrary and edge cases', { compression: STREAM });
   });
 
-  test("literals raw (the default) or Huffman-coded: both decode exactly, raw costs a little more; another value is an InputError", () => {
+  test("literals raw (the default up to level 3) or Huffman-coded: both decode exactly, raw costs a little more; another value is an InputError", () => {
     const rng = new Rng(0x261);
     const batches = recut(traffic, (n) => rng.int(n), 8, 24);
     const total = (zstdLiterals: 'raw' | 'huffman' | undefined) =>
       streamRoundTrip(batches, `zstd-stream, literals ${zstdLiterals ?? 'default'}`, { compression: STREAM, streamId: 9n, ...(zstdLiterals ? { zstdLiterals } : {}) }).reduce((a, f) => a + readFrameHeader(f).bodyLength, 0); // bodies: headers hold a random epoch
     const raw = total('raw');
     const huffman = total('huffman');
-    assert.equal(total(undefined), raw, 'raw is the default');
+    assert.equal(total(undefined), raw, 'raw is the default (level 1)');
+    const level = (zstdLevel: number, zstdLiterals?: 'raw' | 'huffman') =>
+      streamRoundTrip(batches, `zstd-stream, level ${zstdLevel}`, { compression: STREAM, zstdLevel, ...(zstdLiterals ? { zstdLiterals } : {}) }).reduce((a, f) => a + readFrameHeader(f).bodyLength, 0);
+    assert.equal(level(9), level(9, 'huffman'), 'above level 3 Huffman is the default');
+    assert.notEqual(level(9, 'raw'), level(9), 'and raw literals differ from it');
     assert.ok(raw > huffman && raw < huffman * 1.15, `raw ${raw} B, Huffman ${huffman} B`);
     assert.throws(() => new TracezipEncoder({ compression: STREAM, zstdLiterals: 'fse' as 'raw' }), /zstdLiterals must be 'raw' or 'huffman'/);
   });
