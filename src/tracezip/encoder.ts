@@ -922,15 +922,41 @@ export class FrameBuilder {
 
   private headPlanSlow(span: Span): HeadPlan {
     const enc = this.enc;
-    const attrs = span.attributes;
     const st = span.status;
-    // Lookup key: everything the head edge carries, as text.
     // Strings are length-prefixed in the key, so no content can make two heads collide.
-    let key = `${span.name.length}:${span.name}${span.kind}:${span.flags}:${span.traceState.length}:${span.traceState}${st === undefined ? '-' : `${st.code}:${st.message.length}:${st.message}`}:${span.droppedAttributesCount}:${span.droppedEventsCount}:${span.droppedLinksCount}`;
+    const head = `${span.name.length}:${span.name}${span.kind}:${span.flags}:${span.traceState.length}:${span.traceState}${st === undefined ? '-' : `${st.code}:${st.message.length}:${st.message}`}:${span.droppedAttributesCount}:${span.droppedEventsCount}:${span.droppedLinksCount}`;
+    return this.planOf(head, span.name, span.attributes, () => {
+      const w = this.newNodes;
+      w.uvar(EDGE_SPAN_HEAD);
+      w.uvar(enc.stringId(span.name, this));
+      w.svar(span.kind);
+      w.uvar(span.flags >>> 0);
+      w.uvar(enc.stringId(span.traceState, this));
+      if (st === undefined) w.uvar(0);
+      else {
+        w.uvar(1);
+        w.svar(st.code | 0);
+        w.uvar(enc.stringId(st.message, this));
+      }
+      w.uvar(span.droppedAttributesCount);
+      w.uvar(span.droppedEventsCount);
+      w.uvar(span.droppedLinksCount);
+    });
+  }
+
+  /**
+   * The plan of a span or event head (`head`: everything its edge carries, as text) with these
+   * attributes: each attribute's class from the key statistics of `scope`, the lookup key the head
+   * and the shape, and on first sight the tree node, whose edge `writeEdge` writes before the shape.
+   * Only on a miss of the cached plans (closures are fine here).
+   */
+  private planOf(head: string, scope: string, attrs: readonly KeyValue[], writeEdge: () => void): HeadPlan {
+    const enc = this.enc;
+    let key = head;
     const classes: number[] = new Array(attrs.length);
     for (let i = 0; i < attrs.length; i++) {
       const kv = attrs[i]!;
-      const stats = enc.keyStats(span.name, kv.key);
+      const stats = enc.keyStats(scope, kv.key);
       classes[i] = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
       key += `|${kv.key.length}:${kv.key}${classes[i]}`;
     }
@@ -940,27 +966,13 @@ export class FrameBuilder {
         0,
         key,
         () => {
-          const w = this.newNodes;
-          w.uvar(EDGE_SPAN_HEAD);
-          w.uvar(enc.stringId(span.name, this));
-          w.svar(span.kind);
-          w.uvar(span.flags >>> 0);
-          w.uvar(enc.stringId(span.traceState, this));
-          if (st === undefined) w.uvar(0);
-          else {
-            w.uvar(1);
-            w.svar(st.code | 0);
-            w.uvar(enc.stringId(st.message, this));
-          }
-          w.uvar(span.droppedAttributesCount);
-          w.uvar(span.droppedEventsCount);
-          w.uvar(span.droppedLinksCount);
+          writeEdge();
           this.writeShape(attrs, classes);
         },
         this,
         attrs.length,
       );
-      plan = { node, templated: this.templatedOrder(span.name, attrs, classes), classes, cols: this.residualColumns(attrs, classes) };
+      plan = { node, templated: this.templatedOrder(scope, attrs, classes), classes, cols: this.residualColumns(attrs, classes) };
       enc.plans.set(key, plan);
     }
     return plan;
@@ -1112,34 +1124,12 @@ export class FrameBuilder {
 
   private eventPlanSlow(e: SpanEvent, scope: string): HeadPlan {
     const enc = this.enc;
-    const attrs = e.attributes;
-    let key = `E${e.name.length}:${e.name}${e.droppedAttributesCount}`;
-    const classes: number[] = new Array(attrs.length);
-    for (let i = 0; i < attrs.length; i++) {
-      const kv = attrs[i]!;
-      const stats = enc.keyStats(scope, kv.key);
-      classes[i] = stats.values === null ? valueType(kv.value) : CLASS_TEMPLATE;
-      key += `|${kv.key.length}:${kv.key}${classes[i]}`;
-    }
-    let plan = enc.plans.get(key);
-    if (plan === undefined) {
-      const node = enc.child(
-        0,
-        key,
-        () => {
-          const w = this.newNodes;
-          w.uvar(EDGE_EVENT_HEAD);
-          w.uvar(enc.stringId(e.name, this));
-          w.uvar(e.droppedAttributesCount);
-          this.writeShape(attrs, classes);
-        },
-        this,
-        attrs.length,
-      );
-      plan = { node, templated: this.templatedOrder(scope, attrs, classes), classes, cols: this.residualColumns(attrs, classes) };
-      enc.plans.set(key, plan);
-    }
-    return plan;
+    return this.planOf(`E${e.name.length}:${e.name}${e.droppedAttributesCount}`, scope, e.attributes, () => {
+      const w = this.newNodes;
+      w.uvar(EDGE_EVENT_HEAD);
+      w.uvar(enc.stringId(e.name, this));
+      w.uvar(e.droppedAttributesCount);
+    });
   }
 
   private assemble(base: bigint): Uint8Array {
