@@ -921,36 +921,18 @@ export class FrameBuilder {
   }
 
   private headPlanSlow(span: Span): HeadPlan {
-    const enc = this.enc;
     const st = span.status;
     // Strings are length-prefixed in the key, so no content can make two heads collide.
     const head = `${span.name.length}:${span.name}${span.kind}:${span.flags}:${span.traceState.length}:${span.traceState}${st === undefined ? '-' : `${st.code}:${st.message.length}:${st.message}`}:${span.droppedAttributesCount}:${span.droppedEventsCount}:${span.droppedLinksCount}`;
-    return this.planOf(head, span.name, span.attributes, () => {
-      const w = this.newNodes;
-      w.uvar(EDGE_SPAN_HEAD);
-      w.uvar(enc.stringId(span.name, this));
-      w.svar(span.kind);
-      w.uvar(span.flags >>> 0);
-      w.uvar(enc.stringId(span.traceState, this));
-      if (st === undefined) w.uvar(0);
-      else {
-        w.uvar(1);
-        w.svar(st.code | 0);
-        w.uvar(enc.stringId(st.message, this));
-      }
-      w.uvar(span.droppedAttributesCount);
-      w.uvar(span.droppedEventsCount);
-      w.uvar(span.droppedLinksCount);
-    });
+    return this.planOf(head, span.name, span.attributes, span, undefined);
   }
 
   /**
-   * The plan of a span or event head (`head`: everything its edge carries, as text) with these
-   * attributes: each attribute's class from the key statistics of `scope`, the lookup key the head
-   * and the shape, and on first sight the tree node, whose edge `writeEdge` writes before the shape.
-   * Only on a miss of the cached plans (closures are fine here).
+   * The plan of a span head or (`span` undefined) an event head: `head` is everything its edge
+   * carries, as text; each attribute's class comes from the key statistics of `scope`; the lookup key
+   * is the head and the shape; the tree node is made on first sight.
    */
-  private planOf(head: string, scope: string, attrs: readonly KeyValue[], writeEdge: () => void): HeadPlan {
+  private planOf(head: string, scope: string, attrs: readonly KeyValue[], span: Span | undefined, event: SpanEvent | undefined): HeadPlan {
     const enc = this.enc;
     let key = head;
     const classes: number[] = new Array(attrs.length);
@@ -966,7 +948,8 @@ export class FrameBuilder {
         0,
         key,
         () => {
-          writeEdge();
+          if (span !== undefined) this.writeSpanEdge(span);
+          else this.writeEventEdge(event!);
           this.writeShape(attrs, classes);
         },
         this,
@@ -976,6 +959,33 @@ export class FrameBuilder {
       enc.plans.set(key, plan);
     }
     return plan;
+  }
+
+  private writeSpanEdge(span: Span): void {
+    const enc = this.enc;
+    const w = this.newNodes;
+    const st = span.status;
+    w.uvar(EDGE_SPAN_HEAD);
+    w.uvar(enc.stringId(span.name, this));
+    w.svar(span.kind);
+    w.uvar(span.flags >>> 0);
+    w.uvar(enc.stringId(span.traceState, this));
+    if (st === undefined) w.uvar(0);
+    else {
+      w.uvar(1);
+      w.svar(st.code | 0);
+      w.uvar(enc.stringId(st.message, this));
+    }
+    w.uvar(span.droppedAttributesCount);
+    w.uvar(span.droppedEventsCount);
+    w.uvar(span.droppedLinksCount);
+  }
+
+  private writeEventEdge(e: SpanEvent): void {
+    const w = this.newNodes;
+    w.uvar(EDGE_EVENT_HEAD);
+    w.uvar(this.enc.stringId(e.name, this));
+    w.uvar(e.droppedAttributesCount);
   }
 
   private writeShape(attrs: readonly KeyValue[], classes: number[]): void {
@@ -1123,13 +1133,7 @@ export class FrameBuilder {
   }
 
   private eventPlanSlow(e: SpanEvent, scope: string): HeadPlan {
-    const enc = this.enc;
-    return this.planOf(`E${e.name.length}:${e.name}${e.droppedAttributesCount}`, scope, e.attributes, () => {
-      const w = this.newNodes;
-      w.uvar(EDGE_EVENT_HEAD);
-      w.uvar(enc.stringId(e.name, this));
-      w.uvar(e.droppedAttributesCount);
-    });
+    return this.planOf(`E${e.name.length}:${e.name}${e.droppedAttributesCount}`, scope, e.attributes, undefined, e);
   }
 
   private assemble(base: bigint): Uint8Array {
