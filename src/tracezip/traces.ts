@@ -124,33 +124,29 @@ export class EncoderSpans {
       return;
     }
     const h = idHash(id);
+    const i = this.slotOf(h, id);
     const slots = this.slots;
-    const mask = (slots.length >> 1) - 1;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const sh = slots[2 * i]!;
-      if (sh === -1) {
-        slots[2 * i] = h;
-        slots[2 * i + 1] = ordinal;
-        if (++this.slotsUsed * 2 > mask + 1) this.growSlots();
-        return;
-      }
-      if (sh === h && this.hasId(slots[2 * i + 1]!, id)) {
-        slots[2 * i + 1] = ordinal;
-        return;
-      }
+    slots[2 * i + 1] = ordinal;
+    if (slots[2 * i] === -1) {
+      slots[2 * i] = h;
+      if (++this.slotsUsed * 2 > slots.length >> 1) this.growSlots();
     }
   }
 
   /** The ordinal of the newest span with this id, or undefined. */
   get(id: Uint8Array): number | undefined {
     if (id.length !== 8) return this.byKey?.get(idKey(id));
-    const h = idHash(id);
+    const i = this.slotOf(idHash(id), id);
+    return this.slots[2 * i] === -1 ? undefined : this.slots[2 * i + 1]!;
+  }
+
+  /** The slot holding this 8-byte id (hash `h`), or the empty slot where it would go. */
+  private slotOf(h: number, id: Uint8Array): number {
     const slots = this.slots;
     const mask = (slots.length >> 1) - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const sh = slots[2 * i]!;
-      if (sh === -1) return undefined;
-      if (sh === h && this.hasId(slots[2 * i + 1]!, id)) return slots[2 * i + 1]!;
+      if (sh === -1 || (sh === h && this.hasId(slots[2 * i + 1]!, id))) return i;
     }
   }
 
