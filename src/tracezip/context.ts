@@ -102,9 +102,9 @@ const P_ESCAPED = P_EARLIER + MAX_EARLIER;
  * writes; the upper-case codes stay readable by the decoder but are not searched for.
  */
 export function substituteIds(s: string, traceHex: string, spanHex: string, earlier: readonly string[], eventTime?: bigint): string {
-  if (s.length < 16) return escape(s);
+  if (s.length < 16) return escapeNuls(s);
   const count = findMatches(s, traceHex, spanHex, eventTime, earlier, earlier.length, SEARCH_ALL);
-  return count === 0 ? escape(s) : build(s, count);
+  return count === 0 ? escapeNuls(s) : build(s, count);
 }
 
 // What a search looks for (bits): the ids, the event time, the earlier values (as they are or
@@ -239,7 +239,7 @@ export function substituteInto(
   const nul = s.includes(NUL);
   if (count === 0 || nul) {
     // Nothing to replace (the usual case for most strings), or NULs to escape (rare): as a string.
-    w.string(count === 0 ? (nul ? escape(s) : s) : build(s, count));
+    w.string(count === 0 ? (nul ? escapeNuls(s) : s) : build(s, count));
     return;
   }
   const starts = matchStart;
@@ -316,14 +316,15 @@ function build(s: string, count: number): string {
     const start = starts[m]!;
     if (start < from) continue; // overlaps a match already taken
     const text = s.slice(from, start);
-    out += (nul ? escape(text) : text) + REFERENCES[pats[m]!]!;
+    out += (nul ? escapeNuls(text) : text) + REFERENCES[pats[m]!]!;
     from = ends[m]!;
   }
   const rest = s.slice(from);
-  return out + (nul ? escape(rest) : rest);
+  return out + (nul ? escapeNuls(rest) : rest);
 }
 
-function escape(text: string): string {
+/** A string with its NULs doubled: how a residual string without references is sent. */
+export function escapeNuls(text: string): string {
   return text.includes(NUL) ? text.split(NUL).join(NUL + NUL) : text;
 }
 

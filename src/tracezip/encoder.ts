@@ -55,12 +55,7 @@ import {
   writeFrame,
 } from './format.js';
 import { EncoderSpans, idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
-import { hex, RepeatSearch, substituteInto } from './context.js';
-
-/** Short strings only need their NULs escaped (substitution never pays below 16 characters). */
-function substituteShort(v: string): string {
-  return v.includes('\u0000') ? v.split('\u0000').join('\u0000\u0000') : v;
-}
+import { escapeNuls, hex, RepeatSearch, substituteInto } from './context.js';
 
 export interface TracezipEncoderOptions {
   /** Stream id (u64); random by default. One encoder = one stream. */
@@ -1078,7 +1073,7 @@ export class FrameBuilder {
       const w = col.w;
       if (cls === V_STRING) {
         const v = kv.value as string;
-        if (v.length < 16) w.string(substituteShort(v));
+        if (v.length < 16) w.string(escapeNuls(v)); // substitution never pays below 16 characters
         else {
           const entry = this.spanEntry!;
           if (this.spanHexOf !== span) {
