@@ -509,15 +509,7 @@ function residualAttributes(node: DecNode, residuals: Residuals, entry: TraceEnt
         if (isEvent) {
           if (sent.includes('\u0000')) eventNeedsExpansion = true;
           value = sent;
-        } else {
-          earlier ??= [];
-          contextEntry = entry;
-          contextSpan = spanId;
-          const s = expand(sent, currentContext, earlier);
-          if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
-          earlier.push(s);
-          value = s;
-        }
+        } else value = expandResidual(sent, key, entry, spanId, (earlier ??= []), undefined);
       } else value = readInlineValue(col, cls);
       out[i] = { key, value, unknownFields: undefined };
     }
@@ -534,13 +526,18 @@ function expandEventStrings(node: DecNode, attrs: KeyValue[], entry: TraceEntry,
   for (let i = 0; i < attrs.length; i++) {
     if (node.classes[i] !== V_STRING) continue;
     const kv = attrs[i]!;
-    contextEntry = entry;
-    contextSpan = spanId;
-    const s = expand(kv.value as string, currentContext, earlier, time);
-    if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${kv.key} points nowhere`);
-    earlier.push(s);
-    kv.value = s;
+    kv.value = expandResidual(kv.value as string, kv.key, entry, spanId, earlier, time);
   }
+}
+
+/** A residual string as sent, its references resolved; appended to `earlier` (the list's values so far). */
+function expandResidual(sent: string, key: string, entry: TraceEntry, spanId: Uint8Array, earlier: string[], eventTime: bigint | undefined): string {
+  contextEntry = entry;
+  contextSpan = spanId;
+  const s = expand(sent, currentContext, earlier, eventTime);
+  if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
+  earlier.push(s);
+  return s;
 }
 
 // The events of a frame whose strings wait for their time: span index, event index, event node.
