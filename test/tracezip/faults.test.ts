@@ -19,12 +19,15 @@ import { TracezipDecoder, TracezipEncoder, TracezipFrameError, readFrameHeader, 
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
 import { diffTracesData, type TracesData } from '../../src/model/index.js';
 import { Rng } from '../helpers/arbitrary.js';
+import { rfc3339Nano } from '../../src/tracezip/context.js';
 import {
+  T0,
   appendCrc,
   batchOf,
   compressBody,
   decodeOutcome,
   describeOutcome,
+  ev,
   expectData,
   expectResync,
   kv,
@@ -525,6 +528,27 @@ describe('corrupted bytes', () => {
     const o = decodeOutcome(new TracezipDecoder(), damaged);
     const v = o.kind === 'data' ? o.data.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.attributes[0]?.value : undefined;
     assert.ok(o.kind === 'error' && o.error.kind === 'malformed', `a dangling reference mark must be refused; got ${describeOutcome(o)}${v !== undefined ? ` with the value ${JSON.stringify(v)}` : ''}`);
+  });
+
+  test('structural checks: format 2 references where they cannot stand (CRC patched): the event time in a span attribute, an escaped reference to no earlier value; the event time in an event decodes', () => {
+    const sent = [0x07, 0x61, 0x62, 0x63, 0x64, 0, 0, 0x65]; // "abcd" NUL NUL "e": the value "abcd\0e" as sent
+    const patched = (data: TracesData, to: number[]) => {
+      const { fields, payload } = openFrame(new TracezipEncoder({ compression: 'none', templateValueLimit: 0 }).encode(data));
+      return decodeOutcome(new TracezipDecoder(), reframe(fields, replaceUnique(payload, sent, to)));
+    };
+    const inSpan = batchOf([sp({ trace: 1, id: 1, attributes: [kv('k', 'abcd\u0000e')] })]);
+    for (const [what, to] of [
+      ['NUL e (the event time) in a span attribute', [0x07, 0x61, 0x62, 0x63, 0x64, 0, 0x65, 0x78]],
+      ['NUL U+00A0 (earlier value 0, JSON-escaped) with no earlier value', [0x07, 0x61, 0x62, 0x63, 0x64, 0, 0xc2, 0xa0]],
+    ] as const) {
+      const o = patched(inSpan, [...to]);
+      assert.ok(o.kind === 'error' && o.error.kind === 'malformed', `${what} must be refused; got ${describeOutcome(o)}`);
+    }
+    const time = T0 + 1_500_000_000n;
+    const inEvent = batchOf([sp({ trace: 1, id: 1, events: [ev('log', time, [kv('k', 'abcd\u0000e')])] })]);
+    const o = patched(inEvent, [0x07, 0x61, 0x62, 0x63, 0x64, 0, 0x65, 0x78]);
+    const v = o.kind === 'data' ? o.data.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.events[0]?.attributes[0]?.value : undefined;
+    assert.equal(v, `abcd${rfc3339Nano(time)}x`, `the event's time where an event attribute refers to it; got ${describeOutcome(o)}`);
   });
 
   test('a refused frame throws the typed error class (TracezipFrameError, an InputError) with a known kind', () => {
