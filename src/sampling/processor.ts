@@ -41,15 +41,20 @@ export interface StreamingSamplerOptions {
   onDecision?: (trace: SampledTrace, reduced: ReducedTrace | undefined) => void;
 }
 
-export interface StreamingSamplerCounters {
+/** What a span-level sampling processor counts, offline (StreamingSampler) or in the SDK. */
+export interface SamplingCounters {
   spansIn: number;
   spansOut: number;
   tracesDecided: number;
   tracesKept: number;
-  /** Traces decided before their wait ran out because a memory cap was reached. */
+  /** Traces decided before they were complete: a memory cap was reached (or, in the SDK, forceFlush/shutdown). */
   tracesDecidedEarly: number;
+  /** Spans that arrived after their trace was decided, passed on or dropped with it. */
   lateSpansForwarded: number;
   lateSpansDropped: number;
+}
+
+export interface StreamingSamplerCounters extends SamplingCounters {
   /** Late spans of traces no longer in the decision cache: forwarded unchanged. */
   lateSpansUnknown: number;
 }

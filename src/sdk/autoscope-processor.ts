@@ -10,7 +10,7 @@
 import { TraceFlags, type Attributes, type Context, type SpanContext } from '@opentelemetry/api';
 import { SamplingDecision, type ReadableSpan, type Sampler, type SamplingResult, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { bytesToHex, type LocatedSpan, type Span as ModelSpan } from '../model/index.js';
-import { assembleTrace, sampleTrace, SAMPLING_ATTR, type ReduceOptions, type SamplingStrategy } from '../sampling/index.js';
+import { assembleTrace, sampleTrace, SAMPLING_ATTR, type ReduceOptions, type SamplingCounters, type SamplingStrategy } from '../sampling/index.js';
 import { ReadableSpanConverter } from './from-readable.js';
 import { toAttributes, toHrTime } from './readable.js';
 
@@ -27,16 +27,11 @@ export interface SamplingSpanProcessorOptions {
   reduce?: ReduceOptions;
 }
 
-export interface SamplingSpanProcessorCounters {
-  spansIn: number;
-  spansOut: number;
-  tracesDecided: number;
-  tracesKept: number;
-  /** Decided before the local root ended, because a cap was reached or on forceFlush/shutdown. */
-  tracesDecidedEarly: number;
-  /** Spans that ended after their trace was decided (children outliving their local root). */
-  lateSpansForwarded: number;
-  lateSpansDropped: number;
+/**
+ * tracesDecidedEarly: decided before the local root ended (a cap, forceFlush or shutdown); late
+ * spans: ended after their trace was decided (children outliving their local root).
+ */
+export interface SamplingSpanProcessorCounters extends SamplingCounters {
   /** Spans the SDK recorded without the sampled flag: passed on untouched (the next processor drops them). */
   unsampledSpans: number;
 }
