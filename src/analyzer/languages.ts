@@ -111,7 +111,7 @@ async function loadGrammar(language: AnalyzerLanguage): Promise<Language> {
   try {
     wasmPath = path.join(packageDir(spec.pkg), spec.file);
   } catch (err) {
-    throw new GrammarLoadError(language, `package ${spec.pkg} is not installed`, { cause: err });
+    throw new GrammarLoadError(language, `package ${spec.pkg} is not installed (the grammars are optional dependencies of slimtrace: install it with \`npm install ${spec.pkg}\`, or reinstall slimtrace without --omit=optional)`, { cause: err });
   }
   let bytes: Uint8Array;
   try {

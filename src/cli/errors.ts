@@ -1,5 +1,6 @@
 // How the CLI ends: a user's mistake (InputError, bad flags) is one line on stderr and exit code 2;
 // anything else is a bug in slimtrace and keeps its stack trace so it can be reported.
+import { GrammarLoadError } from '../analyzer/index.js';
 import { InputError } from '../model/index.js';
 
 export const EXIT_USAGE = 2;
@@ -11,7 +12,8 @@ export class UsageError extends InputError {
 }
 
 export function reportAndExit(e: unknown): never {
-  if (e instanceof InputError) {
+  // A missing optional grammar is the installation's state, not a bug: one line that says what to install.
+  if (e instanceof InputError || e instanceof GrammarLoadError) {
     process.stderr.write(`slimtrace: error: ${e.message}\n`);
     process.exit(EXIT_USAGE);
   }

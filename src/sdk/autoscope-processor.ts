@@ -8,11 +8,17 @@
 // Hot path (every span a process ends goes through onEnd): one map lookup and a push per span; the
 // strategy runs once per local root.
 import { TraceFlags, type Attributes, type Context, type SpanContext } from '@opentelemetry/api';
-import { SamplingDecision, type ReadableSpan, type Sampler, type SamplingResult, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, Sampler, SamplingDecision, SamplingResult, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { bytesToHex, type LocatedSpan, type Span as ModelSpan } from '../model/index.js';
 import { assembleTrace, sampleTrace, SAMPLING_ATTR, type ReduceOptions, type SamplingCounters, type SamplingStrategy } from '../sampling/index.js';
 import { ReadableSpanConverter } from './from-readable.js';
 import { toAttributes, toHrTime } from './readable.js';
+
+// The SDK's SamplingDecision values (fixed by its Sampler contract). Only types come from the SDK
+// package, so this module runs beside whichever SDK 2.x package the application installed
+// (@opentelemetry/sdk-trace or the older @opentelemetry/sdk-trace-base) without loading a copy.
+const NOT_RECORD = 0 as SamplingDecision.NOT_RECORD;
+const RECORD_AND_SAMPLED = 2 as SamplingDecision.RECORD_AND_SAMPLED;
 
 export interface SamplingSpanProcessorOptions {
   strategy: SamplingStrategy;
@@ -264,7 +270,7 @@ export class StrategySampler implements Sampler {
   constructor(readonly strategy: TraceIdStrategy) {}
 
   shouldSample(_context: Context, traceId: string): SamplingResult {
-    return { decision: this.strategy.keepsTraceId(traceId) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+    return { decision: this.strategy.keepsTraceId(traceId) ? RECORD_AND_SAMPLED : NOT_RECORD };
   }
 
   toString(): string {
