@@ -103,6 +103,16 @@ export class StreamingSampler {
     return { traces: this.open.size, spans: this.heldSpans };
   }
 
+  /**
+   * Where a trace stands: 'open' (held, waiting for its decision), 'decided' (its late spans follow
+   * the decision at once), or undefined (unknown: its next span opens it). A server that must know
+   * when a request's spans have all been decided (to acknowledge it in its queue) asks before pushing.
+   */
+  traceState(traceIdHex: string): 'open' | 'decided' | undefined {
+    if (this.open.has(traceIdHex)) return 'open';
+    return this.decided.has(traceIdHex) ? 'decided' : undefined;
+  }
+
   /** Takes in a message's spans at time `nowMs`. */
   push(data: TracesData, nowMs: number): void {
     let lastTraceId: Uint8Array = NO_ID;
