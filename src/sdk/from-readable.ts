@@ -88,7 +88,8 @@ export class ReadableSpanConverter {
         unknownFields: undefined,
       })),
       droppedLinksCount: span.droppedLinksCount,
-      status: span.status.code === 0 && !span.status.message ? undefined : { code: span.status.code, message: span.status.message ?? '', unknownFields: undefined },
+      // Always present, as the SDK's OTLP serializer writes it (an UNSET status is an empty Status message, not an absent one).
+      status: { code: span.status.code, message: span.status.message ?? '', unknownFields: undefined },
       unknownFields: undefined,
     };
     const { rs, ss } = this.envelope(span);
