@@ -18,7 +18,10 @@ import { Backoff, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.
 import { FrameSender, type SendOutcome } from './tracezip-transport.js';
 
 export interface GatewayLinkOptions {
-  /** Gateway base URLs (e.g. http://gw-0:4319); the first is used until it fails `failoverAfter` times in a row. */
+  /**
+   * Gateway base URLs (e.g. http://gw-0:4319). The stream starts at the one its id picks and stays
+   * there until it fails `failoverAfter` times in a row, then moves to the next.
+   */
   gateways: string[];
   /** Headers, timeout and CA shared by every gateway (the bearer token goes in headers). */
   http?: Omit<HttpTarget, 'url'>;
@@ -59,6 +62,9 @@ export class GatewayLink {
     this.senders = options.gateways.map((url) => new FrameSender({ ...options.http, url }));
     this.fallback = options.gateways.map((url) => new HttpPoster({ ...options.http, url: new URL('v1/traces', url.endsWith('/') ? url : `${url}/`).href }));
     this.policy = { ...DEFAULT_RETRY_POLICY, ...LINK_RETRY, ...options.retry };
+    // Streams spread over the gateways by their id, and each keeps to its gateway (its state lives
+    // there) until that gateway fails: many agents given the same list do not all land on the first.
+    this.current = Number(this.encoder.streamId % BigInt(this.senders.length));
     this.failoverAfter = options.failoverAfter ?? 3;
   }
 
@@ -82,6 +88,7 @@ export class GatewayLink {
     for (;;) {
       signal?.throwIfAborted();
       const out = await this.senders[this.current]!.send(frame, signal);
+      signal?.throwIfAborted();
       this.observer.onFrame?.(out, frame.length, spans);
       switch (out.kind) {
         case 'acknowledged':
