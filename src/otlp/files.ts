@@ -6,13 +6,14 @@
 // giant message. JSON files hold one OTLP/JSON request or JSON Lines (one request per line, as the
 // OpenTelemetry Collector's file exporter writes them). Readers stream delimited files and reject a
 // message larger than MAX_MESSAGE_BYTES before buffering it.
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { InputError } from '../model/errors.js';
 import type { TracesData } from '../model/types.js';
 import { decodeTracesData, encodeTracesData } from './protobuf.js';
 import { ProtobufDecodeError, varint32Size } from './wire.js';
 import { decodeTracesJson, decodeTracesJsonLines, encodeTracesJson } from './json.js';
+import { AtomicFile, type ByteSink } from './output.js';
 
 export type OtlpFileFormat = 'otlp-proto' | 'otlp-json';
 
@@ -191,26 +192,25 @@ export async function* readOtlpFile(path: string, format?: OtlpFileFormat): Asyn
 /**
  * Writes requests to a file: protobuf as a size-delimited stream, JSON as JSON Lines. With
  * `single`, exactly one request is allowed and written bare (readable by protoc --decode).
+ * Given a path, the file is written whole or not at all (an AtomicFile: `close` puts it in place,
+ * `abort` or a failure leaves the target as it was); given a sink, the caller decides.
  */
 export class OtlpFileWriter {
-  private readonly out: WriteStream;
+  private readonly out: ByteSink;
   private count = 0;
   bytesWritten = 0;
-  private failure: Error | undefined;
+  readonly path: string;
 
   constructor(
-    readonly path: string,
+    target: string | ByteSink,
     readonly format: OtlpFileFormat,
     readonly single = false,
   ) {
-    this.out = createWriteStream(path);
-    this.out.on('error', (e) => {
-      this.failure = fileError(path, e);
-    });
+    this.out = typeof target === 'string' ? new AtomicFile(target) : target;
+    this.path = this.out.path;
   }
 
   async write(data: TracesData): Promise<void> {
-    if (this.failure) throw this.failure;
     if (this.single && this.count > 0) throw new InputError('a single-message file holds one request', this.path);
     let chunk: Uint8Array;
     if (this.format === 'otlp-json') chunk = Buffer.from(encodeTracesJson(data) + '\n', 'utf8');
@@ -231,13 +231,16 @@ export class OtlpFileWriter {
     }
     this.count++;
     this.bytesWritten += chunk.length;
-    if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    await this.out.write(chunk);
   }
 
+  /** Finishes the file and puts it in place. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.out.end(() => (this.failure ? reject(this.failure) : resolve()));
-    });
-    if (this.failure) throw this.failure;
+    await this.out.close();
+  }
+
+  /** Throws the output away (the target keeps what it held). */
+  async abort(): Promise<void> {
+    await this.out.abort();
   }
 }

@@ -18,3 +18,4 @@ export {
   readOtlpJsonFile,
   OtlpFileWriter,
 } from './files.js';
+export { AtomicFile, AtomicDirectory, OutputError, removeUnfinishedOutputs, type ByteSink, type Output } from './output.js';

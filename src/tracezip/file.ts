@@ -1,8 +1,9 @@
 // Tracezip files (`.tzip`): a sequence of stateless frames, each self-contained (its own
 // dictionary, envelopes and tree), so a file can be cut, concatenated, read from any frame and
 // decoded in parallel. Frames are self-delimiting: the header says how long the body is.
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { InputError, type TracesData } from '../model/index.js';
+import { AtomicFile, type ByteSink } from '../otlp/index.js';
 import { ByteReader } from './bytes.js';
 import { TracezipDecoder } from './decoder.js';
 import { TracezipEncoder, type TracezipEncoderOptions } from './encoder.js';
@@ -90,35 +91,34 @@ function decodeStateless(path: string, decoder: TracezipDecoder, frame: Uint8Arr
   return r.data;
 }
 
-/** Writes batches as stateless frames. */
+/** Writes batches as stateless frames: to a path, written whole or not at all (an AtomicFile), or to a sink. */
 export class TracezipFileWriter {
-  private readonly out: WriteStream;
+  private readonly out: ByteSink;
   private readonly encoder: TracezipEncoder;
-  private failure: Error | undefined;
+  readonly path: string;
   bytesWritten = 0;
   frames = 0;
 
-  constructor(
-    readonly path: string,
-    options: Omit<TracezipEncoderOptions, 'stateless'> = {},
-  ) {
+  constructor(target: string | ByteSink, options: Omit<TracezipEncoderOptions, 'stateless'> = {}) {
     this.encoder = new TracezipEncoder({ ...options, stateless: true });
-    this.out = createWriteStream(path);
-    this.out.on('error', (e) => {
-      this.failure = new InputError((e as Error).message, path);
-    });
+    this.out = typeof target === 'string' ? new AtomicFile(target) : target;
+    this.path = this.out.path;
   }
 
   async write(data: TracesData): Promise<void> {
-    if (this.failure) throw this.failure;
     const frame = this.encoder.encode(data);
     this.bytesWritten += frame.length;
     this.frames++;
-    if (!this.out.write(frame)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    await this.out.write(frame);
   }
 
+  /** Finishes the file and puts it in place. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.out.end(() => resolve()));
-    if (this.failure) throw this.failure;
+    await this.out.close();
+  }
+
+  /** Throws the output away (the target keeps what it held). */
+  async abort(): Promise<void> {
+    await this.out.abort();
   }
 }
