@@ -1,3 +1,3 @@
 // Public surface of the evaluation room. IMPORTANT: exports added here are public API of slimtrace.
-export { TraceStatsAccumulator, type TraceStatsSummary } from './stats.js';
+export { TraceStatsAccumulator, StatsLimitError, DEFAULT_MAX_STATS_SPANS, type TraceStatsOptions, type TraceStatsSummary } from './stats.js';
 export { evaluateSampling, checkReducedTrace, groundTruthOptions, OtlpByteCounter, type StrategyResult, type Coverage, type EvaluateSamplingOptions } from './sampling.js';
