@@ -2,7 +2,8 @@
 // directory or file of any supported format, or, when nothing is named, the embedded traffic
 // generator. Every command reads its input through here, so they all accept the same things.
 import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
-import { FAULT_DEFINITIONS, FaultySpans, openTraceSource } from '../datasets/index.js';
+import { FAULT_DEFINITIONS, FaultySpans, openTraceSource, readFaultySpans, WarningLog } from '../datasets/index.js';
+import { openCsvTable } from '../datasets/csv.js';
 import { open } from 'node:fs/promises';
 import { countSpans, type TracesData } from '../model/index.js';
 import { createProgress } from './progress.js';
@@ -138,6 +139,26 @@ async function openDataset(path: string, options: InputOptions): Promise<TraceIn
       return { faultySpans: truth.faultySpans, faultTypes: () => types };
     },
   };
+}
+
+/**
+ * Fault labels from a faulty-spans CSV named on the command line (what `generate --ground-truth`
+ * writes, or a dataset's labels/faulty_spans.csv), read by the datasets' own reader; the fault
+ * types come from its inject_type column. Returns the label file's warnings too.
+ */
+export async function readLabelFile(path: string): Promise<{ labels: FaultLabels; warnings: string[] }> {
+  const log = new WarningLog();
+  const faultySpans = await readFaultySpans(path, log);
+  const types = new Map<string, string>();
+  // A second pass for the types only: its row flaws were reported by the first.
+  const table = await openCsvTable(path, 'faulty-spans CSV', ['fault_id', 'inject_type'], [], { warnings: new WarningLog() });
+  const id = table.columns.fault_id!;
+  const type = table.columns.inject_type!;
+  for await (const [f] of table.rows) {
+    const fault = f[id];
+    if (fault !== undefined && f[type] !== undefined && !types.has(fault)) types.set(fault, f[type]);
+  }
+  return { labels: { faultySpans, faultTypes: () => types }, warnings: log.summary() };
 }
 
 /** Input defects go to stderr: the first few, or all with --verbose. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The slimtrace command line: one file per command under commands/, wired together here.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerCompress, registerDecompress } from './commands/compress.js';
 import { registerConvert } from './commands/convert.js';
@@ -8,6 +8,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerStats } from './commands/stats.js';
 import { registerEvaluate, registerSample } from './commands/sample.js';
 import { EXIT_USAGE, reportAndExit } from './errors.js';
+import { removeOutputsOnSignals } from './output.js';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
@@ -19,7 +20,13 @@ export function buildProgram(name = 'slimtrace'): Command {
     .description('Cut the cost of distributed tracing: lossless Tracezip compression and Autoscope span-level sampling for OpenTelemetry traces.')
     .version('0.1.0')
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .configureHelp({
+      // Required options are marked in the option list (commander lists them like the others).
+      optionDescription(this: Help, option: Option) {
+        return `${Help.prototype.optionDescription.call(this, option)}${option.mandatory ? ' (required)' : ''}`;
+      },
+    });
   registerStats(program);
   registerConvert(program);
   registerGenerate(program);
@@ -28,7 +35,14 @@ export function buildProgram(name = 'slimtrace'): Command {
   registerAnalyze(program);
   registerSample(program);
   registerEvaluate(program);
+  for (const cmd of program.commands) showRequiredInUsage(cmd);
   return program;
+}
+
+/** Puts a command's required options in its usage line: `slimtrace convert -o <file> [options] [input]`. */
+function showRequiredInUsage(cmd: Command): void {
+  const required = cmd.options.filter((o) => o.mandatory).map((o) => `${o.short ?? o.long} ${o.flags.slice(o.flags.lastIndexOf(' ') + 1)}`);
+  if (required.length > 0) cmd.usage(`${required.join(' ')} ${cmd.usage()}`);
 }
 
 /** Parses the process's arguments and exits the way the CLI does (2 on a user's mistake). */
@@ -38,6 +52,7 @@ export async function runCli(name = 'slimtrace', argv: readonly string[] = proce
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  removeOutputsOnSignals();
   try {
     await buildProgram(name).parseAsync(argv as string[]);
   } catch (e) {

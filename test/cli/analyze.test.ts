@@ -1,18 +1,12 @@
 // `slimtrace analyze` / `autoscope analyze` as a user runs them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { defaultTopology, emitServiceSources } from '../../src/generator/index.js';
 
-const root = resolve(import.meta.dirname, '../..');
-
-function run(entry: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli', entry), ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { assertOneLineError, runEntry as run } from './helpers.js';
 
 describe('slimtrace analyze', () => {
   let dir: string;
@@ -40,9 +34,6 @@ describe('slimtrace analyze', () => {
     assert.ok(doc2.services.some((s: { name: string }) => s.name === 'front'));
     assert.ok(!doc2.services.some((s: { name: string }) => s.name === 'frontend'));
 
-    const bad = run('main.ts', 'analyze', '--source-dir', join(dir, 'missing'), '--output', join(dir, 'x.json'));
-    assert.equal(bad.status, 2);
-    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
-    assert.match(bad.stderr, /missing/);
+    assertOneLineError(run('main.ts', 'analyze', '--source-dir', join(dir, 'missing'), '--output', join(dir, 'x.json')), /missing/);
   });
 });

@@ -2,22 +2,16 @@
 // with fewer bytes and every trace intact; the evaluation table; user mistakes as one-line errors.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { analyzeSources } from '../../src/analyzer/analyze.js';
 import { defaultTopology, emitServiceSources } from '../../src/generator/index.js';
 import { countSpans, getAttribute, locatedSpans } from '../../src/model/index.js';
 import { readOtlpFile } from '../../src/otlp/index.js';
 import { SAMPLING_ATTR } from '../../src/sampling/index.js';
 
-const root = resolve(import.meta.dirname, '../..');
-
-function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { cwd: root, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { assertOneLineError, root, slimtrace as run } from './helpers.js';
 
 describe('slimtrace sample and evaluate', () => {
   let dir: string;
@@ -83,10 +77,7 @@ describe('slimtrace sample and evaluate', () => {
       [['sample', join(dir, 'no-such-input'), '--strategy', 'head', '-o', join(dir, 'x')], /no-such-input/],
     ];
     for (const [args, message] of cases) {
-      const r = run(...args);
-      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
-      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-      assert.match(r.stderr, message);
+      assertOneLineError(run(...args), message);
     }
   });
 });

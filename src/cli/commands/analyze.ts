@@ -1,10 +1,10 @@
 // `slimtrace analyze` (also `autoscope analyze`): the Autoscope analyzer over source directories,
 // written as analysis.json v1 (docs/analysis-format.md).
-import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { analyzeSources } from '../../analyzer/analyze.js';
-import { InputError } from '../../model/index.js';
 import { UsageError } from '../errors.js';
+import { reductionFlag } from '../flags.js';
+import { AtomicFile, withOutputs } from '../output.js';
 import { createProgress } from '../progress.js';
 
 interface AnalyzeFlags {
@@ -24,7 +24,7 @@ export function registerAnalyze(program: Command): void {
     .option('--source-dir <dir>', 'a directory of services (repeatable); each top-level folder or folder with a build file is a service', collect, [])
     .option('--service <name=dir>', 'a directory analyzed as one service (repeatable)', collect, [])
     .requiredOption('-o, --output <file>', 'where to write analysis.json')
-    .option('--target-reduction <ratio>', 'the fraction of spans the sampler should drop, stored in the document\'s settings', '0.8')
+    .option('--target-reduction <ratio>', "a number in [0, 1), recorded in analysis.json's settings only: neither the analysis nor `sample` uses it (`sample` takes its own --target-reduction)", '0.8')
     .option('--business-keywords <list>', 'comma-separated keywords that mark business-critical code in the importance score (default payment,order,checkout,auth,security)')
     .action(async (flags: AnalyzeFlags) => {
       if (flags.sourceDir.length === 0 && flags.service.length === 0) throw new UsageError('nothing to analyze: give --source-dir and/or --service');
@@ -36,34 +36,32 @@ export function registerAnalyze(program: Command): void {
         if (name in services) throw new UsageError(`--service ${name} is named twice`);
         services[name] = s.slice(eq + 1);
       }
-      const targetReduction = Number(flags.targetReduction ?? '0.8');
-      if (!(targetReduction >= 0 && targetReduction < 1)) throw new UsageError(`--target-reduction must be a number in [0, 1), got '${flags.targetReduction}'`);
+      const targetReduction = reductionFlag(flags.targetReduction);
       let businessKeywords: string[] | undefined;
       if (flags.businessKeywords !== undefined) {
         businessKeywords = flags.businessKeywords.split(',').map((k) => k.trim()).filter((k) => k !== '');
         if (businessKeywords.length === 0) throw new UsageError(`--business-keywords needs at least one keyword, got '${flags.businessKeywords}'`);
       }
+      const output = await AtomicFile.create(flags.output);
       const progress = createProgress('analyze');
-      let doc;
-      try {
-        doc = await analyzeSources({
-          sourceDirs: flags.sourceDir,
-          services,
-          targetReduction,
-          ...(businessKeywords ? { businessKeywords } : {}),
-          onProgress: (p) => {
-            if (p.filesDone === 0) progress.setTotal(p.filesTotal);
-            else progress.update(p.filesDone, p.spans);
-          },
-        });
-      } finally {
-        progress.stop();
-      }
-      try {
-        await writeFile(flags.output, `${JSON.stringify(doc, null, 1)}\n`);
-      } catch (err) {
-        throw new InputError(`cannot write output: ${(err as Error).message}`, flags.output);
-      }
+      const doc = await withOutputs([output], async () => {
+        try {
+          const d = await analyzeSources({
+            sourceDirs: flags.sourceDir,
+            services,
+            targetReduction,
+            ...(businessKeywords ? { businessKeywords } : {}),
+            onProgress: (p) => {
+              if (p.filesDone === 0) progress.setTotal(p.filesTotal);
+              else progress.update(p.filesDone, p.spans);
+            },
+          });
+          await output.write(Buffer.from(`${JSON.stringify(d, null, 1)}\n`));
+          return d;
+        } finally {
+          progress.stop();
+        }
+      });
       if (doc.unsupported.length > 0) {
         const langs = [...new Set(doc.unsupported.map((u) => u.language))].sort().join(', ');
         process.stderr.write(`slimtrace: warning: ${doc.unsupported.length} files in unsupported languages skipped (${langs}), e.g. ${doc.unsupported[0]!.path}\n`);

@@ -5,9 +5,11 @@
 import type { Command } from 'commander';
 import { OtlpFileWriter } from '../../otlp/index.js';
 import { evaluateSampling, OtlpByteCounter, type StrategyResult } from '../../eval/index.js';
-import { AdaptiveSampler, createStrategy, dataClockMs, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
+import { AdaptiveSampler, createStrategy, dataClockMs, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type SamplingStrategy, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
 import { UsageError } from '../errors.js';
-import { forEachBatch, openInput, printWarnings, withInputProgress } from '../input.js';
+import { numberFlag, reductionFlag } from '../flags.js';
+import { forEachBatch, openInput, printWarnings, readLabelFile, withInputProgress } from '../input.js';
+import { AtomicFile, otlpFormatOf, withOutputs } from '../output.js';
 import { commonInputOptions, parseInputOptions, type CommonInputFlags } from './common.js';
 
 interface SamplingFlags extends CommonInputFlags {
@@ -21,18 +23,18 @@ interface SamplingFlags extends CommonInputFlags {
   anomalyPaths?: boolean;
 }
 
-function fraction(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const r = Number(text);
-  if (!(r >= 0 && r < 1)) throw new UsageError(`${flag} must be a number in [0, 1), got '${text}'`);
-  return r;
+function decisionWaitMs(flags: SamplingFlags): number {
+  return numberFlag('--decision-wait', flags.decisionWait, 30, { min: 0 }) * 1000;
 }
 
-function positiveNumber(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!(v >= 0) || !Number.isFinite(v)) throw new UsageError(`${flag} must be a non-negative number, got '${text}'`);
-  return v;
+/** A strategy the options cannot configure (a byte budget asked of one without) is a usage error. */
+function buildStrategy(name: StrategyName, options: StrategyOptions): SamplingStrategy {
+  try {
+    return createStrategy(name, options);
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function strategyName(text: string): StrategyName {
@@ -44,10 +46,10 @@ async function strategyOptions(flags: SamplingFlags, clock?: () => number): Prom
   let code: CodeKnowledge | undefined;
   if (flags.analysis) code = await readCodeKnowledge(flags.analysis);
   return {
-    targetReduction: fraction('--target-reduction', flags.targetReduction, 0.8),
+    targetReduction: reductionFlag(flags.targetReduction),
     code,
-    latencyThresholdMs: positiveNumber('--latency-threshold', flags.latencyThreshold),
-    bytesPerSecond: positiveNumber('--bytes-per-second', flags.bytesPerSecond),
+    latencyThresholdMs: numberFlag('--latency-threshold', flags.latencyThreshold, undefined, { min: 0 }),
+    bytesPerSecond: numberFlag('--bytes-per-second', flags.bytesPerSecond, undefined, { min: 0, minExclusive: true }),
     anomalyPaths: flags.anomalyPaths !== false,
     clock,
   };
@@ -56,12 +58,18 @@ async function strategyOptions(flags: SamplingFlags, clock?: () => number): Prom
 function samplingOptions(cmd: Command): Command {
   return cmd
     .option('--analysis <file>', 'analysis.json of the services (slimtrace analyze); without it Autoscope mines structure from traffic')
-    .option('--target-reduction <r>', 'fraction of OTLP bytes to drop', '0.8')
-    .option('--decision-wait <seconds>', "seconds (of the data's own time) a trace may stay silent before it is decided", '30')
-    .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this')
+    .option(
+      '--target-reduction <r>',
+      'share of OTLP bytes to drop, in [0, 1). A target for the strategies with a byte budget (autoscope, autoscope-paper, autoscope-mined, tail, random-span, importance, ' +
+        'structure-preserving): they aim at it and keep more only when what they must keep costs more; head keeps 1 - r of the traces; leaf-aggregate ignores it. ' +
+        'With --bytes-per-second it is a floor: the reduction rises above it with the load',
+      '0.8',
+    )
+    .option('--decision-wait <seconds>', "seconds (of the data's own time) a trace may stay silent before it is decided: a non-negative number", '30')
+    .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this (a non-negative number)')
     .option('--no-anomaly-paths', 'autoscope: keep errors, outliers and novel paths without their path to the root (re-parented instead; see docs/sampling.md)')
     .option('--no-summaries', 'do not write dropped-span summaries on kept spans (they cost bytes: see docs/sampling.md)')
-    .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use; the reduction follows the load, from --target-reduction up");
+    .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use, a positive number; the reduction follows the load, from --target-reduction up (strategies with a byte budget only)");
 }
 
 export function registerSample(program: Command): void {
@@ -76,21 +84,16 @@ export function registerSample(program: Command): void {
     // The data's own time drives the decision wait and the adaptive budget's clock.
     let clockMs = -Infinity;
     const options = await strategyOptions(flags, () => clockMs);
-    const waitMs = (positiveNumber('--decision-wait', flags.decisionWait) ?? 30) * 1000;
+    const waitMs = decisionWaitMs(flags);
     const source = await openInput(input, parseInputOptions(flags));
-    const writer = new OtlpFileWriter(flags.output, /\.(json|jsonl|ndjson)$/i.test(flags.output) ? 'otlp-json' : 'otlp-proto');
-    let strategy;
-    try {
-      strategy = createStrategy(name, options);
-    } catch (err) {
-      if (err instanceof RangeError) throw new UsageError(err.message);
-      throw err;
-    }
+    const strategy = buildStrategy(name, options);
+    const output = await AtomicFile.create(flags.output);
+    const writer = new OtlpFileWriter(output, otlpFormatOf(undefined, flags.output));
     const sampler = new StreamingSampler({ strategy, decisionWaitMs: waitMs, reduce: { summaries: flags.summaries !== false } });
     const inBytes = new OtlpByteCounter();
     const outBytes = new OtlpByteCounter();
     const started = process.hrtime.bigint();
-    try {
+    await withOutputs([output], async () => {
       await forEachBatch(source, source.batches(), 'sample', async (batch) => {
         inBytes.addData(batch);
         clockMs = dataClockMs(batch, clockMs);
@@ -106,9 +109,7 @@ export function registerSample(program: Command): void {
         outBytes.addData(last);
         await writer.write(last);
       }
-    } finally {
-      await writer.close();
-    }
+    });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const c = sampler.counters;
     const bi = inBytes.finish();
@@ -168,15 +169,17 @@ export function registerEvaluate(program: Command): void {
     .description('compare sampling strategies on one input at the same byte budget: reduction, structure, faulty-span coverage')
     .argument('[input]', 'dataset directory or trace file (default: generated traffic)')
     .option('--strategies <names>', `comma-separated (default: all): ${STRATEGY_NAMES.join(', ')}`)
+    .option('--ground-truth <file>', "faulty-span labels as CSV (what `generate --ground-truth` writes, a dataset's labels/faulty_spans.csv) for the coverage columns; replaces the input's own labels")
     .option('--json', 'print the results as JSON');
-  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { strategies?: string; json?: boolean }) => {
+  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { strategies?: string; json?: boolean; groundTruth?: string }) => {
     const names = (flags.strategies ? flags.strategies.split(',').map((s) => s.trim()).filter(Boolean) : [...STRATEGY_NAMES]).map(strategyName);
     const options = await strategyOptions(flags);
-    if (!options.code && names.some((n) => n === 'autoscope' || n === 'autoscope-paper')) process.stderr.write('slimtrace: note: no --analysis given; autoscope and autoscope-paper run without code knowledge\n');
-    const waitMs = (positiveNumber('--decision-wait', flags.decisionWait) ?? 30) * 1000;
+    const waitMs = decisionWaitMs(flags);
     const source = await openInput(input, parseInputOptions(flags));
-    const labels = await source.labels?.();
-    const strategies = names.map((n) => createStrategy(n, options));
+    const labelFile = flags.groundTruth === undefined ? undefined : await readLabelFile(flags.groundTruth);
+    const strategies = names.map((n) => buildStrategy(n, options));
+    if (!options.code && names.some((n) => n === 'autoscope' || n === 'autoscope-paper')) process.stderr.write('slimtrace: note: no --analysis given; autoscope and autoscope-paper run without code knowledge\n');
+    const labels = labelFile?.labels ?? (await source.labels?.());
     const results = await evaluateSampling({
       batches: withInputProgress(source, source.batches(), 'evaluate'),
       strategies,
@@ -190,6 +193,6 @@ export function registerEvaluate(program: Command): void {
       process.stdout.write(`${source.description}; target reduction ${pct(options.targetReduction)}\n\n`);
       process.stdout.write(formatEvaluation(results, options.targetReduction));
     }
-    printWarnings(source.warnings(), false);
+    printWarnings([...source.warnings(), ...(labelFile?.warnings ?? [])], false);
   });
 }
