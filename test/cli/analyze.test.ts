@@ -1,7 +1,7 @@
 // `slimtrace analyze` / `autoscope analyze` as a user runs them.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultTopology, emitServiceSources } from '../../src/generator/index.js';
@@ -35,5 +35,14 @@ describe('slimtrace analyze', () => {
     assert.ok(!doc2.services.some((s: { name: string }) => s.name === 'frontend'));
 
     assertOneLineError(run('main.ts', 'analyze', '--source-dir', join(dir, 'missing'), '--output', join(dir, 'x.json')), /missing/);
+  });
+
+  it('a folder with no source it reads is an error naming it, and writes nothing', () => {
+    const empty = join(dir, 'only-docs');
+    mkdirSync(join(empty, 'svc'), { recursive: true });
+    writeFileSync(join(empty, 'svc', 'README.md'), '# nothing to analyze\n');
+    const out = join(dir, 'empty.json');
+    assertOneLineError(run('main.ts', 'analyze', '--source-dir', empty, '--output', out), /no Java, TypeScript\/JavaScript, Go or Python source files in .*only-docs/);
+    assert.equal(existsSync(out), false);
   });
 });

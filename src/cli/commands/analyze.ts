@@ -1,6 +1,7 @@
 // `slimtrace analyze` (also `autoscope analyze`): the Autoscope analyzer over source directories,
 // written as analysis.json v1 (docs/analysis-format.md).
 import type { Command } from 'commander';
+import { InputError } from '../../model/index.js';
 import { analyzeSources } from '../../analyzer/analyze.js';
 import { UsageError } from '../errors.js';
 import { reductionFlag } from '../flags.js';
@@ -56,6 +57,12 @@ export function registerAnalyze(program: Command): void {
               else progress.update(p.filesDone, p.spans);
             },
           });
+          // Nothing the analyzer reads is as empty an input as an empty file: an error, not an empty analysis.
+          if (d.summary.files === 0) {
+            const where = [...flags.sourceDir, ...Object.values(services)].join(', ');
+            const skipped = d.unsupported.length > 0 ? ` (${d.unsupported.length} files in languages it does not read)` : '';
+            throw new InputError(`no Java, TypeScript/JavaScript, Go or Python source files in ${where}${skipped}; --source-dir takes a folder of service folders, --service NAME=DIR one service`);
+          }
           await output.write(Buffer.from(`${JSON.stringify(d, null, 1)}\n`));
           return d;
         } finally {
