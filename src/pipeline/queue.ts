@@ -104,7 +104,10 @@ export interface QueueStats {
   inFlight: number;
   /** Appends that resolved (durable), since open. */
   appended: number;
+  /** Their payload bytes. */
   appendedBytes: number;
+  /** fdatasyncs that made appends durable: appended / syncs is the group commit's batch size. */
+  syncs: number;
   /** Records acknowledged, since open. */
   acked: number;
   /** Records handed out again after nack or rewind, since open. */
@@ -296,6 +299,7 @@ export class DiskQueue {
     uncommittedBytes: 0,
     appended: 0,
     appendedBytes: 0,
+    syncs: 0,
     acked: 0,
     redelivered: 0,
     rejectedFull: 0,
@@ -466,6 +470,7 @@ export class DiskQueue {
         throw err;
       }
       seg.durable = at + bytes;
+      this.counters.syncs++;
       for (let i = first; i < upTo; i++) {
         const p = batch[i]!;
         this.counters.appended++;
@@ -793,7 +798,7 @@ export class DiskQueue {
    * asks for a pass over the segments even when the commit point has not moved.
    */
   private requestPersist(urgent: boolean, sweep = false): void {
-    if (this.closed) return;
+    if (this.stopping) return; // close() writes the cursor last
     if (this.persisting) {
       if (urgent) this.persistUrgent = true;
       this.persistQueued = true;
@@ -1020,13 +1025,13 @@ export class DiskQueue {
     for (const w of this.waiters.splice(0)) this.settle(w, undefined);
     while (this.pumping) await this.pumping;
     while (this.persisting) await this.persisting;
-    this.closed = true;
     clearTimeout(this.persistTimer);
     if (!this.failure && this.commitSeq() !== this.persistedCommit) {
       await this.persist().catch((err) => this.warn({ code: 'cursor', message: `writing the cursor at close failed: ${errorText(err)}` }));
     }
     await this.closeFiles();
     await this.lock?.release();
+    this.closed = true;
   }
 
   private async closeFiles(): Promise<void> {
