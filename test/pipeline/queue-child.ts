@@ -1,10 +1,12 @@
-// A process the disk queue tests run and kill. Each line it prints is written synchronously (stdout is
-// a pipe), before the act it reports when the act could be cut short by SIGKILL (K: before ack) and
-// after it when the act must be finished to count (A: after append resolved), so the parent's view
-// of what happened errs only on the side the checks allow.
+// A process the disk queue tests run and kill. The crash workload writes each event line to a log
+// file with one write(2) before the act it reports when the act could be cut short by SIGKILL (K:
+// before ack) and after it when the act must be finished to count (A: after append resolved), so the
+// parent's view of what happened errs only on the side the checks allow. (Not stdout: a pipe's
+// writes are asynchronous in Node, and a kill loses what is still buffered.)
 //
 //   hold DIR          open the queue, print "held", wait to be killed
-//   crash DIR SEED    appenders and consumers at full speed until killed:
+//   crash DIR SEED LOG  appenders and consumers at full speed until killed; prints S and O on
+//                     stdout too, so the parent can time the kill:
 //                       S                 started (the queue is being opened and recovered)
 //                       O commit next recovered torn corrupt
 //                       P id              an append of payload `id` is about to be made
@@ -14,6 +16,7 @@
 //                       W code message    a queue warning
 //   fill DIR          append 1 KiB records one by one until one fails (the test limits the file size):
 //                       A seq | F name reason | C (closed)
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { DiskQueue } from '../../src/pipeline/index.js';
 import { Rng } from '../helpers/arbitrary.js';
 import { CRASH_MAX_IN_FLIGHT, CRASH_SEGMENT_BYTES, checkPayload, payloadFor } from './queue-helpers.js';
@@ -27,25 +30,29 @@ async function hold(dir: string): Promise<void> {
   setInterval(() => undefined, 1 << 30);
 }
 
-async function crash(dir: string, seed: number): Promise<void> {
+async function crash(dir: string, seed: number, logPath: string): Promise<void> {
   const rng = new Rng(seed);
+  const log = openSync(logPath, 'a');
+  const event = (line: string) => writeSync(log, line + '\n');
+  event('S');
   out('S');
   const q = await DiskQueue.open({
     dir,
     segmentBytes: CRASH_SEGMENT_BYTES,
     maxInFlight: CRASH_MAX_IN_FLIGHT,
     cursorDelayMs: 2,
-    onWarning: (w) => out(`W ${w.code} ${w.message.replace(/\s+/g, ' ')}`),
+    onWarning: (w) => event(`W ${w.code} ${w.message.replace(/\s+/g, ' ')}`),
   });
   const s = q.stats();
-  out(`O ${s.commitSeq} ${s.nextSeq} ${s.recoveredRecords} ${s.tornTails} ${s.corruptRecords}`);
+  event(`O ${s.commitSeq} ${s.nextSeq} ${s.recoveredRecords} ${s.tornTails} ${s.corruptRecords}`);
+  out('O');
   let nextId = seed * 1_000_000;
   const appender = async () => {
     for (;;) {
       const id = nextId++;
-      out(`P ${id}`);
+      event(`P ${id}`);
       const seq = await q.append(payloadFor(id, rng.int(3000)));
-      out(`A ${seq} ${id}`);
+      event(`A ${seq} ${id}`);
       if (rng.float() < 0.3) await sleep(rng.int(3));
     }
   };
@@ -53,17 +60,18 @@ async function crash(dir: string, seed: number): Promise<void> {
     for (;;) {
       const r = await q.next();
       if (!r) return;
-      out(`D ${r.seq} ${checkPayload(r.payload)} ${r.deliveries}`);
+      event(`D ${r.seq} ${checkPayload(r.payload)} ${r.deliveries}`);
       await sleep(rng.int(3));
       const x = rng.float();
       if (x < 0.85) {
-        out(`K ${r.seq}`);
+        event(`K ${r.seq}`);
         q.ack(r.seq);
       } else if (x < 0.95) q.nack(r.seq);
       else q.rewind();
     }
   };
   await Promise.all([appender(), appender(), appender(), appender(), consumer(), consumer(), consumer()]);
+  closeSync(log);
 }
 
 async function fill(dir: string): Promise<void> {
@@ -80,8 +88,8 @@ async function fill(dir: string): Promise<void> {
   out('C');
 }
 
-const [mode, dir, seed] = process.argv.slice(2);
+const [mode, dir, seed, logPath] = process.argv.slice(2);
 if (mode === 'hold') await hold(dir!);
-else if (mode === 'crash') await crash(dir!, Number(seed));
+else if (mode === 'crash') await crash(dir!, Number(seed), logPath!);
 else if (mode === 'fill') await fill(dir!);
 else throw new Error(`unknown mode ${mode}`);
