@@ -146,6 +146,7 @@ export class DirectoryLock {
       for (;;) {
         if (await linkOrCreate(tmp, path, text)) {
           await fsyncDir(this.dir);
+          await removeLeftovers(this.dir, tmp);
           return;
         }
         const found = await readText(path);
@@ -206,6 +207,19 @@ export class DirectoryLock {
     const path = join(this.dir, LOCK_FILE);
     if (parse((await readText(path)) ?? '')?.token === this.info.token) await fsp.unlink(path).catch(() => undefined);
     heldHere.delete(this.dir);
+  }
+}
+
+/** A minute: a temp file of an opener older than this belongs to one that died mid-way. */
+const LEFTOVER_AGE_MS = 60_000;
+
+/** Removes the temp and set-aside lock files openers that died left behind. */
+async function removeLeftovers(dir: string, ours: string): Promise<void> {
+  for (const name of await fsp.readdir(dir)) {
+    if (!/^LOCK\.[0-9a-f]+\.(tmp|stale)$/.test(name) || join(dir, name) === ours) continue;
+    const path = join(dir, name);
+    const age = await fsp.stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > LEFTOVER_AGE_MS) await fsp.unlink(path).catch(() => undefined);
   }
 }
 

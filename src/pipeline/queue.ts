@@ -417,6 +417,15 @@ export class DiskQueue {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
+      if (this.failure) {
+        // Failed (a failed sync, the lock lost to another process): write nothing more.
+        const reason = this.unavailable();
+        for (const p of batch) {
+          this.unstore(p);
+          p.reject(reason);
+        }
+        continue;
+      }
       try {
         await this.writeBatch(batch);
       } catch (err) {

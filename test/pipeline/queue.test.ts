@@ -14,6 +14,7 @@ import {
   Backpressure,
   DiskQueue,
   QueueClosedError,
+  QueueFailedError,
   QueueLockedError,
   RecordTooLargeError,
   type DiskQueueOptions,
@@ -357,6 +358,19 @@ describe('DiskQueue directory lock', () => {
     assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('LOCK')), [], 'no lock or temp file left after close');
   });
 
+  it('removes the temp files of openers that died mid-way, once they are old', async () => {
+    const dir = tempDir();
+    const old = new Date(Date.now() - 120_000);
+    for (const name of ['LOCK.00aa.tmp', 'LOCK.00bb.stale']) {
+      writeFileSync(join(dir, name), '{}');
+      utimesSync(join(dir, name), old, old);
+    }
+    writeFileSync(join(dir, 'LOCK.00cc.tmp'), '{}'); // fresh: an opener at work right now
+    const q = await open(dir);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('LOCK.')), ['LOCK.00cc.tmp']);
+    await q.close();
+  });
+
   it('refreshes its lock while open', async () => {
     const dir = tempDir();
     const q = await open(dir, { lock: { refreshMs: 20 } });
@@ -367,14 +381,16 @@ describe('DiskQueue directory lock', () => {
     await q.close();
   });
 
-  it('stops taking appends when its lock file is taken from it', async () => {
+  it('stops taking appends and reading when its lock file is taken from it', async () => {
     const dir = tempDir();
     const warnings: QueueWarning[] = [];
     const q = await open(dir, { lock: { refreshMs: 20 } }, warnings);
+    await q.append(payloadFor(0, 1));
     rmSync(join(dir, 'LOCK'));
     await new Promise((ok) => setTimeout(ok, 100));
-    const err = await q.append(payloadFor(0, 1)).catch((e: unknown) => e);
+    const err = await q.append(payloadFor(1, 1)).catch((e: unknown) => e);
     assert.ok(err instanceof Backpressure && err.reason === 'unavailable', String(err));
+    await assert.rejects(q.next(), QueueFailedError);
     assert.match(q.stats().failure ?? '', /no longer names this process/);
     assert.equal(warnings.at(-1)?.code, 'failed');
     await q.close();
