@@ -667,10 +667,7 @@ export class DiskQueue {
             this.makeReady(e);
             break;
           }
-          e.state = IN_FLIGHT;
-          e.deliveries++;
-          this.counters.redelivered++;
-          this.settle(w, { seq: e.seq, payload, deliveries: e.deliveries });
+          this.deliver(w, e, payload);
           continue;
         }
         if (this.windowUsed() >= this.maxInFlight) {
@@ -679,20 +676,26 @@ export class DiskQueue {
         }
         const fresh = await this.readNext();
         if (!fresh) break;
-        const e: Entry = { seq: fresh.seq, seg: fresh.seg, offset: fresh.offset, frameBytes: fresh.payload.length + RECORD_HEADER_BYTES, state: IN_FLIGHT, deliveries: 1 };
+        const e: Entry = { seq: fresh.seq, seg: fresh.seg, offset: fresh.offset, frameBytes: fresh.payload.length + RECORD_HEADER_BYTES, state: READY, deliveries: 0 };
         this.window.push(e);
         this.entries.set(e.seq, e);
         const w = this.waiters.shift();
         if (!w || this.stopping) {
-          this.makeReady(e);
+          this.makeReady(e); // its waiter gave up while it was read: the next one gets it
           break;
         }
-        this.settle(w, { seq: e.seq, payload: fresh.payload, deliveries: 1 });
+        this.deliver(w, e, fresh.payload);
       }
     } catch (err) {
       this.fail(`reading ${this.rSeg?.path ?? this.dir} failed: ${errorText(err)}`);
     }
     if (this.failure) for (const w of this.waiters.splice(0)) this.settleError(w, new QueueFailedError(`disk queue ${this.dir} failed: ${this.failure}`));
+  }
+
+  private deliver(w: Waiter, e: Entry, payload: Uint8Array): void {
+    e.state = IN_FLIGHT;
+    if (++e.deliveries > 1) this.counters.redelivered++;
+    this.settle(w, { seq: e.seq, payload, deliveries: e.deliveries });
   }
 
   private settle(w: Waiter, r: QueueRecord | undefined): void {
