@@ -135,13 +135,7 @@ export class DirectoryLock {
     const path = join(this.dir, LOCK_FILE);
     const text = JSON.stringify(this.info) + '\n';
     const tmp = join(this.dir, `${LOCK_FILE}.${this.info.token}.tmp`);
-    const h = await fsp.open(tmp, 'wx');
-    try {
-      await h.writeFile(text);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
+    await createSynced(tmp, text);
     try {
       for (;;) {
         if (await linkOrCreate(tmp, path, text)) {
@@ -232,6 +226,17 @@ async function ourInfo(): Promise<LockInfo> {
   return info;
 }
 
+/** Creates `path` (failing if it exists) holding `text`, synced. */
+async function createSynced(path: string, text: string): Promise<void> {
+  const h = await fsp.open(path, 'wx');
+  try {
+    await h.writeFile(text);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
 /** Hard-links the written lock into place (atomic, fails when a lock exists); true when taken. */
 async function linkOrCreate(tmp: string, path: string, text: string): Promise<boolean> {
   try {
@@ -243,15 +248,9 @@ async function linkOrCreate(tmp: string, path: string, text: string): Promise<bo
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
   }
   // A file system without hard links: exclusive create, then write (a reader may briefly see it
-  // empty, which parses as no holder; hence the wait below is not skipped for an empty lock).
+  // empty, which staleness() counts as held for its first second).
   try {
-    const h = await fsp.open(path, 'wx');
-    try {
-      await h.writeFile(text);
-      await h.sync();
-    } finally {
-      await h.close();
-    }
+    await createSynced(path, text);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;

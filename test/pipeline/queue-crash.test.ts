@@ -5,43 +5,21 @@
 // them: the duplicate bound of docs/deployment.md) or appends that were made but had not resolved.
 // Then damage made by hand: a torn tail, flipped bytes in a payload and in a header, damage across
 // a segment boundary, a damaged cursor, and a write that fails half way (a file size limit).
-import { describe, it, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiskQueue, type QueueWarning } from '../../src/pipeline/index.js';
 import { Rng } from '../helpers/arbitrary.js';
-import { CRASH_MAX_IN_FLIGHT, CRASH_SEGMENT_BYTES, checkPayload, payloadFor } from './queue-helpers.js';
+import { CRASH_MAX_IN_FLIGHT, CRASH_SEGMENT_BYTES, checkPayload, drain, payloadFor, segmentFiles as segments, tempDirs } from './queue-helpers.js';
 
 const root = join(import.meta.dirname, '../..');
 const child = join(import.meta.dirname, 'queue-child.ts');
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'slimtrace-queue-crash-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
+const tempDir = tempDirs('slimtrace-queue-crash-');
 
 /** Records delivered by a queue opened here, each acknowledged, until none comes for a while. */
-async function drainAll(q: DiskQueue): Promise<{ seq: number; id: number }[]> {
-  const out: { seq: number; id: number }[] = [];
-  for (;;) {
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), 200);
-    const r = await q.next(ac.signal).catch(() => undefined);
-    clearTimeout(timer);
-    if (!r) return out;
-    out.push({ seq: r.seq, id: checkPayload(r.payload) });
-    q.ack(r.seq);
-  }
-}
+const drainAll = async (q: DiskQueue) => (await drain(q, 200)).map((r) => ({ seq: r.seq, id: checkPayload(r.payload) }));
 
 interface Round {
   lines: string[];

@@ -3,11 +3,11 @@
 // silent drop), the record size limit, nack/rewind, the in-flight window, reopening (exactly the
 // records not committed come back), close, and the directory lock against a second opener in this
 // process, in another process, and a stale lock left by a dead one.
-import { describe, it, afterEach } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir, hostname } from 'node:os';
+import { readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import {
@@ -21,18 +21,10 @@ import {
   type QueueWarning,
 } from '../../src/pipeline/index.js';
 import { InputError } from '../../src/model/index.js';
-import { payloadFor, checkPayload } from './queue-helpers.js';
+import { payloadFor, checkPayload, tempDirs, segmentFiles as segments, drain as drainRecords } from './queue-helpers.js';
 
 const root = join(import.meta.dirname, '../..');
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'slimtrace-queue-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = tempDirs('slimtrace-queue-');
 
 async function open(dir: string, options: Partial<DiskQueueOptions> = {}, warnings: QueueWarning[] = []): Promise<DiskQueue> {
   return DiskQueue.open({ dir, onWarning: (w) => warnings.push(w), ...options });
@@ -45,22 +37,8 @@ async function take(q: DiskQueue, n: number): Promise<{ seq: number; payload: Ui
   return out;
 }
 
-/** Takes records until none comes within `ms`, acknowledging each. */
-async function drain(q: DiskQueue, ms = 150): Promise<number[]> {
-  const seqs: number[] = [];
-  for (;;) {
-    // Not AbortSignal.timeout: its timer does not keep the test's event loop alive.
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), ms);
-    const r = await q.next(ac.signal).catch(() => undefined);
-    clearTimeout(timer);
-    if (!r) return seqs;
-    seqs.push(r.seq);
-    q.ack(r.seq);
-  }
-}
-
-const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg')).sort();
+/** The seqs of the records a queue hands out until none comes for a while, each acknowledged. */
+const drain = async (q: DiskQueue) => (await drainRecords(q)).map((r) => r.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('DiskQueue', () => {
