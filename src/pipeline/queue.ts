@@ -132,11 +132,11 @@ export interface QueueStats {
   failure?: string;
 }
 
-/** A call on a closed queue. */
+/** A call on a closed queue, or a next() on one that is closing. */
 export class QueueClosedError extends Error {
   override name = 'QueueClosedError';
-  constructor(dir: string) {
-    super(`disk queue ${dir} is closed`);
+  constructor(dir: string, closing = false) {
+    super(`disk queue ${dir} is ${closing ? 'closing' : 'closed'}`);
   }
 }
 
@@ -194,7 +194,7 @@ interface PendingAppend {
 }
 
 interface Waiter {
-  resolve: (r: QueueRecord | undefined) => void;
+  resolve: (r: QueueRecord) => void;
   reject: (err: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -537,12 +537,11 @@ export class DiskQueue {
    * The next record to deliver, waiting until there is one: records handed back by nack or rewind
    * first (lowest seq first), then new ones in seq order. Several calls may wait at once; each gets
    * its own record. New records are held back while `maxInFlight` records are handed out and not
-   * yet persisted as committed. Resolves undefined once close() began; rejects when `signal` aborts,
-   * with QueueClosedError after close, and with QueueFailedError if the queue failed.
+   * yet persisted as committed. Rejects when `signal` aborts, with QueueClosedError once close()
+   * began (waiting calls too), and with QueueFailedError if the queue failed.
    */
-  next(signal?: AbortSignal): Promise<QueueRecord | undefined> {
-    if (this.closed) return Promise.reject(new QueueClosedError(this.dir));
-    if (this.stopping) return Promise.resolve(undefined);
+  next(signal?: AbortSignal): Promise<QueueRecord> {
+    if (this.stopping) return Promise.reject(new QueueClosedError(this.dir, !this.closed));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const w: Waiter = { resolve, reject };
@@ -560,10 +559,16 @@ export class DiskQueue {
     });
   }
 
+  /** next() in a loop, which ends when the queue closes. */
   async *[Symbol.asyncIterator](): AsyncIterator<QueueRecord> {
     for (;;) {
-      const r = await this.next();
-      if (!r) return;
+      let r: QueueRecord;
+      try {
+        r = await this.next();
+      } catch (err) {
+        if (err instanceof QueueClosedError) return;
+        throw err;
+      }
       yield r;
     }
   }
@@ -698,7 +703,7 @@ export class DiskQueue {
     this.settle(w, { seq: e.seq, payload, deliveries: e.deliveries });
   }
 
-  private settle(w: Waiter, r: QueueRecord | undefined): void {
+  private settle(w: Waiter, r: QueueRecord): void {
     if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
     w.resolve(r);
   }
@@ -1023,7 +1028,7 @@ export class DiskQueue {
 
   /**
    * Stops taking appends (they get Backpressure 'shutting-down'), finishes the pending ones, ends
-   * waiting next() calls with undefined, persists the commit point and releases the lock. Records not
+   * waiting next() calls (QueueClosedError), persists the commit point and releases the lock. Records not
    * acknowledged stay on disk for the next open. Further calls reject with QueueClosedError.
    */
   close(): Promise<void> {
@@ -1034,7 +1039,7 @@ export class DiskQueue {
 
   private async shutdown(): Promise<void> {
     while (this.writer) await this.writer;
-    for (const w of this.waiters.splice(0)) this.settle(w, undefined);
+    for (const w of this.waiters.splice(0)) this.settleError(w, new QueueClosedError(this.dir, true));
     while (this.pumping) await this.pumping;
     while (this.persisting) await this.persisting;
     clearTimeout(this.persistTimer);

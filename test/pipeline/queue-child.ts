@@ -59,7 +59,6 @@ async function crash(dir: string, seed: number, logPath: string): Promise<void> 
   const consumer = async () => {
     for (;;) {
       const r = await q.next();
-      if (!r) return;
       event(`D ${r.seq} ${checkPayload(r.payload)} ${r.deliveries}`);
       await sleep(rng.int(3));
       const x = rng.float();

@@ -256,7 +256,7 @@ describe('DiskQueue recovery from damage', () => {
     const dir = tempDir();
     const q = await DiskQueue.open({ dir, cursorDelayMs: 0 });
     for (let i = 0; i < 10; i++) await q.append(payloadFor(i, 100 + i));
-    for (let i = 0; i < 4; i++) q.ack((await q.next())!.seq);
+    for (let i = 0; i < 4; i++) q.ack((await q.next()).seq);
     await q.close();
     assert.equal((await reopen(dir)).seqs[0], 4, 'the cursor held 4');
     // reopen acknowledged everything; write records again and damage the cursor.
