@@ -36,11 +36,14 @@ export const DEFAULT_QUEUE_MAX_RECORD_BYTES = 64 * 1024 * 1024;
  */
 export const DEFAULT_QUEUE_SEGMENT_BYTES = 32 * 1024 * 1024;
 /**
- * 1024 records: how far delivery may run ahead of the persisted commit point. It is the duplicate
+ * 4096 records: how far delivery may run ahead of the persisted commit point. It is the duplicate
  * bound (a crash delivers again at most this many records that had been handed out) and bounds the
- * memory the queue keeps per record in flight (a few dozen bytes, never the payload).
+ * memory the queue keeps per record in flight (about a hundred bytes, never the payload). A consumer
+ * that holds records until a sampler decides their traces needs the window to cover the decision
+ * wait: 4096 covers the sampler's default 10 s at twice the agent's 100k spans/s target in the
+ * SDKs' default 512-span requests; past that, the window, not the disk, paces delivery.
  */
-export const DEFAULT_QUEUE_MAX_IN_FLIGHT = 1024;
+export const DEFAULT_QUEUE_MAX_IN_FLIGHT = 4096;
 /**
  * 100 ms: how long acks gather before the cursor is written (two fsyncs), unless half the in-flight
  * window waits on it, which writes it at once.
