@@ -1,7 +1,8 @@
 // bench/queue: throughput of the disk queue (src/pipeline/queue.ts) on this machine's disk: appends/s
 // and MB/s with 1 and with 64 concurrent appenders (each append resolves only once fdatasync'd, so
 // one appender pays a sync per record and many share one sync per batch: the group commit), the
-// append latency, and the rate at which a consumer reads and acknowledges records back.
+// append latency, the rate at which a consumer reads and acknowledges records back, and how long
+// opening a full queue takes (recovery verifies every record).
 //
 //   node --import tsx bench/queue.ts [--dir DIR] [--seconds 3] [--runs 3] [--json out.json]
 //
@@ -107,6 +108,30 @@ async function drainRun(bytes: number, records: number): Promise<{ recordsPerSec
   }
 }
 
+/** Fills a queue with `records` records, closes it, and times opening it again (every record verified). */
+async function recoveryRun(bytes: number, records: number): Promise<{ seconds: number; mbPerSecond: number }> {
+  const dir = mkdtempSync(join(values.dir!, 'slimtrace-bench-queue-'));
+  try {
+    const q = await DiskQueue.open({ dir, maxBytes: 64 * 1024 * 1024 * 1024 });
+    const p = payload(bytes);
+    let left = records;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (left-- > 0) await q.append(p);
+      }),
+    );
+    await q.close();
+    const start = performance.now();
+    const again = await DiskQueue.open({ dir, maxBytes: 64 * 1024 * 1024 * 1024 });
+    const elapsed = (performance.now() - start) / 1000;
+    if (again.stats().recoveredRecords !== records) throw new Error(`recovered ${again.stats().recoveredRecords} of ${records}`);
+    await again.close();
+    return { seconds: elapsed, mbPerSecond: (records * (bytes + 24)) / elapsed / 1e6 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const fsType = (() => {
   try {
     return execFileSync('df', ['-T', values.dir!], { encoding: 'utf8' }).trim().split('\n')[1]?.split(/\s+/)[1] ?? '?';
@@ -154,5 +179,15 @@ for (const [bytes, records] of [
   const row = { payload: bytes, records, recordsPerSecond: median(all.map((r) => r.recordsPerSecond)), mbPerSecond: median(all.map((r) => r.mbPerSecond)) };
   results.push(row);
   console.log(`| ${bytes / 1024} KiB | ${fmt(records)} | ${fmt(row.recordsPerSecond)} | ${fmt(row.mbPerSecond, 1)} |`);
+}
+console.log('\n| payload | records | recovery: open (s) | MB/s verified |');
+console.log('|---:|---:|---:|---:|');
+{
+  const [bytes, records] = [64 * 1024, 4096];
+  const all = [];
+  for (let i = 0; i < runs; i++) all.push(await recoveryRun(bytes, records));
+  const row = { recovery: true, payload: bytes, records, seconds: median(all.map((r) => r.seconds)), mbPerSecond: median(all.map((r) => r.mbPerSecond)) };
+  results.push(row);
+  console.log(`| ${bytes / 1024} KiB | ${fmt(records)} | ${fmt(row.seconds, 2)} | ${fmt(row.mbPerSecond)} |`);
 }
 if (values.json) writeFileSync(values.json, JSON.stringify({ dir: values.dir, fsType, seconds, runs, node: process.version, results }, null, 2));
