@@ -2,3 +2,23 @@
 // IMPORTANT: exports added here are public API of slimtrace. Nothing below model, otlp, tracezip and
 // sampling imports this room.
 export { Backpressure, type BackpressureReason, type ReceivedRequest, type SinkResult, type TraceSink } from './sink.js';
+export {
+  type ReceiverMetrics,
+  type ReceiverRequestEvent,
+  type ReceiverOutcome,
+  type ReceiverLog,
+  type ReceiverTlsOptions,
+} from './receiver-common.js';
+export {
+  RpcCode,
+  type RpcStatus,
+  type AnyMessage,
+  type StatusDetails,
+  makeStatus,
+  encodeStatus,
+  encodeStatusJson,
+  decodeStatus,
+  retryDelayOf,
+  BAD_REQUEST_TYPE_URL,
+  RETRY_INFO_TYPE_URL,
+} from './otlp-status.js';
