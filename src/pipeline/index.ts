@@ -3,6 +3,15 @@
 // sampling imports this room.
 export { Backpressure, type BackpressureReason, type ReceivedRequest, type SinkResult, type TraceSink } from './sink.js';
 export {
+  OtlpHttpReceiver,
+  type OtlpHttpReceiverOptions,
+  DEFAULT_OTLP_HTTP_PORT,
+  DEFAULT_OTLP_TRACES_PATH,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
+  backpressureStatus,
+} from './receiver-http.js';
+export {
   type ReceiverMetrics,
   type ReceiverRequestEvent,
   type ReceiverOutcome,
