@@ -31,3 +31,10 @@ export {
   BAD_REQUEST_TYPE_URL,
   RETRY_INFO_TYPE_URL,
 } from './otlp-status.js';
+export {
+  OtlpGrpcReceiver,
+  type OtlpGrpcReceiverOptions,
+  DEFAULT_OTLP_GRPC_PORT,
+  TRACE_SERVICE_EXPORT_PATH,
+  traceServiceDefinition,
+} from './receiver-grpc.js';
