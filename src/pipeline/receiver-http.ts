@@ -82,7 +82,7 @@ export interface OtlpHttpReceiverOptions {
   bodyTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   overloadRetryAfterSeconds?: number;
-  /** Passed to decodeTracesData as is (the decoder's limits); JSON bodies are decoded with its defaults. */
+  /** Passed as is to decodeTracesData, and to decodeTracesJson as its limits (see decodeJsonBody). */
   decodeOptions?: DecodeOptions;
   /** Serve HTTPS with these PEM files instead of plain HTTP. */
   tls?: ReceiverTlsOptions;
@@ -349,7 +349,7 @@ export class OtlpHttpReceiver {
 
     let data: TracesData;
     try {
-      data = ex.format === 'json' ? decodeJsonBody(read.body) : decodeTracesData(read.body, this.decodeOptions);
+      data = ex.format === 'json' ? decodeJsonBody(read.body, this.decodeOptions) : decodeTracesData(read.body, this.decodeOptions);
     } catch (e) {
       if (e instanceof InputError) {
         const message = `malformed OTLP ${ex.format === 'json' ? 'JSON' : 'protobuf'} request: ${e.message}`;
@@ -499,14 +499,21 @@ function discardBody(req: IncomingMessage, limit: number): void {
   req.resume();
 }
 
-function decodeJsonBody(body: Buffer): TracesData {
+/**
+ * The decoder hardening (issue 15) gives decodeTracesJson a third parameter, the decode limits, of
+ * which DecodeOptions is a subtype; until it lands the extra argument is ignored. Called through
+ * this signature so the limits reach the JSON decoder as soon as it takes them.
+ */
+const decodeJsonWithLimits = decodeTracesJson as (text: string, source: string | undefined, limits: DecodeOptions | undefined) => TracesData;
+
+function decodeJsonBody(body: Buffer, options: DecodeOptions | undefined): TracesData {
   let text: string;
   try {
     text = UTF8.decode(body);
   } catch {
     throw new InputError('the body is not valid UTF-8');
   }
-  return decodeTracesJson(text);
+  return decodeJsonWithLimits(text, undefined, options);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

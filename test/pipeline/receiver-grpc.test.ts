@@ -191,6 +191,17 @@ describe('refusals, with raw calls', () => {
     assert.deepEqual(metrics.outcomes(), ['invalid', 'invalid', 'invalid']);
   });
 
+  test('decodeOptions reach the decoder (copyBytes: ids no longer view the request bytes)', async () => {
+    for (const copyBytes of [false, true]) {
+      const { target, sink } = await receiverFor({ decodeOptions: { copyBytes } });
+      const c = client(target);
+      assert.equal((await c.call(encodeTracesData(request(1)))).err, null);
+      c.close();
+      const { data, protobuf } = sink.accepted[0]!;
+      assert.equal(data.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.spanId.buffer === protobuf!.buffer, !copyBytes);
+    }
+  });
+
   test('an empty message is the empty request: OK, the sink is not called', async () => {
     const { target, sink } = await receiverFor();
     const c = client(target);

@@ -335,6 +335,16 @@ describe('refusals, with raw requests', () => {
     assert.equal(query.status, 200, 'a query string does not change the path');
   });
 
+  test('decodeOptions reach the protobuf decoder (copyBytes: ids no longer view the request body)', async () => {
+    for (const copyBytes of [false, true]) {
+      const { url, sink } = await receiverFor({ decodeOptions: { copyBytes } });
+      assert.equal((await rawRequest(url, { headers: PROTO, body: encodeTracesData(request(1)) })).status, 200);
+      const { data, protobuf } = sink.accepted[0]!;
+      const id = data.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.spanId;
+      assert.equal(id.buffer === protobuf!.buffer, !copyBytes);
+    }
+  });
+
   test('a configured path replaces /v1/traces', async () => {
     const { base } = await receiverFor({ path: '/otlp/v1/traces' });
     assert.equal((await rawRequest(`${base}/otlp/v1/traces`, { headers: PROTO, body: '' })).status, 200);
