@@ -89,6 +89,12 @@ export interface OtlpHttpReceiverOptions {
   metrics?: ReceiverMetrics;
   /** Where 500s are reported (default: stderr). */
   log?: ReceiverLog;
+  /**
+   * Other endpoints on the same server, by path (the gateway's /v1/tracezip, /metrics, a health
+   * check): they get the server's timeouts and keep-alive, answer for themselves, and are neither
+   * counted in the concurrency cap nor waited for by close().
+   */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
 }
 
 type BodyFormat = 'protobuf' | 'json';
@@ -215,6 +221,7 @@ export class OtlpHttpReceiver {
   private readonly tls: ReceiverTlsOptions | undefined;
   private readonly metrics: ReceiverMetrics | undefined;
   private readonly log: ReceiverLog;
+  private readonly routes: Map<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
   private server: http.Server | undefined;
   private closing = false;
   private readonly inFlight = new InFlight<Exchange>();
@@ -234,6 +241,8 @@ export class OtlpHttpReceiver {
     this.tls = options.tls;
     this.metrics = options.metrics;
     this.log = options.log ?? defaultLog;
+    this.routes = new Map(Object.entries(options.routes ?? {}));
+    if (this.routes.has(this.path)) throw new RangeError(`OtlpHttpReceiver: routes must not include the OTLP path ${this.path}`);
   }
 
   /** Requests admitted and not yet answered. */
@@ -299,6 +308,8 @@ export class OtlpHttpReceiver {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    const route = this.routes.get(path);
+    if (route) return this.serveRoute(route, req, res);
     if (path !== this.path) return this.refuseUnread(ex, () => ex.fail(404, RpcCode.NOT_FOUND, `no OTLP endpoint at ${path} (traces are POSTed to ${this.path})`, 'unsupported'));
     if (req.method !== 'POST') {
       return this.refuseUnread(ex, () => ex.fail(405, RpcCode.UNIMPLEMENTED, `method ${req.method} not allowed on ${this.path} (POST)`, 'unsupported', undefined, { Allow: 'POST' }));
@@ -376,6 +387,16 @@ export class OtlpHttpReceiver {
         return;
       case 'error':
         return this.internal(ex, answer.error, 'in the sink');
+    }
+  }
+
+  private async serveRoute(route: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await route(req, res);
+    } catch (e) {
+      this.log(`otlp-http receiver: the handler of ${req.url} failed: ${describeError(e)}`);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' }).end('internal error; see the log\n');
+      else res.destroy();
     }
   }
 

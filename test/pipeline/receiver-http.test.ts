@@ -345,6 +345,24 @@ describe('refusals, with raw requests', () => {
     }
   });
 
+  test('other routes share the server: served by their handlers; a failing one is a logged 500', async () => {
+    const { base, logged } = await receiverFor({
+      routes: {
+        '/healthz': (_req, res) => void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok'),
+        '/broken': async () => {
+          throw new Error('route bug');
+        },
+      },
+    });
+    const health = await rawRequest(`${base}/healthz?verbose=1`, { method: 'GET' });
+    assert.deepEqual([health.status, health.body.toString()], [200, 'ok']);
+    assert.equal((await rawRequest(`${base}/broken`, { method: 'GET' })).status, 500);
+    assert.match(logged[0]!, /the handler of \/broken failed: Error: route bug/);
+    assert.equal((await rawRequest(`${base}/v1/traces`, { headers: PROTO, body: '' })).status, 200);
+    assert.equal((await rawRequest(`${base}/other`, { method: 'GET' })).status, 404);
+    assert.throws(() => new OtlpHttpReceiver({ sink: new RecordingSink(), routes: { '/v1/traces': () => {} } }), /must not include the OTLP path/);
+  });
+
   test('a configured path replaces /v1/traces', async () => {
     const { base } = await receiverFor({ path: '/otlp/v1/traces' });
     assert.equal((await rawRequest(`${base}/otlp/v1/traces`, { headers: PROTO, body: '' })).status, 200);
