@@ -13,7 +13,7 @@ import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace
 import { Backpressure, OtlpGrpcReceiver, traceServiceDefinition, type OtlpGrpcReceiverOptions } from '../../src/pipeline/index.js';
 import { InputError, makeResourceSpans, makeScopeSpans, makeSpan, makeTracesData, type ExportTraceServiceResponse } from '../../src/model/index.js';
 import { encodeTracesData } from '../../src/otlp/index.js';
-import { deferred, diffReceived, expectedFromSdk, oracleDecodeStatus, RecordingMetrics, RecordingSink, ResultObserver, selfSignedCertificate, sendThroughSdk } from './receiver-helpers.js';
+import { deferred, waitFor, diffReceived, expectedFromSdk, oracleDecodeStatus, RecordingMetrics, RecordingSink, ResultObserver, selfSignedCertificate, sendThroughSdk } from './receiver-helpers.js';
 
 type Compression = NonNullable<NonNullable<ConstructorParameters<typeof GrpcExporter>[0]>['compression']>;
 const GZIP = 'gzip' as Compression;
@@ -58,7 +58,7 @@ function detailsOf(err: grpc.ServiceError) {
   return oracleDecodeStatus(bin);
 }
 
-describe('stock gRPC exporter through a real TracerProvider', () => {
+describe('stock gRPC exporter through a real TracerProvider', { timeout: 60_000 }, () => {
   for (const compression of [NONE, GZIP]) {
     test(`compression ${compression}: every span arrives, equal at the message level`, async () => {
       const { sink, port, metrics } = await receiverFor();
@@ -78,7 +78,7 @@ describe('stock gRPC exporter through a real TracerProvider', () => {
   }
 });
 
-describe('backpressure', () => {
+describe('backpressure', { timeout: 60_000 }, () => {
   test('UNAVAILABLE with a RetryInfo detail and grpc-retry-pushback-ms, for every reason', async () => {
     const sink = new RecordingSink(() => {
       throw new Backpressure('queue-full', 2.5);
@@ -141,7 +141,7 @@ describe('backpressure', () => {
   });
 });
 
-describe('sink answers', () => {
+describe('sink answers', { timeout: 60_000 }, () => {
   test('partial success in the response', async () => {
     const sink = new RecordingSink(() => ({ rejectedSpans: 3, errorMessage: 'three spans too old' }));
     const { target, metrics } = await receiverFor({ sink });
@@ -175,7 +175,7 @@ describe('sink answers', () => {
   });
 });
 
-describe('refusals, with raw calls', () => {
+describe('refusals, with raw calls', { timeout: 60_000 }, () => {
   test('malformed and truncated messages: INVALID_ARGUMENT naming the problem, with a BadRequest', async () => {
     const { target, sink, metrics } = await receiverFor();
     const c = client(target);
@@ -272,7 +272,7 @@ describe('refusals, with raw calls', () => {
   });
 });
 
-describe('guards and close()', () => {
+describe('guards and close()', { timeout: 60_000 }, () => {
   test('concurrency cap: beyond it UNAVAILABLE with RetryInfo; the admitted finish', async () => {
     // The cap is also each connection's HTTP/2 stream limit, so one connection's extra calls wait at
     // the client; the receiver-wide cap answers calls that come over other connections.
@@ -282,7 +282,7 @@ describe('guards and close()', () => {
     const c = client(target);
     const first = c.call(encodeTracesData(request(1)));
     const second = c.call(encodeTracesData(request(1)));
-    while (sink.calls < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sink.calls >= 2, 'sink.calls >= 2');
     assert.equal(receiver.requestsInFlight, 2);
     const other = client(target, { 'grpc.use_local_subchannel_pool': 1 });
     const third = await other.call(encodeTracesData(request(1)));
@@ -302,7 +302,7 @@ describe('guards and close()', () => {
     const { target, receiver } = await receiverFor({ sink });
     const c = client(target);
     const pending = c.call(encodeTracesData(request(2)));
-    while (sink.calls < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sink.calls >= 1, 'sink.calls >= 1');
     const closing = receiver.close(5000);
     await new Promise((r) => setTimeout(r, 50));
     gate.resolve();
@@ -317,7 +317,7 @@ describe('guards and close()', () => {
     const { target, receiver, metrics } = await receiverFor({ sink });
     const c = client(target);
     const pending = c.call(encodeTracesData(request(2)));
-    while (sink.calls < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sink.calls >= 1, 'sink.calls >= 1');
     const started = performance.now();
     await receiver.close(200);
     const elapsed = performance.now() - started;
@@ -330,7 +330,7 @@ describe('guards and close()', () => {
   });
 });
 
-describe('TLS', () => {
+describe('TLS', { timeout: 60_000 }, () => {
   const tls = selfSignedCertificate();
   const skip = tls ? false : 'openssl is not installed (node:crypto cannot make X.509 certificates): no certificate to test with';
   after(() => tls?.cleanup());

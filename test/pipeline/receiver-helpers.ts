@@ -56,6 +56,15 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
   return { promise, resolve };
 }
 
+/** Resolves once `condition` holds; fails the test after `ms` instead of hanging the suite. */
+export async function waitFor(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Wraps a stock exporter to see the result codes it reports (the processor hides them). */
 export class ResultObserver implements SpanExporter {
   readonly results: { code: number; error?: Error }[] = [];

@@ -17,6 +17,7 @@ import { InputError, makeResourceSpans, makeScopeSpans, makeSpan, makeTracesData
 import { decodeTraceResponse, decodeTraceResponseJson, encodeTracesData, encodeTracesJson } from '../../src/otlp/index.js';
 import {
   deferred,
+  waitFor,
   diffReceived,
   expectedFromSdk,
   oracleDecodeStatus,
@@ -61,7 +62,7 @@ async function receiverFor(options: Partial<OtlpHttpReceiverOptions> & { sink?: 
   return r;
 }
 
-describe('stock exporters through a real TracerProvider', () => {
+describe('stock exporters through a real TracerProvider', { timeout: 60_000 }, () => {
   for (const [name, Exporter] of [
     ['OTLP/HTTP protobuf', ProtoExporter],
     ['OTLP/HTTP JSON', JsonExporter],
@@ -88,7 +89,7 @@ describe('stock exporters through a real TracerProvider', () => {
   }
 });
 
-describe('backpressure', () => {
+describe('backpressure', { timeout: 60_000 }, () => {
   for (const [reason, status] of [
     ['queue-full', 429],
     ['unavailable', 503],
@@ -152,7 +153,7 @@ describe('backpressure', () => {
   });
 });
 
-describe('sink answers', () => {
+describe('sink answers', { timeout: 60_000 }, () => {
   test('partial success: 200 with rejected_spans and error_message, in both encodings', async () => {
     const sink = new RecordingSink(() => ({ rejectedSpans: 2, errorMessage: 'two spans too old' }));
     const { url, metrics } = await receiverFor({ sink });
@@ -219,7 +220,7 @@ describe('sink answers', () => {
   });
 });
 
-describe('refusals, with raw requests', () => {
+describe('refusals, with raw requests', { timeout: 60_000 }, () => {
   test('malformed protobuf: 400, a Status naming the problem, in protobuf', async () => {
     const { url, sink, metrics } = await receiverFor();
     const res = await rawRequest(url, { headers: PROTO, body: Buffer.from([0x0a, 0x05, 0x01]) });
@@ -370,7 +371,7 @@ describe('refusals, with raw requests', () => {
   });
 });
 
-describe('size limits', () => {
+describe('size limits', { timeout: 60_000 }, () => {
   const LIMIT = 1024 * 1024;
 
   test('a declared Content-Length above the limit: 413 before the body is read', async () => {
@@ -441,14 +442,14 @@ describe('size limits', () => {
   });
 });
 
-describe('server guards', () => {
+describe('server guards', { timeout: 60_000 }, () => {
   test('concurrency cap: beyond it 503 with Retry-After, without reading the body; the admitted finish', async () => {
     const gate = deferred();
     const sink = new RecordingSink(() => gate.promise);
     const { url, receiver, metrics } = await receiverFor({ sink, maxConcurrentRequests: 2, overloadRetryAfterSeconds: 3 });
     const first = rawRequest(url, { headers: PROTO, body: encodeTracesData(request(1)) });
     const second = rawRequest(url, { headers: PROTO, body: encodeTracesData(request(1)) });
-    while (sink.calls < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sink.calls >= 2, 'sink.calls >= 2');
     assert.equal(receiver.requestsInFlight, 2);
     const third = await rawRequest(url, { headers: PROTO, body: encodeTracesData(request(1)) });
     assert.equal(third.status, 503);
@@ -506,21 +507,21 @@ describe('server guards', () => {
     const { port, metrics, sink, receiver } = await receiverFor();
     const socket = net.connect(port, '127.0.0.1');
     socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100\r\n\r\n0123');
-    while (receiver.requestsInFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => receiver.requestsInFlight > 0, 'receiver.requestsInFlight > 0');
     socket.destroy();
-    while (receiver.requestsInFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => receiver.requestsInFlight === 0, 'receiver.requestsInFlight === 0');
     assert.deepEqual(metrics.outcomes(), ['aborted']);
     assert.equal(sink.calls, 0);
   });
 });
 
-describe('close()', () => {
+describe('close()', { timeout: 60_000 }, () => {
   test('waits for requests in flight, which are answered; new connections are refused', async () => {
     const gate = deferred();
     const sink = new RecordingSink(() => gate.promise);
     const { receiver, url } = await startReceiver({ sink });
     const pending = rawRequest(url, { headers: PROTO, body: encodeTracesData(request(2)) });
-    while (sink.calls < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sink.calls >= 1, 'sink.calls >= 1');
     const closing = receiver.close(5000);
     await new Promise((r) => setTimeout(r, 50));
     await assert.rejects(rawRequest(url, { headers: PROTO, body: '' }), { code: 'ECONNREFUSED' });
@@ -536,7 +537,7 @@ describe('close()', () => {
     const sink = new RecordingSink(() => new Promise(() => {}));
     const { receiver, url, metrics } = await startReceiver({ sink });
     const pending = rawRequest(url, { headers: JSON_TYPE, body: encodeTracesJson(request(2)) });
-    while (sink.calls < 1) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sink.calls >= 1, 'sink.calls >= 1');
     const started = performance.now();
     await receiver.close(200);
     const elapsed = performance.now() - started;
@@ -549,7 +550,7 @@ describe('close()', () => {
   });
 });
 
-describe('TLS', () => {
+describe('TLS', { timeout: 60_000 }, () => {
   const tls = selfSignedCertificate();
   test('serves HTTPS with the given certificate and key', { skip: tls ? false : 'openssl is not installed: no certificate to test with' }, async () => {
     const { port, sink } = await receiverFor({ tls: { certFile: tls!.certFile, keyFile: tls!.keyFile } });
