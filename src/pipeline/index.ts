@@ -18,3 +18,39 @@ export {
   type QueueWarning,
 } from './queue.js';
 export { QueueLockedError, DEFAULT_LOCK_REFRESH_MS, DEFAULT_LOCK_STALE_MS } from './queue-lock.js';
+export {
+  OtlpHttpReceiver,
+  type OtlpHttpReceiverOptions,
+  DEFAULT_OTLP_HTTP_PORT,
+  DEFAULT_OTLP_TRACES_PATH,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_CONCURRENT_REQUESTS,
+  backpressureStatus,
+} from './receiver-http.js';
+export {
+  type ReceiverMetrics,
+  type ReceiverRequestEvent,
+  type ReceiverOutcome,
+  type ReceiverLog,
+  type ReceiverTlsOptions,
+} from './receiver-common.js';
+export {
+  RpcCode,
+  type RpcStatus,
+  type AnyMessage,
+  type StatusDetails,
+  makeStatus,
+  encodeStatus,
+  encodeStatusJson,
+  decodeStatus,
+  retryDelayOf,
+  BAD_REQUEST_TYPE_URL,
+  RETRY_INFO_TYPE_URL,
+} from './otlp-status.js';
+export {
+  OtlpGrpcReceiver,
+  type OtlpGrpcReceiverOptions,
+  DEFAULT_OTLP_GRPC_PORT,
+  TRACE_SERVICE_EXPORT_PATH,
+  traceServiceDefinition,
+} from './receiver-grpc.js';
