@@ -7,6 +7,7 @@ import { registerConvert } from './commands/convert.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerStats } from './commands/stats.js';
 import { registerEvaluate, registerSample } from './commands/sample.js';
+import { registerServe } from './commands/serve.js';
 import { EXIT_USAGE, reportAndExit } from './errors.js';
 import { removeOutputsOnSignals } from './output.js';
 import { realpathSync } from 'node:fs';
@@ -35,6 +36,7 @@ export function buildProgram(name = 'slimtrace'): Command {
   registerAnalyze(program);
   registerSample(program);
   registerEvaluate(program);
+  registerServe(program);
   for (const cmd of program.commands) showRequiredInUsage(cmd);
   return program;
 }

@@ -32,6 +32,8 @@ export interface GatewayLinkOptions {
 }
 
 export interface GatewayLinkObserver {
+  /** A frame was encoded from `batch` (first try, or again after a resync) in `seconds`. */
+  onEncoded?(batch: TracesData, frameBytes: number, seconds: number): void;
   onFrame?(outcome: SendOutcome, frameBytes: number, spans: number): void;
   onResync?(reason: string): void;
   onFailover?(from: string, to: string): void;
@@ -80,7 +82,7 @@ export class GatewayLink {
   async deliver(batch: TracesData, signal?: AbortSignal): Promise<void> {
     const spans = countSpans(batch);
     if (spans === 0) return;
-    let frame = this.encoder.encode(batch);
+    let frame = this.encode(batch);
     const backoff = new Backoff(this.policy);
     let failures = 0;
     let resyncs = 0;
@@ -96,7 +98,7 @@ export class GatewayLink {
         case 'resync':
           this.observer.onResync?.(out.reason);
           this.encoder.resync();
-          frame = this.encoder.encode(batch);
+          frame = this.encode(batch);
           // A gateway that keeps asking for state it was just sent is unwell: slow down.
           if (++resyncs > 2) await this.wait(backoff, `resync loop (${out.reason})`, undefined, signal);
           continue;
@@ -108,7 +110,7 @@ export class GatewayLink {
           }
           this.observer.onResync?.('malformed');
           this.encoder.resync();
-          frame = this.encoder.encode(batch);
+          frame = this.encode(batch);
           continue;
         case 'refused':
           if (out.status === 413) {
@@ -137,6 +139,13 @@ export class GatewayLink {
           continue;
       }
     }
+  }
+
+  private encode(batch: TracesData): Uint8Array {
+    const t0 = process.hrtime.bigint();
+    const frame = this.encoder.encode(batch);
+    this.observer.onEncoded?.(batch, frame.length, Number(process.hrtime.bigint() - t0) / 1e9);
+    return frame;
   }
 
   private async wait(backoff: Backoff, reason: string, retryAfterMs: number | undefined, signal?: AbortSignal): Promise<void> {

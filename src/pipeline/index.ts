@@ -54,3 +54,10 @@ export {
   TRACE_SERVICE_EXPORT_PATH,
   traceServiceDefinition,
 } from './receiver-grpc.js';
+export { Agent, type ServiceAddresses, type ServiceOptions } from './agent.js';
+export { Gateway } from './gateway.js';
+export { loadServeConfig, resolveServeConfig, ConfigError, type ServeConfig, type ConfigOverrides, type Role } from './config.js';
+export { PipelineMetrics } from './metrics.js';
+export { OtlpHttpExporter, type OtlpHttpExporterOptions, type ExportOutcome } from './exporter-otlp-http.js';
+export { GatewayLink, type GatewayLinkOptions, type GatewayLinkObserver } from './gateway-link.js';
+export { FrameHandler, FrameSender, TRACEZIP_PATH, TRACEZIP_CONTENT_TYPE, type FrameAnswer, type SendOutcome } from './tracezip-transport.js';

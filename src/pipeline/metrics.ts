@@ -5,6 +5,7 @@
 // labels); the three tracezip_* names are the ones the seed description asks for.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ReceiverMetrics, ReceiverRequestEvent } from './receiver-common.js';
 
 export class PipelineMetrics {
   readonly registry = new Registry();
@@ -12,7 +13,7 @@ export class PipelineMetrics {
   readonly receivedSpans = new Counter({ name: 'slimtrace_receiver_accepted_spans_total', help: 'Spans acknowledged to clients, by receiver.', labelNames: ['receiver'], registers: [this.registry] });
   readonly refusedSpans = new Counter({ name: 'slimtrace_receiver_refused_spans_total', help: 'Spans refused to clients (they may retry), by receiver and reason.', labelNames: ['receiver', 'reason'], registers: [this.registry] });
   readonly requests = new Counter({ name: 'slimtrace_receiver_requests_total', help: 'Requests received, by receiver and outcome (HTTP status or gRPC code).', labelNames: ['receiver', 'outcome'], registers: [this.registry] });
-  readonly wireBytes = new Counter({ name: 'slimtrace_wire_bytes_total', help: 'Bytes on the wire, by direction and stage (otlp-in, tracezip, otlp-out).', labelNames: ['direction', 'stage'], registers: [this.registry] });
+  readonly wireBytes = new Counter({ name: 'slimtrace_wire_bytes_total', help: 'Bytes on the wire, by direction (received, sent) and stage (otlp-http, otlp-grpc, tracezip, otlp-out).', labelNames: ['direction', 'stage'], registers: [this.registry] });
   readonly sentSpans = new Counter({ name: 'slimtrace_exporter_sent_spans_total', help: 'Spans the next hop acknowledged, by exporter (tracezip, otlp-http, file).', labelNames: ['exporter'], registers: [this.registry] });
   readonly droppedSpans = new Counter({ name: 'slimtrace_dropped_spans_total', help: 'Spans dropped after they were acknowledged to a client, by reason (backend-refused, backend-partial, undecodable, too-large). Sampling is counted apart.', labelNames: ['reason'], registers: [this.registry] });
   readonly samplingSpans = new Counter({ name: 'slimtrace_sampling_spans_total', help: 'Spans through the sampler, by decision (kept, dropped).', labelNames: ['decision'], registers: [this.registry] });
@@ -44,6 +45,19 @@ export class PipelineMetrics {
     this.tracezipBytes += frameBytes;
     this.compressionRatio.set(this.tracezipBytes > 0 ? this.otlpBytes / this.tracezipBytes : 0);
     this.compressionSeconds.observe(seconds);
+  }
+
+  /** The receivers' hook: one event per request, counted by receiver and outcome. */
+  receiverHook(): ReceiverMetrics {
+    return {
+      request: (e: ReceiverRequestEvent) => {
+        this.requests.inc({ receiver: e.receiver, outcome: e.outcome });
+        if (e.acceptedSpans > 0) this.receivedSpans.inc({ receiver: e.receiver }, e.acceptedSpans);
+        if (e.refusedSpans > 0) this.refusedSpans.inc({ receiver: e.receiver, reason: e.outcome }, e.refusedSpans);
+        const wire = e.wireBytes ?? e.bodyBytes;
+        if (wire > 0) this.wireBytes.inc({ direction: 'received', stage: e.receiver }, wire);
+      },
+    };
   }
 
   /** Serves GET /metrics in the Prometheus text format. */

@@ -91,27 +91,28 @@ export class FrameHandler {
       decoded = this.decoder.decode(frame);
     } catch (e) {
       // The decoder has already dropped a stream whose state a failed frame could have touched.
-      if (e instanceof TracezipFrameError || e instanceof InputError) return this.observed({ result: 'malformed', error: e.message }, frame.length, t0);
+      if (e instanceof TracezipFrameError || e instanceof InputError) return this.observed({ result: 'malformed', error: e.message }, frame.length, 0);
       this.decoder.dropStream(streamId);
-      return this.observed({ result: 'malformed', error: `frame could not be decoded: ${(e as Error).message}` }, frame.length, t0);
+      return this.observed({ result: 'malformed', error: `frame could not be decoded: ${(e as Error).message}` }, frame.length, 0);
     }
-    if (decoded.kind === 'duplicate') return this.observed({ result: 'duplicate' }, frame.length, t0);
-    if (decoded.kind === 'resync-needed') return this.observed({ result: 'resync', reason: decoded.reason }, frame.length, t0);
+    const decodeSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (decoded.kind === 'duplicate') return this.observed({ result: 'duplicate' }, frame.length, decodeSeconds);
+    if (decoded.kind === 'resync-needed') return this.observed({ result: 'resync', reason: decoded.reason }, frame.length, decodeSeconds);
     const spans = countSpans(decoded.data);
     try {
       await this.sink.accept({ data: decoded.data, spans, receiver: 'tracezip' });
     } catch (e) {
       // The decoder moved on but the spans did not: forget the stream so the retry resyncs.
       this.decoder.dropStream(streamId);
-      if (e instanceof Backpressure) return this.observed({ result: 'busy', reason: e.reason, retryAfterSeconds: e.retryAfterSeconds }, frame.length, t0);
-      return this.observed({ result: 'resync', reason: 'sink-failed' }, frame.length, t0);
+      if (e instanceof Backpressure) return this.observed({ result: 'busy', reason: e.reason, retryAfterSeconds: e.retryAfterSeconds }, frame.length, decodeSeconds);
+      return this.observed({ result: 'resync', reason: 'sink-failed' }, frame.length, decodeSeconds);
     }
-    return this.observed({ result: 'applied', spans }, frame.length, t0);
+    return this.observed({ result: 'applied', spans }, frame.length, decodeSeconds);
   }
 
-  private observed(answer: FrameAnswer, bytes: number, t0: bigint | 0): FrameAnswer {
-    const seconds = t0 === 0 ? 0 : Number(process.hrtime.bigint() - t0) / 1e9;
-    this.observer.onFrame?.(answer, bytes, seconds);
+  /** `decodeSeconds` is the decoder's time alone (0 when the frame did not decode), not the sink's. */
+  private observed(answer: FrameAnswer, bytes: number, decodeSeconds: number): FrameAnswer {
+    this.observer.onFrame?.(answer, bytes, decodeSeconds);
     return answer;
   }
 }

@@ -1,0 +1,223 @@
+// `slimtrace serve --role agent`: where a node's services send standard OTLP (HTTP :4318, gRPC :4317).
+// What it accepts is in its disk queue (fsync'd) before the client hears 200; from the queue the
+// forwarder runs the configured sampler, batches, encodes one Tracezip stream and sends it to a
+// gateway, acknowledging queue records only once the gateway has their spans. Nothing acknowledged
+// is lost to a crash, a gateway outage or a restart: it waits on disk (docs/deployment.md).
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { forEachSpan, InputError } from '../model/index.js';
+import { encodedSpanSize } from '../otlp/index.js';
+import { createStrategy, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type SamplingStrategy } from '../sampling/index.js';
+import type { ServeConfig } from './config.js';
+import { Forwarder } from './forwarder.js';
+import { GatewayLink } from './gateway-link.js';
+import { PipelineMetrics } from './metrics.js';
+import { DiskQueue } from './queue.js';
+import { QueueSink, queueSource } from './queue-sink.js';
+import { OtlpGrpcReceiver } from './receiver-grpc.js';
+import { OtlpHttpReceiver } from './receiver-http.js';
+
+export interface ServiceOptions {
+  /** One line per event an operator should see (default: stderr). */
+  log?: (line: string) => void;
+  metrics?: PipelineMetrics;
+}
+
+export interface ServiceAddresses {
+  http: AddressInfo;
+  grpc?: AddressInfo;
+}
+
+/** The sampling strategy a configuration names, with its analysis.json read. */
+export async function configuredStrategy(config: ServeConfig): Promise<SamplingStrategy | undefined> {
+  const s = config.sampling;
+  if (!s) return undefined;
+  if (!isStrategyName(s.strategy)) throw new InputError(`sampling.strategy: unknown strategy '${s.strategy}' (one of ${STRATEGY_NAMES.join(', ')})`);
+  const code = s.analysis !== undefined ? await readCodeKnowledge(s.analysis) : undefined;
+  return createStrategy(s.strategy, { targetReduction: s.targetReduction, ...(code ? { code } : {}), ...(s.bytesPerSecond !== undefined ? { bytesPerSecond: s.bytesPerSecond } : {}) });
+}
+
+/** Reads the TLS client CA (to trust a gateway's certificate), if configured. */
+async function clientCa(config: ServeConfig): Promise<Buffer | undefined> {
+  if (config.tls.caFile === undefined) return undefined;
+  try {
+    return await readFile(config.tls.caFile);
+  } catch (e) {
+    throw new InputError(`cannot read the CA certificate: ${(e as Error).message}`, config.tls.caFile);
+  }
+}
+
+export class Agent {
+  readonly metrics: PipelineMetrics;
+  private readonly log: (line: string) => void;
+  private readonly stopping = new AbortController();
+  private running: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: ServeConfig,
+    readonly queue: DiskQueue,
+    private readonly http: OtlpHttpReceiver,
+    private readonly grpc: OtlpGrpcReceiver | undefined,
+    private readonly link: GatewayLink,
+    private readonly forwarder: Forwarder,
+    readonly addresses: ServiceAddresses,
+    options: ServiceOptions,
+  ) {
+    this.metrics = options.metrics!;
+    this.log = options.log!;
+  }
+
+  static async start(config: ServeConfig, options: ServiceOptions = {}): Promise<Agent> {
+    const log = options.log ?? ((line: string) => process.stderr.write(`slimtrace agent: ${line}\n`));
+    const metrics = options.metrics ?? new PipelineMetrics('agent');
+    const strategy = await configuredStrategy(config);
+    const ca = await clientCa(config);
+    const queue = await DiskQueue.open({
+      dir: config.queue.dir,
+      maxBytes: config.queue.maxBytes,
+      maxRecordBytes: config.maxRequestBytes,
+      onWarning: (w) => {
+        if (w.code === 'corrupt') metrics.queueCorrupt.inc();
+        log(`queue: ${w.message}`);
+      },
+    });
+    metrics.queueCapacity.set(config.queue.maxBytes);
+    const link = new GatewayLink(
+      {
+        gateways: config.gateways,
+        http: { ...(config.bearerToken !== undefined ? { headers: { authorization: `Bearer ${config.bearerToken}` } } : {}), ...(ca ? { ca } : {}) },
+        encoder: { compression: config.tracezip.compression, ...(config.tracezip.level !== undefined ? { zstdLevel: config.tracezip.level } : {}) },
+      },
+      {
+        onEncoded: (batch, frameBytes, seconds) => {
+          let otlpBytes = 0;
+          forEachSpan(batch, (span) => {
+            otlpBytes += encodedSpanSize(span);
+          });
+          metrics.frameEncoded(otlpBytes, frameBytes, seconds);
+        },
+        onFrame: (outcome, bytes) => {
+          metrics.wireBytes.inc({ direction: 'sent', stage: 'tracezip' }, bytes);
+          if (outcome.kind === 'acknowledged' && !outcome.duplicate) metrics.sentSpans.inc({ exporter: 'tracezip' }, outcome.spans);
+        },
+        onResync: (reason) => metrics.resyncs.inc({ reason }),
+        onFailover: (from, to) => {
+          metrics.failovers.inc();
+          log(`gateway ${from} failed; now sending to ${to}`);
+        },
+        onRetry: (reason) => metrics.retries.inc({ exporter: 'tracezip', reason: reason.split(/[:(]/)[0]!.trim() }),
+        onFallback: (spans) => log(`gateway kept refusing Tracezip frames; ${spans} spans sent as plain OTLP`),
+        onUndeliverable: (spans, reason) => {
+          metrics.droppedSpans.inc({ reason: 'too-large' }, spans);
+          log(`dropped ${spans} span(s): ${reason}`);
+        },
+      },
+    );
+    let forwarder!: Forwarder;
+    const sampler = strategy
+      ? new StreamingSampler({
+          strategy,
+          decisionWaitMs: config.sampling!.decisionWaitMs,
+          onDecision: (trace, reduced) => {
+            forwarder.traceDecided(trace.traceIdHex);
+            const kept = reduced?.keptSpans ?? 0;
+            metrics.samplingSpans.inc({ decision: 'kept' }, kept);
+            metrics.samplingSpans.inc({ decision: 'dropped' }, trace.spans.length - kept);
+            metrics.samplingTraces.inc({ decision: reduced ? 'kept' : 'dropped', early: 'false' });
+          },
+        })
+      : undefined;
+    forwarder = new Forwarder({
+      source: queueSource(queue),
+      link,
+      ...(sampler ? { sampler } : {}),
+      batchSpans: config.batchSpans,
+      lingerMs: config.lingerMs,
+      onUndecodable: (seq, e) => {
+        metrics.droppedSpans.inc({ reason: 'undecodable' });
+        log(`queue record ${seq} does not decode and was dropped: ${e.message}`);
+      },
+    });
+    const sink = new QueueSink(queue);
+    let agent!: Agent;
+    const routes = {
+      '/metrics': (req: IncomingMessage, res: ServerResponse) => agent.serveMetrics(req, res),
+      '/healthz': (req: IncomingMessage, res: ServerResponse) => agent.serveHealth(req, res),
+    };
+    const tls = config.tls.certFile !== undefined ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile! } : undefined;
+    const http = new OtlpHttpReceiver({ sink, host: config.listen.host, port: config.listen.port, maxRequestBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, routes, ...(tls ? { tls } : {}) });
+    const grpc = config.grpc ? new OtlpGrpcReceiver({ sink, host: config.grpc.host, port: config.grpc.port, maxReceiveMessageBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, ...(tls ? { tls } : {}) }) : undefined;
+    let addresses: ServiceAddresses;
+    try {
+      addresses = { http: await http.start(), ...(grpc ? { grpc: await grpc.start() } : {}) };
+    } catch (e) {
+      await http.close(0).catch(() => undefined);
+      await queue.close();
+      link.close();
+      throw listenError(e, config);
+    }
+    agent = new Agent(config, queue, http, grpc, link, forwarder, addresses, { log, metrics });
+    agent.running = forwarder.run(agent.stopping.signal).catch((e: unknown) => log(`forwarder stopped: ${(e as Error).stack ?? String(e)}`));
+    log(`listening for OTLP/HTTP on ${addr(addresses.http)}${addresses.grpc ? `, OTLP/gRPC on ${addr(addresses.grpc)}` : ''}; sending Tracezip to ${config.gateways.join(', ')}${sampler ? ` after ${config.sampling!.strategy} sampling` : ''}; queue ${queue.dir}`);
+    return agent;
+  }
+
+  private updateQueueGauges(): void {
+    const s = this.queue.stats();
+    this.metrics.queueRecords.set(s.depthRecords);
+    this.metrics.queueBytes.set(s.depthBytes);
+  }
+
+  private async serveMetrics(_req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.updateQueueGauges();
+    await this.metrics.serve(_req, res);
+  }
+
+  private serveHealth(_req: IncomingMessage, res: ServerResponse): void {
+    const s = this.queue.stats();
+    const ok = !this.stopping.signal.aborted && s.failure === undefined;
+    res
+      .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', role: 'agent', gateway: this.link.gateway, queue: { records: s.depthRecords, bytes: s.depthBytes, maxBytes: s.maxBytes, ...(s.failure ? { failure: s.failure } : {}) } }));
+  }
+
+  /**
+   * Graceful stop (SIGTERM): stop accepting, decide what the sampler holds and deliver it within the
+   * shutdown timeout; whatever is not delivered by then stays in the queue for the next start.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
+    const deadline = AbortSignal.timeout(this.config.shutdownTimeoutMs);
+    await Promise.all([this.http.close(Math.min(this.config.shutdownTimeoutMs, 5000)), this.grpc?.close(Math.min(this.config.shutdownTimeoutMs, 5000))]);
+    this.stopping.abort(new Error('agent stopping'));
+    await this.running;
+    try {
+      await this.forwarder.drain(deadline);
+    } catch {
+      this.log(`shutdown: the gateway did not take everything within ${this.config.shutdownTimeoutMs} ms; the rest stays queued for the next start`);
+    }
+    this.link.close();
+    this.updateQueueGauges();
+    const left = this.queue.stats().depthRecords;
+    await this.queue.close();
+    this.log(`stopped${left > 0 ? `; ${left} request(s) left in the queue` : ''}`);
+  }
+}
+
+export function addr(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+export function listenError(e: unknown, config: ServeConfig): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new InputError(`cannot listen: the address is in use (${(e as Error).message}); choose another with --listen`);
+  if (code === 'EACCES') return new InputError(`cannot listen: permission denied (${(e as Error).message})`);
+  if (code === 'EADDRNOTAVAIL') return new InputError(`cannot listen on ${config.listen.host}: no such local address`);
+  return e;
+}

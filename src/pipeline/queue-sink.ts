@@ -1,0 +1,29 @@
+// Where both the agent's and the gateway's receivers put what they accept: the disk queue. A request
+// is acknowledged to its client when its append is fsync'd; a full queue answers Backpressure, so the
+// client retries instead of being told a lie. Also the queue's consumer side as the forwarder reads it.
+import { encodeTracesData } from '../otlp/index.js';
+import type { DiskQueue } from './queue.js';
+import type { QueuedRecord, RecordSource } from './forwarder.js';
+import type { ReceivedRequest, TraceSink } from './sink.js';
+
+export class QueueSink implements TraceSink {
+  constructor(private readonly queue: DiskQueue) {}
+
+  async accept(request: ReceivedRequest): Promise<void> {
+    // A protobuf body is stored as it came (already validated by decoding); JSON is stored as protobuf.
+    const payload = request.protobuf ?? encodeTracesData(request.data);
+    await this.queue.append(payload);
+  }
+}
+
+/** The disk queue as the forwarder's record source: a closing queue ends the wait like an abort. */
+export function queueSource(queue: DiskQueue): RecordSource {
+  return {
+    async next(signal?: AbortSignal): Promise<QueuedRecord> {
+      const r = await queue.next(signal);
+      if (!r) throw new Error(`disk queue ${queue.dir} is closing`);
+      return r;
+    },
+    ack: (seq) => queue.ack(seq),
+  };
+}
