@@ -89,6 +89,7 @@ export class Agent {
         gateways: config.gateways,
         http: { ...(config.bearerToken !== undefined ? { headers: { authorization: `Bearer ${config.bearerToken}` } } : {}), ...(ca ? { ca } : {}) },
         encoder: { compression: config.tracezip.compression, ...(config.tracezip.level !== undefined ? { zstdLevel: config.tracezip.level } : {}) },
+        retry: config.retry,
       },
       {
         onEncoded: (batch, frameBytes, seconds) => {

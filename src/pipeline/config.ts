@@ -55,6 +55,8 @@ export interface ServeConfig {
   exportConcurrency: number;
   /** How long SIGTERM waits for in-flight work before the process exits (what is left stays queued). */
   shutdownTimeoutMs: number;
+  /** Backoff towards the next hop (the agent's gateways, the gateway's backend); undefined keeps each one's defaults. */
+  retry: { initialIntervalMs?: number; maxIntervalMs?: number };
 }
 
 export const DEFAULT_PORTS = { agentHttp: 4318, agentGrpc: 4317, gateway: 4319 } as const;
@@ -138,7 +140,10 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
     maxTotalStateBytes: r.size('limits.max_total_state_bytes', 1024 ** 3),
     exportConcurrency: r.int('backend.concurrency', 4, 1, 256),
     shutdownTimeoutMs: r.duration('shutdown_timeout', 10_000),
+    retry: {},
   };
+  if (r.has('retry.initial_interval')) config.retry.initialIntervalMs = r.duration('retry.initial_interval', 0);
+  if (r.has('retry.max_interval')) config.retry.maxIntervalMs = r.duration('retry.max_interval', 0);
   if (config.bearerTokenFile !== undefined && config.bearerToken !== undefined) problems.push('auth: give bearer_token or bearer_token_file, not both');
 
   if (r.has('sampling')) {
@@ -172,6 +177,8 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
     for (const key of ['gateways', 'sampling', 'batch', 'tracezip']) if (r.has(key)) problems.push(`${key}: only an agent has ${key}`);
   }
   if ((config.tls.certFile === undefined) !== (config.tls.keyFile === undefined)) problems.push('tls: cert_file and key_file go together');
+  // The queue stores whole requests: it must hold the largest one the receivers accept, with room to spare.
+  if (config.queue.maxBytes < 2 * config.maxRequestBytes) problems.push(`queue.max_bytes (${config.queue.maxBytes} bytes) must be at least twice limits.max_request_bytes (${config.maxRequestBytes} bytes): raise the one or lower the other`);
   problems.push(...r.unknownKeys());
   if (problems.length > 0) throw new ConfigError(problems, source);
   return config;
@@ -183,7 +190,7 @@ const KNOWN_KEYS = [
   'limits.max_stream_state_bytes', 'limits.max_total_state_bytes', 'auth.bearer_token', 'auth.bearer_token_file', 'tls.cert_file', 'tls.key_file',
   'tls.ca_file', 'gateways', 'batch.max_spans', 'batch.linger', 'tracezip.compression', 'tracezip.level', 'sampling.strategy', 'sampling.analysis',
   'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'backend.url', 'backend.headers.*', 'backend.compression',
-  'backend.timeout', 'backend.concurrency', 'file_output', 'shutdown_timeout',
+  'backend.timeout', 'backend.concurrency', 'file_output', 'shutdown_timeout', 'retry.initial_interval', 'retry.max_interval',
 ];
 
 function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {

@@ -16,7 +16,7 @@ import { DiskQueue, type QueueRecord } from './queue.js';
 import { QueueSink } from './queue-sink.js';
 import { OtlpGrpcReceiver } from './receiver-grpc.js';
 import { OtlpHttpReceiver } from './receiver-http.js';
-import { Backoff, sleep } from './retry.js';
+import { Backoff, DEFAULT_RETRY_POLICY, sleep } from './retry.js';
 import { countRequestSpans } from './span-count.js';
 import { FrameHandler, serveFrameRequest, TRACEZIP_PATH } from './tracezip-transport.js';
 
@@ -57,7 +57,7 @@ export class Gateway {
     const log = options.log ?? ((line: string) => process.stderr.write(`slimtrace gateway: ${line}\n`));
     const metrics = options.metrics ?? new PipelineMetrics('gateway');
     const output: Output = config.backend
-      ? Object.assign(new OtlpHttpExporter({ url: config.backend.url, headers: config.backend.headers, compression: config.backend.compression, timeoutMs: config.backend.timeoutMs }), { name: 'otlp-http' })
+      ? Object.assign(new OtlpHttpExporter({ url: config.backend.url, headers: config.backend.headers, compression: config.backend.compression, timeoutMs: config.backend.timeoutMs, retry: config.retry }), { name: 'otlp-http' })
       : Object.assign(await OtlpFileAppender.open(config.fileOutput!), { name: 'file' });
     const queue = await DiskQueue.open({
       dir: config.queue.dir,
@@ -115,7 +115,7 @@ export class Gateway {
   /** One export worker: queue -> output, acknowledging each record once the output has it or refused it for good. */
   private async exportLoop(): Promise<void> {
     const signal = this.stopping.signal;
-    const backoff = new Backoff({ initialIntervalMs: 1000, maxIntervalMs: 30_000, multiplier: 1.5, randomizationFactor: 0.5, maxElapsedMs: 0, maxRetryAfterMs: 600_000 });
+    const backoff = new Backoff({ ...DEFAULT_RETRY_POLICY, initialIntervalMs: 1000, ...this.config.retry });
     for (;;) {
       let record: QueueRecord | undefined;
       try {

@@ -96,6 +96,9 @@ auth: { bearer_token_file: ${join(dir, 'token')} }
     assert.deepEqual(problems({ role: 'gateway', backend: { url: 'http://b' }, tls: { cert_file: 'c.pem' } }), ['tls: cert_file and key_file go together']);
     assert.deepEqual(problems({ role: 'router' }), ['role: expected one of agent, gateway, got "router"', "role: required: 'agent' or 'gateway' (--role)"]);
     assert.deepEqual(problems([1, 2]), ['the configuration must be a mapping of keys to values']);
+    assert.deepEqual(problems({ role: 'agent', gateways: 'http://g', queue: { max_bytes: '256KiB' } }), [
+      'queue.max_bytes (262144 bytes) must be at least twice limits.max_request_bytes (67108864 bytes): raise the one or lower the other',
+    ]);
   });
 
   it('names the file when it cannot be read or parsed', async () => {
