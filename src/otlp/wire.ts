@@ -306,14 +306,36 @@ function isAscii(buf: Uint8Array, start: number, stop: number): boolean {
   return true;
 }
 
-/** Appends raw bytes to an unknown-field accumulator (allocates only when unknown fields exist). */
+/**
+ * End of the bytes in use in each buffer that appendUnknown grew: an accumulator whose end is that
+ * mark may be extended in place (nothing else refers to the bytes after it).
+ */
+const unknownBufferUse = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * Appends raw bytes to an unknown-field accumulator (allocates only when unknown fields exist).
+ * The first piece is copied at its exact size (the common case: one unknown field per message);
+ * further pieces go into a buffer that doubles when full, so a message made of millions of unknown
+ * fields costs linear time, not one copy of the whole accumulator per field (issue 15). The result
+ * may be a view with spare room after it, at most the size of what it holds.
+ */
 export function appendUnknown(acc: Uint8Array | undefined, src: Uint8Array, start: number, stop: number): Uint8Array {
   const piece = src.subarray(start, stop);
   if (acc === undefined) return new Uint8Array(piece);
-  const out = new Uint8Array(acc.length + piece.length);
+  const used = acc.byteOffset + acc.length;
+  const buffer = acc.buffer;
+  const n = piece.length;
+  if (unknownBufferUse.get(buffer) === used && used + n <= buffer.byteLength) {
+    new Uint8Array(buffer, used, n).set(piece);
+    unknownBufferUse.set(buffer, used + n);
+    return new Uint8Array(buffer, acc.byteOffset, acc.length + n);
+  }
+  const length = acc.length + n;
+  const out = new Uint8Array(Math.max(length, acc.length * 2));
   out.set(acc, 0);
   out.set(piece, acc.length);
-  return out;
+  unknownBufferUse.set(out.buffer, length);
+  return out.subarray(0, length);
 }
 
 // ---- writer side -------------------------------------------------------------------------------
