@@ -19,3 +19,4 @@ export {
   OtlpFileWriter,
 } from './files.js';
 export { AtomicFile, AtomicDirectory, OutputError, removeUnfinishedOutputs, type ByteSink, type Output } from './output.js';
+export { type DecodeLimits, type DecodeLimitName, DEFAULT_DECODE_LIMITS, DecodeLimitError } from './limits.js';

@@ -27,7 +27,8 @@ export type ProtobufDecodeErrorKind =
   | 'wire-type' // wire type 6 or 7, or an end-group with no matching start
   | 'depth' // nesting beyond MAX_DEPTH
   | 'utf8' // a string field that is not valid UTF-8
-  | 'length'; // a length that cannot be right (e.g. an id of the wrong size where one is required)
+  | 'length' // a length that cannot be right (e.g. an id of the wrong size where one is required)
+  | 'limit'; // over a decode limit (DecodeLimitError, see limits.ts)
 
 /** Malformed protobuf input. `offset` is the byte position where decoding gave up. */
 export class ProtobufDecodeError extends InputError {
@@ -36,8 +37,9 @@ export class ProtobufDecodeError extends InputError {
     public readonly kind: ProtobufDecodeErrorKind,
     public readonly offset: number,
     detail: string,
+    source?: string,
   ) {
-    super(`invalid protobuf (${kind}) at byte ${offset}: ${detail}`);
+    super(`invalid protobuf (${kind}) at byte ${offset}: ${detail}`, source);
   }
 }
 
@@ -73,6 +75,9 @@ export class ProtobufReader {
   /** Set by readVarint64: the low and high 32 bits of the last 64-bit varint (unsigned). */
   lo = 0;
   hi = 0;
+  /** Decode budget (protobuf.ts checks and charges it; see limits.ts). */
+  spansLeft = Infinity;
+  memoryLeft = Infinity;
   private readonly cacheStrings: (string | undefined)[] = new Array(STRING_CACHE_SIZE);
   private readonly cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
 
@@ -214,6 +219,7 @@ export class ProtobufReader {
     const stop = this.readLengthEnd(end);
     const start = this.pos;
     this.pos = stop;
+    this.memoryLeft -= 80; // DECODE_COST.bytesView; checked at the next object
     if (this.copyBytes) return new Uint8Array(this.buf.subarray(start, stop));
     return new Uint8Array(this.arrayBuffer, this.byteOffset + start, stop - start);
   }
