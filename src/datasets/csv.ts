@@ -143,6 +143,11 @@ export async function* csvRows(path: string, options: CsvReadOptions): AsyncGene
   const parser = new LineTaggingParser(csvOptions, path, warnings, salvage);
   // What relax_quotes cannot absorb (a quote left open at the end of the file) is skipped here.
   parser.on('skip', (err: CsvError | undefined) => {
+    if (err?.code === 'CSV_MAX_RECORD_SIZE') {
+      // Not a flaw to skip: a record with no end would be read to the end of the file.
+      parser.destroy(new ReadLimitError('maxRecordBytes', limits.maxRecordBytes, `line ${parser.info.lines}: a CSV record longer than ${limits.maxRecordBytes} characters`, path));
+      return;
+    }
     const line = typeof err?.lines === 'number' ? err.lines : parser.info.lines;
     warnings.add('malformed-csv', `not valid CSV (${err ? shortCsvMessage(err) : 'invalid CSV'}); row skipped`, path, line);
   });

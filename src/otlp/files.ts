@@ -131,9 +131,14 @@ class ChunkReader {
 /**
  * Follows a chain of length-prefixed messages with block reads (64 KiB at a time, seeking only past
  * long messages), so a file of millions of tiny messages costs a few reads, not one per message.
- * True when the chain ends exactly at the end of the file.
+ * 'exact' when the chain ends exactly at the end of the file, 'overrun' when it holds together but
+ * its last message runs past the end (a truncated file), false when it is not a chain at all.
  */
-async function isChain(path: string, size: number, header: (b: Buffer, at: number) => { value: number; next: number } | undefined): Promise<boolean> {
+async function isChain(
+  path: string,
+  size: number,
+  header: (b: Buffer, at: number) => { value: number; next: number } | undefined,
+): Promise<'exact' | 'overrun' | false> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -151,10 +156,11 @@ async function isChain(path: string, size: number, header: (b: Buffer, at: numbe
         blockLen = (await fh.read(block, 0, block.length, pos)).bytesRead;
       }
       const v = header(block.subarray(0, blockLen), pos - blockStart);
-      if (!v || v.value > MAX_MESSAGE_BYTES) return false;
+      if (!v) return pos > 0 && blockStart + blockLen >= size ? 'overrun' : false;
+      if (v.value > MAX_MESSAGE_BYTES) return false;
       pos = blockStart + v.next + v.value;
     }
-    return pos === size;
+    return pos === size ? 'exact' : 'overrun';
   } finally {
     await fh.close();
   }
@@ -203,12 +209,13 @@ export async function* readOtlpProtoFile(path: string, options: OtlpReadOptions 
     }
     let framing: Framing;
     if (compression === 'none') {
-      const be32 = head[0] === 0x00 && (await isChain(path, size, readBe32At));
-      const varint = !be32 && (await isChain(path, size, readVarintAt));
+      const be32 = head[0] === 0x00 ? await isChain(path, size, readBe32At) : false;
+      const varintChain = be32 ? false : await isChain(path, size, readVarintAt);
       // A bare message starts with 0x0a (field 1, resource_spans); so does a delimited stream whose
-      // first message is ten bytes long: the bare reading is tried first.
-      framing = be32 ? 'be32' : varint && head[0] !== 0x0a ? 'varint' : 'bare';
-      if (framing === 'bare' && varint) {
+      // first message is ten bytes long: the bare reading is tried first. A chain that overruns the
+      // end is a truncated delimited file when the bare reading fails: read so, it says "truncated".
+      framing = be32 ? 'be32' : varintChain !== false && head[0] !== 0x0a ? 'varint' : 'bare';
+      if (framing === 'bare' && varintChain !== false) {
         const whole = await readWholeFrom(r, path, limits.maxDocumentBytes);
         try {
           yield decodeTracesData(whole, options);
