@@ -4,8 +4,10 @@
 import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
 import { FAULT_DEFINITIONS, FaultySpans, openTraceSource, readFaultySpans, WarningLog } from '../datasets/index.js';
 import { openCsvTable } from '../datasets/csv.js';
-import { open } from 'node:fs/promises';
-import { countSpans, type TracesData } from '../model/index.js';
+import { open, stat } from 'node:fs/promises';
+import { InputError, countSpans, type TracesData } from '../model/index.js';
+import type { OtlpReadOptions } from '../otlp/index.js';
+import { emptyFileError } from '../otlp/compressed.js';
 import { createProgress } from './progress.js';
 import { looksLikeTracezip, readTracezipFile } from '../tracezip/index.js';
 
@@ -49,12 +51,40 @@ export interface InputOptions {
   seed?: number;
   traces?: number;
   datasetPart?: 'rca' | 'construct' | 'all';
+  /** What reading the input may spend (defaults when absent). */
+  limits?: OtlpReadOptions;
 }
 
 export async function openInput(path: string | undefined, options: InputOptions = {}): Promise<TraceInput> {
   if (path === undefined) return openGenerated(options);
-  if (await isTracezipFile(path)) return openTracezip(path);
-  return openDataset(path, options);
+  await rejectEmptyFile(path);
+  const input = (await isTracezipFile(path)) ? openTracezip(path) : await openDataset(path, options);
+  const batches = input.batches.bind(input);
+  return { ...input, batches: () => requireSpans(path, batches()) };
+}
+
+/** One rule for every input the CLI reads: a zero-byte file is an error naming it. */
+async function rejectEmptyFile(path: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    return; // a missing path: the reader names the problem
+  }
+  if (s.isFile() && s.size === 0) throw emptyFileError(path);
+}
+
+/**
+ * An input that holds no span at all is an error too: reporting "0 spans" and exit 0 would hide a
+ * wrong file (issue 15). Checked as the batches stream, so it costs nothing.
+ */
+async function* requireSpans(path: string, batches: AsyncIterable<TracesData>): AsyncGenerator<TracesData> {
+  let spans = 0;
+  for await (const batch of batches) {
+    spans += countSpans(batch);
+    yield batch;
+  }
+  if (spans === 0) throw new InputError('holds no spans', path);
 }
 
 async function isTracezipFile(path: string): Promise<boolean> {
@@ -119,7 +149,7 @@ function openGenerated(options: InputOptions): TraceInput {
 }
 
 async function openDataset(path: string, options: InputOptions): Promise<TraceInput> {
-  const source = await openTraceSource(path, { nezhaPart: options.datasetPart === 'all' ? 'all' : options.datasetPart });
+  const source = await openTraceSource(path, { nezhaPart: options.datasetPart === 'all' ? 'all' : options.datasetPart, limits: options.limits });
   return {
     description: source.describe(),
     batches: () => source.batches(),

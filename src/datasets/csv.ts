@@ -7,6 +7,7 @@ import { CsvError, Parser, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../model/index.js';
 import { fileError, gzipError, openByteStages } from './input.js';
+import { ReadLimitError, nonEmptyFileSize, resolveReadLimits, type ReadLimits } from '../otlp/compressed.js';
 import type { WarningLog } from './warnings.js';
 
 /** One CSV record: its fields and the (1-based) line it ends on. */
@@ -21,6 +22,8 @@ export interface CsvReadOptions {
    * glued after its closing quote). Costs a raw copy of every row, so only the log reader asks.
    */
   salvage?: boolean;
+  /** Largest record, and the decompression limits (ReadLimits, src/otlp/compressed.ts). */
+  limits?: ReadLimits;
 }
 
 /**
@@ -124,7 +127,9 @@ function shortCsvMessage(err: CsvError): string {
 /** Every record of a CSV(.gz) file, the header included. */
 export async function* csvRows(path: string, options: CsvReadOptions): AsyncGenerator<CsvRow> {
   const { warnings, strict = false, salvage = false } = options;
-  const stages = await openByteStages(path);
+  const limits = resolveReadLimits(options.limits);
+  await nonEmptyFileSize(path); // "<path> is empty", the rule for every input
+  const stages = await openByteStages(path, options.limits);
   const csvOptions: Options = {
     bom: true,
     skip_empty_lines: true,
@@ -132,10 +137,17 @@ export async function* csvRows(path: string, options: CsvReadOptions): AsyncGene
     relax_quotes: !strict,
     skip_records_with_error: !strict,
     raw: salvage && !strict,
+    // A record with no end (one 600 MB line) stops here instead of at V8's string limit.
+    max_record_size: limits.maxRecordBytes,
   };
   const parser = new LineTaggingParser(csvOptions, path, warnings, salvage);
   // What relax_quotes cannot absorb (a quote left open at the end of the file) is skipped here.
   parser.on('skip', (err: CsvError | undefined) => {
+    if (err?.code === 'CSV_MAX_RECORD_SIZE') {
+      // Not a flaw to skip: a record with no end would be read to the end of the file.
+      parser.destroy(new ReadLimitError('maxRecordBytes', limits.maxRecordBytes, `line ${parser.info.lines}: a CSV record longer than ${limits.maxRecordBytes} characters`, path));
+      return;
+    }
     const line = typeof err?.lines === 'number' ? err.lines : parser.info.lines;
     warnings.add('malformed-csv', `not valid CSV (${err ? shortCsvMessage(err) : 'invalid CSV'}); row skipped`, path, line);
   });
@@ -149,14 +161,25 @@ export async function* csvRows(path: string, options: CsvReadOptions): AsyncGene
       yield row;
     }
   } catch (err) {
-    throw toInputError(err, path, line);
+    throw toInputError(err, path, line, limits);
   }
 }
 
-function toInputError(err: unknown, path: string, line: number): Error {
+function toInputError(err: unknown, path: string, line: number, limits: Required<ReadLimits>): Error {
+  if (err instanceof InputError && err.source === path) {
+    // Damage in the compressed stream: say how much of the file is sound.
+    const detail = err.message.slice(path.length + 2);
+    if (/^(truncated|corrupt) (gzip|zstd) data/.test(detail)) {
+      const located = detail.startsWith('truncated') ? `${detail} after line ${line}` : detail.replace(/^(corrupt \w+ data)/, `$1 after line ${line}`);
+      return new InputError(located, path);
+    }
+  }
   if (err instanceof InputError) return err;
   const gz = gzipError(err, path, line);
   if (gz) return gz;
+  if (err instanceof CsvError && err.code === 'CSV_MAX_RECORD_SIZE') {
+    return new ReadLimitError('maxRecordBytes', limits.maxRecordBytes, `line ${line + 1}: a CSV record longer than ${limits.maxRecordBytes} characters`, path);
+  }
   if (err instanceof CsvError) {
     const at = typeof err.lines === 'number' ? err.lines : line + 1;
     return new InputError(`line ${at}: invalid CSV: ${shortCsvMessage(err)}`, path);

@@ -2,10 +2,9 @@
 // it): the injected faults, and which spans count as faulty under each definition of
 // labels/faulty_spans.csv. Fault ids (F01, F02, …) are numbered exactly as faulty_spans.py numbers
 // them (all fault lists, hours in text order, then stably by inject time), so the two files agree.
-import { readFile } from 'node:fs/promises';
 import { InputError, bytesToHex } from '../model/index.js';
 import { openCsvTable } from './csv.js';
-import { fileError } from './input.js';
+import { fileError, readWholeText } from './input.js';
 import { serviceOfPod } from './operations.js';
 import { nanosToDate, parseIsoNanos } from './time.js';
 import type { WarningLog } from './warnings.js';
@@ -39,7 +38,7 @@ function fail(file: string, message: string): never {
 async function readJson(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readWholeText(file);
   } catch (err) {
     throw fileError(err, file);
   }

@@ -1,11 +1,10 @@
 // Opening input files the same way everywhere: gzip is recognised by its magic bytes (a file
 // named .csv may be compressed and one named .gz may not be), and file-system and zlib failures
 // become one-line InputErrors that name the file.
-import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { InputError } from '../model/index.js';
+import { nonEmptyFileSize, readContentChunks, readContentPrefix, readWholeContent, type ReadLimits } from '../otlp/compressed.js';
 
 export async function isGzipFile(path: string): Promise<boolean> {
   const head = await readRawHead(path, 2);
@@ -31,56 +30,26 @@ export async function readRawHead(path: string, n: number): Promise<Buffer> {
   }
 }
 
-/** The raw byte stream and, for gzip files, the gunzip stage after it (callers pipe both). */
-export async function openByteStages(path: string): Promise<Readable[]> {
-  const gz = await isGzipFile(path);
-  const file = createReadStream(path);
-  return gz ? [file, createGunzip()] : [file];
+/**
+ * The content as one stage for a pipeline: decompressed when gzip or zstd, within the ratio limit
+ * (src/otlp/compressed.ts), so a small bomb stops with an InputError naming the file.
+ */
+export async function openByteStages(path: string, limits?: ReadLimits): Promise<Readable[]> {
+  return [Readable.from(readContentChunks(path, limits), { objectMode: false })];
+}
+
+/** Up to `maxBytes` of the file's content, decompressed; for sniffing the format. */
+export async function readContentHead(path: string, maxBytes: number): Promise<Buffer> {
+  return readContentPrefix(path, maxBytes);
 }
 
 /**
- * Up to `maxBytes` of the file's content, decompressed when it is gzip; for sniffing the format.
- * A truncated gzip is not an error here (only the head is wanted).
+ * The whole file as UTF-8 text, decompressed. For formats that are read whole (JSON): at most
+ * maxDocumentBytes (256 MiB by default) after decompression; an empty file is an error.
  */
-export async function readContentHead(path: string, maxBytes: number): Promise<Buffer> {
-  const raw = await readRawHead(path, maxBytes);
-  if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return raw;
-  const file = createReadStream(path);
-  const gunzip = createGunzip();
-  file.on('error', (err) => gunzip.destroy(err));
-  file.pipe(gunzip);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of gunzip) {
-      chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      if (size >= maxBytes) break;
-    }
-  } catch {
-    // a corrupt or truncated stream still yields what it decoded before the damage
-  } finally {
-    file.destroy();
-    gunzip.destroy();
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes);
-}
-
-/** The whole file as UTF-8 text, gunzipped when it is gzip. For formats that are read whole (JSON). */
-export async function readWholeText(path: string): Promise<string> {
-  let raw: Buffer;
-  try {
-    raw = await readFile(path);
-  } catch (err) {
-    throw fileError(err, path);
-  }
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      raw = gunzipSync(raw);
-    } catch (err) {
-      throw gzipError(err, path, undefined) ?? err;
-    }
-  }
+export async function readWholeText(path: string, limits?: ReadLimits): Promise<string> {
+  await nonEmptyFileSize(path);
+  const raw = await readWholeContent(path, limits);
   let text = raw.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text;

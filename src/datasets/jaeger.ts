@@ -302,7 +302,7 @@ export function jaegerToTraces(doc: unknown, ctx: ReadContext, file: string): Tr
 
 /** Reads a Jaeger JSON file (plain or gzip) whole. */
 export async function readJaegerFile(path: string, ctx: ReadContext): Promise<TracesData> {
-  const doc = await readJsonDocument(path);
+  const doc = await readJsonDocument(path, ctx.limits);
   ctx.stats.files++;
   return jaegerToTraces(doc, ctx, path);
 }

@@ -14,10 +14,11 @@ import {
   type TracesData,
 } from '../model/index.js';
 import { readWholeText } from './input.js';
+import type { ReadLimits } from '../otlp/compressed.js';
 import type { ReadContext } from './span-csv.js';
 
-export async function readJsonDocument(path: string): Promise<unknown> {
-  const text = await readWholeText(path);
+export async function readJsonDocument(path: string, limits?: ReadLimits): Promise<unknown> {
+  const text = await readWholeText(path, limits);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

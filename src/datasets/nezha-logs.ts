@@ -91,6 +91,7 @@ export async function forEachLogEvent(
     warnings,
     strict: ctx.strict,
     salvage: true,
+    limits: ctx.limits,
   });
   stats.logFiles++;
   const c = table.columns;

@@ -5,7 +5,8 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InputError, countSpans, rebatch, type TracesData } from '../model/index.js';
-import { readOtlpFile } from '../otlp/index.js';
+import { readOtlpFile, type OtlpReadOptions } from '../otlp/index.js';
+import { nonEmptyFileSize } from '../otlp/compressed.js';
 import { readDataset, type DatasetReadOptions } from './dataset.js';
 import {
   readCodeRegions,
@@ -40,6 +41,8 @@ export interface TraceSourceOptions extends DatasetReadOptions {
   onWarning?: (warning: DatasetWarning) => void;
   /** Warnings kept per code in `warnings.list` (all are counted). Default 100. */
   warningLimit?: number;
+  /** Limits per request (DecodeLimits) and per file (ReadLimits); defaults real data never meets. */
+  limits?: OtlpReadOptions;
 }
 
 export interface TraceSource {
@@ -90,7 +93,7 @@ export async function sniffFileFormat(path: string): Promise<FileFormat | undefi
   if (SPAN_CSV_COLUMNS.every((c) => header.includes(c))) return 'span-csv';
   if (LOG_CSV_COLUMNS.every((c) => header.includes(c))) return 'log-csv';
   const lower = path.toLowerCase();
-  if (/\.(pb|binpb|otlp|protobuf)(\.gz)?$/.test(lower)) return 'otlp-protobuf';
+  if (/\.(pb|binpb|otlp|protobuf)(\.(gz|zst|zstd))?$/.test(lower)) return 'otlp-protobuf';
   // A serialized TracesData starts with field 1 (resource_spans, length-delimited): tag byte 0x0a.
   if (head.length > 0 && head[0] === 0x0a && head.includes(0)) return 'otlp-protobuf';
   // Other binary content is most likely size-delimited OTLP protobuf under another name; reading it
@@ -100,7 +103,7 @@ export async function sniffFileFormat(path: string): Promise<FileFormat | undefi
 }
 
 function contextFor(options: TraceSourceOptions, warnings: WarningLog, stats: ReadStats): ReadContext {
-  return { warnings, stats, strict: options.strict ?? false };
+  return { warnings, stats, strict: options.strict ?? false, limits: options.limits };
 }
 
 function checkBatchSpans(n: number | undefined): void {
@@ -131,6 +134,7 @@ export async function openTraceSource(path: string, options: TraceSourceOptions 
     }
     return datasetSource(layout, options, warnings);
   }
+  await nonEmptyFileSize(path);
   const format = await sniffFileFormat(path);
   switch (format) {
     case 'span-csv':
@@ -220,7 +224,7 @@ function otlpFileSource(path: string, format: 'otlp-json' | 'otlp-protobuf', opt
     batches() {
       resetStats(stats);
       async function* read(): AsyncGenerator<TracesData> {
-        for await (const data of readOtlpFile(path, otlpFormat)) {
+        for await (const data of readOtlpFile(path, otlpFormat, options.limits)) {
           stats.spans += countSpans(data);
           yield data;
         }

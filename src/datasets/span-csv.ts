@@ -25,6 +25,7 @@ import {
   type Span,
   type TracesData,
 } from '../model/index.js';
+import type { OtlpReadOptions } from '../otlp/files.js';
 import { openCsvTable, type ColumnIndex } from './csv.js';
 import { FAMILIES, FAMILY, classifyOperation, serviceOfPod } from './operations.js';
 import type { ReadStats } from './stats.js';
@@ -67,6 +68,8 @@ export interface ReadContext {
   stats: ReadStats;
   /** Fail on the first defective row instead of skipping and reporting it. */
   strict: boolean;
+  /** File and request limits (defaults when absent). */
+  limits?: OtlpReadOptions;
 }
 
 /** A batch and its spans in row order (the log reader attaches events to them by key). */
@@ -331,6 +334,7 @@ export async function addSpanCsvFile(
   const table = await openCsvTable(file, 'span CSV', SPAN_CSV_COLUMNS, SPAN_CSV_OPTIONAL_COLUMNS, {
     warnings: ctx.warnings,
     strict: ctx.strict,
+    limits: ctx.limits,
   });
   assembler.setColumns(table.columns, table.width);
   ctx.stats.files++;
@@ -353,6 +357,7 @@ export async function* readSpanCsvFiles(
     const table = await openCsvTable(file, 'span CSV', SPAN_CSV_COLUMNS, SPAN_CSV_OPTIONAL_COLUMNS, {
       warnings: ctx.warnings,
       strict: ctx.strict,
+      limits: ctx.limits,
     });
     assembler.setColumns(table.columns, table.width);
     ctx.stats.files++;

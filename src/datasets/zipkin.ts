@@ -259,7 +259,7 @@ export function zipkinToTraces(doc: unknown, ctx: ReadContext, file: string): Tr
 
 /** Reads a Zipkin v2 JSON file (plain or gzip) whole. */
 export async function readZipkinFile(path: string, ctx: ReadContext): Promise<TracesData> {
-  const doc = await readJsonDocument(path);
+  const doc = await readJsonDocument(path, ctx.limits);
   ctx.stats.files++;
   return zipkinToTraces(doc, ctx, path);
 }

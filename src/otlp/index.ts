@@ -17,5 +17,8 @@ export {
   readOtlpProtoFile,
   readOtlpJsonFile,
   OtlpFileWriter,
+  type OtlpReadOptions,
 } from './files.js';
+export { type ReadLimits, DEFAULT_READ_LIMITS, ReadLimitError } from './compressed.js';
 export { AtomicFile, AtomicDirectory, OutputError, removeUnfinishedOutputs, type ByteSink, type Output } from './output.js';
+export { type DecodeLimits, type DecodeLimitName, DEFAULT_DECODE_LIMITS, DecodeLimitError } from './limits.js';

@@ -63,6 +63,7 @@ import {
 } from '../model/index.js';
 // The protobuf codec's AnyValue nesting limit, so a message one codec accepts the other accepts too.
 import { MAX_DEPTH } from './wire.js';
+import { DECODE_COST, DecodeLimitError, resolveDecodeLimits, type DecodeLimits } from './limits.js';
 
 /**
  * Nesting limit of the exact re-parse (JSON containers, not AnyValues): above the 3 JSON levels per
@@ -475,12 +476,14 @@ function toInputError(e: unknown, where: string, source: string | undefined): un
 }
 
 /** Decodes one OTLP/JSON ExportTraceServiceRequest (or TracesData, which has the same shape). */
-export function decodeTracesJson(text: string, source?: string): TracesData {
-  return decodeText(text, decodeRequest, '', source);
+export function decodeTracesJson(text: string, source?: string, limits?: DecodeLimits): TracesData {
+  return decodeText(text, decodeRequest, '', source, limits);
 }
 
 /** Decodes a request from an already parsed JSON value (e.g. a parsed HTTP body). */
-export function decodeTracesJsonValue(value: unknown, source?: string): TracesData {
+export function decodeTracesJsonValue(value: unknown, source?: string, limits?: DecodeLimits): TracesData {
+  startBudget(limits, 0, source);
+  rejectLoneSurrogates(value, '', source);
   try {
     return decodeRequest(value);
   } catch (e) {
@@ -492,13 +495,13 @@ export function decodeTracesJsonValue(value: unknown, source?: string): TracesDa
  * Decodes JSON Lines, one request per non-empty line, as the Collector's file exporter writes them.
  * Errors name the 1-based line number.
  */
-export function decodeTracesJsonLines(text: string, source?: string): TracesData[] {
+export function decodeTracesJsonLines(text: string, source?: string, limits?: DecodeLimits): TracesData[] {
   const out: TracesData[] = [];
   let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   for (let line = 1; start <= text.length; line++) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    if (!isBlank(text, start, end)) out.push(decodeText(text.slice(start, end), decodeRequest, `line ${line}: `, source));
+    if (!isBlank(text, start, end)) out.push(decodeText(text.slice(start, end), decodeRequest, `line ${line}: `, source, limits));
     start = end + 1;
   }
   return out;
@@ -518,21 +521,107 @@ function isBlank(text: string, start: number, end: number): boolean {
   return true;
 }
 
-function decodeText<T>(text: string, decode: (v: unknown) => T, where: string, source: string | undefined): T {
+// ---- limits (see limits.ts): decoding is synchronous, so one budget at a time -------------------
+
+let spansLeft = Infinity;
+let memoryLeft = Infinity;
+let limitsInForce: Required<DecodeLimits> = resolveDecodeLimits(undefined);
+let limitSource: string | undefined;
+
+/**
+ * Starts a request's budget and charges what JSON.parse will build from `text`: the text's strings
+ * and one object per `{` or `[`. The count is only taken for texts large enough to matter (below
+ * the limit divided by the worst case, about 110 bytes per character for `{},`, nothing can fail).
+ */
+function startBudget(limits: DecodeLimits | undefined, textLength: number, source: string | undefined, text?: string): void {
+  limitsInForce = resolveDecodeLimits(limits);
+  limitSource = source;
+  spansLeft = limitsInForce.maxSpans;
+  memoryLeft = limitsInForce.maxDecodedMemory - textLength * DECODE_COST.jsonChar;
+  if (text !== undefined && textLength * 110 > memoryLeft) {
+    let containers = 0;
+    for (let i = 0; i < textLength; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 123 /* { */ || c === 91 /* [ */) containers++;
+    }
+    memoryLeft -= containers * (DECODE_COST.jsonContainer + DECODE_COST.arrayElement);
+  }
+  if (memoryLeft < 0) overMemory();
+}
+
+function overMemory(): never {
+  throw new DecodeLimitError('maxDecodedMemory', limitsInForce.maxDecodedMemory, 0, 'the request would take more memory to decode than allowed', limitSource);
+}
+
+function charge(cost: number): void {
+  if ((memoryLeft -= cost) < 0) overMemory();
+}
+
+function chargeSpan(): void {
+  if (--spansLeft < 0) throw new DecodeLimitError('maxSpans', limitsInForce.maxSpans, 0, 'too many spans in one request', limitSource);
+  charge(DECODE_COST.span);
+}
+
+// ---- lone surrogates ----------------------------------------------------------------------------
+
+// A `\uD800`-`\uDFFF` escape: the only way JSON text that is itself valid Unicode can hold a lone
+// surrogate. Text without one (nearly all) is not walked.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function isWellFormed(s: string): boolean {
+  const f = (s as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  return f ? f.call(s) : !LONE_SURROGATE.test(s);
+}
+
+/**
+ * Rejects a lone UTF-16 surrogate anywhere in the parsed value (keys included). The model's
+ * strings are written as UTF-8, where a lone surrogate can only become U+FFFD: rejecting keeps
+ * every decoded string losslessly encodable (issue 15).
+ */
+function rejectLoneSurrogates(value: unknown, where: string, source: string | undefined): void {
+  const path = loneSurrogatePath(value, 0);
+  if (path !== undefined) {
+    throw new InputError(`${where}${path === '' ? '' : `${path}: `}lone UTF-16 surrogate in a string (OTLP/JSON strings must be valid Unicode)`, source);
+  }
+}
+
+function loneSurrogatePath(v: unknown, depth: number): string | undefined {
+  if (typeof v === 'string') return isWellFormed(v) ? undefined : '';
+  if (typeof v !== 'object' || v === null || depth > MAX_JSON_DEPTH) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = loneSurrogatePath(v[i], depth + 1);
+      if (p !== undefined) return p === '' || p.charCodeAt(0) === 91 ? `[${i}]${p}` : `[${i}].${p}`;
+    }
+    return undefined;
+  }
+  for (const key in v as Obj) {
+    if (!isWellFormed(key)) return JSON.stringify(key).slice(1, -1);
+    const p = loneSurrogatePath((v as Obj)[key], depth + 1);
+    if (p !== undefined) return p === '' ? key : p.charCodeAt(0) === 91 ? key + p : `${key}.${p}`;
+  }
+  return undefined;
+}
+
+function decodeText<T>(text: string, decode: (v: unknown) => T, where: string, source: string | undefined, limits?: DecodeLimits): T {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (isBlank(text, 0, text.length)) throw new InputError(`${where}empty input, expected a JSON object`, source);
+  startBudget(limits, text.length, source, text);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
     throw new InputError(`${where}not valid JSON: ${(e as Error).message}`, source);
   }
+  if (SURROGATE_ESCAPE.test(text) || !isWellFormed(text)) rejectLoneSurrogates(value, where, source);
   try {
     return decode(value);
   } catch (e) {
     if (!(e instanceof InexactNumber)) throw toInputError(e, where, source);
   }
   // A 64-bit field holds a number JSON.parse rounded: read the text again, keeping such numbers exact.
+  startBudget(limits, text.length, source, text);
   try {
     return decode(parseExact(text));
   } catch (e) {
@@ -894,6 +983,7 @@ function decodeScope(v: unknown): InstrumentationScope {
 
 function decodeSpan(v: unknown): Span {
   const o = asObject(v);
+  chargeSpan();
   const r = makeSpan();
   let key = '';
   try {
@@ -1074,6 +1164,7 @@ function decodeAttributes(v: unknown): KeyValue[] {
 /** KeyValue: `depth` counts the AnyValues around it (0 for an attribute), like the protobuf decoder's. */
 function decodeKeyValue(v: unknown, depth: number): KeyValue {
   const o = asObject(v);
+  charge(DECODE_COST.keyValue);
   let k = '';
   let value: AnyValue = null;
   let key = '';

@@ -42,6 +42,7 @@ import {
   varint32Size,
   varint64Size,
 } from './wire.js';
+import { DECODE_COST, DecodeLimitError, resolveDecodeLimits, type DecodeLimits } from './limits.js';
 
 // Tags = (field number << 3) | wire type, precomputed for the known fields.
 // Tags below are written as numbers, (field << 3) | wire type, so that switch cases are constants:
@@ -51,7 +52,7 @@ import {
 // Decoding
 // ================================================================================================
 
-export interface DecodeOptions {
+export interface DecodeOptions extends DecodeLimits {
   /**
    * Copy ids, bytes values and unknown fields out of the input. By default they are views into
    * `bytes` (copying them doubles the decoder's cost), so the input must not be reused while the
@@ -63,6 +64,12 @@ export interface DecodeOptions {
 /** Decodes an ExportTraceServiceRequest (or TracesData). Throws ProtobufDecodeError on bad input. */
 export function decodeTracesData(bytes: Uint8Array, options?: DecodeOptions): TracesData {
   const r = new ProtobufReader(bytes, options?.copyBytes === true);
+  const limits = resolveDecodeLimits(options);
+  r.spansLeft = limits.maxSpans;
+  r.memoryLeft = limits.maxDecodedMemory - bytes.length * DECODE_COST.inputByte;
+  if (r.memoryLeft < 0) overMemory(r, limits.maxDecodedMemory);
+  maxMemory = limits.maxDecodedMemory;
+  maxSpans = limits.maxSpans;
   const end = bytes.length;
   const resourceSpans: ResourceSpans[] = [];
   let unknown: Uint8Array | undefined;
@@ -74,6 +81,19 @@ export function decodeTracesData(bytes: Uint8Array, options?: DecodeOptions): Tr
     else unknown = skipUnknown(r, t, start, end, unknown);
   }
   return { resourceSpans, unknownFields: unknown };
+}
+
+// The limit being enforced, for the error message (decoding is synchronous, one request at a time).
+let maxMemory = 0;
+let maxSpans = 0;
+
+function overMemory(r: ProtobufReader, limit = maxMemory): never {
+  throw new DecodeLimitError('maxDecodedMemory', limit, r.pos, 'the request would take more memory to decode than allowed');
+}
+
+/** Charges the estimated cost of one decoded object to the request's memory budget. */
+function charge(r: ProtobufReader, cost: number): void {
+  if ((r.memoryLeft -= cost) < 0) overMemory(r);
 }
 
 function readTag(r: ProtobufReader, end: number): number {
@@ -89,6 +109,7 @@ function skipUnknown(r: ProtobufReader, t: number, start: number, end: number, a
 
 function decodeResourceSpans(r: ProtobufReader, end: number): ResourceSpans {
   // ResourceSpans: 1 resource Resource (len), 2 scope_spans repeated ScopeSpans (len), 3 schema_url string
+  charge(r, DECODE_COST.message);
   let resource: Resource | undefined;
   const scopeSpans: ScopeSpans[] = [];
   let schemaUrl = '';
@@ -137,6 +158,7 @@ function decodeResource(r: ProtobufReader, end: number, into: Resource | undefin
 }
 
 function decodeEntityRef(r: ProtobufReader, end: number): EntityRef {
+  charge(r, DECODE_COST.message);
   // EntityRef: 1 schema_url string, 2 type string, 3 id_keys repeated string, 4 description_keys repeated string
   const ref: EntityRef = { schemaUrl: '', type: '', idKeys: [], descriptionKeys: [], unknownFields: undefined };
   while (r.pos < end) {
@@ -163,6 +185,7 @@ function decodeEntityRef(r: ProtobufReader, end: number): EntityRef {
 }
 
 function decodeScopeSpans(r: ProtobufReader, end: number): ScopeSpans {
+  charge(r, DECODE_COST.message);
   // ScopeSpans: 1 scope InstrumentationScope (len), 2 spans repeated Span (len), 3 schema_url string
   let scope: InstrumentationScope | undefined;
   const spans: Span[] = [];
@@ -222,6 +245,8 @@ function decodeSpan(r: ProtobufReader, end: number): Span {
   // 10 dropped_attributes_count 11 events repeated Event    12 dropped_events_count
   // 13 links repeated Link      14 dropped_links_count      15 status Status
   // 16 flags fixed32
+  if (--r.spansLeft < 0) throw new DecodeLimitError('maxSpans', maxSpans, r.pos, 'too many spans in one request');
+  charge(r, DECODE_COST.span);
   const span: Span = {
     traceId: EMPTY_BYTES,
     spanId: EMPTY_BYTES,
@@ -315,6 +340,7 @@ function decodeStatus(r: ProtobufReader, end: number, into: Status | undefined):
 
 function decodeEvent(r: ProtobufReader, end: number): SpanEvent {
   // Span.Event: 1 time_unix_nano f64, 2 name string, 3 attributes repeated KeyValue, 4 dropped_attributes_count
+  charge(r, DECODE_COST.event);
   const e: SpanEvent = { timeUnixNano: 0n, name: '', attributes: [], droppedAttributesCount: 0, unknownFields: undefined };
   while (r.pos < end) {
     const start = r.pos;
@@ -341,6 +367,7 @@ function decodeEvent(r: ProtobufReader, end: number): SpanEvent {
 
 function decodeLink(r: ProtobufReader, end: number): SpanLink {
   // Span.Link: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes, 5 dropped_attributes_count, 6 flags fixed32
+  charge(r, DECODE_COST.link);
   const l: SpanLink = {
     traceId: EMPTY_BYTES,
     spanId: EMPTY_BYTES,
@@ -381,6 +408,7 @@ function decodeLink(r: ProtobufReader, end: number): SpanLink {
 
 function decodeKeyValue(r: ProtobufReader, end: number, depth: number): KeyValue {
   // KeyValue: 1 key string, 2 value AnyValue (3 key_strindex, profiles only: kept as unknown)
+  charge(r, DECODE_COST.keyValue);
   let key = '';
   let value: AnyValue = null;
   let seenValue = false;
@@ -447,11 +475,15 @@ function decodeAnyValue(r: ProtobufReader, end: number, depth: number, prev: Any
 
 function decodeArrayValue(r: ProtobufReader, end: number, depth: number, into: ArrayValue | undefined): ArrayValue {
   // ArrayValue: 1 values repeated AnyValue
+  if (into === undefined) charge(r, DECODE_COST.message);
   const arr = into ?? new ArrayValue([]);
   while (r.pos < end) {
     const start = r.pos;
     const t = readTag(r, end);
-    if (t === 10) arr.values.push(decodeAnyValue(r, r.readLengthEnd(end), depth, undefined));
+    if (t === 10) {
+      charge(r, DECODE_COST.arrayElement);
+      arr.values.push(decodeAnyValue(r, r.readLengthEnd(end), depth, undefined));
+    }
     else arr.unknownFields = skipUnknown(r, t, start, end, arr.unknownFields);
   }
   return arr;
@@ -459,6 +491,7 @@ function decodeArrayValue(r: ProtobufReader, end: number, depth: number, into: A
 
 function decodeKeyValueList(r: ProtobufReader, end: number, depth: number, into: KeyValueList | undefined): KeyValueList {
   // KeyValueList: 1 values repeated KeyValue
+  if (into === undefined) charge(r, DECODE_COST.message);
   const list = into ?? new KeyValueList([]);
   while (r.pos < end) {
     const start = r.pos;

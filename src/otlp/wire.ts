@@ -27,7 +27,8 @@ export type ProtobufDecodeErrorKind =
   | 'wire-type' // wire type 6 or 7, or an end-group with no matching start
   | 'depth' // nesting beyond MAX_DEPTH
   | 'utf8' // a string field that is not valid UTF-8
-  | 'length'; // a length that cannot be right (e.g. an id of the wrong size where one is required)
+  | 'length' // a length that cannot be right (e.g. an id of the wrong size where one is required)
+  | 'limit'; // over a decode limit (DecodeLimitError, see limits.ts)
 
 /** Malformed protobuf input. `offset` is the byte position where decoding gave up. */
 export class ProtobufDecodeError extends InputError {
@@ -36,8 +37,9 @@ export class ProtobufDecodeError extends InputError {
     public readonly kind: ProtobufDecodeErrorKind,
     public readonly offset: number,
     detail: string,
+    source?: string,
   ) {
-    super(`invalid protobuf (${kind}) at byte ${offset}: ${detail}`);
+    super(`invalid protobuf (${kind}) at byte ${offset}: ${detail}`, source);
   }
 }
 
@@ -73,6 +75,9 @@ export class ProtobufReader {
   /** Set by readVarint64: the low and high 32 bits of the last 64-bit varint (unsigned). */
   lo = 0;
   hi = 0;
+  /** Decode budget (protobuf.ts checks and charges it; see limits.ts). */
+  spansLeft = Infinity;
+  memoryLeft = Infinity;
   private readonly cacheStrings: (string | undefined)[] = new Array(STRING_CACHE_SIZE);
   private readonly cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
 
@@ -214,6 +219,7 @@ export class ProtobufReader {
     const stop = this.readLengthEnd(end);
     const start = this.pos;
     this.pos = stop;
+    this.memoryLeft -= 80; // DECODE_COST.bytesView; checked at the next object
     if (this.copyBytes) return new Uint8Array(this.buf.subarray(start, stop));
     return new Uint8Array(this.arrayBuffer, this.byteOffset + start, stop - start);
   }
@@ -306,14 +312,36 @@ function isAscii(buf: Uint8Array, start: number, stop: number): boolean {
   return true;
 }
 
-/** Appends raw bytes to an unknown-field accumulator (allocates only when unknown fields exist). */
+/**
+ * End of the bytes in use in each buffer that appendUnknown grew: an accumulator whose end is that
+ * mark may be extended in place (nothing else refers to the bytes after it).
+ */
+const unknownBufferUse = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * Appends raw bytes to an unknown-field accumulator (allocates only when unknown fields exist).
+ * The first piece is copied at its exact size (the common case: one unknown field per message);
+ * further pieces go into a buffer that doubles when full, so a message made of millions of unknown
+ * fields costs linear time, not one copy of the whole accumulator per field (issue 15). The result
+ * may be a view with spare room after it, at most the size of what it holds.
+ */
 export function appendUnknown(acc: Uint8Array | undefined, src: Uint8Array, start: number, stop: number): Uint8Array {
   const piece = src.subarray(start, stop);
   if (acc === undefined) return new Uint8Array(piece);
-  const out = new Uint8Array(acc.length + piece.length);
+  const used = acc.byteOffset + acc.length;
+  const buffer = acc.buffer;
+  const n = piece.length;
+  if (unknownBufferUse.get(buffer) === used && used + n <= buffer.byteLength) {
+    new Uint8Array(buffer, used, n).set(piece);
+    unknownBufferUse.set(buffer, used + n);
+    return new Uint8Array(buffer, acc.byteOffset, acc.length + n);
+  }
+  const length = acc.length + n;
+  const out = new Uint8Array(Math.max(length, acc.length * 2));
   out.set(acc, 0);
   out.set(piece, acc.length);
-  return out;
+  unknownBufferUse.set(out.buffer, length);
+  return out.subarray(0, length);
 }
 
 // ---- writer side -------------------------------------------------------------------------------

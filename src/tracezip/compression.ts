@@ -1,8 +1,10 @@
 // Whole-frame compression: zstd through zstd-napi (its bundled zstd builds from source on install,
 // no download), gzip from node:zlib as the fallback when the native module cannot load.
-import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { TracezipFrameError } from './errors.js';
+// The loader is shared with the OTLP file readers (zstd-compressed Collector files).
+import { zstdBinding, zstdModule, type ZstdCompressor, type ZstdDecompressor } from '../otlp/zstd.js';
+export { zstdModule };
 
 /**
  * zstd compresses each frame on its own; zstd-stream keeps one zstd stream per epoch and flushes it
@@ -11,36 +13,10 @@ import { TracezipFrameError } from './errors.js';
  */
 export type Compression = 'zstd' | 'zstd-stream' | 'gzip' | 'none';
 
-interface ZstdCompressor {
-  setParameters(params: { compressionLevel?: number }): void;
-  compress(data: Uint8Array): Uint8Array;
-}
-interface ZstdDecompressor {
-  decompress(data: Uint8Array): Uint8Array;
-}
-interface ZstdModule {
-  Compressor: new () => ZstdCompressor;
-  Decompressor: new () => ZstdDecompressor;
-}
-
 // One native context per level and one for decompression, reused for every frame: creating a
 // context costs more than compressing a small frame.
 const compressors = new Map<number, ZstdCompressor>();
 let decompressor: ZstdDecompressor | undefined;
-
-let zstd: ZstdModule | null | undefined;
-
-/** zstd-napi, or null when it cannot be loaded on this machine. */
-export function zstdModule(): ZstdModule | null {
-  if (zstd === undefined) {
-    try {
-      zstd = createRequire(import.meta.url)('zstd-napi') as ZstdModule;
-    } catch {
-      zstd = null;
-    }
-  }
-  return zstd;
-}
 
 /** The best compression available: zstd when it loads, else gzip (zstd-stream for stateful streams). */
 export function defaultCompression(stateful = false): Compression {
@@ -49,32 +25,6 @@ export function defaultCompression(stateful = false): Compression {
 }
 
 // ---- zstd streams (one per epoch on each side) ----------------------------------------------
-
-interface ZstdBinding {
-  CCtx: new () => {
-    setParameter(param: number, value: number): void;
-    compressStream2(dst: Uint8Array, src: Uint8Array, endOp: number): [number, number, number];
-  };
-  DCtx: new () => {
-    setParameter(param: number, value: number): void;
-    decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
-  };
-  CParameter: { compressionLevel: number; windowLog: number };
-  DParameter: { windowLogMax: number };
-  EndDirective: { flush: number };
-}
-
-let binding: ZstdBinding | null | undefined;
-function zstdBinding(): ZstdBinding | null {
-  if (binding === undefined) {
-    try {
-      binding = createRequire(import.meta.url)('zstd-napi/binding') as ZstdBinding;
-    } catch {
-      binding = null;
-    }
-  }
-  return binding;
-}
 
 /** Window of a zstd stream: what a frame may refer back to, and what each side keeps per stream. */
 export const ZSTD_STREAM_WINDOW_LOG = 20;
