@@ -156,8 +156,11 @@ export class ZstdStreamDecompressor {
    * of a payload; decoding is synchronous, so calls never overlap).
    */
   decompressFrame(body: Uint8Array, expectedLength: number): Uint8Array {
+    // The header's length is a claim: a large payload's buffer starts at what the body can plausibly
+    // give and grows as output actually comes, so a short frame claiming a huge payload costs
+    // nothing before it fails.
     let out: Uint8Array;
-    if (expectedLength > SHARED_OUTPUT_MAX) out = new Uint8Array(expectedLength); // rare: not kept
+    if (expectedLength > SHARED_OUTPUT_MAX) out = new Uint8Array(Math.min(expectedLength, Math.max(SHARED_OUTPUT_MAX, 8 * body.length))); // rare: not kept
     else {
       if (sharedOutput.length < expectedLength) sharedOutput = new Uint8Array(Math.min(SHARED_OUTPUT_MAX, Math.max(expectedLength, 2 * sharedOutput.length)));
       out = sharedOutput.subarray(0, expectedLength);
@@ -165,11 +168,18 @@ export class ZstdStreamDecompressor {
     let src = body;
     let produced = 0;
     try {
-      for (let guard = 0; src.length > 0 || guard === 0; guard++) {
+      for (;;) {
+        if (produced === out.length) {
+          if (out.length >= expectedLength) break; // full: any input left is an error below
+          const bigger = new Uint8Array(Math.min(expectedLength, 2 * out.length));
+          bigger.set(out);
+          out = bigger;
+        }
         const [, dst, consumed] = this.dctx.decompressStream(out.subarray(produced), src);
         produced += dst;
         src = src.subarray(consumed);
-        if (dst === 0 && consumed === 0) break; // no progress: output full or input incomplete
+        if (dst === 0 && consumed === 0) break; // no progress: input incomplete
+        if (src.length === 0 && produced < out.length) break; // all input used, output not full: done
       }
     } catch (e) {
       throw new TracezipFrameError('compression', (e as Error).message);
