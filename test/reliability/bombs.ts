@@ -191,14 +191,16 @@ export function claimedPayloadFrame(payloadBytes: number): Uint8Array {
   return writeRawFrame({ compression: 'zstd-stream', epochStart: true, stateless: false, streamId: 9n, epoch: 1, seq: 0 }, Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0, 0), payloadBytes);
 }
 
-/** Every bomb at the size of the issue, for the fuzz run: name and bytes. */
-export function tracezipBombs(): { name: string; bytes: Uint8Array; file?: boolean }[] {
+/** Every bomb at the size of the issue, for the fuzz run: name and how to build it (a file when `file`). */
+export function tracezipBombs(): { name: string; make: () => Uint8Array; file?: boolean }[] {
   return [
-    { name: 'span count: 5,000,000 spans declared', bytes: spanCountBomb(5_000_000) },
-    { name: 'reference: a 32 MiB name x 80 spans', bytes: referenceBomb(32 * 1024 * 1024, 80) },
-    { name: 'reference, file: 20 frames of a 1 MiB name x 100 spans', bytes: referenceFileBomb(1024 * 1024, 100, 20), file: true },
-    { name: 'residual repeats: 26 values, each 40x the previous', bytes: residualRepeatBomb(40) },
-    { name: 'epoch start claiming 200 MiB', bytes: claimedPayloadFrame(200 * 1024 * 1024) },
-    { name: 'epoch start claiming 60 MiB', bytes: claimedPayloadFrame(60 * 1024 * 1024) },
+    { name: 'span count: 5,000,000 spans declared', make: () => spanCountBomb(5_000_000) },
+    { name: 'span count: 300,000 spans, uncompressed', make: () => spanCountBomb(300_000, 'none') },
+    { name: 'reference: a 32 MiB name x 80 spans', make: () => referenceBomb(32 * 1024 * 1024, 80) },
+    { name: 'reference: a 900 KiB name x 200 spans', make: () => referenceBomb(900 * 1024, 200) },
+    { name: 'reference, file: 20 frames of a 900 KiB name x 100 spans', make: () => referenceFileBomb(900 * 1024, 100, 20), file: true },
+    { name: 'residual repeats: 26 values, each 40x the previous', make: () => residualRepeatBomb(40) },
+    { name: 'epoch start claiming 200 MiB', make: () => claimedPayloadFrame(200 * 1024 * 1024) },
+    { name: 'epoch start claiming 60 MiB', make: () => claimedPayloadFrame(60 * 1024 * 1024) },
   ];
 }
