@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { collectTraffic } from '../../src/generator/index.js';
 import { bytesEqual, diffTracesData, InputError, type TracesData } from '../../src/model/index.js';
 import { decodeTracesData, decodeTracesJson, encodeTracesData, encodeTracesJson, ProtobufDecodeError } from '../../src/otlp/index.js';
+import { readOtlpProtoFile } from '../../src/otlp/files.js';
 import { TracezipDecoder, TracezipEncoder, TracezipFrameError, readTracezipFile } from '../../src/tracezip/index.js';
 import { crc32c } from '../../src/tracezip/crc32c.js';
 import { emptyStats, WarningLog } from '../../src/datasets/index.js';
@@ -347,7 +348,20 @@ export function bombs(): Bomb[] {
     ...tz,
     otlp('otlp item 3: unknown field `78 00` x 100k (200 KB)', () => repeat([0x78, 0x00], 200 * 1024)),
     otlp('otlp item 4: `12 00` x 15M in one ScopeSpans (30 MiB)', () => emptySpans(30)),
-    otlp('otlp item 6: zero bytes', () => new Uint8Array(0)),
+    {
+      name: 'otlp item 6: a file of 3 MB of zero bytes, read as size-delimited OTLP',
+      decoder: 'otlp-protobuf',
+      make: () => new Uint8Array(3 * 1024 * 1024),
+      async run(_bytes, path) {
+        try {
+          let n = 0;
+          for await (const _ of readOtlpProtoFile(path)) n++;
+          return n === 0 ? { problem: 'read as 0 spans without an error' } : 'ok';
+        } catch (e) {
+          return typed(e);
+        }
+      },
+    },
   ];
 }
 
