@@ -216,14 +216,14 @@ export class TracezipDecoder {
    */
   decode(frame: Uint8Array): DecodeResult {
     const h = readFrameHeader(frame);
-    checkDeclaredPayload(h.payloadLength, h.bodyLength, h.compression !== 'none', this.limits);
+    const believed = checkDeclaredPayload(h.payloadLength, h.bodyLength, this.limits);
     frameLimits = this.limits;
     frameDecoded = 0;
     const streamed = h.compression === 'zstd-stream';
     const body = frame.subarray(h.bodyStart, h.bodyStart + h.bodyLength);
     const meta = { streamId: h.streamId, epoch: h.epoch, seq: h.seq };
     if (h.stateless) {
-      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength));
+      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength, believed));
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       this.lastDecodedBytes = frameDecoded;
       return { kind: 'data', data, ...meta };
@@ -246,7 +246,7 @@ export class TracezipDecoder {
         fresh.zstd = new ZstdStreamDecompressor();
         fresh.zstdBytes = ZSTD_STREAM_STATE_BYTES;
       }
-      const payload = streamed ? fresh.zstd!.decompressFrame(body, h.payloadLength) : decompressPayload(body, h.compression, h.payloadLength);
+      const payload = streamed ? fresh.zstd!.decompressFrame(body, h.payloadLength, believed) : decompressPayload(body, h.compression, h.payloadLength, believed);
       const data = applyFrame(fresh, payload);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       fresh.nextSeq = 1;
@@ -275,7 +275,7 @@ export class TracezipDecoder {
       // on leaves the two sides' streams apart, so the stream is dropped and must resync.
       if (!streamed || !st.zstd) return { kind: 'resync-needed', reason: 'epoch-mismatch', ...meta };
       try {
-        data = applyFrame(st, st.zstd.decompressFrame(body, h.payloadLength));
+        data = applyFrame(st, st.zstd.decompressFrame(body, h.payloadLength, believed));
       } catch (e) {
         this.streams.delete(h.streamId);
         throw e;
@@ -284,7 +284,7 @@ export class TracezipDecoder {
         this.streams.delete(h.streamId);
         return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       }
-    } else data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength));
+    } else data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength, believed));
     if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
     st.applied(h.seq, h.crc);
     st.nextSeq++;

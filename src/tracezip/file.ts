@@ -9,7 +9,7 @@ import { TracezipDecoder } from './decoder.js';
 import { TracezipEncoder, type TracezipEncoderOptions } from './encoder.js';
 import { TracezipFrameError } from './errors.js';
 import { MAGIC_0, MAGIC_1, MAX_PAYLOAD_BYTES, readableVersion, readFrameHeader } from './format.js';
-import { decodedSizeOf, EXPANSION_FLOOR_BYTES, resolveLimits, type TracezipFileLimits, type TracezipLimits } from './limits.js';
+import { decodedSizeOf, resolveLimits, type TracezipFileLimits, type TracezipLimits } from './limits.js';
 
 /**
  * Total length of the frame starting at `offset`, or undefined when more bytes are needed to tell.
@@ -147,15 +147,12 @@ export type TracezipFileWriterOptions = Omit<TracezipEncoderOptions, 'stateless'
 /**
  * Writes batches as stateless frames: to a path, written whole or not at all (an AtomicFile), or to
  * a sink. A batch that would make a frame a reader with `limits` refuses (too many spans, too large
- * decoded or encoded) is split into several frames; a frame that compresses better than the
- * expansion ratio believes is written uncompressed. A single span too large for any frame is an
+ * decoded or encoded) is split into several frames. A single span too large for any frame is an
  * InputError.
  */
 export class TracezipFileWriter {
   private readonly out: ByteSink;
   private readonly encoder: TracezipEncoder;
-  private readonly options: TracezipFileWriterOptions;
-  private plain: TracezipEncoder | undefined;
   private readonly limits: Required<TracezipLimits>;
   readonly path: string;
   bytesWritten = 0;
@@ -163,7 +160,6 @@ export class TracezipFileWriter {
 
   constructor(target: string | ByteSink, options: TracezipFileWriterOptions = {}) {
     const { limits, ...encoderOptions } = options;
-    this.options = encoderOptions;
     this.limits = resolveLimits(limits);
     this.encoder = new TracezipEncoder({ ...encoderOptions, stateless: true });
     this.out = typeof target === 'string' ? new AtomicFile(target) : target;
@@ -190,12 +186,6 @@ export class TracezipFileWriter {
     const h = readFrameHeader(frame);
     if (h.payloadLength > l.maxPayloadBytes) {
       yield* this.halves(data, spans, `an encoded payload of ${h.payloadLength} bytes, more than maxPayloadBytes (${l.maxPayloadBytes})`);
-      return;
-    }
-    if (h.compression !== 'none' && h.payloadLength > Math.max(EXPANSION_FLOOR_BYTES, h.bodyLength * l.maxExpansionRatio)) {
-      // Compresses better than a reader believes: stored as it is instead.
-      this.plain ??= new TracezipEncoder({ ...this.options, compression: 'none', stateless: true });
-      yield this.plain.encode(data);
       return;
     }
     yield frame;

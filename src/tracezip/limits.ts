@@ -12,9 +12,11 @@ export interface TracezipLimits {
   /** Largest uncompressed payload of one frame, checked before anything is allocated. Default 64 MiB. */
   maxPayloadBytes?: number;
   /**
-   * Largest payload per byte of compressed body (a frame may always declare up to 1 MiB): zstd and
-   * gzip can expand a few bytes enormously, so a header's claim is believed only as far as the body
-   * can prove it. Default 1024.
+   * How far a header's payload length is believed before the output arrives, per byte of
+   * compressed body (any frame is believed up to 1 MiB): a larger claim gets a buffer that grows
+   * as the body actually decompresses, never one of the claimed size up front. Not a refusal: a
+   * frame that really expands further (a degenerate payload) still decodes within maxPayloadBytes.
+   * Default 1024.
    */
   maxExpansionRatio?: number;
   /** Most spans one frame may hold. Default 262,144. */
@@ -63,14 +65,13 @@ export function limitError(limit: keyof TracezipFileLimits, what: string, bound:
   return new TracezipFrameError('limit', `${what}, more than ${limit} allows (${bound})`);
 }
 
-/** Checks what a frame header claims against the limits, before its payload is allocated. */
-export function checkDeclaredPayload(payloadLength: number, bodyLength: number, compressed: boolean, limits: Required<TracezipLimits>): void {
+/**
+ * Checks what a frame header claims against the limits, before its payload is allocated; returns
+ * how many payload bytes its body proves (what may be allocated before output arrives).
+ */
+export function checkDeclaredPayload(payloadLength: number, bodyLength: number, limits: Required<TracezipLimits>): number {
   if (payloadLength > limits.maxPayloadBytes) throw limitError('maxPayloadBytes', `payload of ${payloadLength} bytes`, limits.maxPayloadBytes);
-  if (!compressed) return;
-  const provable = Math.max(EXPANSION_FLOOR_BYTES, bodyLength * limits.maxExpansionRatio);
-  if (payloadLength > provable) {
-    throw limitError('maxExpansionRatio', `payload of ${payloadLength} bytes from a body of ${bodyLength} bytes`, limits.maxExpansionRatio);
-  }
+  return Math.max(EXPANSION_FLOOR_BYTES, bodyLength * limits.maxExpansionRatio);
 }
 
 // ---- the decoded-size estimate ---------------------------------------------------------------
