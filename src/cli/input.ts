@@ -93,6 +93,9 @@ async function isTracezipFile(path: string): Promise<boolean> {
     try {
       const head = Buffer.alloc(3);
       const { bytesRead } = await fh.read(head, 0, 3, 0);
+      // A .tzip too short to show its magic (empty, or cut inside the first header) is still read as
+      // Tracezip, so the error says "is empty" or "truncated" rather than "unknown format".
+      if (bytesRead < 3 && path.endsWith('.tzip')) return true;
       return looksLikeTracezip(head.subarray(0, bytesRead));
     } finally {
       await fh.close();

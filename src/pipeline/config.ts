@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../model/index.js';
+import { DEFAULT_LIMITS } from '../tracezip/index.js';
 
 export type Role = 'agent' | 'gateway';
 
@@ -130,7 +131,8 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
     tls: { certFile: r.optionalString('tls.cert_file'), keyFile: r.optionalString('tls.key_file'), caFile: r.optionalString('tls.ca_file') },
     gateways: r.urlList('gateways'),
     sampling: undefined,
-    batchSpans: r.int('batch.max_spans', 2048, 1, 1_000_000),
+    // A frame of more spans than a gateway's decoder accepts would be refused (limits.ts).
+    batchSpans: r.int('batch.max_spans', 2048, 1, DEFAULT_LIMITS.maxFrameSpans),
     lingerMs: r.duration('batch.linger', 200),
     tracezip: { compression: r.choice('tracezip.compression', ['zstd', 'gzip', 'none'] as const, 'zstd')!, level: r.optionalInt('tracezip.level', 1, 22) },
     backend: undefined,

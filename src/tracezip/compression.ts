@@ -93,11 +93,12 @@ let sharedOutput = new Uint8Array(0);
 export class ZstdStreamDecompressor {
   private readonly dctx;
 
-  constructor() {
+  /** `windowed`: a stream of the epoch (1 MiB window); false for one whole-frame zstd payload. */
+  constructor(windowed = true) {
     const b = zstdBinding();
     if (!b) throw new TracezipFrameError('compression', 'frame is zstd-compressed but zstd is not available on this machine');
     this.dctx = new b.DCtx();
-    this.dctx.setParameter(b.DParameter.windowLogMax, ZSTD_STREAM_WINDOW_LOG);
+    if (windowed) this.dctx.setParameter(b.DParameter.windowLogMax, ZSTD_STREAM_WINDOW_LOG);
   }
 
   /**
@@ -105,9 +106,12 @@ export class ZstdStreamDecompressor {
    * view of a buffer that every stream shares, valid until the next call (the decoder keeps no view
    * of a payload; decoding is synchronous, so calls never overlap).
    */
-  decompressFrame(body: Uint8Array, expectedLength: number): Uint8Array {
+  decompressFrame(body: Uint8Array, expectedLength: number, believed = Infinity): Uint8Array {
+    // The header's length is a claim: a large payload's buffer starts at what the body can prove
+    // (`believed`, from the decoder's maxExpansionRatio) and grows as output actually comes, so a
+    // short frame claiming a huge payload costs nothing before it fails.
     let out: Uint8Array;
-    if (expectedLength > SHARED_OUTPUT_MAX) out = new Uint8Array(expectedLength); // rare: not kept
+    if (expectedLength > SHARED_OUTPUT_MAX) out = new Uint8Array(Math.min(expectedLength, Math.max(SHARED_OUTPUT_MAX, believed))); // rare: not kept
     else {
       if (sharedOutput.length < expectedLength) sharedOutput = new Uint8Array(Math.min(SHARED_OUTPUT_MAX, Math.max(expectedLength, 2 * sharedOutput.length)));
       out = sharedOutput.subarray(0, expectedLength);
@@ -115,11 +119,18 @@ export class ZstdStreamDecompressor {
     let src = body;
     let produced = 0;
     try {
-      for (let guard = 0; src.length > 0 || guard === 0; guard++) {
+      for (;;) {
+        if (produced === out.length) {
+          if (out.length >= expectedLength) break; // full: any input left is an error below
+          const bigger = new Uint8Array(Math.min(expectedLength, 2 * out.length));
+          bigger.set(out);
+          out = bigger;
+        }
         const [, dst, consumed] = this.dctx.decompressStream(out.subarray(produced), src);
         produced += dst;
         src = src.subarray(consumed);
-        if (dst === 0 && consumed === 0) break; // no progress: output full or input incomplete
+        if (dst === 0 && consumed === 0) break; // no progress: input incomplete
+        if (src.length === 0 && produced < out.length) break; // all input used, output not full: done
       }
     } catch (e) {
       throw new TracezipFrameError('compression', (e as Error).message);
@@ -153,8 +164,12 @@ export function compressPayload(data: Uint8Array, method: Compression, zstdLevel
   }
 }
 
-/** Decompresses and checks the result has exactly the size the frame header declared. */
-export function decompressPayload(data: Uint8Array, method: Compression, expectedLength: number): Uint8Array {
+/**
+ * Decompresses and checks the result has exactly the size the frame header declared. A zstd frame
+ * claiming more than `believed` bytes (what its body can prove) is decompressed into a buffer that
+ * grows as output comes instead of one of the claimed size (zstd's one-shot call allocates it).
+ */
+export function decompressPayload(data: Uint8Array, method: Compression, expectedLength: number, believed = Infinity): Uint8Array {
   let out: Uint8Array;
   try {
     if (method === 'none') out = data;
@@ -167,8 +182,11 @@ export function decompressPayload(data: Uint8Array, method: Compression, expecte
       // cannot make the decoder allocate more than the Tracezip header (already capped) allows.
       const declared = zstdContentSize(data);
       if (declared !== expectedLength) throw new TracezipFrameError('compression', `zstd frame declares ${declared ?? 'no'} content size, header says ${expectedLength}`);
-      decompressor ??= new z.Decompressor();
-      out = decompressor.decompress(data);
+      if (expectedLength > believed && zstdBinding()) out = new ZstdStreamDecompressor(false).decompressFrame(data, expectedLength, believed);
+      else {
+        decompressor ??= new z.Decompressor();
+        out = decompressor.decompress(data);
+      }
     }
   } catch (e) {
     if (e instanceof TracezipFrameError) throw e;

@@ -16,6 +16,7 @@
 // The encoder searches for the lower-case forms only (what log correlation writes); the decoder
 // reads every code, so an encoder that also references upper-case ids stays compatible.
 import { type ByteWriter } from './bytes.js';
+import { TracezipFrameError } from './errors.js';
 
 const NUL = '\u0000';
 /** References to earlier values use codes U+0080.. so they never meet the letters above. */
@@ -332,7 +333,7 @@ export function escapeNuls(text: string): string {
  * Reverses `substitute`; undefined when a reference cannot be resolved (a malformed frame).
  * `eventTime` is the event's time for an event's attributes, undefined elsewhere.
  */
-export function expand(s: string, ctx: () => StringContext, earlier: readonly string[], eventTime?: bigint): string | undefined {
+export function expand(s: string, ctx: () => StringContext, earlier: readonly string[], eventTime?: bigint, maxLength = Infinity): string | undefined {
   let i = s.indexOf(NUL);
   if (i < 0) return s;
   const c = ctx();
@@ -353,8 +354,13 @@ export function expand(s: string, ctx: () => StringContext, earlier: readonly st
       const escaped = code >= ESCAPED_BASE;
       const k = code - (escaped ? ESCAPED_BASE : EARLIER_BASE);
       if (!(k >= 0 && k < MAX_EARLIER && k < earlier.length)) return undefined;
-      out += escaped ? jsonEscaped(earlier[k]!) : earlier[k]!;
+      // Each reference can repeat a value that repeats earlier ones: stop before the copy, and
+      // before escaping (which flattens the value), once the result passes what the frame allows.
+      const value = earlier[k]!;
+      if (out.length + value.length > maxLength) throw new TracezipFrameError('limit', `a residual string grows past ${maxLength} characters by references, more than maxFrameDecodedBytes allows`);
+      out += escaped ? jsonEscaped(value) : value;
     }
+    if (out.length > maxLength) throw new TracezipFrameError('limit', `a residual string grows past ${maxLength} characters by references, more than maxFrameDecodedBytes allows`);
     from = i + 2;
     i = s.indexOf(NUL, from);
   }

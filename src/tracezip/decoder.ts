@@ -45,6 +45,20 @@ import {
 import { TracezipFrameError } from './errors.js';
 import { idKey, TraceRing, visitParentsFirst, type TraceEntry } from './traces.js';
 import { expand, hex, IdHexContext, type StringContext } from './context.js';
+import {
+  EVENT_FIXED,
+  SPAN_FIXED,
+  STATUS_FIXED,
+  checkDeclaredPayload,
+  keySize,
+  limitError,
+  resolveLimits,
+  resourceEnvelopeSize,
+  scopeEnvelopeSize,
+  spanSize,
+  valueSize,
+  type TracezipLimits,
+} from './limits.js';
 
 export type ResyncReason =
   | 'unknown-stream' // no state for this stream: the decoder restarted or evicted it
@@ -59,7 +73,12 @@ export type DecodeResult =
   | { kind: 'duplicate'; streamId: bigint; epoch: number; seq: number }
   | { kind: 'resync-needed'; reason: ResyncReason; streamId: bigint; epoch: number; seq: number };
 
-export interface TracezipDecoderOptions {
+/**
+ * The decoder's caps: on state (per stream, in all, streams kept) and on what one frame may hold
+ * (`TracezipLimits`: payload, expansion ratio, spans, decoded size; defaults in limits.ts). A
+ * frame past a frame limit is refused with a TracezipFrameError of kind 'limit' naming the limit.
+ */
+export interface TracezipDecoderOptions extends TracezipLimits {
   /** Cap on one stream's state; a stream past it is dropped and asked to resync. Default 64 MiB. */
   maxStreamStateBytes?: number;
   /** Cap on all streams together; the least recently used streams are evicted. Default 1 GiB. */
@@ -93,6 +112,8 @@ interface DecNode {
   classes: number[];
   /** Template values by position (shared KeyValue objects); undefined for residual or not yet set. */
   values: (KeyValue | undefined)[];
+  /** Decoded size (limits.ts) of what the node gives every span or event: head, keys, template values. */
+  size: number;
   /** Templated positions that have no value on this node yet; a template must have none. */
   missing: number;
   /** The residual column of each residual position in the frame `colsFrame` (found once per frame). */
@@ -100,17 +121,20 @@ interface DecNode {
   colsFrame: number;
 }
 
-const ROOT: DecNode = { isEvent: false, span: undefined, eventName: '', eventDropped: 0, keys: [], keyIds: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
+const ROOT: DecNode = { isEvent: false, span: undefined, eventName: '', eventDropped: 0, keys: [], keyIds: [], classes: [], values: [], size: 0, missing: 0, cols: undefined, colsFrame: -1 };
 
 interface ResourceShell {
   resource: Resource | undefined;
   schemaUrl: string;
   unknownFields: Uint8Array | undefined;
+  /** Decoded size each use adds (a frame may wrap any number of groups in one envelope). */
+  size: number;
 }
 interface ScopeShell {
   scope: InstrumentationScope | undefined;
   schemaUrl: string;
   unknownFields: Uint8Array | undefined;
+  size: number;
 }
 
 /** The mirror of one stream's encoder state. */
@@ -158,12 +182,16 @@ export class TracezipDecoder {
   private readonly maxStreamBytes: number;
   private readonly maxTotalBytes: number;
   private readonly maxStreams: number;
+  private readonly limits: Required<TracezipLimits>;
   private clock = 0;
+  /** Decoded size (limits.ts) of the last frame that gave data: what a file reader adds up. */
+  lastDecodedBytes = 0;
 
   constructor(options: TracezipDecoderOptions = {}) {
     this.maxStreamBytes = options.maxStreamStateBytes ?? 64 * 1024 * 1024;
     this.maxTotalBytes = options.maxTotalStateBytes ?? 1024 * 1024 * 1024;
     this.maxStreams = options.maxStreams ?? 10_000;
+    this.limits = resolveLimits(options);
   }
 
   /** Streams with state, and the estimated bytes they hold. */
@@ -188,12 +216,16 @@ export class TracezipDecoder {
    */
   decode(frame: Uint8Array): DecodeResult {
     const h = readFrameHeader(frame);
+    const believed = checkDeclaredPayload(h.payloadLength, h.bodyLength, this.limits);
+    frameLimits = this.limits;
+    frameDecoded = 0;
     const streamed = h.compression === 'zstd-stream';
     const body = frame.subarray(h.bodyStart, h.bodyStart + h.bodyLength);
     const meta = { streamId: h.streamId, epoch: h.epoch, seq: h.seq };
     if (h.stateless) {
-      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength));
+      const data = applyFrame(new StreamState(), decompressPayload(body, h.compression, h.payloadLength, believed));
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
+      this.lastDecodedBytes = frameDecoded;
       return { kind: 'data', data, ...meta };
     }
     const st = this.streams.get(h.streamId);
@@ -214,7 +246,7 @@ export class TracezipDecoder {
         fresh.zstd = new ZstdStreamDecompressor();
         fresh.zstdBytes = ZSTD_STREAM_STATE_BYTES;
       }
-      const payload = streamed ? fresh.zstd!.decompressFrame(body, h.payloadLength) : decompressPayload(body, h.compression, h.payloadLength);
+      const payload = streamed ? fresh.zstd!.decompressFrame(body, h.payloadLength, believed) : decompressPayload(body, h.compression, h.payloadLength, believed);
       const data = applyFrame(fresh, payload);
       if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       fresh.nextSeq = 1;
@@ -225,6 +257,7 @@ export class TracezipDecoder {
         this.streams.delete(h.streamId);
         return { kind: 'resync-needed', reason: 'state-limit', ...meta };
       }
+      this.lastDecodedBytes = frameDecoded;
       return { kind: 'data', data, ...meta };
     }
     if (!st) return { kind: 'resync-needed', reason: 'unknown-stream', ...meta };
@@ -242,7 +275,7 @@ export class TracezipDecoder {
       // on leaves the two sides' streams apart, so the stream is dropped and must resync.
       if (!streamed || !st.zstd) return { kind: 'resync-needed', reason: 'epoch-mismatch', ...meta };
       try {
-        data = applyFrame(st, st.zstd.decompressFrame(body, h.payloadLength));
+        data = applyFrame(st, st.zstd.decompressFrame(body, h.payloadLength, believed));
       } catch (e) {
         this.streams.delete(h.streamId);
         throw e;
@@ -251,16 +284,18 @@ export class TracezipDecoder {
         this.streams.delete(h.streamId);
         return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
       }
-    } else data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength));
+    } else data = applyFrame(st, decompressPayload(body, h.compression, h.payloadLength, believed));
     if (data instanceof UnknownReference) return { kind: 'resync-needed', reason: 'unknown-reference', ...meta };
     st.applied(h.seq, h.crc);
     st.nextSeq++;
     st.lastUsed = ++this.clock;
     if (st.bytes > this.maxStreamBytes) {
       this.streams.delete(h.streamId);
+      this.lastDecodedBytes = frameDecoded;
       return { kind: 'data', data, ...meta }; // applied; the next frame will be asked to resync
     }
     this.enforceTotal(h.streamId);
+    this.lastDecodedBytes = frameDecoded;
     return { kind: 'data', data, ...meta };
   }
 
@@ -286,6 +321,17 @@ export class TracezipDecoder {
 // ================================================================================================
 // Applying one frame's payload to a stream state (all or nothing)
 // ================================================================================================
+
+// The limits of the decode in progress and the decoded size counted so far (decoding is synchronous
+// and never nests, so one set serves every decoder).
+let frameLimits: Required<TracezipLimits> = resolveLimits();
+let frameDecoded = 0;
+
+/** Adds to the frame's decoded size; refuses the frame once it passes maxFrameDecodedBytes. */
+function countDecoded(n: number): void {
+  frameDecoded += n;
+  if (frameDecoded > frameLimits.maxFrameDecodedBytes) throw limitError('maxFrameDecodedBytes', `frame decodes to more than ${frameDecoded} bytes`, frameLimits.maxFrameDecodedBytes);
+}
 
 function applyFrame(st: StreamState, payload: Uint8Array): TracesData | UnknownReference {
   // Nothing decoded keeps a view into the payload (ids and bytes are copied out): an uncompressed
@@ -371,6 +417,7 @@ function readShape(r: ByteReader, st: StreamState, node: DecNode): void {
     const keyId = r.uvar();
     node.keys[i] = str(st, keyId);
     node.keyIds[i] = keyId;
+    node.size += keySize(node.keys[i]!);
     const cls = r.uvar();
     if (cls > V_ANY) r.fail(`unknown attribute class ${cls}`);
     node.classes[i] = cls;
@@ -386,7 +433,7 @@ function readNode(r: ByteReader, st: StreamState): void {
   let node: DecNode;
   if (edge === EDGE_SPAN_HEAD || edge === EDGE_EVENT_HEAD) {
     if (parent !== ROOT) r.fail('a head edge below the root');
-    node = { isEvent: edge === EDGE_EVENT_HEAD, span: undefined, eventName: '', eventDropped: 0, keys: [], keyIds: [], classes: [], values: [], missing: 0, cols: undefined, colsFrame: -1 };
+    node = { isEvent: edge === EDGE_EVENT_HEAD, span: undefined, eventName: '', eventDropped: 0, keys: [], keyIds: [], classes: [], values: [], size: 0, missing: 0, cols: undefined, colsFrame: -1 };
     if (edge === EDGE_SPAN_HEAD) {
       const name = str(st, r.uvar());
       const kind = r.svar();
@@ -410,9 +457,11 @@ function readNode(r: ByteReader, st: StreamState): void {
         droppedEventsCount: uint32(r),
         droppedLinksCount: uint32(r),
       };
+      node.size = name.length + traceState.length + (status ? STATUS_FIXED + status.message.length : 0);
     } else {
       node.eventName = str(st, r.uvar());
       node.eventDropped = uint32(r);
+      node.size = node.eventName.length;
     }
     readShape(r, st, node);
   } else if (edge === EDGE_VALUE) {
@@ -422,7 +471,7 @@ function readNode(r: ByteReader, st: StreamState): void {
     const value = readTemplateValue(r, st);
     const values = parent.values.slice();
     values[pos] = { key: parent.keys[pos]!, value, unknownFields: undefined };
-    node = { ...parent, values, missing: parent.missing - 1, cols: undefined, colsFrame: -1 };
+    node = { ...parent, values, size: parent.size + valueSize(value), missing: parent.missing - 1, cols: undefined, colsFrame: -1 };
   } else return r.fail(`unknown edge type ${edge}`);
   st.nodes.push(node);
   st.bytes += nodeStateBytes(node.keys.length);
@@ -511,6 +560,7 @@ function residualAttributes(node: DecNode, residuals: Residuals, entry: TraceEnt
           value = sent;
         } else value = expandResidual(sent, key, entry, spanId, (earlier ??= []), undefined);
       } else value = readInlineValue(col, cls);
+      countDecoded(valueSize(value));
       out[i] = { key, value, unknownFields: undefined };
     }
   }
@@ -526,7 +576,9 @@ function expandEventStrings(node: DecNode, attrs: KeyValue[], entry: TraceEntry,
   for (let i = 0; i < attrs.length; i++) {
     if (node.classes[i] !== V_STRING) continue;
     const kv = attrs[i]!;
-    kv.value = expandResidual(kv.value as string, kv.key, entry, spanId, earlier, time);
+    const sent = kv.value as string;
+    kv.value = expandResidual(sent, kv.key, entry, spanId, earlier, time);
+    countDecoded((kv.value as string).length - sent.length);
   }
 }
 
@@ -534,7 +586,9 @@ function expandEventStrings(node: DecNode, attrs: KeyValue[], entry: TraceEntry,
 function expandResidual(sent: string, key: string, entry: TraceEntry, spanId: Uint8Array, earlier: string[], eventTime: bigint | undefined): string {
   contextEntry = entry;
   contextSpan = spanId;
-  const s = expand(sent, currentContext, earlier, eventTime);
+  // A reference repeats an earlier value, which may itself repeat earlier ones: what one string may
+  // grow to is what is left of the frame's decoded size.
+  const s = expand(sent, currentContext, earlier, eventTime, frameLimits.maxFrameDecodedBytes - frameDecoded);
   if (s === undefined) throw new TracezipFrameError('malformed', `a reference in the value of ${key} points nowhere`);
   earlier.push(s);
   return s;
@@ -565,11 +619,11 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
     if (data.resourceSpans.length !== 1 || !rs) r.fail('envelope must hold one ResourceSpans');
     if (kind === SHELL_RESOURCE) {
       if (rs.scopeSpans.length !== 0) r.fail('resource envelope with scopes');
-      st.resources.push({ resource: rs.resource, schemaUrl: rs.schemaUrl, unknownFields: rs.unknownFields });
+      st.resources.push({ resource: rs.resource, schemaUrl: rs.schemaUrl, unknownFields: rs.unknownFields, size: resourceEnvelopeSize(rs.resource, rs.schemaUrl, rs.unknownFields) });
     } else if (kind === SHELL_SCOPE) {
       const ss = rs.scopeSpans[0];
       if (rs.scopeSpans.length !== 1 || !ss || ss.spans.length !== 0) r.fail('scope envelope must hold one empty ScopeSpans');
-      st.scopes.push({ scope: ss.scope, schemaUrl: ss.schemaUrl, unknownFields: ss.unknownFields });
+      st.scopes.push({ scope: ss.scope, schemaUrl: ss.schemaUrl, unknownFields: ss.unknownFields, size: scopeEnvelopeSize(ss.scope, ss.schemaUrl, ss.unknownFields) });
     } else r.fail(`unknown envelope kind ${kind}`);
     st.bytes += 64 + 2 * bytes.length;
   }
@@ -582,6 +636,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
   const unknownLen = r.uvar();
   const requestUnknown = unknownLen === 0 ? undefined : r.copy(unknownLen);
   if (requestUnknown && !wellFormedFields(requestUnknown)) r.fail('request unknown fields are not protobuf fields');
+  if (requestUnknown) countDecoded(requestUnknown.length);
   const groups: { shell: ResourceShell; scopes: { shell: ScopeShell; count: number }[] }[] = [];
   let total = 0;
   const nGroups = r.uvar();
@@ -590,6 +645,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
     const rid = r.uvar();
     const shell = st.resources[rid];
     if (!shell) throw new UnknownReference(`resource envelope ${rid}`);
+    countDecoded(shell.size);
     const nScopes = r.uvar();
     if (nScopes > r.remaining) r.fail(`${nScopes} scope groups cannot fit`);
     const scopes: { shell: ScopeShell; count: number }[] = [];
@@ -598,7 +654,9 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       const sshell = st.scopes[sid];
       if (!sshell) throw new UnknownReference(`scope envelope ${sid}`);
       const count = r.uvar();
+      countDecoded(sshell.size);
       total += count;
+      if (total > frameLimits.maxFrameSpans) throw limitError('maxFrameSpans', `frame declares ${total} spans or more`, frameLimits.maxFrameSpans);
       scopes.push({ shell: sshell, count });
     }
     groups.push({ shell, scopes });
@@ -667,6 +725,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
         if (!raw || data.resourceSpans.length !== 1 || data.resourceSpans[0]!.scopeSpans.length !== 1 || data.resourceSpans[0]!.scopeSpans[0]!.spans.length !== 1) {
           r.fail('raw span must hold exactly one span');
         }
+        countDecoded(spanSize(raw));
         spans[i] = raw;
         parentCode[i] = -1;
         continue;
@@ -680,6 +739,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       startDelta[i] = cStart.svarBig();
       const duration = cDuration.svarBig();
       const spanId = cSpanId.raw(8);
+      countDecoded(SPAN_FIXED + entry.traceId.length + 8 + parentSpanId.length + node.size);
       const attributes = residualAttributes(node, residuals, entry, spanId, false);
       const nEvents = cEvents.uvar();
       if (nEvents > cEvent.remaining) r.fail(`${nEvents} events cannot fit`);
@@ -687,6 +747,7 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
       const deltas: bigint[] = new Array(nEvents);
       for (let k = 0; k < nEvents; k++) {
         const enode = template(st, cEvent.uvar(), true);
+        countDecoded(EVENT_FIXED + enode.size);
         deltas[k] = cEvent.svarBig();
         eventNeedsExpansion = false;
         events[k] = {
@@ -762,10 +823,12 @@ function decodePayload(st: StreamState, r: ByteReader): TracesData {
         if (ppos < entry.kept.length) {
           const kept = entry.kept[ppos]!;
           span.parentSpanId = kept.id;
+          countDecoded(kept.id.length);
           finishSpan(span, kept.start + startDelta[i]!, eventDeltas[i]!);
         } else {
           const parent = spans[entry.frameSpans[ppos - entry.kept.length]!]!;
           span.parentSpanId = parent.spanId;
+          countDecoded(parent.spanId.length);
           finishSpan(span, parent.startTimeUnixNano + startDelta[i]!, eventDeltas[i]!);
         }
       },

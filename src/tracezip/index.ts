@@ -5,5 +5,6 @@ export { TracezipDecoder, type DecodeResult, type ResyncReason, type TracezipDec
 export { TracezipFrameError, type TracezipFrameErrorKind } from './errors.js';
 export { type Compression, defaultCompression } from './compression.js';
 export { FORMAT_VERSION, readFrameHeader, type FrameHeader } from './format.js';
-export { readTracezipFile, TracezipFileWriter, frameLength, looksLikeTracezip } from './file.js';
+export { readTracezipFile, TracezipFileWriter, frameLength, looksLikeTracezip, splitBatch, type TracezipFileReadOptions, type TracezipFileWriterOptions } from './file.js';
+export { DEFAULT_LIMITS, decodedSizeOf, type TracezipLimits, type TracezipFileLimits } from './limits.js';
 export { encodeSimpleBatch, decodeSimpleBatch } from './baseline.js';

@@ -119,7 +119,7 @@ describe('tzip files', () => {
     assert.equal(got.length, 12);
   });
 
-  test('truncated at every offset: the complete frames before the cut, then an InputError naming the file (none at a frame boundary)', async () => {
+  test('truncated at every offset: the complete frames before the cut, then an InputError naming the file (none at a frame boundary; an empty file "is empty")', async () => {
     const batches = traffic.slice(0, 4).map((b) => ({ ...b, resourceSpans: b.resourceSpans.slice(0, 1) }));
     const bytes = readFileSync(await writeFile('trunc-src.tzip', batches, 'none'));
     const bounds = boundaries(bytes);
@@ -130,7 +130,8 @@ describe('tzip files', () => {
       const whole = bounds.filter((b) => b <= len).length - 1;
       assertPrefix(got, batches, `cut at ${len}`);
       assert.equal(got.length, whole, `cut at ${len}: the ${whole} complete frames come out`);
-      if (bounds.includes(len)) assert.equal(error, undefined, `cut at ${len} (a frame boundary): no error`);
+      if (len === 0) assert.ok(error instanceof InputError && /trunc\.tzip: is empty/.test(error.message), `an empty file is an error naming it: ${String(error)}`);
+      else if (bounds.includes(len)) assert.equal(error, undefined, `cut at ${len} (a frame boundary): no error`);
       else {
         assert.ok(error instanceof InputError, `cut at ${len}: ${String(error)}`);
         assert.ok(error.message.includes('trunc.tzip'), `the error names the file: ${error.message}`);
