@@ -128,6 +128,8 @@ export class JetStreamFrameConsumer {
     let answer = await this.handler.handle(frame);
     let rebuilt = false;
     if (needsState(answer)) {
+      // An epoch already found broken stays broken: no use reading it back again for each frame.
+      if (this.requested.get(h.streamId) === h.epoch) return this.giveUp(m, h, 'epoch-broken');
       const replay = await this.rebuild(h, m, answer.result === 'resync' && answer.reason === 'gap');
       if (replay !== 'ok') return this.giveUp(m, h, replay);
       rebuilt = true;
@@ -178,14 +180,25 @@ export class JetStreamFrameConsumer {
     return this.replay(h, m, start);
   }
 
+  /**
+   * Decodes the frames of `h`'s epoch stored on its subject from stream sequence `from` up to `h`
+   * (a stored copy of `h` itself included: then `h` turns out to be a duplicate of it).
+   */
   private async replay(h: FrameHeader, m: JsMsg, from: number): Promise<'ok' | string> {
-    const subject = m.subject;
     let frames = 0;
     try {
       for (let at = from; at < m.seq; ) {
-        const stored = await this.jsm.direct.getMessage(this.options.stream, { seq: at, next_by_subj: subject });
+        const stored = await this.jsm.direct.getMessage(this.options.stream, { seq: at, next_by_subj: m.subject });
         if (!stored || stored.seq >= m.seq) break;
         at = stored.seq + 1;
+        let sh: FrameHeader;
+        try {
+          sh = readFrameHeader(stored.data);
+        } catch (e) {
+          return `replay-malformed: ${(e as Error).message}`;
+        }
+        if (sh.epoch !== h.epoch) continue; // an earlier epoch's frames (or, after h's epoch began, copies of them)
+        if (sh.seq > h.seq) break;
         let r;
         try {
           r = this.decoder.decode(stored.data);
@@ -199,14 +212,14 @@ export class JetStreamFrameConsumer {
     } finally {
       if (frames > 0) this.observer.onReplayed?.(frames);
     }
-    // The frame must now be next in its epoch, or the epoch's first frame is gone from the stream.
+    // The frame must now be next in its epoch (or a copy of the last one), else the epoch's first frame is gone.
     const pos = this.positions.get(h.streamId);
     return pos && pos.epoch === h.epoch && pos.seq + 1 >= h.seq ? 'ok' : 'epoch-start-gone';
   }
 
   /** The frame cannot be decoded: drop it (counted by the observer) and ask the agent for a new epoch. */
   private giveUp(m: JsMsg, h: FrameHeader, reason: string): void {
-    m.term(reason);
+    m.term(); // (a reason with +TERM needs nats-server 2.10)
     this.observer.onGivenUp?.(reason.split(':')[0]!, `frame ${h.epoch}/${h.seq} of stream ${h.streamId}: ${reason}`);
     this.decoder.dropStream(h.streamId);
     this.positions.delete(h.streamId);

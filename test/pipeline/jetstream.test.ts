@@ -90,7 +90,7 @@ async function eventually(condition: () => Promise<boolean>, what: string, ms: n
   }
 }
 
-const quiet = (): void => {};
+const quiet = process.env.SLIMTRACE_TEST_LOG ? (l: string): void => void process.stderr.write(`${l}\n`) : (): void => {};
 const missing = natsServerMissing();
 if (missing) process.stderr.write(`${missing}\n`);
 
@@ -273,9 +273,9 @@ describe('Tracezip over NATS JetStream', { skip: missing, timeout: 120_000 }, ()
       gateway = await startGateway(t);
       const gw = gateway;
       await eventually(async () => (await counter(gw.metrics, 'jetstreamLostFrames')) > 0, 'the gateway to give up the undecodable frames', 20_000);
-      await eventually(async () => (await counter(agent.metrics, 'resyncs')) > 0, 'the resync request to reach the agent', 10_000);
       const later = batches.slice(half);
       await post(agent, later);
+      await eventually(async () => (await counter(agent.metrics, 'resyncs')) > 0, 'the agent to start a new epoch on the request', 10_000);
       await waitFor(() => arrivedCount(later) === spansIn(later), `the later ${spansIn(later)} spans at the backend`, 30_000);
       compare(batches, backend.received); // every span that arrived is one that was sent, equal
       assert.ok((await counter(agent.metrics, 'resyncs')) > 0, 'the agent started a new epoch on the request');
