@@ -66,27 +66,9 @@ export class JetStreamFrameConsumer {
     try {
       const jsm = await jetstreamManager(nc);
       await ensureStream(jsm, options);
-      const config = {
-        durable_name: options.consumer,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: `${options.subjectPrefix}.frames.>`,
-        ack_wait: ms(options.ackWaitMs),
-        max_ack_pending: options.maxAckPending,
-        max_deliver: -1,
-      };
-      try {
-        await jsm.consumers.add(options.stream, config);
-      } catch (e) {
-        // It exists with other settings (an operator's, or an older gateway's): use it as it is.
-        if (!(e instanceof JetStreamApiError)) throw e;
-        await jsm.consumers.info(options.stream, options.consumer);
-      }
       const c = new JetStreamFrameConsumer(nc, jsm, options, handler, handler.decoder, observer);
-      const consumer = await jetstream(nc).consumers.get(options.stream, options.consumer);
-      // A few frames at a time: a replica holds no more than it is working on, so its peers get the rest.
-      c.messages = await consumer.consume({ max_messages: 16 });
-      c.running = c.loop(c.messages);
+      c.messages = await c.subscribe();
+      c.running = c.run();
       return c;
     } catch (e) {
       await nc.close().catch(() => undefined);
@@ -94,9 +76,55 @@ export class JetStreamFrameConsumer {
     }
   }
 
+  /** Declares the shared durable consumer (again after an operator deleted it). */
+  private async ensureConsumer(): Promise<void> {
+    const { jsm, options } = this;
+    const config = {
+      durable_name: options.consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: `${options.subjectPrefix}.frames.>`,
+      ack_wait: ms(options.ackWaitMs),
+      max_ack_pending: options.maxAckPending,
+      max_deliver: -1,
+    };
+    try {
+      await jsm.consumers.add(options.stream, config);
+    } catch (e) {
+      // It exists with other settings (an operator's, or an older gateway's): use it as it is.
+      if (!(e instanceof JetStreamApiError)) throw e;
+      await jsm.consumers.info(options.stream, options.consumer);
+    }
+  }
+
+  private async subscribe(): Promise<ConsumerMessages> {
+    await this.ensureConsumer();
+    const consumer = await jetstream(this.nc).consumers.get(this.options.stream, this.options.consumer);
+    // A few frames at a time: a replica holds no more than it is working on, so its peers get the rest.
+    return consumer.consume({ max_messages: 16 });
+  }
+
+  /** Takes frames until stopped; if the subscription itself ends (consumer deleted, bus gone for good), starts it again. */
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        this.messages ??= await this.subscribe();
+        await this.loop(this.messages);
+      } catch (e) {
+        if (this.stopping) return;
+        this.observer.onGivenUp?.('retry', `consuming stopped (${(e as Error).message}); starting again`);
+      }
+      this.messages = undefined;
+      if (!this.stopping) await new Promise((ok) => setTimeout(ok, 1000));
+    }
+  }
+
   private async loop(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
-      if (this.stopping) break; // not acknowledged: JetStream hands it to another replica
+      if (this.stopping) {
+        m.nak(); // not ours any more: JetStream hands it to another replica at once
+        continue;
+      }
       try {
         await this.process(m);
       } catch (e) {

@@ -106,7 +106,11 @@ export async function ensureStream(jsm: JetStreamManager, o: Omit<JetStreamOptio
     allow_direct: true,
   };
   try {
-    await jsm.streams.info(o.stream);
+    const info = await jsm.streams.info(o.stream);
+    const wanted = `${o.subjectPrefix}.frames.>`;
+    if (!info.config.subjects?.some((s) => s === wanted || s === '>' || s === `${o.subjectPrefix}.>`)) {
+      throw new Error(`the JetStream stream ${o.stream} exists but does not take ${wanted} (its subjects: ${(info.config.subjects ?? []).join(', ')}); choose another stream name or subject prefix`);
+    }
     return;
   } catch (e) {
     if (!(e instanceof JetStreamApiError) || e.status !== 404) throw e;
