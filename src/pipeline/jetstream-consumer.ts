@@ -214,6 +214,8 @@ export class JetStreamFrameConsumer {
    */
   private async replay(h: FrameHeader, m: JsMsg, from: number): Promise<'ok' | string> {
     let frames = 0;
+    let seen = false;
+    let skipped = 0;
     try {
       for (let at = from; at < m.seq; ) {
         const stored = await this.jsm.direct.getMessage(this.options.stream, { seq: at, next_by_subj: m.subject });
@@ -225,7 +227,13 @@ export class JetStreamFrameConsumer {
         } catch (e) {
           return `replay-malformed: ${(e as Error).message}`;
         }
-        if (sh.epoch !== h.epoch) continue; // an earlier epoch's frames (or, after h's epoch began, copies of them)
+        // An agent publishes its epochs one after the other, so another epoch's frame after some of
+        // h's means h's epoch is over; before any of h's (its first frame gone), the read is bounded.
+        if (sh.epoch !== h.epoch) {
+          if (seen || ++skipped > this.options.maxEpochFrames) break;
+          continue;
+        }
+        seen = true;
         if (sh.seq > h.seq) break;
         let r;
         try {
