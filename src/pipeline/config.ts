@@ -109,6 +109,19 @@ export async function loadServeConfig(file: string | undefined, overrides: Confi
     }
     if (config.bearerToken === '') throw new InputError('the bearer token file is empty', config.bearerTokenFile);
   }
+  const js = config.transport.jetstream;
+  for (const [file, what] of [[js?.passwordFile, 'password'], [js?.tokenFile, 'token']] as const) {
+    if (file === undefined) continue;
+    let secret: string;
+    try {
+      secret = (await readFile(file, 'utf8')).trim();
+    } catch (e) {
+      throw new InputError(`cannot read the NATS ${what}: ${(e as Error).message}`, file);
+    }
+    if (secret === '') throw new InputError(`the NATS ${what} file is empty`, file);
+    if (what === 'password') js!.password = secret;
+    else js!.token = secret;
+  }
   return config;
 }
 
@@ -168,6 +181,14 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
       maxAckPending: r.int('transport.jetstream.max_ack_pending', d.maxAckPending, 1, 1_000_000),
       replicas: r.int('transport.jetstream.replicas', d.replicas, 1, 5),
     };
+    const user = r.optionalString('transport.jetstream.user');
+    const passwordFile = r.optionalString('transport.jetstream.password_file');
+    const tokenFile = r.optionalString('transport.jetstream.token_file');
+    if (user !== undefined) config.transport.jetstream.user = user;
+    if (passwordFile !== undefined) config.transport.jetstream.passwordFile = passwordFile;
+    if (tokenFile !== undefined) config.transport.jetstream.tokenFile = tokenFile;
+    if (passwordFile !== undefined && user === undefined) problems.push('transport.jetstream.password_file: goes with transport.jetstream.user');
+    if (tokenFile !== undefined && user !== undefined) problems.push('transport.jetstream: give user and password_file, or token_file, not both');
     if (natsServers.length === 0 && !problems.some((p) => p.startsWith('transport.jetstream.servers'))) problems.push('transport.jetstream.servers: the JetStream transport needs at least one NATS server URL (--nats nats://HOST:4222)');
     if (config.transport.jetstream.ackWaitMs < 1000) problems.push('transport.jetstream.ack_wait: must be at least 1s');
   } else if (r.has('transport.jetstream')) problems.push("transport.jetstream: set, but transport.kind is 'http'; set transport.kind: jetstream (or remove transport.jetstream)");
@@ -225,6 +246,7 @@ const KNOWN_KEYS = [
   'transport.kind', 'transport.jetstream.servers', 'transport.jetstream.stream', 'transport.jetstream.subject_prefix', 'transport.jetstream.consumer',
   'transport.jetstream.max_bytes', 'transport.jetstream.max_age', 'transport.jetstream.discard', 'transport.jetstream.duplicate_window',
   'transport.jetstream.max_epoch_frames', 'transport.jetstream.ack_wait', 'transport.jetstream.max_ack_pending', 'transport.jetstream.replicas',
+  'transport.jetstream.user', 'transport.jetstream.password_file', 'transport.jetstream.token_file',
 ];
 
 function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {

@@ -15,8 +15,15 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DiscardPolicy, jetstreamManager, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 
 export interface JetStreamOptions {
-  /** NATS server URLs, e.g. nats://nats-0:4222 (credentials in the URL, nats://user:pass@host, work). */
+  /** NATS server URLs, e.g. nats://nats-0:4222. */
   servers: string[];
+  /** NATS credentials: a user and password, or a token (read from files by the configuration). */
+  user?: string;
+  password?: string;
+  token?: string;
+  /** Files the password and token are read from (the configuration keeps secrets out of itself). */
+  passwordFile?: string;
+  tokenFile?: string;
   /** The JetStream stream holding every agent stream's frames (default SLIMTRACE). */
   stream: string;
   /** Subject prefix: frames on `<prefix>.frames.<id>`, resync requests on `<prefix>.control.<id>`. */
@@ -82,8 +89,9 @@ export interface ResyncRequest {
 }
 
 /** Connects with endless reconnects: a bus restart must not end an agent or a gateway. */
-export function connectNats(o: Pick<JetStreamOptions, 'servers'>, name: string): Promise<NatsConnection> {
-  return connect({ servers: o.servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true });
+export function connectNats(o: Pick<JetStreamOptions, 'servers' | 'user' | 'password' | 'token'>, name: string): Promise<NatsConnection> {
+  const auth = { ...(o.user !== undefined ? { user: o.user, pass: o.password ?? '' } : {}), ...(o.token !== undefined ? { token: o.token } : {}) };
+  return connect({ servers: o.servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, waitOnFirstConnect: true, ...auth });
 }
 
 const ms = (n: number): number => n * 1_000_000; // JetStream durations are nanoseconds

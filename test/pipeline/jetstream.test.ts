@@ -7,7 +7,7 @@
 // decoded (its epoch's first frame gone) is met by a resync request and a new epoch, never a wrong span.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { bytesToHex, countSpans, diffTracesData, type TracesData } from '../../src/model/index.js';
 import { encodeTracesData } from '../../src/otlp/index.js';
 import { trafficData } from '../../src/generator/index.js';
-import { Agent, Gateway, resolveServeConfig, type ConfigOverrides, type PipelineMetrics } from '../../src/pipeline/index.js';
+import { Agent, Gateway, loadServeConfig, resolveServeConfig, type ConfigOverrides, type PipelineMetrics } from '../../src/pipeline/index.js';
 import { EPOCH_START_HEADER } from '../../src/pipeline/jetstream.js';
 import { pbjsDecodeTraces } from '../helpers/protobufjs-oracle.js';
 import { waitFor } from './receiver-helpers.js';
@@ -284,6 +284,23 @@ describe('Tracezip over NATS JetStream', { skip: missing, timeout: 120_000 }, ()
       await nc.close();
       await agent.stop();
       await gateway?.stop();
+    }
+  });
+
+  it('NATS credentials from files: the right password connects, a wrong one is one clear error', async () => {
+    const secured = await new NatsServer(join(dir, 'nats-auth'), ['--user', 'slim', '--pass', 's3cret']).start();
+    try {
+      writeFileSync(join(dir, 'nats-pass'), 's3cret\n');
+      writeFileSync(join(dir, 'nats-wrong'), 'guess\n');
+      const t = (file: string): ConfigOverrides => ({ ...transport('auth'), 'transport.jetstream.servers': [secured.url], 'transport.jetstream.user': 'slim', 'transport.jetstream.password_file': join(dir, file) });
+      const config = await loadServeConfig(undefined, { role: 'agent', listen: '127.0.0.1:0', 'grpc.enabled': false, 'queue.dir': join(dir, `aq${n++}`), ...t('nats-pass') });
+      assert.equal(config.transport.jetstream?.password, 's3cret');
+      const agent = await Agent.start(config, { log: quiet });
+      await agent.stop();
+      const wrong = await loadServeConfig(undefined, { role: 'agent', listen: '127.0.0.1:0', 'grpc.enabled': false, 'queue.dir': join(dir, `aq${n++}`), ...t('nats-wrong') });
+      await assert.rejects(Agent.start(wrong, { log: quiet }), /cannot reach JetStream at nats:\/\/127\.0\.0\.1:\d+: Authorization Violation/);
+    } finally {
+      await secured.stop();
     }
   });
 });

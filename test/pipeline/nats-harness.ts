@@ -23,7 +23,10 @@ export class NatsServer {
   private child: ChildProcess | undefined;
   port = 0;
 
-  constructor(readonly storeDir: string) {}
+  constructor(
+    readonly storeDir: string,
+    private readonly extraArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -31,7 +34,7 @@ export class NatsServer {
 
   async start(): Promise<this> {
     if (this.port === 0) this.port = await freePort();
-    this.child = spawn('nats-server', ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.port)], {
+    this.child = spawn('nats-server', ['-js', '-sd', this.storeDir, '-a', '127.0.0.1', '-p', String(this.port), ...this.extraArgs], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
     });
