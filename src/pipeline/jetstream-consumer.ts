@@ -43,6 +43,13 @@ interface Position {
 
 const ms = (n: number): number => n * 1_000_000;
 
+/**
+ * Streams a replica keeps its position and broken epochs for (agents that restart start new streams,
+ * so the maps would otherwise grow without end). Forgetting one costs at most a read-back from its
+ * epoch's first frame.
+ */
+const MAX_REMEMBERED_STREAMS = 65_536;
+
 export class JetStreamFrameConsumer {
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
@@ -135,6 +142,13 @@ export class JetStreamFrameConsumer {
     }
   }
 
+  /** Notes where this replica is in a stream; the longest-unused streams are forgotten past a bound. */
+  private remember(streamId: bigint, pos: Position): void {
+    this.positions.delete(streamId);
+    this.positions.set(streamId, pos);
+    if (this.positions.size > MAX_REMEMBERED_STREAMS) this.positions.delete(this.positions.keys().next().value!);
+  }
+
   /** One frame, start to finish: acknowledged, naked (later again), or terminated (given up). */
   private async process(m: JsMsg): Promise<void> {
     if (m.redelivered) this.observer.onRedelivered?.();
@@ -165,7 +179,7 @@ export class JetStreamFrameConsumer {
     }
     switch (answer.result) {
       case 'applied':
-        this.positions.set(h.streamId, { epoch: h.epoch, seq: h.seq, streamSeq: m.seq });
+        this.remember(h.streamId, { epoch: h.epoch, seq: h.seq, streamSeq: m.seq });
         m.ack();
         return;
       case 'duplicate':
@@ -243,7 +257,7 @@ export class JetStreamFrameConsumer {
         }
         frames++;
         if (r.kind === 'resync-needed') return `replay-${r.reason}`;
-        if (r.kind === 'data') this.positions.set(h.streamId, { epoch: r.epoch, seq: r.seq, streamSeq: stored.seq });
+        if (r.kind === 'data') this.remember(h.streamId, { epoch: r.epoch, seq: r.seq, streamSeq: stored.seq });
       }
     } finally {
       if (frames > 0) this.observer.onReplayed?.(frames);
@@ -261,6 +275,7 @@ export class JetStreamFrameConsumer {
     this.positions.delete(h.streamId);
     if (this.requested.get(h.streamId) === h.epoch) return;
     this.requested.set(h.streamId, h.epoch);
+    if (this.requested.size > MAX_REMEMBERED_STREAMS) this.requested.delete(this.requested.keys().next().value!);
     const req: ResyncRequest = { epoch: h.epoch, reason: reason.split(':')[0]! };
     this.nc.publish(controlSubject(this.options, h.streamId), JSON.stringify(req));
     this.observer.onResyncRequested?.(req.reason);
