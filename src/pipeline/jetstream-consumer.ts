@@ -192,7 +192,8 @@ export class JetStreamFrameConsumer {
         return this.giveUp(m, h, 'duplicate');
       case 'busy':
         // The gateway's queue is full: JetStream keeps the frame and hands it out again later.
-        m.nak(Math.max(1, answer.retryAfterSeconds) * 1000);
+        // (at most 5 s: the frame is not waiting for a client, and the queue may drain sooner).
+        m.nak(Math.min(5, Math.max(1, answer.retryAfterSeconds)) * 1000);
         return;
       case 'resync':
         // The sink failed after the decoder moved on (the handler dropped the state): retry later.

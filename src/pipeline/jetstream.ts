@@ -126,9 +126,14 @@ export async function ensureStream(jsm: JetStreamManager, o: Omit<JetStreamOptio
   try {
     await jsm.streams.add(config);
   } catch (e) {
-    // Another agent or gateway created it between our look and our add.
     if (!(e instanceof JetStreamApiError)) throw e;
-    await jsm.streams.info(o.stream);
+    // Another agent or gateway may have created it between our look and our add; if not, the add's
+    // own error says why (e.g. insufficient resources: max_bytes is reserved from the server's store).
+    try {
+      await jsm.streams.info(o.stream);
+    } catch {
+      throw new Error(`cannot create the JetStream stream ${o.stream}: ${e.message}`);
+    }
   }
 }
 

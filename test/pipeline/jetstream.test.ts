@@ -27,6 +27,8 @@ import { NatsServer, natsServerMissing } from './nats-harness.js';
 /** An OTLP/HTTP backend decoding with protobufjs; it keeps every request (duplicates included). */
 class Backend {
   received: TracesData[] = [];
+  /** How long each answer waits (a slow backend fills the gateway's queue). */
+  delayMs = 0;
   server!: Server;
   url = '';
   async start(): Promise<this> {
@@ -36,8 +38,10 @@ class Backend {
       req.on('end', () => {
         let body = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-        this.received.push(pbjsDecodeTraces(body));
-        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        setTimeout(() => {
+          this.received.push(pbjsDecodeTraces(body));
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        }, this.delayMs);
       });
     });
     await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
@@ -120,6 +124,8 @@ describe('Tracezip over NATS JetStream', { skip: missing, timeout: 120_000 }, ()
       'transport.jetstream.consumer': `gw_${test}`,
       'transport.jetstream.ack_wait': '2s',
       'transport.jetstream.max_epoch_frames': 8,
+      // Each stream's max_bytes is reserved from the server's store: keep the tests' streams small.
+      'transport.jetstream.max_bytes': '64MiB',
       ...extra,
     };
   }
@@ -284,6 +290,29 @@ describe('Tracezip over NATS JetStream', { skip: missing, timeout: 120_000 }, ()
       await nc.close();
       await agent.stop();
       await gateway?.stop();
+    }
+  });
+
+  it("a gateway whose queue is full refuses frames for now: JetStream hands them out again, every span arrives, none wrong", async () => {
+    backend.received = [];
+    backend.delayMs = 150;
+    const t = transport('full');
+    // A queue of a few records in front of a slow backend.
+    const gateway = await startGateway({ ...t, 'limits.max_request_bytes': '64KiB', 'queue.max_bytes': '160KiB', 'backend.concurrency': 1 });
+    const agent = await startAgent(t);
+    try {
+      const batches = [...trafficData({ seed: 36, traces: 150, batchSpans: 40 })];
+      await post(agent, batches);
+      await waitFor(() => arrivedCount(batches) === spansIn(batches), `${spansIn(batches)} spans at the backend (${arrivedCount(batches)} so far)`, 45_000);
+      const r = compare(batches, backend.received);
+      assert.equal(r.missing, 0);
+      assert.ok((await counter(gateway.metrics, 'requests', { receiver: 'jetstream', outcome: 'busy' })) > 0, 'the queue was full at times');
+      assert.ok((await counter(gateway.metrics, 'jetstreamRedeliveries')) > 0, 'frames were handed out again');
+      assert.equal(await counter(gateway.metrics, 'jetstreamLostFrames'), 0);
+    } finally {
+      backend.delayMs = 0;
+      await agent.stop();
+      await gateway.stop();
     }
   });
 
