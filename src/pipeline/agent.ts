@@ -6,12 +6,13 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { forEachSpan, InputError } from '../model/index.js';
+import { forEachSpan, InputError, type TracesData } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
 import { createStrategy, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type SamplingStrategy } from '../sampling/index.js';
 import type { ServeConfig } from './config.js';
 import { Forwarder } from './forwarder.js';
-import { GatewayLink } from './gateway-link.js';
+import { GatewayLink, type GatewayLinkObserver } from './gateway-link.js';
+import { JetStreamLink } from './jetstream-link.js';
 import { PipelineMetrics } from './metrics.js';
 import { DiskQueue } from './queue.js';
 import { QueueSink, queueSource } from './queue-sink.js';
@@ -48,6 +49,14 @@ async function clientCa(config: ServeConfig): Promise<Buffer | undefined> {
   }
 }
 
+/** The agent's link to its gateways: Tracezip frames over HTTP, or through JetStream. */
+interface AgentLink {
+  deliver(batch: TracesData, signal?: AbortSignal): Promise<void>;
+  close(): void | Promise<void>;
+  /** Where frames go, for logs and /healthz. */
+  readonly gateway: string;
+}
+
 export class Agent {
   readonly metrics: PipelineMetrics;
   private readonly log: (line: string) => void;
@@ -60,7 +69,7 @@ export class Agent {
     readonly queue: DiskQueue,
     private readonly http: OtlpHttpReceiver,
     private readonly grpc: OtlpGrpcReceiver | undefined,
-    private readonly link: GatewayLink,
+    private readonly link: AgentLink,
     private readonly forwarder: Forwarder,
     readonly addresses: ServiceAddresses,
     options: ServiceOptions,
@@ -84,38 +93,54 @@ export class Agent {
       },
     });
     metrics.queueCapacity.set(config.queue.maxBytes);
-    const link = new GatewayLink(
-      {
-        gateways: config.gateways,
-        http: { ...(config.bearerToken !== undefined ? { headers: { authorization: `Bearer ${config.bearerToken}` } } : {}), ...(ca ? { ca } : {}) },
-        encoder: { compression: config.tracezip.compression, ...(config.tracezip.level !== undefined ? { zstdLevel: config.tracezip.level } : {}) },
-        retry: config.retry,
+    const observer: GatewayLinkObserver = {
+      onEncoded: (batch, frameBytes, seconds) => {
+        let otlpBytes = 0;
+        forEachSpan(batch, (span) => {
+          otlpBytes += encodedSpanSize(span);
+        });
+        metrics.frameEncoded(otlpBytes, frameBytes, seconds);
       },
-      {
-        onEncoded: (batch, frameBytes, seconds) => {
-          let otlpBytes = 0;
-          forEachSpan(batch, (span) => {
-            otlpBytes += encodedSpanSize(span);
-          });
-          metrics.frameEncoded(otlpBytes, frameBytes, seconds);
-        },
-        onFrame: (outcome, bytes) => {
-          metrics.wireBytes.inc({ direction: 'sent', stage: 'tracezip' }, bytes);
-          if (outcome.kind === 'acknowledged' && !outcome.duplicate) metrics.sentSpans.inc({ exporter: 'tracezip' }, outcome.spans);
-        },
-        onResync: (reason) => metrics.resyncs.inc({ reason }),
-        onFailover: (from, to) => {
-          metrics.failovers.inc();
-          log(`gateway ${from} failed; now sending to ${to}`);
-        },
-        onRetry: (reason) => metrics.retries.inc({ exporter: 'tracezip', reason: reason.split(/[:(]/)[0]!.trim() }),
-        onFallback: (spans) => log(`gateway kept refusing Tracezip frames; ${spans} spans sent as plain OTLP`),
-        onUndeliverable: (spans, reason) => {
-          metrics.droppedSpans.inc({ reason: 'too-large' }, spans);
-          log(`dropped ${spans} span(s): ${reason}`);
-        },
+      onFrame: (outcome, bytes) => {
+        metrics.wireBytes.inc({ direction: 'sent', stage: 'tracezip' }, bytes);
+        if (outcome.kind === 'acknowledged' && !outcome.duplicate) metrics.sentSpans.inc({ exporter: 'tracezip' }, outcome.spans);
       },
-    );
+      onResync: (reason) => metrics.resyncs.inc({ reason }),
+      onFailover: (from, to) => {
+        metrics.failovers.inc();
+        log(`gateway ${from} failed; now sending to ${to}`);
+      },
+      onRetry: (reason) => metrics.retries.inc({ exporter: config.transport.kind === 'jetstream' ? 'jetstream' : 'tracezip', reason: reason.split(/[:(]/)[0]!.trim() }),
+      onFallback: (spans) => log(`gateway kept refusing Tracezip frames; ${spans} spans sent as plain OTLP`),
+      onUndeliverable: (spans, reason) => {
+        metrics.droppedSpans.inc({ reason: 'too-large' }, spans);
+        log(`dropped ${spans} span(s): ${reason}`);
+      },
+    };
+    const encoder = { compression: config.tracezip.compression, ...(config.tracezip.level !== undefined ? { zstdLevel: config.tracezip.level } : {}) };
+    let link: AgentLink;
+    if (config.transport.kind === 'jetstream') {
+      // Waits for the first connection (a bus that starts after the agent is fine); say what it waits for.
+      log(`connecting to JetStream at ${config.transport.jetstream!.servers.join(', ')}`);
+      try {
+        link = await JetStreamLink.open(
+          { jetstream: config.transport.jetstream!, encoder, retry: config.retry },
+          {
+            ...observer,
+            onPublished: (bytes, spans, duplicate) => {
+              metrics.wireBytes.inc({ direction: 'sent', stage: 'jetstream' }, bytes);
+              metrics.jetstreamPublished.inc({ duplicate: String(duplicate) });
+              if (!duplicate) metrics.sentSpans.inc({ exporter: 'jetstream' }, spans);
+            },
+          },
+        );
+      } catch (e) {
+        await queue.close();
+        throw new InputError(`cannot reach JetStream at ${config.transport.jetstream!.servers.join(', ')}: ${(e as Error).message}`);
+      }
+    } else {
+      link = new GatewayLink({ gateways: config.gateways, http: { ...(config.bearerToken !== undefined ? { headers: { authorization: `Bearer ${config.bearerToken}` } } : {}), ...(ca ? { ca } : {}) }, encoder, retry: config.retry }, observer);
+    }
     let forwarder!: Forwarder;
     const sampler = strategy
       ? new StreamingSampler({
@@ -156,12 +181,12 @@ export class Agent {
     } catch (e) {
       await http.close(0).catch(() => undefined);
       await queue.close();
-      link.close();
+      await link.close();
       throw listenError(e, config);
     }
     agent = new Agent(config, queue, http, grpc, link, forwarder, addresses, { log, metrics });
     agent.running = forwarder.run(agent.stopping.signal).catch((e: unknown) => log(`forwarder stopped: ${(e as Error).stack ?? String(e)}`));
-    log(`listening for OTLP/HTTP on ${addr(addresses.http)}${addresses.grpc ? `, OTLP/gRPC on ${addr(addresses.grpc)}` : ''}; sending Tracezip to ${config.gateways.join(', ')}${sampler ? ` after ${config.sampling!.strategy} sampling` : ''}; queue ${queue.dir}`);
+    log(`listening for OTLP/HTTP on ${addr(addresses.http)}${addresses.grpc ? `, OTLP/gRPC on ${addr(addresses.grpc)}` : ''}; sending Tracezip to ${link.gateway}${sampler ? ` after ${config.sampling!.strategy} sampling` : ''}; queue ${queue.dir}`);
     return agent;
   }
 
@@ -203,7 +228,7 @@ export class Agent {
     } catch {
       this.log(`shutdown: the gateway did not take everything within ${this.config.shutdownTimeoutMs} ms; the rest stays queued for the next start`);
     }
-    this.link.close();
+    await this.link.close();
     this.updateQueueGauges();
     const left = this.queue.stats().depthRecords;
     await this.queue.close();

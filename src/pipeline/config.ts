@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../model/index.js';
 import { DEFAULT_LIMITS } from '../tracezip/index.js';
+import { JETSTREAM_DEFAULTS, type JetStreamOptions } from './jetstream.js';
 
 export type Role = 'agent' | 'gateway';
 
@@ -56,6 +57,11 @@ export interface ServeConfig {
   exportConcurrency: number;
   /** How long SIGTERM waits for in-flight work before the process exits (what is left stays queued). */
   shutdownTimeoutMs: number;
+  /**
+   * Between agent and gateway: Tracezip frames over HTTP (the agent posts to `gateways`), or through
+   * a NATS JetStream stream (the agent publishes, the gateways share a durable consumer).
+   */
+  transport: { kind: 'http' | 'jetstream'; jetstream: JetStreamOptions | undefined };
   /** Backoff towards the next hop (the agent's gateways, the gateway's backend); undefined keeps each one's defaults. */
   retry: { initialIntervalMs?: number; maxIntervalMs?: number };
 }
@@ -104,6 +110,19 @@ export async function loadServeConfig(file: string | undefined, overrides: Confi
     }
     if (config.bearerToken === '') throw new InputError('the bearer token file is empty', config.bearerTokenFile);
   }
+  const js = config.transport.jetstream;
+  for (const [file, what] of [[js?.passwordFile, 'password'], [js?.tokenFile, 'token']] as const) {
+    if (file === undefined) continue;
+    let secret: string;
+    try {
+      secret = (await readFile(file, 'utf8')).trim();
+    } catch (e) {
+      throw new InputError(`cannot read the NATS ${what}: ${(e as Error).message}`, file);
+    }
+    if (secret === '') throw new InputError(`the NATS ${what} file is empty`, file);
+    if (what === 'password') js!.password = secret;
+    else js!.token = secret;
+  }
   return config;
 }
 
@@ -143,7 +162,38 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
     exportConcurrency: r.int('backend.concurrency', 4, 1, 256),
     shutdownTimeoutMs: r.duration('shutdown_timeout', 10_000),
     retry: {},
+    transport: { kind: 'http', jetstream: undefined },
   };
+  const natsServers = r.natsUrlList('transport.jetstream.servers');
+  const kind = r.choice('transport.kind', ['http', 'jetstream'] as const, natsServers.length > 0 ? 'jetstream' : 'http')!;
+  config.transport.kind = kind;
+  if (kind === 'jetstream') {
+    const d = JETSTREAM_DEFAULTS;
+    config.transport.jetstream = {
+      servers: natsServers,
+      stream: r.natsName('transport.jetstream.stream', d.stream),
+      subjectPrefix: r.subjectPrefix('transport.jetstream.subject_prefix', d.subjectPrefix),
+      consumer: r.natsName('transport.jetstream.consumer', d.consumer),
+      maxBytes: r.size('transport.jetstream.max_bytes', d.maxBytes),
+      maxAgeMs: r.duration('transport.jetstream.max_age', d.maxAgeMs),
+      discard: r.choice('transport.jetstream.discard', ['new', 'old'] as const, d.discard)!,
+      duplicateWindowMs: r.duration('transport.jetstream.duplicate_window', d.duplicateWindowMs),
+      maxEpochFrames: r.int('transport.jetstream.max_epoch_frames', d.maxEpochFrames, 1, 1_000_000),
+      ackWaitMs: r.duration('transport.jetstream.ack_wait', d.ackWaitMs),
+      maxAckPending: r.int('transport.jetstream.max_ack_pending', d.maxAckPending, 1, 1_000_000),
+      replicas: r.int('transport.jetstream.replicas', d.replicas, 1, 5),
+    };
+    const user = r.optionalString('transport.jetstream.user');
+    const passwordFile = r.optionalString('transport.jetstream.password_file');
+    const tokenFile = r.optionalString('transport.jetstream.token_file');
+    if (user !== undefined) config.transport.jetstream.user = user;
+    if (passwordFile !== undefined) config.transport.jetstream.passwordFile = passwordFile;
+    if (tokenFile !== undefined) config.transport.jetstream.tokenFile = tokenFile;
+    if (passwordFile !== undefined && user === undefined) problems.push('transport.jetstream.password_file: goes with transport.jetstream.user');
+    if (tokenFile !== undefined && user !== undefined) problems.push('transport.jetstream: give user and password_file, or token_file, not both');
+    if (natsServers.length === 0 && !problems.some((p) => p.startsWith('transport.jetstream.servers'))) problems.push('transport.jetstream.servers: the JetStream transport needs at least one NATS server URL (--nats nats://HOST:4222)');
+    if (config.transport.jetstream.ackWaitMs < 1000) problems.push('transport.jetstream.ack_wait: must be at least 1s');
+  } else if (r.has('transport.jetstream')) problems.push("transport.jetstream: set, but transport.kind is 'http'; set transport.kind: jetstream (or remove transport.jetstream)");
   if (r.has('retry.initial_interval')) config.retry.initialIntervalMs = r.duration('retry.initial_interval', 0);
   if (r.has('retry.max_interval')) config.retry.maxIntervalMs = r.duration('retry.max_interval', 0);
   if (config.bearerTokenFile !== undefined && config.bearerToken !== undefined) problems.push('auth: give bearer_token or bearer_token_file, not both');
@@ -170,7 +220,9 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
 
   if (role === undefined) problems.push("role: required: 'agent' or 'gateway' (--role)");
   if (role === 'agent') {
-    if (config.gateways.length === 0 && !problems.some((p) => p.startsWith('gateways'))) problems.push('gateways: an agent needs at least one gateway URL (--gateway URL)');
+    if (kind === 'jetstream') {
+      if (config.gateways.length > 0) problems.push('gateways: with transport.kind jetstream the agent publishes to JetStream, not to gateway URLs; remove gateways (or --gateway)');
+    } else if (config.gateways.length === 0 && !problems.some((p) => p.startsWith('gateways'))) problems.push('gateways: an agent needs at least one gateway URL (--gateway URL)');
     for (const key of ['backend', 'file_output']) if (r.has(key)) problems.push(`${key}: only a gateway exports to a backend; an agent sends to its gateways`);
   }
   if (role === 'gateway') {
@@ -193,6 +245,10 @@ const KNOWN_KEYS = [
   'tls.ca_file', 'gateways', 'batch.max_spans', 'batch.linger', 'tracezip.compression', 'tracezip.level', 'sampling.strategy', 'sampling.analysis',
   'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'backend.url', 'backend.headers.*', 'backend.compression',
   'backend.timeout', 'backend.concurrency', 'file_output', 'shutdown_timeout', 'retry.initial_interval', 'retry.max_interval',
+  'transport.kind', 'transport.jetstream.servers', 'transport.jetstream.stream', 'transport.jetstream.subject_prefix', 'transport.jetstream.consumer',
+  'transport.jetstream.max_bytes', 'transport.jetstream.max_age', 'transport.jetstream.discard', 'transport.jetstream.duplicate_window',
+  'transport.jetstream.max_epoch_frames', 'transport.jetstream.ack_wait', 'transport.jetstream.max_ack_pending', 'transport.jetstream.replicas',
+  'transport.jetstream.user', 'transport.jetstream.password_file', 'transport.jetstream.token_file',
 ];
 
 function setPath(doc: Record<string, unknown>, path: string, value: unknown): void {
@@ -346,6 +402,42 @@ class Reader {
       if (ok !== undefined) out.push(ok);
     });
     return out;
+  }
+
+  /** NATS server URLs: nats://, tls://, ws:// or wss:// (a comma-separated string or a list). */
+  natsUrlList(path: string): string[] {
+    const v = this.take(path);
+    if (v === undefined) return [];
+    const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v;
+    if (!Array.isArray(list)) return this.bad(path, 'a list of NATS URLs', v) ?? [];
+    const out: string[] = [];
+    list.forEach((u, i) => {
+      let ok = false;
+      try {
+        ok = typeof u === 'string' && ['nats:', 'tls:', 'ws:', 'wss:'].includes(new URL(u).protocol);
+      } catch {
+        ok = false;
+      }
+      if (ok) out.push(u as string);
+      else this.bad(`${path}[${i}]`, 'a NATS URL such as nats://nats:4222', u);
+    });
+    return out;
+  }
+
+  /** A JetStream stream or consumer name: no spaces, dots or wildcards. */
+  natsName(path: string, fallback: string): string {
+    const v = this.optionalString(path);
+    if (v === undefined) return fallback;
+    if (!/^[A-Za-z0-9_-]+$/.test(v)) return this.bad(path, 'a name of letters, digits, _ and - (no dots, spaces or wildcards)', v) ?? fallback;
+    return v;
+  }
+
+  /** Dot-separated subject tokens without wildcards. */
+  subjectPrefix(path: string, fallback: string): string {
+    const v = this.optionalString(path);
+    if (v === undefined) return fallback;
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(v)) return this.bad(path, 'dot-separated subject tokens without wildcards, e.g. slimtrace', v) ?? fallback;
+    return v;
   }
 
   headers(path: string): Record<string, string> {

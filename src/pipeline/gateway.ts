@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TracezipDecoder } from '../tracezip/index.js';
+import { InputError } from '../model/index.js';
 import { addr, listenError, type ServiceAddresses, type ServiceOptions } from './agent.js';
 import type { ServeConfig } from './config.js';
 import { OtlpFileAppender } from './exporter-file.js';
@@ -19,6 +20,7 @@ import { OtlpHttpReceiver } from './receiver-http.js';
 import { Backoff, DEFAULT_RETRY_POLICY, sleep } from './retry.js';
 import { countRequestSpans } from './span-count.js';
 import { FrameHandler, serveFrameRequest, TRACEZIP_PATH } from './tracezip-transport.js';
+import { JetStreamFrameConsumer } from './jetstream-consumer.js';
 
 interface Output {
   deliver(request: Uint8Array, signal?: AbortSignal): Promise<ExportOutcome>;
@@ -44,6 +46,7 @@ export class Gateway {
     private readonly http: OtlpHttpReceiver,
     private readonly grpc: OtlpGrpcReceiver | undefined,
     private readonly output: Output,
+    private readonly bus: JetStreamFrameConsumer | undefined,
     decoder: TracezipDecoder,
     readonly addresses: ServiceAddresses,
     options: Required<ServiceOptions>,
@@ -105,9 +108,46 @@ export class Gateway {
       await output.close();
       throw listenError(e, config);
     }
-    gateway = new Gateway(config, queue, http, grpc, output, decoder, addresses, { log, metrics });
+    let bus: JetStreamFrameConsumer | undefined;
+    if (config.transport.kind === 'jetstream') {
+      // The same decoder and queue as HTTP frames; its own handler so its answers count apart.
+      const busFrames = new FrameHandler(decoder, sink, {
+        onFrame: (answer, bytes, seconds) => {
+          metrics.requests.inc({ receiver: 'jetstream', outcome: answer.result });
+          if (seconds > 0) metrics.decompressionSeconds.observe(seconds);
+          if (answer.result === 'applied') {
+            metrics.wireBytes.inc({ direction: 'received', stage: 'jetstream' }, bytes);
+            metrics.receivedSpans.inc({ receiver: 'jetstream' }, answer.spans);
+            gateway.tracezipBytesIn += bytes;
+          }
+        },
+      });
+      const js = config.transport.jetstream!;
+      log(`connecting to JetStream at ${js.servers.join(', ')}`);
+      try {
+        bus = await JetStreamFrameConsumer.start(js, busFrames, {
+          onRedelivered: () => metrics.jetstreamRedeliveries.inc(),
+          onReplayed: (n) => metrics.jetstreamReplayed.inc(n),
+          onStoredDuplicate: () => metrics.jetstreamStoredDuplicates.inc(),
+          onGivenUp: (reason, detail) => {
+            if (reason === 'retry') return log(`JetStream: ${detail}`);
+            metrics.jetstreamLostFrames.inc({ reason });
+            log(`JetStream: dropped a frame that cannot be decoded: ${detail}`);
+          },
+          onResyncRequested: (reason) => metrics.resyncs.inc({ reason }),
+        });
+      } catch (e) {
+        await http.close(0).catch(() => undefined);
+        await grpc?.close(0).catch(() => undefined);
+        await queue.close();
+        await output.close();
+        throw new InputError(`cannot consume from JetStream at ${js.servers.join(', ')}: ${(e as Error).message}`);
+      }
+    }
+    gateway = new Gateway(config, queue, http, grpc, output, bus, decoder, addresses, { log, metrics });
     for (let i = 0; i < config.exportConcurrency; i++) gateway.workers.push(gateway.exportLoop());
     const to = config.backend ? config.backend.url : config.fileOutput!;
+    if (bus) log(`taking Tracezip frames from JetStream stream ${config.transport.jetstream!.stream} as consumer ${config.transport.jetstream!.consumer}`);
     log(`listening for Tracezip and OTLP/HTTP on ${addr(addresses.http)}${addresses.grpc ? `, OTLP/gRPC on ${addr(addresses.grpc)}` : ''}; exporting to ${to}; queue ${queue.dir}`);
     return gateway;
   }
@@ -206,7 +246,8 @@ export class Gateway {
   private async doStop(): Promise<void> {
     this.draining = true;
     const grace = Math.min(this.config.shutdownTimeoutMs, 5000);
-    await Promise.all([this.http.close(grace), this.grpc?.close(grace)]);
+    // Frames handed out but not yet in the queue go back to JetStream for another replica.
+    await Promise.all([this.http.close(grace), this.grpc?.close(grace), this.bus?.stop()]);
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     while (this.queue.stats().depthRecords > 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
     this.stopping.abort(new Error('gateway stopping'));

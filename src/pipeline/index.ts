@@ -61,3 +61,6 @@ export { PipelineMetrics } from './metrics.js';
 export { OtlpHttpExporter, type OtlpHttpExporterOptions, type ExportOutcome } from './exporter-otlp-http.js';
 export { GatewayLink, type GatewayLinkOptions, type GatewayLinkObserver } from './gateway-link.js';
 export { FrameHandler, FrameSender, TRACEZIP_PATH, TRACEZIP_CONTENT_TYPE, type FrameAnswer, type SendOutcome } from './tracezip-transport.js';
+export { JETSTREAM_DEFAULTS, type JetStreamOptions, type ResyncRequest } from './jetstream.js';
+export { JetStreamLink, type JetStreamLinkOptions, type JetStreamLinkObserver } from './jetstream-link.js';
+export { JetStreamFrameConsumer, type FrameConsumerObserver } from './jetstream-consumer.js';

@@ -109,4 +109,34 @@ auth: { bearer_token_file: ${join(dir, 'token')} }
     writeFileSync(join(dir, 'empty-token'), '\n');
     await assert.rejects(loadServeConfig(undefined, { role: 'agent', gateways: 'http://g', 'auth.bearer_token_file': join(dir, 'empty-token') }), /the bearer token file is empty/);
   });
+
+  it('transport: JetStream from --nats, with its defaults; agents then need no gateway URL', () => {
+    const a = resolveServeConfig({}, { role: 'agent', 'transport.jetstream.servers': ['nats://nats:4222'] });
+    assert.equal(a.transport.kind, 'jetstream');
+    assert.deepEqual(a.transport.jetstream?.servers, ['nats://nats:4222']);
+    assert.equal(a.transport.jetstream?.stream, 'SLIMTRACE');
+    assert.equal(a.transport.jetstream?.subjectPrefix, 'slimtrace');
+    assert.equal(a.transport.jetstream?.discard, 'new');
+    const g = resolveServeConfig({ transport: { kind: 'jetstream', jetstream: { servers: 'nats://a:4222,tls://b:4222', consumer: 'gw', ack_wait: '10s', max_epoch_frames: 64 } } }, { role: 'gateway', 'backend.url': 'http://c:4318/v1/traces' });
+    assert.deepEqual(g.transport.jetstream?.servers, ['nats://a:4222', 'tls://b:4222']);
+    assert.equal(g.transport.jetstream?.consumer, 'gw');
+    assert.equal(g.transport.jetstream?.ackWaitMs, 10_000);
+    assert.equal(g.transport.jetstream?.maxEpochFrames, 64);
+    assert.equal(resolveServeConfig({}, { role: 'agent', gateways: 'http://gw:4319' }).transport.kind, 'http');
+  });
+
+  it('transport: every JetStream problem on its own line, with suggestions for misspelt keys', () => {
+    const p = problems(
+      { transport: { kind: 'jetstream', jetstream: { servers: ['http://nats:4222'], stream: 'a.b', subject_prefix: 'x.*', discard: 'oldest', max_ack_pendng: 5 } } },
+      { role: 'agent', gateways: 'http://gw:4319' },
+    );
+    assert.ok(p.some((l) => l.startsWith('transport.jetstream.servers[0]: expected a NATS URL')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('transport.jetstream.stream: expected a name')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('transport.jetstream.subject_prefix: expected dot-separated')), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('transport.jetstream.discard: expected one of new, old')), p.join('\n'));
+    assert.ok(p.some((l) => l === 'transport.jetstream.max_ack_pendng: unknown key (did you mean transport.jetstream.max_ack_pending?)'), p.join('\n'));
+    assert.ok(p.some((l) => l.startsWith('gateways: with transport.kind jetstream')), p.join('\n'));
+    assert.ok(problems({ transport: { kind: 'jetstream' } }, { role: 'agent' }).some((l) => l.startsWith('transport.jetstream.servers: the JetStream transport needs')));
+    assert.ok(problems({ transport: { kind: 'http', jetstream: { stream: 'X' } } }, { role: 'agent', gateways: 'http://gw:4319' }).some((l) => l.startsWith("transport.jetstream: set, but transport.kind is 'http'")));
+  });
 });

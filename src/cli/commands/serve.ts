@@ -21,6 +21,9 @@ interface ServeFlags {
   targetReduction?: string;
   decisionWait?: string;
   tokenFile?: string;
+  nats: string[];
+  natsStream?: string;
+  natsConsumer?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -43,6 +46,9 @@ export function registerServe(program: Command): void {
     .option('--analysis <file>', 'agent: analysis.json for --strategy autoscope')
     .option('--target-reduction <ratio>', 'agent: the sampler\'s byte reduction target in [0, 1) (default 0.8)')
     .option('--decision-wait <duration>', 'agent: how long a trace waits for its last span before it is decided (default 10s)')
+    .option('--nats <url>', 'use NATS JetStream between agents and gateways instead of HTTP: a NATS server URL, e.g. nats://nats:4222 (repeatable)', collect, [])
+    .option('--nats-stream <name>', 'the JetStream stream for frames (default SLIMTRACE)')
+    .option('--nats-consumer <name>', 'gateway: the durable consumer the gateway replicas share (default slimtrace-gateways)')
     .option('--token-file <file>', 'a file holding the bearer token between agents and gateways')
     .action(async (flags: ServeFlags) => {
       const overrides: ConfigOverrides = {
@@ -61,6 +67,9 @@ export function registerServe(program: Command): void {
         'sampling.target_reduction': flags.targetReduction,
         'sampling.decision_wait': flags.decisionWait,
         'auth.bearer_token_file': flags.tokenFile,
+        'transport.jetstream.servers': flags.nats.length > 0 ? flags.nats : undefined,
+        'transport.jetstream.stream': flags.natsStream,
+        'transport.jetstream.consumer': flags.natsConsumer,
       };
       if (flags.strategy === undefined) for (const k of ['sampling.analysis', 'sampling.target_reduction', 'sampling.decision_wait']) if (overrides[k] !== undefined && !flags.config) overrides['sampling.strategy'] = 'autoscope';
       const config = await loadServeConfig(flags.config, overrides);
