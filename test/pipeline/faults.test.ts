@@ -18,6 +18,14 @@ const MEMORY_CAP_BYTES = 512 * 1024 * 1024;
 
 let dir: string;
 const running: Service[] = [];
+const backends: FaultyBackend[] = [];
+
+/** A backend that `after` stops even when a scenario fails half-way (an open server would keep the file's process alive). */
+function startBackend(): Promise<FaultyBackend> {
+  const b = new FaultyBackend();
+  backends.push(b);
+  return b.start();
+}
 
 function fresh(name: string): string {
   const d = join(dir, `${name}-${Math.random().toString(36).slice(2, 8)}`);
@@ -61,11 +69,12 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
   });
   after(async () => {
     for (const s of running) await stopService(s, 'SIGKILL').catch(() => undefined);
+    for (const b of backends) await b.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('gateway SIGKILLed and restarted mid-stream: every acknowledged span arrives', async () => {
-    const backend = await new FaultyBackend().start();
+    const backend = await startBackend();
     const gqueue = fresh('gq');
     let gw = await gatewayAt(0, backend, gqueue);
     const gwPort = gw.port;
@@ -88,7 +97,7 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
   });
 
   it('backend answering 503 with Retry-After, then recovering; then down for 30 s: nothing lost', async () => {
-    const backend = await new FaultyBackend().start();
+    const backend = await startBackend();
     const gw = await gatewayAt(0, backend, fresh('gq'));
     const agent = await agentAt(0, [gw.port], fresh('aq'));
     const client = new LoadClient(() => `http://127.0.0.1:${agent.port}/v1/traces`);
@@ -114,7 +123,7 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
   // Skipped until the stall is fixed: with a small gateway queue and the backend down from the start, the
   // backend received nothing within 120 s of coming back (being investigated on branch fault-429).
   it.skip('a full agent queue answers 429 (never drops); the client retries and everything arrives', async () => {
-    const backend = await new FaultyBackend().start();
+    const backend = await startBackend();
     await backend.stop(); // the backend is down: the gateway's queue fills, then the agent's
     const gw = await gatewayAt(0, backend, fresh('gq'), configFile('queue: { max_bytes: 256KiB }\nlimits: { max_request_bytes: 64KiB }\n'));
     const agent = await agentAt(0, [gw.port], fresh('aq'), [], configFile('queue: { max_bytes: 256KiB }\nlimits: { max_request_bytes: 64KiB }\n'));
@@ -134,7 +143,7 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
   });
 
   it('agent SIGKILLed with a non-empty queue and with spans held by its sampler, then restarted', async () => {
-    const backend = await new FaultyBackend().start();
+    const backend = await startBackend();
     const gw = await gatewayAt(0, backend, fresh('gq'));
     const aqueue = fresh('aq');
     // A long decision wait: every span is still in the sampler (not sent, not acknowledged in the queue) at the kill.
@@ -156,7 +165,7 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
   });
 
   it('SIGTERM while the backend is down keeps the queue for the next start', async () => {
-    const backend = await new FaultyBackend().start();
+    const backend = await startBackend();
     await backend.stop();
     const gqueue = fresh('gq');
     let gw = await gatewayAt(0, backend, gqueue);
@@ -171,14 +180,16 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
     assert.match(gw.log(), /left in the queue for the next start/);
     await backend.start();
     gw = await gatewayAt(gwPort, backend, gqueue);
-    await assertNothingLost(backend, client, [agent, gw], 0);
+    // The frame in flight when SIGTERM arrived may have been queued by the gateway without its answer
+    // reaching the agent, which then sends it again: at most one agent batch of duplicates.
+    await assertNothingLost(backend, client, [agent, gw], 2048); // batch.max_spans
     await stopService(agent);
     await stopService(gw);
     await backend.stop();
   });
 
   it('three gateways, one SIGKILLed mid-stream: the agents fail over and nothing is lost', async () => {
-    const backend = await new FaultyBackend().start();
+    const backend = await startBackend();
     const gws = [await gatewayAt(0, backend, fresh('gq')), await gatewayAt(0, backend, fresh('gq')), await gatewayAt(0, backend, fresh('gq'))];
     const ports = gws.map((g) => g.port);
     const agents = [await agentAt(0, ports, fresh('aq')), await agentAt(0, ports, fresh('aq')), await agentAt(0, ports, fresh('aq'))];
