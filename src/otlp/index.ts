@@ -19,6 +19,6 @@ export {
   OtlpFileWriter,
   type OtlpReadOptions,
 } from './files.js';
-export { type ReadLimits, DEFAULT_READ_LIMITS, ReadLimitError } from './compressed.js';
+export { type ReadLimits, DEFAULT_READ_LIMITS, ReadLimitError, emptyFileError } from './compressed.js';
 export { AtomicFile, AtomicDirectory, OutputError, removeUnfinishedOutputs, type ByteSink, type Output } from './output.js';
 export { type DecodeLimits, type DecodeLimitName, DEFAULT_DECODE_LIMITS, DecodeLimitError } from './limits.js';

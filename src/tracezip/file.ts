@@ -3,7 +3,7 @@
 // decoded in parallel. Frames are self-delimiting: the header says how long the body is.
 import { createReadStream } from 'node:fs';
 import { countSpans, InputError, type ScopeSpans, type TracesData } from '../model/index.js';
-import { AtomicFile, type ByteSink } from '../otlp/index.js';
+import { AtomicFile, emptyFileError, type ByteSink } from '../otlp/index.js';
 import { ByteReader } from './bytes.js';
 import { TracezipDecoder } from './decoder.js';
 import { TracezipEncoder, type TracezipEncoderOptions } from './encoder.js';
@@ -103,7 +103,7 @@ export async function* readTracezipFile(path: string, options: TracezipFileReadO
     if (code === 'EISDIR') throw new InputError('is a directory, expected a .tzip file', path);
     throw e;
   }
-  if (fileBytes === 0) throw new InputError('is empty: a .tzip file holds at least one frame', path);
+  if (fileBytes === 0) throw emptyFileError(path); // a .tzip file holds at least one frame
   if (buffered > 0) throw new InputError(`truncated: ${buffered} bytes after the last complete frame (${index} frames read)`, path);
 }
 
