@@ -15,7 +15,7 @@ export interface ReadLimits {
   maxDocumentBytes?: number;
   /**
    * Largest decompressed/compressed size ratio of a compressed file, checked once the output
-   * passes 64 MiB (real trace files compress 5-30x; gzip cannot pass about 1030x). Default 200.
+   * passes 16 MiB (real trace files compress 5-30x; gzip cannot pass about 1030x). Default 200.
    */
   maxCompressionRatio?: number;
   /** Largest CSV record (one line, or a quoted field over several) in bytes. Default 16 MiB. */
@@ -29,7 +29,7 @@ export const DEFAULT_READ_LIMITS: Readonly<Required<ReadLimits>> = Object.freeze
 });
 
 /** Below this much output the compression ratio is not checked (small files compress very well). */
-const RATIO_FLOOR_BYTES = 64 * 1024 * 1024;
+const RATIO_FLOOR_BYTES = 16 * 1024 * 1024;
 
 export type FileCompression = 'gzip' | 'zstd' | 'none';
 
@@ -143,7 +143,9 @@ export interface ContentStreamOptions extends ReadLimits {
 export async function* readContentChunks(path: string, options: ContentStreamOptions = {}): AsyncGenerator<Buffer> {
   const limits = resolveReadLimits(options);
   const compression = await fileCompression(path);
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  // Compressed: small reads, so that bytesRead follows what the decompressor has consumed and the
+  // ratio check fires early (a 1 MiB read-ahead let a 1 MB bomb inflate 200 MB before it).
+  const file = createReadStream(path, { highWaterMark: compression === 'none' ? 1 << 20 : 1 << 16 });
   let stream: Readable = file;
   if (compression === 'gzip') stream = file.pipe(createGunzip());
   else if (compression === 'zstd') {

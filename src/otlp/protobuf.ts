@@ -34,6 +34,7 @@ import {
 import { EMPTY_BYTES } from '../model/build.js';
 import {
   MAX_DEPTH,
+  ProtobufDecodeError,
   ProtobufReader,
   ProtobufWriter,
   appendUnknown,
@@ -70,6 +71,10 @@ export function decodeTracesData(bytes: Uint8Array, options?: DecodeOptions): Tr
   if (r.memoryLeft < 0) overMemory(r, limits.maxDecodedMemory);
   maxMemory = limits.maxDecodedMemory;
   maxSpans = limits.maxSpans;
+  // A span costs far more decoded than on the wire (2 bytes `12 00` -> DECODE_COST.span). When the
+  // input is large enough to reach a limit that way, count its spans first: a bomb is refused in
+  // one cheap pass instead of after the decoder has built up to maxDecodedMemory of objects.
+  if (bytes.length * (DECODE_COST.span / 2) > r.memoryLeft || bytes.length / 2 > limits.maxSpans) prescanSpans(bytes, r.memoryLeft, limits);
   const end = bytes.length;
   const resourceSpans: ResourceSpans[] = [];
   let unknown: Uint8Array | undefined;
@@ -81,6 +86,47 @@ export function decodeTracesData(bytes: Uint8Array, options?: DecodeOptions): Tr
     else unknown = skipUnknown(r, t, start, end, unknown);
   }
   return { resourceSpans, unknownFields: unknown };
+}
+
+/**
+ * Counts the spans of a request without decoding them (ResourceSpans -> ScopeSpans -> span tags,
+ * every body skipped by its length) and refuses it when the count alone breaks a limit. Malformed
+ * bytes end the count quietly: the decoder then reports them with its own, precise error.
+ */
+function prescanSpans(bytes: Uint8Array, memoryLeft: number, limits: Required<DecodeLimits>): void {
+  const r = new ProtobufReader(bytes, false);
+  let spans = 0;
+  const over = (): boolean => spans > limits.maxSpans || spans * DECODE_COST.span > memoryLeft;
+  try {
+    const end = bytes.length;
+    while (r.pos < end) {
+      const t = r.readVarint32(end);
+      if (t !== 10) {
+        r.skipField(t & 7, t >>> 3, end);
+        continue;
+      }
+      const rsEnd = r.readLengthEnd(end);
+      while (r.pos < rsEnd) {
+        const t2 = r.readVarint32(rsEnd);
+        if (t2 !== 18) {
+          r.skipField(t2 & 7, t2 >>> 3, rsEnd);
+          continue;
+        }
+        const ssEnd = r.readLengthEnd(rsEnd);
+        while (r.pos < ssEnd) {
+          const t3 = r.readVarint32(ssEnd);
+          if (t3 === 18) spans++;
+          r.skipField(t3 & 7, t3 >>> 3, ssEnd);
+        }
+        if (over()) break;
+      }
+      if (over()) break;
+    }
+  } catch (e) {
+    if (!(e instanceof ProtobufDecodeError)) throw e;
+  }
+  if (spans > limits.maxSpans) throw new DecodeLimitError('maxSpans', limits.maxSpans, 0, 'too many spans in one request');
+  if (spans * DECODE_COST.span > memoryLeft) throw new DecodeLimitError('maxDecodedMemory', limits.maxDecodedMemory, 0, 'the request would take more memory to decode than allowed');
 }
 
 // The limit being enforced, for the error message (decoding is synchronous, one request at a time).

@@ -81,6 +81,18 @@ it('protobuf: the memory estimate stops empty spans, attributes and array values
   }
 });
 
+it('protobuf: under the default limits, 30 MiB of empty spans is refused before any span is built', () => {
+  // Issue 15 item 4: 4.5 GB and a heap abort before. The span count is checked first, in one pass.
+  const bomb = request(Buffer.alloc(30 * 1024 * 1024, Buffer.from([0x12, 0x00])));
+  const heapBefore = process.memoryUsage().heapUsed;
+  assert.throws(() => decodeTracesData(bomb), (e: unknown) => e instanceof DecodeLimitError && e.limit === 'maxSpans' && e.value === DEFAULT_DECODE_LIMITS.maxSpans);
+  // Building even a quarter of the 15.7M spans would take over 250 MB of heap.
+  assert.ok(process.memoryUsage().heapUsed - heapBefore < 64 * 1024 * 1024, 'no spans were materialised');
+  // Malformed input found by the count is left to the decoder, which names it precisely.
+  const cut = Buffer.concat([request(Buffer.alloc(2 * 5_000_000, Buffer.from([0x12, 0x00]))), Buffer.from([0x0a, 0xff])]);
+  assert.throws(() => decodeTracesData(cut), (e: unknown) => e instanceof ProtobufDecodeError && (e.kind === 'truncated' || e.kind === 'limit'));
+});
+
 const jsonSpans = (n: number) => `{"resourceSpans":[{"scopeSpans":[{"spans":[${'{},'.repeat(n).slice(0, -1)}]}]}]}`;
 
 it('OTLP/JSON: the same limits, and the memory check comes before JSON.parse', () => {

@@ -19,7 +19,9 @@ import { join } from 'node:path';
 import { collectTraffic } from '../../src/generator/index.js';
 import { bytesEqual, diffTracesData, InputError, type TracesData } from '../../src/model/index.js';
 import { decodeTracesData, decodeTracesJson, encodeTracesData, encodeTracesJson, ProtobufDecodeError } from '../../src/otlp/index.js';
-import { readOtlpProtoFile } from '../../src/otlp/files.js';
+import { readOtlpJsonFile } from '../../src/otlp/files.js';
+import { openInput } from '../../src/cli/input.js';
+import { gzipSync } from 'node:zlib';
 import { TracezipDecoder, TracezipEncoder, TracezipFrameError, readTracezipFile } from '../../src/tracezip/index.js';
 import { crc32c } from '../../src/tracezip/crc32c.js';
 import { emptyStats, WarningLog } from '../../src/datasets/index.js';
@@ -284,6 +286,8 @@ export interface Bomb {
   decoder: DecoderName;
   /** The hostile bytes (built by the runner, which hands them to the child as a file). */
   make(): Uint8Array;
+  /** The file's name when the reader goes by its suffix (`bomb.json.gz`); else by decoder. */
+  fileName?: string;
   /** Decodes them (`path`: the file holding them, for the file readers). */
   run(bytes: Uint8Array, path: string): Verdict | Promise<Verdict>;
 }
@@ -315,7 +319,30 @@ function emptySpans(mib: number): Uint8Array {
   return out;
 }
 
-/** The bombs of issue 15 (Tracezip items 1, 2, 7 and residual repeats; OTLP items 3, 4 and 6 at the issue's sizes). */
+/**
+ * A gzip file that inflates to `members` x `memberBytes` of `fill`: concatenated gzip members (valid
+ * gzip, read as one stream), so a 1 GiB bomb is built in a fraction of a second.
+ */
+function gzipBomb(head: string, fill: number, memberBytes: number, members: number): Uint8Array {
+  const one = gzipSync(Buffer.alloc(memberBytes, fill), { level: 9 });
+  const first = gzipSync(Buffer.from(head));
+  const out = Buffer.alloc(first.length + one.length * members);
+  first.copy(out);
+  for (let i = 0; i < members; i++) one.copy(out, first.length + i * one.length);
+  return out;
+}
+
+/** Reads a whole file with one of the streaming readers: a typed error is the only right end for a bomb. */
+async function readAllOf(read: () => AsyncIterable<unknown>): Promise<Verdict> {
+  try {
+    for await (const _ of read()) void _;
+    return { problem: 'read without an error' };
+  } catch (e) {
+    return typed(e);
+  }
+}
+
+/** The bombs of issue 15 (Tracezip items 1, 2, 7 and residual repeats; OTLP items 3-6 at the issue's sizes). */
 export function bombs(): Bomb[] {
   const tz: Bomb[] = tracezipBombs().map((b) => ({
     name: `tracezip: ${b.name}`,
@@ -349,18 +376,27 @@ export function bombs(): Bomb[] {
     otlp('otlp item 3: unknown field `78 00` x 100k (200 KB)', () => repeat([0x78, 0x00], 200 * 1024)),
     otlp('otlp item 4: `12 00` x 15M in one ScopeSpans (30 MiB)', () => emptySpans(30)),
     {
+      // Through the CLI's input layer, where "0 spans, exit 0" was the defect: read fast, then refused.
       name: 'otlp item 6: a file of 3 MB of zero bytes, read as size-delimited OTLP',
       decoder: 'otlp-protobuf',
       make: () => new Uint8Array(3 * 1024 * 1024),
-      async run(_bytes, path) {
-        try {
-          let n = 0;
-          for await (const _ of readOtlpProtoFile(path)) n++;
-          return n === 0 ? { problem: 'read as 0 spans without an error' } : 'ok';
-        } catch (e) {
-          return typed(e);
-        }
-      },
+      run: (_bytes, path) => readAllOf(async function* () {
+        yield* (await openInput(path)).batches();
+      }),
+    },
+    {
+      name: 'otlp item 5: a .json.gz inflating to 1 GiB (whole-file OTLP/JSON)',
+      decoder: 'otlp-json',
+      fileName: 'bomb.json.gz',
+      make: () => gzipBomb('{"resourceSpans":[], "x":"', 0x20, 64 * 1024 * 1024, 16),
+      run: (_bytes, path) => readAllOf(() => readOtlpJsonFile(path)),
+    },
+    {
+      name: 'otlp item 5: a .csv.gz holding one 640 MB line (span CSV record)',
+      decoder: 'span-csv',
+      fileName: 'bomb.csv.gz',
+      make: () => gzipBomb('TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration\n', 0x61, 64 * 1024 * 1024, 10),
+      run: (_bytes, path) => readAllOf(() => readSpanCsvFiles([path], { warnings: new WarningLog(), stats: emptyStats(), strict: false }, undefined)),
     },
   ];
 }
@@ -534,7 +570,7 @@ export async function fuzzBombs(o: RunOptions, only?: DecoderName): Promise<{ ro
     const b = list[i]!;
     if (only && b.decoder !== only) continue;
     const dir = mkdtempSync(join(tmpdir(), 'slimtrace-bomb-'));
-    const path = join(dir, b.decoder.startsWith('tracezip') ? 'bomb.tzip' : 'bomb.otlp');
+    const path = join(dir, b.fileName ?? (b.decoder.startsWith('tracezip') ? 'bomb.tzip' : 'bomb.otlp'));
     writeFileSync(path, b.make());
     const s = await runSlice('bombs', b.decoder, o.seed, i, i + 1, o, path);
     rmSync(dir, { recursive: true, force: true });
