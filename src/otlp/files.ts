@@ -43,9 +43,28 @@ export async function detectOtlpFileFormat(path: string): Promise<OtlpFileFormat
   if (lower.endsWith('.json') || lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'otlp-json';
   if (lower.endsWith('.pb') || lower.endsWith('.binpb') || lower.endsWith('.otlp') || lower.endsWith('.protobuf')) return 'otlp-proto';
   const head = await readContentPrefix(path, 64);
-  const i = skipSpace(head, 0);
-  if (i < head.length && (head[i] === 0x7b /* { */ || head[i] === 0x5b) /* [ */) return 'otlp-json';
-  return undefined;
+  return looksLikeJsonStart(head) ? 'otlp-json' : undefined;
+}
+
+/**
+ * A JSON object (or an array of them) whose first key is a printable string. Checking only for `{`
+ * after whitespace read a protobuf message as JSON when its first length byte was 0x7b or 0x5b
+ * (`0a 7b ...`: field 1 of 123 bytes; 0x0a is also a newline): after `{` comes the length and a
+ * tag, never `"` and a printable key.
+ */
+export function looksLikeJsonStart(head: Uint8Array): boolean {
+  let i = skipSpace(head, 0);
+  if (head[i] === 0x5b /* [ */) {
+    i = skipSpace(head, i + 1);
+    if (i >= head.length || head[i] === 0x5d /* ] */) return true;
+  }
+  if (head[i] !== 0x7b /* { */) return false;
+  i = skipSpace(head, i + 1);
+  if (i >= head.length || head[i] === 0x7d /* } */) return true;
+  if (head[i] !== 0x22 /* " */) return false;
+  let j = i + 1;
+  for (; j < head.length && head[j] !== 0x22; j++) if (head[j]! < 0x20 || head[j]! > 0x7e) return false;
+  return j > i + 1 || j >= head.length;
 }
 
 function skipSpace(b: Uint8Array, i: number): number {

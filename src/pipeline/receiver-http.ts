@@ -520,13 +520,6 @@ function discardBody(req: IncomingMessage, limit: number): void {
   req.resume();
 }
 
-/**
- * The decoder hardening (issue 15) gives decodeTracesJson a third parameter, the decode limits, of
- * which DecodeOptions is a subtype; until it lands the extra argument is ignored. Called through
- * this signature so the limits reach the JSON decoder as soon as it takes them.
- */
-const decodeJsonWithLimits = decodeTracesJson as (text: string, source: string | undefined, limits: DecodeOptions | undefined) => TracesData;
-
 function decodeJsonBody(body: Buffer, options: DecodeOptions | undefined): TracesData {
   let text: string;
   try {
@@ -534,7 +527,7 @@ function decodeJsonBody(body: Buffer, options: DecodeOptions | undefined): Trace
   } catch {
     throw new InputError('the body is not valid UTF-8');
   }
-  return decodeJsonWithLimits(text, undefined, options);
+  return decodeTracesJson(text, undefined, options);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

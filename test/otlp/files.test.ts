@@ -156,3 +156,23 @@ function lengthBytes(n: number): number[] {
   a.push(n);
   return a;
 }
+
+it('format detection: a protobuf message whose first length byte is `{` or `[` is not JSON', async () => {
+  const { detectOtlpFileFormat, looksLikeJsonStart } = await import('../../src/otlp/files.js');
+  // Find a request whose first ResourceSpans is 123 (0x7b) or 91 (0x5b) bytes long: it starts `0a 7b`.
+  let bytes: Uint8Array | undefined;
+  for (let n = 1; n < 200 && !bytes; n++) {
+    const b = encodeTracesData(makeTracesData([makeResourceSpans({ scopeSpans: [makeScopeSpans({ spans: [makeSpan({ name: 'x'.repeat(n) })] })] })]));
+    if (b[0] === 0x0a && (b[1] === 0x7b || b[1] === 0x5b)) bytes = b;
+  }
+  assert.ok(bytes, 'a request starting 0a 7b or 0a 5b');
+  const path = file('no-suffix-proto', bytes);
+  assert.equal(await detectOtlpFileFormat(path), undefined);
+  const spans = [];
+  for await (const batch of readOtlpFile(path, 'otlp-proto')) spans.push(batch);
+  assert.equal(spans.length, 1);
+  // JSON as people write it stays JSON.
+  for (const text of ['{"resourceSpans":[]}', '\n\n  {\n  "resourceSpans": []}', '[{"resourceSpans":[]}]', '{}', '[]'])
+    assert.ok(looksLikeJsonStart(Buffer.from(text)), text);
+  assert.equal(await detectOtlpFileFormat(file('no-suffix-json', Buffer.from('\n{"resourceSpans":[]}'))), 'otlp-json');
+});
