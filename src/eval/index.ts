@@ -20,4 +20,5 @@ export {
   type RcaMethod,
   type RcaOptions,
   type RcaSpan,
+  type RcaSpectrum,
 } from './rca.js';

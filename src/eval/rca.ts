@@ -25,9 +25,11 @@
 //   its operations (1 / their number). v ← d·A·v + (1 − d)·u, d = 0.85, 25 iterations; u on traces
 //   only: anomalous trace i: φ·(1/n_i)/Σ(1/n_j) + (1 − φ)·(1/k_i)/Σ(1/k_j) (n_i = its operations,
 //   k_i = traces of its kind, kind = its set of operations, φ = 0.5); normal: (1/k_i)/Σ(1/k_j).
-//   Spectrum (DStar2, as RCAEval's port): ef = F·N_ef, nf = F·(N_f − N_ef), ep = P·N_ep, score =
-//   ef² / (ep + nf), F/P the operation's anomalous/normal PageRank (1e-4 when absent). A service's
-//   score is its best operation's.
+//   Spectrum: ef = F·N_ef, nf = F·(N_f − N_ef), ep = P·N_ep, F/P the operation's anomalous/normal
+//   PageRank (1e-4 when absent), N_ef/N_ep the anomalous/normal traces covering it; Ochiai
+//   ef / √((ef + ep)(ef + nf)) by default (the paper's default and best; on generated traffic it
+//   placed latency faults where DStar2 did not), DStar2 ef² / (ep + nf) as an option (MicroRank's
+//   code and RCAEval's port). A service's score is its best operation's.
 // - Ranking and ties: services by score, descending. hit@k of a case is the probability that the true
 //   service is in the top k when equal scores are ordered at random: with g services scored higher
 //   and e scored equal (itself included), clamp((k − g) / e, 0, 1); 0 when the service is not in
@@ -103,9 +105,14 @@ export interface RcaResult {
   baselineSpans: number;
 }
 
+/** MicroRank's spectrum formula: Ochiai (the paper's default and best) or DStar2 (its code's and RCAEval's port's). */
+export type RcaSpectrum = 'ochiai' | 'dstar2';
+
 export interface RcaOptions {
   /** Spans held for the fault windows (a span in two windows counts twice). Default 8,000,000. */
   maxSpans?: number;
+  /** Default 'ochiai'. */
+  spectrum?: RcaSpectrum;
 }
 
 export const DEFAULT_MAX_RCA_SPANS = 8_000_000;
@@ -195,6 +202,7 @@ export class RcaCollector {
   /** window index -> trace id hex -> spans. */
   private readonly windows: Map<string, RcaSpan[]>[];
   private readonly maxSpans: number;
+  private readonly spectrum: RcaSpectrum;
   private windowSpans = 0;
   private baselineSpans = 0;
 
@@ -204,6 +212,7 @@ export class RcaCollector {
     this.endMs = this.faults.map((f) => Number(f.endTimeUnixNano) / 1e6);
     this.windows = this.faults.map(() => new Map());
     this.maxSpans = options.maxSpans ?? DEFAULT_MAX_RCA_SPANS;
+    this.spectrum = options.spectrum ?? 'ochiai';
   }
 
   add(data: TracesData): void {
@@ -284,7 +293,7 @@ export class RcaCollector {
       }
     }
     const tr = traceRcaScores(traces, (op) => this.threshold(op, TRACERCA_SIGMAS));
-    const mr = microRankScores(traces, (op) => this.threshold(op, MICRORANK_SIGMAS));
+    const mr = microRankScores(traces, (op) => this.threshold(op, MICRORANK_SIGMAS), this.spectrum);
     const n = services.size;
     return {
       fault: fault.id,
@@ -514,7 +523,11 @@ function personalize(shapes: readonly TraceShape[], anomalous: boolean): number[
 }
 
 /** MicroRank-style service scores over one window's traces (see the file comment). */
-export function microRankScores(traces: ReadonlyMap<string, readonly RcaSpan[]>, threshold: (op: string) => number): { scores: Map<string, number>; abnormal: number } {
+export function microRankScores(
+  traces: ReadonlyMap<string, readonly RcaSpan[]>,
+  threshold: (op: string) => number,
+  spectrum: RcaSpectrum = 'ochiai',
+): { scores: Map<string, number>; abnormal: number } {
   const shapes = [...traces.values()].map((list) => shapeOf(list, threshold));
   const bad = shapes.filter((t) => t.anomalous);
   const good = shapes.filter((t) => !t.anomalous);
@@ -538,7 +551,7 @@ export function microRankScores(traces: ReadonlyMap<string, readonly RcaSpan[]>,
     const ef = f * ef0;
     const nf = f * (nF - ef0);
     const ep = p * (nEp.get(op) ?? 0);
-    const score = (ef * ef) / Math.max(ep + nf, 1e-300);
+    const score = spectrum === 'ochiai' ? ef / Math.sqrt(Math.max((ef + ep) * (ef + nf), 1e-300)) : (ef * ef) / Math.max(ep + nf, 1e-300);
     const svc = serviceOfOp(op);
     if (score > (scores.get(svc) ?? 0)) scores.set(svc, score);
   }
