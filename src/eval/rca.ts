@@ -40,7 +40,8 @@
 //   edge then means. A kept span's dropped-span summary (`slimtrace.sampling.dropped`) puts each
 //   summarized operation back into the trace: its service counts as present, its count goes to
 //   the operation's coverage, its largest duration is tested against the threshold, and a
-//   summarized operation of another service is an invocation from the kept span's service. The
+//   summarized operation of another service is an invocation from the kept span's service (below an
+//   abnormal CLIENT span, the first such entry, its direct callee, receives an abnormal one). The
 //   baseline takes a summary entry as its min, its max, and count − 2 spans at the mean of the rest.
 import { bytesToHex, serviceName, SpanKind, StatusCode, getAttribute, InputError, type KeyValue, type TracesData } from '../model/index.js';
 import { parseDroppedSummary, SAMPLING_ATTR } from '../sampling/index.js';
@@ -382,15 +383,19 @@ export function traceRcaScores(traces: ReadonlyMap<string, readonly RcaSpan[]>, 
         recv.add(s.service);
         out.add(p.service);
       }
+      // Summary entries come in execution order, so the first of another service is the direct
+      // callee: the one an abnormal CLIENT span's slowness is charged to, as for a kept child.
+      let callee = true;
       for (const d of s.summary ?? NO_SUMMARY) {
         present.add(d.service);
-        if (d.max >= threshold(d.op)) {
-          abnormal = true;
-          if (d.service !== s.service) {
-            recv.add(d.service);
-            out.add(s.service);
-          }
+        const dBad = d.max >= threshold(d.op);
+        if (dBad) abnormal = true;
+        if (d.service === s.service) continue;
+        if (dBad || (callee && s.client && sBad)) {
+          recv.add(d.service);
+          out.add(s.service);
         }
+        callee = false;
       }
     }
     for (const svc of present) bump(inTraces, svc);

@@ -90,6 +90,10 @@ interface TraceShape {
   summarizeDb?: boolean;
   /** Drop them without any summary (what a span sampler without summaries leaves). */
   dropDb?: boolean;
+  /** Network delay into db: the api client span is this much slower, db's own span is not. */
+  netDelayMs?: number;
+  /** Keep the api client span, drop db's span and summarize it on the client span. */
+  summarizeDbOnClient?: boolean;
 }
 
 /**
@@ -100,7 +104,8 @@ function trace(atMs: number, jitter: number, shape: TraceShape): Built[] {
   const t = id(16);
   const leafMs = shape.type === 'A' ? (shape.dbMs ?? 10 + jitter) : 8 + jitter;
   const err = shape.type === 'A' && shape.dbError === true;
-  const apiMs = leafMs + 4 + jitter * 0.5;
+  const net = shape.type === 'A' ? (shape.netDelayMs ?? 0) : 0;
+  const apiMs = leafMs + net + 4 + jitter * 0.5;
   const feMs = apiMs + 3 + jitter * 0.25;
   const root = span(t, 'frontend', 'GET /page', atMs, feMs + 2, undefined, { error: err });
   const feClient = span(t, 'frontend', 'HTTP GET', atMs + 1, feMs, root, { kind: SpanKind.CLIENT, error: err });
@@ -123,7 +128,10 @@ function trace(atMs: number, jitter: number, shape: TraceShape): Built[] {
     : [];
   const api = span(t, 'api', 'POST /work', atMs + 2, apiMs, feClient, { error: err, attributes: summary });
   if (hideLeaf) return [root, feClient, api];
-  const apiClient = span(t, 'api', 'HTTP POST', atMs + 3, leafMs + 1, api, { kind: SpanKind.CLIENT, error: err });
+  const onClient =
+    shape.type === 'A' && shape.summarizeDbOnClient ? [kv(SAMPLING_ATTR.DROPPED, formatDroppedSummary([{ service: leafSvc, name: leafName, count: 1, sum: leafMs * 1e6, min: leafMs * 1e6, max: leafMs * 1e6 }], 'api'))] : [];
+  const apiClient = span(t, 'api', 'HTTP POST', atMs + 3, leafMs + net + 1, api, { kind: SpanKind.CLIENT, error: err, attributes: onClient });
+  if (onClient.length > 0) return [root, feClient, api, apiClient];
   const leaf = span(t, leafSvc, leafName, atMs + 3.5, leafMs, apiClient, { error: err });
   return [root, feClient, api, apiClient, leaf];
 }
@@ -220,6 +228,15 @@ describe('RCA on reduced data', () => {
     assert.equal(top1(reduced, 'microRank'), 'db');
     assert.equal(reduced.methods.traceRca.ac[0], 1);
     assert.equal(reduced.methods.microRank.ac[0], 1);
+  });
+
+  it('network delay into db (only the caller sees it): db first, also when db spans are summarized on the client span', () => {
+    const full = rankFaults(scenario((type) => ({ type, netDelayMs: 100 })), [FAULT]);
+    assert.equal(top1(full, 'traceRca'), 'db');
+    const reduced = rankFaults(scenario((type) => ({ type, netDelayMs: 100, summarizeDbOnClient: true }), (type) => ({ type, summarizeDbOnClient: true })), [FAULT]);
+    assert.equal(reduced.cases[0]!.candidates, 4);
+    assert.equal(top1(reduced, 'traceRca'), 'db');
+    assert.equal(reduced.methods.traceRca.ac[0], full.methods.traceRca.ac[0]);
   });
 
   it('evaluateSampling reports RCA on the full input and on each strategy output', async () => {
