@@ -4,7 +4,11 @@
 // overall and AC@1 per fault type. Cases are pooled, not runs averaged: a run with more faults
 // weighs more.
 //
-//   node --import tsx scripts/rca-table.ts run1.json [run2.json ...]
+//   node --import tsx scripts/rca-table.ts [LABEL=]run1.json [[LABEL=]run2.json ...]
+//
+// A reduced row is named `strategy @ LABEL`, LABEL defaulting to the run's target reduction; runs
+// with the same label pool (the seeds of one setting). The full data's cases are taken once per
+// distinct input (runs of the same input at other budgets repeat them).
 import { readFileSync } from 'node:fs';
 import { scoreCases, type RcaCase, type RcaResult } from '../src/eval/index.js';
 
@@ -18,17 +22,27 @@ if (files.length === 0) {
   process.stderr.write('usage: rca-table.ts evaluate.json [more.json ...]\n');
   process.exit(2);
 }
-const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Run);
+const runs = files.map((arg) => {
+  const eq = arg.indexOf('=');
+  const file = eq > 0 ? arg.slice(eq + 1) : arg;
+  return { label: eq > 0 ? arg.slice(0, eq) : undefined, run: JSON.parse(readFileSync(file, 'utf8')) as Run };
+});
 
 // The full data is the same for every strategy of a run: take it once per run.
 const full: RcaCase[] = [];
+const seen = new Set<string>();
 const reduced = new Map<string, { cases: RcaCase[]; reductions: number[] }>();
-for (const run of runs) {
+for (const { label, run } of runs) {
   const withRca = run.results.filter((r) => r.rca);
   if (withRca.length === 0) continue;
-  full.push(...withRca[0]!.rca!.full.cases);
+  for (const c of withRca[0]!.rca!.full.cases) {
+    const key = JSON.stringify([c.fault, c.type, c.service, c.traces, c.spans, c.candidates]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    full.push(c);
+  }
   for (const r of withRca) {
-    const key = `${r.strategy} @ target ${(run.targetReduction * 100).toFixed(1)}%`;
+    const key = `${r.strategy} @ ${label ?? `target ${(run.targetReduction * 100).toFixed(1)}%`}`;
     let entry = reduced.get(key);
     if (!entry) reduced.set(key, (entry = { cases: [], reductions: [] }));
     entry.cases.push(...r.rca!.reduced.cases);
@@ -41,7 +55,7 @@ const fullScore = scoreCases(full);
 const row = (label: string, reduction: string, s: ReturnType<typeof scoreCases>): string =>
   `| ${label} | ${reduction} | ${[s.methods.traceRca, s.methods.microRank].flatMap((m) => [f2(m.ac[0]!), f2(m.ac[2]!), f2(m.avg5)]).join(' | ')} |`;
 const lines = [
-  `${fullScore.faults} fault cases from ${runs.length} run(s)`,
+  `${fullScore.faults} fault cases, ${runs.length} run(s)`,
   '',
   '| data | reduction | TraceRCA AC@1 | AC@3 | Avg@5 | MicroRank AC@1 | AC@3 | Avg@5 |',
   '|---|---|---|---|---|---|---|---|',
