@@ -179,13 +179,26 @@ export interface RcaSpan {
   summary?: SummaryOp[];
 }
 
-const opKey = (service: string, name: string): string => service + '\u0000' + name;
+/**
+ * Operation keys (service + NUL + span name), one string per operation however many spans share
+ * it: the window records hold hundreds of thousands of them.
+ */
+class OperationKeys {
+  private readonly byService = new Map<string, Map<string, string>>();
+  key(service: string, name: string): string {
+    let names = this.byService.get(service);
+    if (!names) this.byService.set(service, (names = new Map()));
+    let k = names.get(name);
+    if (k === undefined) names.set(name, (k = service + '\u0000' + name));
+    return k;
+  }
+}
 
-function summaryOf(attrs: KeyValue[], service: string): SummaryOp[] | undefined {
+function summaryOf(attrs: KeyValue[], service: string, ops: OperationKeys): SummaryOp[] | undefined {
   const text = getAttribute(attrs, SAMPLING_ATTR.DROPPED);
   if (typeof text !== 'string') return undefined;
   try {
-    return parseDroppedSummary(text, service).map((d) => ({ op: opKey(d.service, d.name), service: d.service, count: d.count, sum: d.sum, min: d.min, max: d.max }));
+    return parseDroppedSummary(text, service).map((d) => ({ op: ops.key(d.service, d.name), service: d.service, count: d.count, sum: d.sum, min: d.min, max: d.max }));
   } catch {
     return undefined; // a malformed summary is ignored: it only adds what was dropped
   }
@@ -200,6 +213,7 @@ export class RcaCollector {
   private readonly startMs: number[];
   private readonly endMs: number[];
   private readonly baseline = new Map<string, OpStats>();
+  private readonly ops = new OperationKeys();
   /** window index -> trace id hex -> spans. */
   private readonly windows: Map<string, RcaSpan[]>[];
   private readonly maxSpans: number;
@@ -223,8 +237,8 @@ export class RcaCollector {
         for (const span of ss.spans) {
           const t = Number(span.startTimeUnixNano) / 1e6;
           const duration = Math.max(0, Number(span.endTimeUnixNano - span.startTimeUnixNano));
-          const op = opKey(service, span.name);
-          const summary = span.attributes.length > 0 ? summaryOf(span.attributes, service) : undefined;
+          const op = this.ops.key(service, span.name);
+          const summary = span.attributes.length > 0 ? summaryOf(span.attributes, service, this.ops) : undefined;
           let inWindow = false;
           for (let w = 0; w < this.faults.length; w++) {
             if (t < this.startMs[w]! || t >= this.endMs[w]!) continue;
