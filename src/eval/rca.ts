@@ -328,7 +328,8 @@ export class RcaCollector {
 /** The score of every candidate service (0 for one the method did not score). */
 function scoreOf(scores: ReadonlyMap<string, number>, service: string): number {
   const s = scores.get(service) ?? 0;
-  return Number.isFinite(s) ? s : Number.MAX_VALUE;
+  if (Number.isNaN(s)) return 0;
+  return s === Infinity ? Number.MAX_VALUE : s;
 }
 
 function topServices(scores: ReadonlyMap<string, number>, services: ReadonlySet<string>): string[] {
