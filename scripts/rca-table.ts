@@ -68,7 +68,7 @@ for (const [key, e] of reduced) {
 const c = fullScore.chance;
 lines.push(`| random chance | - | ${[c.ac[0]!, c.ac[2]!, c.avg5, c.ac[0]!, c.ac[2]!, c.avg5].map(f2).join(' | ')} |`);
 
-// AC@1 per fault type: TraceRCA / MicroRank.
+// AC@1 per fault type and per root-cause service: TraceRCA / MicroRank.
 const types = [...new Set(full.map((x) => x.type))];
 const byType = (cases: readonly RcaCase[]): string[] =>
   types.map((t) => {
@@ -80,3 +80,17 @@ lines.push(`| data | ${types.join(' | ')} |`, `|---|${types.map(() => '---').joi
 lines.push(`| full data | ${byType(full).join(' | ')} |`);
 for (const [key, e] of reduced) lines.push(`| ${key} | ${byType(e.cases).join(' | ')} |`);
 process.stdout.write(lines.join('\n') + '\n');
+
+// AC@1 per root-cause service (rows) and setting (columns), TraceRCA / MicroRank.
+const services = [...new Set(full.map((x) => x.service))].sort();
+const settings: [string, RcaCase[]][] = [['full data', full], ...[...reduced].map(([k, e]) => [k, e.cases] as [string, RcaCase[]])];
+const out = ['', 'AC@1 per root-cause service (TraceRCA / MicroRank)', ''];
+out.push(`| service (cases) | ${settings.map(([k]) => k).join(' | ')} |`, `|---|${settings.map(() => '---').join('|')}|`);
+for (const svc of services) {
+  const cells = settings.map(([, cases]) => {
+    const s = scoreCases(cases.filter((x) => x.service === svc));
+    return `${f2(s.methods.traceRca.ac[0]!)} / ${f2(s.methods.microRank.ac[0]!)}`;
+  });
+  out.push(`| ${svc} (${full.filter((x) => x.service === svc).length}) | ${cells.join(' | ')} |`);
+}
+process.stdout.write(out.join('\n') + '\n');
