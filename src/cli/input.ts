@@ -1,7 +1,8 @@
 // Turns what the user named on the command line into a stream of trace batches: a dataset
 // directory or file of any supported format, or, when nothing is named, the embedded traffic
 // generator. Every command reads its input through here, so they all accept the same things.
-import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
+import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, DEFAULT_START_TIME_UNIX_NANO, generateTrafficAsync, resolveFaults, type ResolvedFault } from '../generator/index.js';
+import { rcaFaultsFromDataset, rcaFaultsFromGenerator, type RcaFault } from '../eval/index.js';
 import { FAULT_DEFINITIONS, FaultySpans, openTraceSource, readFaultySpans, WarningLog } from '../datasets/index.js';
 import { openCsvTable } from '../datasets/csv.js';
 import { open, stat } from 'node:fs/promises';
@@ -26,6 +27,8 @@ export interface TraceInput {
    * they are complete once batches() is consumed; a dataset reads its label file.
    */
   labels?(): Promise<FaultLabels | undefined>;
+  /** The injected faults as root-cause cases (service + window), known before the batches are read. */
+  rcaFaults?(): Promise<RcaFault[] | undefined>;
 }
 
 export interface FaultLabels {
@@ -148,6 +151,8 @@ function openGenerated(options: InputOptions): TraceInput {
         faultySpans,
       },
     labels: async () => ({ faultySpans: labels, faultTypes: () => new Map((faults ?? []).map((f) => [f.id, f.type as string])) }),
+    // The same scenario batches() generates, resolved against the generator's defaults.
+    rcaFaults: async () => rcaFaultsFromGenerator(resolveFaults(defaultFaultScenario(traces / DEFAULT_RATE), defaultTopology(), DEFAULT_START_TIME_UNIX_NANO)),
   };
 }
 
@@ -170,6 +175,10 @@ async function openDataset(path: string, options: InputOptions): Promise<TraceIn
       if (!truth?.faultySpans) return undefined;
       const types = new Map(truth.faults.map((f) => [f.id, f.type as string]));
       return { faultySpans: truth.faultySpans, faultTypes: () => types };
+    },
+    rcaFaults: async () => {
+      const truth = await source.groundTruth();
+      return truth && truth.faults.length > 0 ? rcaFaultsFromDataset(truth.faults) : undefined;
     },
   };
 }

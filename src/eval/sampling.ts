@@ -6,6 +6,7 @@
 import { bytesToHex, SpanBatcher, type LocatedSpan, type TracesData } from '../model/index.js';
 import { encodeTracesData } from '../otlp/index.js';
 import type { FaultDefinition, FaultySpans, GroundTruth } from '../datasets/index.js';
+import { RcaCollector, type RcaFault, type RcaOptions, type RcaResult } from './rca.js';
 import { dataClockMs, StreamingSampler, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
 
 const DEFINITIONS: readonly FaultDefinition[] = ['exact', 'slow', 'proxy'];
@@ -60,6 +61,8 @@ export interface StrategyResult {
   /** definition -> fault type -> coverage. */
   coverageByType: Partial<Record<FaultDefinition, Record<string, Coverage>>>;
   seconds: number;
+  /** Root-cause localisation on the full input and on this strategy's output (when faults were given). */
+  rca?: { full: RcaResult; reduced: RcaResult };
 }
 
 /**
@@ -100,6 +103,9 @@ export interface EvaluateSamplingOptions {
   decisionWaitMs?: number;
   reduce?: ReduceOptions;
   onProgress?: (spans: number) => void;
+  /** Fault cases (service + window) to localise on the full and every reduced stream (see rca.ts). */
+  rcaFaults?: readonly RcaFault[];
+  rcaOptions?: RcaOptions;
 }
 
 interface Accumulator {
@@ -111,6 +117,7 @@ interface Accumulator {
   /** definition -> kept faulty span keys. */
   kept: Map<FaultDefinition, Set<string>>;
   seconds: number;
+  rca?: RcaCollector;
 }
 
 /** Runs every strategy over the batches and measures them. */
@@ -134,19 +141,25 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
         }
       },
     });
-    return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, seconds: 0 };
+    const rca = options.rcaFaults ? new RcaCollector(options.rcaFaults, options.rcaOptions) : undefined;
+    return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, seconds: 0, rca };
   });
+  const fullRca = options.rcaFaults ? new RcaCollector(options.rcaFaults, options.rcaOptions) : undefined;
   let clockMs = -Infinity;
 
   for await (const batch of options.batches) {
     input.addData(batch);
+    fullRca?.add(batch);
     clockMs = dataClockMs(batch, clockMs);
     for (const acc of accs) {
       const t0 = performance.now();
       acc.sampler.push(batch, clockMs);
       const out = acc.sampler.poll(clockMs);
       acc.seconds += (performance.now() - t0) / 1000;
-      if (out) acc.out.addData(out);
+      if (out) {
+        acc.out.addData(out);
+        acc.rca?.add(out);
+      }
     }
     options.onProgress?.(input.spans);
   }
@@ -154,8 +167,12 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     const t0 = performance.now();
     const out = acc.sampler.flush();
     acc.seconds += (performance.now() - t0) / 1000;
-    if (out) acc.out.addData(out);
+    if (out) {
+      acc.out.addData(out);
+      acc.rca?.add(out);
+    }
   }
+  const full = fullRca?.result();
   const inputBytes = input.finish();
   const faultType = options.faultTypes?.() ?? new Map<string, string>();
   return accs.map((acc) => {
@@ -194,6 +211,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       coverage,
       coverageByType,
       seconds: acc.seconds,
+      ...(full && acc.rca ? { rca: { full, reduced: acc.rca.result() } } : {}),
     };
   });
 }

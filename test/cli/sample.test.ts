@@ -64,6 +64,20 @@ describe('slimtrace sample and evaluate', () => {
     assert.ok(doc.results[0].coverage.proxy.faulty > 0);
   });
 
+  it('evaluate --rca adds root-cause localisation: full data, each strategy, random chance', () => {
+    const r = run('evaluate', '--traces', '300', '--strategies', 'head,tail', '--rca');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Root-cause localisation, service level, 5 fault windows/);
+    assert.match(r.stdout, /\| data \| TraceRCA AC@1 \| AC@3 \| Avg@5 \| MicroRank AC@1 \| AC@3 \| Avg@5 \|/);
+    for (const row of ['full data', 'head', 'tail', 'random chance']) assert.match(r.stdout, new RegExp(`^\\| ${row} \\| [0-9]`, 'm'), row);
+    const json = run('evaluate', '--traces', '200', '--strategies', 'head', '--rca', '--json');
+    assert.equal(json.status, 0, json.stderr);
+    const rca = JSON.parse(json.stdout).results[0].rca;
+    assert.equal(rca.full.faults, 5);
+    assert.equal(rca.reduced.cases.length, 5);
+    assert.equal(rca.full.methods.traceRca.ac.length, 5);
+  });
+
   it('names the mistake in one line with exit code 2', () => {
     const truncated = join(dir, 'truncated.json');
     writeFileSync(truncated, readFileSync(analysis, 'utf8').slice(0, 500));

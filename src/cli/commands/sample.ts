@@ -4,7 +4,7 @@
 // reduction, traces kept and intact, and faulty-span coverage against the input's labels.
 import type { Command } from 'commander';
 import { OtlpFileWriter } from '../../otlp/index.js';
-import { evaluateSampling, OtlpByteCounter, type StrategyResult } from '../../eval/index.js';
+import { evaluateSampling, OtlpByteCounter, type RcaFault, type RcaScore, type StrategyResult } from '../../eval/index.js';
 import { AdaptiveSampler, createStrategy, dataClockMs, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type SamplingStrategy, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
 import { UsageError } from '../errors.js';
 import { numberFlag, reductionFlag } from '../flags.js';
@@ -163,6 +163,43 @@ export function formatEvaluation(results: readonly StrategyResult[], targetReduc
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Root-cause localisation as a Markdown table: the full data, each strategy's output, and random
+ * chance, for both rankings (docs/evaluation.md defines them).
+ */
+export function formatRca(results: readonly StrategyResult[]): string {
+  const first = results.find((r) => r.rca)?.rca;
+  if (!first) return '';
+  const full = first.full;
+  if (full.faults === 0) return 'Root-cause localisation: no fault cases to score.\n';
+  const f2 = (x: number): string => x.toFixed(2);
+  const cells = (s: { traceRca: RcaScore; microRank: RcaScore }, base?: { traceRca: RcaScore; microRank: RcaScore }): string[] => {
+    const out: string[] = [];
+    for (const m of ['traceRca', 'microRank'] as const) {
+      for (const [x, b] of [
+        [s[m].ac[0]!, base?.[m].ac[0]],
+        [s[m].ac[2]!, base?.[m].ac[2]],
+        [s[m].avg5, base?.[m].avg5],
+      ] as const) {
+        out.push(b === undefined ? f2(x) : `${f2(x)} (${x - b >= 0 ? '+' : ''}${f2(x - b)})`);
+      }
+    }
+    return out;
+  };
+  const head = ['data', 'TraceRCA AC@1', 'AC@3', 'Avg@5', 'MicroRank AC@1', 'AC@3', 'Avg@5'];
+  const lines = [
+    `Root-cause localisation, service level, ${full.faults} fault windows (reduced rows: change against the full data in brackets)`,
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    `| full data | ${cells(full.methods).join(' | ')} |`,
+  ];
+  for (const r of results) if (r.rca) lines.push(`| ${r.strategy} | ${cells(r.rca.reduced.methods, full.methods).join(' | ')} |`);
+  const c = full.chance;
+  lines.push(`| random chance | ${[c.ac[0]!, c.ac[2]!, c.avg5, c.ac[0]!, c.ac[2]!, c.avg5].map(f2).join(' | ')} |`);
+  return lines.join('\n') + '\n';
+}
+
 export function registerEvaluate(program: Command): void {
   const cmd = program
     .command('evaluate')
@@ -170,8 +207,9 @@ export function registerEvaluate(program: Command): void {
     .argument('[input]', 'dataset directory or trace file (default: generated traffic)')
     .option('--strategies <names>', `comma-separated (default: all): ${STRATEGY_NAMES.join(', ')}`)
     .option('--ground-truth <file>', "faulty-span labels as CSV (what `generate --ground-truth` writes, a dataset's labels/faulty_spans.csv) for the coverage columns; replaces the input's own labels")
-    .option('--json', 'print the results as JSON');
-  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { strategies?: string; json?: boolean; groundTruth?: string }) => {
+    .option('--json', 'print the results as JSON')
+    .option('--rca', "also localise each fault's root-cause service on the full and on every reduced stream (TraceRCA- and MicroRank-style; AC@1, AC@3, Avg@5 beside chance)");
+  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { strategies?: string; json?: boolean; groundTruth?: string; rca?: boolean }) => {
     const names = (flags.strategies ? flags.strategies.split(',').map((s) => s.trim()).filter(Boolean) : [...STRATEGY_NAMES]).map(strategyName);
     const options = await strategyOptions(flags);
     const waitMs = decisionWaitMs(flags);
@@ -180,6 +218,11 @@ export function registerEvaluate(program: Command): void {
     const strategies = names.map((n) => buildStrategy(n, options));
     if (!options.code && names.some((n) => n === 'autoscope' || n === 'autoscope-paper')) process.stderr.write('slimtrace: note: no --analysis given; autoscope and autoscope-paper run without code knowledge\n');
     const labels = labelFile?.labels ?? (await source.labels?.());
+    let rcaFaults: RcaFault[] | undefined;
+    if (flags.rca) {
+      rcaFaults = await source.rcaFaults?.();
+      if (!rcaFaults) process.stderr.write('slimtrace: note: the input has no fault list (service and time of each fault); --rca skipped\n');
+    }
     const results = await evaluateSampling({
       batches: withInputProgress(source, source.batches(), 'evaluate'),
       strategies,
@@ -187,11 +230,14 @@ export function registerEvaluate(program: Command): void {
       faultTypes: labels?.faultTypes,
       decisionWaitMs: waitMs,
       reduce: { summaries: flags.summaries !== false },
+      rcaFaults,
     });
     if (flags.json) process.stdout.write(JSON.stringify({ targetReduction: options.targetReduction, results }, null, 2) + '\n');
     else {
       process.stdout.write(`${source.description}; target reduction ${pct(options.targetReduction)}\n\n`);
       process.stdout.write(formatEvaluation(results, options.targetReduction));
+      const rca = formatRca(results);
+      if (rca) process.stdout.write('\n' + rca);
     }
     printWarnings([...source.warnings(), ...(labelFile?.warnings ?? [])], false);
   });
