@@ -8,7 +8,9 @@
 //                                           start a new epoch and send again from full state
 //   400 {"result":"malformed","error":E}   not a valid frame (corrupted in transit, or a bug)
 //   401 {"result":"unauthorized"}          missing or wrong bearer token
-//   413 {"result":"too-large"}             over the gateway's frame size limit
+//   413 {"result":"too-large"}             over the gateway's frame size limit, or the spans it
+//                                           decodes to are over its request limit: the agent
+//                                           splits the batch (a smaller one fits)
 //   429/503 {"result":"busy"} Retry-After  the gateway cannot take it now: the same frame again later
 //
 // The gateway applies a frame to its decoder before it knows the sink can take the spans; when the
@@ -16,7 +18,7 @@
 // same frame meets `resync` instead of `duplicate`: a frame is acknowledged only with its spans.
 import { TracezipDecoder, TracezipFrameError, type ResyncReason } from '../tracezip/index.js';
 import { countSpans, InputError } from '../model/index.js';
-import { Backpressure, type TraceSink } from './sink.js';
+import { Backpressure, RequestTooLargeError, type TraceSink } from './sink.js';
 import { HttpPoster, type HttpTarget } from './http-client.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -31,7 +33,7 @@ export type FrameAnswer =
   | { result: 'resync'; reason: ResyncReason | 'sink-failed' }
   | { result: 'malformed'; error: string }
   | { result: 'unauthorized' }
-  | { result: 'too-large'; limit: number }
+  | { result: 'too-large'; limit: number; decodedBytes?: number }
   | { result: 'busy'; reason: string; retryAfterSeconds: number };
 
 export function answerStatus(a: FrameAnswer): number {
@@ -105,6 +107,10 @@ export class FrameHandler {
       // The decoder moved on but the spans did not: forget the stream so the retry resyncs.
       this.decoder.dropStream(streamId);
       if (e instanceof Backpressure) return this.observed({ result: 'busy', reason: e.reason, retryAfterSeconds: e.retryAfterSeconds }, frame.length, decodeSeconds);
+      // A small frame can decode to more than the gateway keeps per request (its queue's record
+      // limit): the same frame would meet the same refusal for ever, a resync included; a smaller
+      // batch fits, so this is 413 and the agent splits.
+      if (e instanceof RequestTooLargeError) return this.observed({ result: 'too-large', limit: e.limit, decodedBytes: e.bytes }, frame.length, decodeSeconds);
       return this.observed({ result: 'resync', reason: 'sink-failed' }, frame.length, decodeSeconds);
     }
     return this.observed({ result: 'applied', spans }, frame.length, decodeSeconds);
