@@ -18,6 +18,7 @@ import { DiskQueue } from './queue.js';
 import { QueueSink, queueSource } from './queue-sink.js';
 import { OtlpGrpcReceiver } from './receiver-grpc.js';
 import { OtlpHttpReceiver } from './receiver-http.js';
+import { readOnlyRoute } from './receiver-common.js';
 
 export interface ServiceOptions {
   /** One line per event an operator should see (default: stderr). */
@@ -169,8 +170,8 @@ export class Agent {
     const sink = new QueueSink(queue);
     let agent!: Agent;
     const routes = {
-      '/metrics': (req: IncomingMessage, res: ServerResponse) => agent.serveMetrics(req, res),
-      '/healthz': (req: IncomingMessage, res: ServerResponse) => agent.serveHealth(req, res),
+      '/metrics': readOnlyRoute('/metrics', (req: IncomingMessage, res: ServerResponse) => agent.serveMetrics(req, res)),
+      '/healthz': readOnlyRoute('/healthz', (req: IncomingMessage, res: ServerResponse) => agent.serveHealth(req, res)),
     };
     const tls = config.tls.certFile !== undefined ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile! } : undefined;
     const http = new OtlpHttpReceiver({ sink, host: config.listen.host, port: config.listen.port, maxRequestBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, routes, ...(tls ? { tls } : {}) });

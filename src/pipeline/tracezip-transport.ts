@@ -8,6 +8,8 @@
 //                                           start a new epoch and send again from full state
 //   400 {"result":"malformed","error":E}   not a valid frame (corrupted in transit, or a bug)
 //   401 {"result":"unauthorized"}          missing or wrong bearer token
+//   405/415 {"result":"unsupported"}       not a POST, or not Content-Type application/x-tracezip
+//                                           (a frame carries its own compression: no Content-Encoding)
 //   413 {"result":"too-large"}             over the gateway's frame size limit, or the spans it
 //                                           decodes to are over its request limit: the agent
 //                                           splits the batch (a smaller one fits)
@@ -33,6 +35,7 @@ export type FrameAnswer =
   | { result: 'resync'; reason: ResyncReason | 'sink-failed' }
   | { result: 'malformed'; error: string }
   | { result: 'unauthorized' }
+  | { result: 'unsupported'; error: string; status: 405 | 415 }
   | { result: 'too-large'; limit: number; decodedBytes?: number }
   | { result: 'busy'; reason: string; retryAfterSeconds: number };
 
@@ -47,6 +50,8 @@ export function answerStatus(a: FrameAnswer): number {
       return 400;
     case 'unauthorized':
       return 401;
+    case 'unsupported':
+      return a.status;
     case 'too-large':
       return 413;
     case 'busy':
@@ -145,6 +150,23 @@ export async function serveFrameRequest(handler: FrameHandler, req: IncomingMess
   if (options.bearerToken !== undefined && !bearerMatches(req.headers.authorization, options.bearerToken)) {
     req.resume();
     reply({ result: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    return;
+  }
+  if (req.method !== 'POST') {
+    req.resume();
+    reply({ result: 'unsupported', status: 405, error: `method ${req.method} not allowed on ${TRACEZIP_PATH} (POST)` }, { allow: 'POST' });
+    return;
+  }
+  const media = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (media !== TRACEZIP_CONTENT_TYPE) {
+    req.resume();
+    reply({ result: 'unsupported', status: 415, error: `Content-Type must be ${TRACEZIP_CONTENT_TYPE}, got ${JSON.stringify(req.headers['content-type'] ?? '')} (OTLP requests go to /v1/traces)` });
+    return;
+  }
+  const coding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity') {
+    req.resume();
+    reply({ result: 'unsupported', status: 415, error: `Content-Encoding ${JSON.stringify(coding)} is not taken: a Tracezip frame carries its own compression` });
     return;
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
