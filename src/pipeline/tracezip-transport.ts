@@ -238,7 +238,8 @@ export class FrameSender {
     }
     if (o.status === 409 && answer?.result === 'resync') return { kind: 'resync', reason: answer.reason };
     if (o.status === 400 && answer?.result === 'malformed') return { kind: 'malformed', error: answer.error };
-    return { kind: 'refused', status: o.status, reason: answer ? JSON.stringify(answer) : `HTTP ${o.status}` };
+    const hint = o.status === 401 ? ' (the bearer token does not match the gateway\'s: auth.bearer_token)' : '';
+    return { kind: 'refused', status: o.status, reason: `HTTP ${o.status}${answer ? ` ${JSON.stringify(answer)}` : ''}${hint}` };
   }
 
   close(): void {
