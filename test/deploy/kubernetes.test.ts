@@ -4,6 +4,7 @@
 // role the workload mounting it runs, and the pieces fit together: mounted ConfigMaps and Secrets
 // exist, container ports are the ports the configuration listens on, probes hit a served port, and
 // the agents' gateway URLs name the gateway StatefulSet's replicas through its headless Service.
+// Also the configuration reference of docs/deployment.md.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -61,6 +62,13 @@ function configOf(obj: K8sObject): ServeConfig {
 }
 
 describe('Kubernetes manifests (deploy/kubernetes)', () => {
+  it('the configuration reference in docs/deployment.md passes the validator', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../docs/deployment.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^role: /m.test(b));
+    assert.equal(blocks.length, 2, 'an agent and a gateway block');
+    for (const b of blocks) resolveServeConfig(parseAllDocuments(b)[0]!.toJS(), {}, 'docs/deployment.md');
+  });
+
   it('every document parses and names its apiVersion, kind, object and namespace', () => {
     assert.ok(objects.length >= 8, `${objects.length} objects`);
     for (const { file, obj } of objects) {
