@@ -400,16 +400,16 @@ export class OtlpHttpReceiver {
     // A route's answer may acknowledge work already done (the gateway's frame endpoint answers
     // "applied" once the spans are in its queue): close() waits for it to be written, else the
     // sender would retry work that was done, a duplicate. Until it is written, or the client left.
-    const written = new Promise<void>((resolve) => {
-      res.once('finish', resolve);
-      res.once('close', resolve);
-    });
     if (this.routesClosed) {
       // The connections are about to be cut: work started now could be done with its answer lost.
       req.resume();
       res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': String(this.overloadRetryAfter), Connection: 'close' }).end('shutting down; retry later\n');
       return;
     }
+    const written = new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
     const served = (async () => {
       try {
         if (this.closing && !res.headersSent) res.setHeader('Connection', 'close');
