@@ -18,6 +18,7 @@ import { DiskQueue } from './queue.js';
 import { QueueSink, queueSource } from './queue-sink.js';
 import { OtlpGrpcReceiver } from './receiver-grpc.js';
 import { OtlpHttpReceiver } from './receiver-http.js';
+import { readOnlyRoute } from './receiver-common.js';
 
 export interface ServiceOptions {
   /** One line per event an operator should see (default: stderr). */
@@ -49,6 +50,12 @@ async function clientCa(config: ServeConfig): Promise<Buffer | undefined> {
   }
 }
 
+/** A refusal of the link that only a person can fix, for /healthz and the log. */
+interface LinkHealth {
+  problem: string | undefined;
+  loggedAt: number;
+}
+
 /** The agent's link to its gateways: Tracezip frames over HTTP, or through JetStream. */
 interface AgentLink {
   deliver(batch: TracesData, signal?: AbortSignal): Promise<void>;
@@ -63,6 +70,7 @@ export class Agent {
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
+  private linkHealth: LinkHealth = { problem: undefined, loggedAt: 0 };
 
   private constructor(
     readonly config: ServeConfig,
@@ -93,6 +101,8 @@ export class Agent {
       },
     });
     metrics.queueCapacity.set(config.queue.maxBytes);
+    /** What the link last met that needs a person (shown in /healthz), and when it was last logged. */
+    const health: LinkHealth = { problem: undefined, loggedAt: 0 };
     const observer: GatewayLinkObserver = {
       onEncoded: (batch, frameBytes, seconds) => {
         let otlpBytes = 0;
@@ -102,6 +112,20 @@ export class Agent {
         metrics.frameEncoded(otlpBytes, frameBytes, seconds);
       },
       onFrame: (outcome, bytes) => {
+        // A gateway that refuses frames for good (401 after a token change, 404 from a proxy) is
+        // retried with capped backoff while the spans wait in the queue; say so once a minute, and
+        // in /healthz, rather than only in a retry counter.
+        if (outcome.kind === 'refused') {
+          const first = health.problem === undefined;
+          health.problem = `the gateway refuses frames: ${outcome.reason}`;
+          if (first || Date.now() - health.loggedAt > 60_000) {
+            health.loggedAt = Date.now();
+            log(`${health.problem}; retrying with backoff, spans wait in the queue until this is fixed`);
+          }
+        } else if (outcome.kind === 'acknowledged' && health.problem !== undefined) {
+          health.problem = undefined;
+          log('the gateway takes frames again');
+        }
         metrics.wireBytes.inc({ direction: 'sent', stage: 'tracezip' }, bytes);
         if (outcome.kind === 'acknowledged' && !outcome.duplicate) metrics.sentSpans.inc({ exporter: 'tracezip' }, outcome.spans);
       },
@@ -169,8 +193,8 @@ export class Agent {
     const sink = new QueueSink(queue);
     let agent!: Agent;
     const routes = {
-      '/metrics': (req: IncomingMessage, res: ServerResponse) => agent.serveMetrics(req, res),
-      '/healthz': (req: IncomingMessage, res: ServerResponse) => agent.serveHealth(req, res),
+      '/metrics': readOnlyRoute('/metrics', (req: IncomingMessage, res: ServerResponse) => agent.serveMetrics(req, res)),
+      '/healthz': readOnlyRoute('/healthz', (req: IncomingMessage, res: ServerResponse) => agent.serveHealth(req, res)),
     };
     const tls = config.tls.certFile !== undefined ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile! } : undefined;
     const http = new OtlpHttpReceiver({ sink, host: config.listen.host, port: config.listen.port, maxRequestBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, routes, ...(tls ? { tls } : {}) });
@@ -185,6 +209,7 @@ export class Agent {
       throw listenError(e, config);
     }
     agent = new Agent(config, queue, http, grpc, link, forwarder, addresses, { log, metrics });
+    agent.linkHealth = health;
     agent.running = forwarder.run(agent.stopping.signal).catch((e: unknown) => log(`forwarder stopped: ${(e as Error).stack ?? String(e)}`));
     log(`listening for OTLP/HTTP on ${addr(addresses.http)}${addresses.grpc ? `, OTLP/gRPC on ${addr(addresses.grpc)}` : ''}; sending Tracezip to ${link.gateway}${sampler ? ` after ${config.sampling!.strategy} sampling` : ''}; queue ${queue.dir}`);
     return agent;
@@ -206,7 +231,7 @@ export class Agent {
     const ok = !this.stopping.signal.aborted && s.failure === undefined;
     res
       .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', role: 'agent', gateway: this.link.gateway, queue: { records: s.depthRecords, bytes: s.depthBytes, maxBytes: s.maxBytes, ...(s.failure ? { failure: s.failure } : {}) } }));
+      .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', role: 'agent', gateway: this.link.gateway, ...(this.linkHealth.problem ? { problem: this.linkHealth.problem } : {}), queue: { records: s.depthRecords, bytes: s.depthBytes, maxBytes: s.maxBytes, ...(s.failure ? { failure: s.failure } : {}) } }));
   }
 
   /**

@@ -6,16 +6,20 @@
 // - resync: a new epoch, and the batch encoded again from full state;
 // - malformed (a frame damaged on the way, or a bug): a new epoch; if a fresh epoch's frame is also
 //   refused, the batch goes as plain OTLP protobuf to the gateway's /v1/traces instead;
-// - 413 (over the gateway's frame limit): the batch is split in two and each half sent;
+// - 413 (over the gateway's frame limit): the batch is split in two and each half sent, and later
+//   batches are split before they are sent to at most half the refused span count, so one refusal
+//   does not cost every later batch a refused frame and a resync;
 // - any other refusal (401 after a token change, a proxy's 404): logged and retried with backoff,
 //   never dropped: the data waits in the agent's queue until the configuration is fixed.
 import { encodeTracesData } from '../otlp/index.js';
-import { countSpans, locatedSpans, type TracesData } from '../model/index.js';
-import { toTracesData } from '../sampling/index.js';
+import { countSpans, type TracesData } from '../model/index.js';
 import { TracezipEncoder, type TracezipEncoderOptions } from '../tracezip/index.js';
 import { HttpPoster, type HttpTarget } from './http-client.js';
 import { Backoff, DEFAULT_RETRY_POLICY, sleep, type RetryPolicy } from './retry.js';
+import { splitBatch } from './split.js';
 import { FrameSender, type SendOutcome } from './tracezip-transport.js';
+
+export { splitBatch };
 
 export interface GatewayLinkOptions {
   /**
@@ -54,6 +58,8 @@ export class GatewayLink {
   private current = 0;
   private readonly policy: RetryPolicy;
   private readonly failoverAfter: number;
+  /** Spans per frame this link has learnt its gateways take (from 413 answers); unbounded until one. */
+  private maxFrameSpans = Infinity;
 
   constructor(
     options: GatewayLinkOptions,
@@ -82,6 +88,12 @@ export class GatewayLink {
   async deliver(batch: TracesData, signal?: AbortSignal): Promise<void> {
     const spans = countSpans(batch);
     if (spans === 0) return;
+    if (spans > this.maxFrameSpans) {
+      const [a, b] = splitBatch(batch);
+      await this.deliver(a, signal);
+      await this.deliver(b, signal);
+      return;
+    }
     let frame = this.encode(batch);
     const backoff = new Backoff(this.policy);
     let failures = 0;
@@ -120,6 +132,7 @@ export class GatewayLink {
               this.observer.onUndeliverable?.(1, `a single span's frame of ${frame.length} bytes is over the gateway's limit`);
               return;
             }
+            this.maxFrameSpans = Math.min(this.maxFrameSpans, Math.max(1, spans >> 1));
             const [a, b] = splitBatch(batch);
             await this.deliver(a, signal);
             await this.deliver(b, signal);
@@ -173,11 +186,4 @@ export class GatewayLink {
     for (const s of this.senders) s.close();
     for (const p of this.fallback) p.close();
   }
-}
-
-/** Two halves of a batch by span count (resource and scope envelopes repeated as needed). */
-export function splitBatch(batch: TracesData): [TracesData, TracesData] {
-  const all = [...locatedSpans(batch)];
-  const half = all.length >> 1;
-  return [toTracesData(all.slice(0, half)), toTracesData(all.slice(half))];
 }

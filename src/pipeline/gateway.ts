@@ -17,6 +17,7 @@ import { DiskQueue, type QueueRecord } from './queue.js';
 import { QueueSink } from './queue-sink.js';
 import { OtlpGrpcReceiver } from './receiver-grpc.js';
 import { OtlpHttpReceiver } from './receiver-http.js';
+import { readOnlyRoute } from './receiver-common.js';
 import { Backoff, DEFAULT_RETRY_POLICY, sleep } from './retry.js';
 import { countRequestSpans } from './span-count.js';
 import { FrameHandler, serveFrameRequest, TRACEZIP_PATH } from './tracezip-transport.js';
@@ -89,12 +90,9 @@ export class Gateway {
     let gateway!: Gateway;
     const frameOptions = { maxFrameBytes: config.maxRequestBytes, ...(config.bearerToken !== undefined ? { bearerToken: config.bearerToken } : {}) };
     const routes = {
-      [TRACEZIP_PATH]: (req: IncomingMessage, res: ServerResponse) => {
-        if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
-        return serveFrameRequest(frames, req, res, frameOptions);
-      },
-      '/metrics': (req: IncomingMessage, res: ServerResponse) => gateway.serveMetrics(req, res),
-      '/healthz': (req: IncomingMessage, res: ServerResponse) => gateway.serveHealth(req, res),
+      [TRACEZIP_PATH]: (req: IncomingMessage, res: ServerResponse) => serveFrameRequest(frames, req, res, frameOptions),
+      '/metrics': readOnlyRoute('/metrics', (req: IncomingMessage, res: ServerResponse) => gateway.serveMetrics(req, res)),
+      '/healthz': readOnlyRoute('/healthz', (req: IncomingMessage, res: ServerResponse) => gateway.serveHealth(req, res)),
     };
     const tls = config.tls.certFile !== undefined ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile! } : undefined;
     const http = new OtlpHttpReceiver({ sink, host: config.listen.host, port: config.listen.port, maxRequestBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, routes, ...(tls ? { tls } : {}) });

@@ -1,10 +1,13 @@
 // Where both the agent's and the gateway's receivers put what they accept: the disk queue. A request
 // is acknowledged to its client when its append is fsync'd; a full queue answers Backpressure, so the
-// client retries instead of being told a lie. Also the queue's consumer side as the forwarder reads it.
+// client retries instead of being told a lie. A request larger than one record (a gateway's frame can
+// decode to many times its own size) goes in as several records, all or none. Also the queue's
+// consumer side as the forwarder reads it.
 import { encodeTracesData } from '../otlp/index.js';
 import type { DiskQueue } from './queue.js';
 import type { QueuedRecord, RecordSource } from './forwarder.js';
 import type { ReceivedRequest, TraceSink } from './sink.js';
+import { encodeWithin } from './split.js';
 
 export class QueueSink implements TraceSink {
   constructor(private readonly queue: DiskQueue) {}
@@ -12,7 +15,11 @@ export class QueueSink implements TraceSink {
   async accept(request: ReceivedRequest): Promise<void> {
     // A protobuf body is stored as it came (already validated by decoding); JSON is stored as protobuf.
     const payload = request.protobuf ?? encodeTracesData(request.data);
-    await this.queue.append(payload);
+    if (payload.length <= this.queue.recordLimit) {
+      await this.queue.append(payload);
+      return;
+    }
+    await this.queue.appendAll(encodeWithin(request.data, this.queue.recordLimit));
   }
 }
 

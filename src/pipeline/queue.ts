@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../model/errors.js';
-import { Backpressure } from './sink.js';
+import { Backpressure, RequestTooLargeError } from './sink.js';
 import {
   CURSOR_MAGIC,
   RECORD_HEADER_BYTES,
@@ -144,14 +144,10 @@ export class QueueClosedError extends Error {
 }
 
 /** The payload is larger than the queue takes; retrying cannot help. */
-export class RecordTooLargeError extends InputError {
+export class RecordTooLargeError extends RequestTooLargeError {
   override name = 'RecordTooLargeError';
-  constructor(
-    readonly bytes: number,
-    readonly maxRecordBytes: number,
-    dir: string,
-  ) {
-    super(`a record of ${bytes} bytes is larger than the disk queue takes (${maxRecordBytes} bytes, maxRecordBytes)`, dir);
+  constructor(bytes: number, readonly maxRecordBytes: number, dir: string) {
+    super(bytes, maxRecordBytes, `a record of ${bytes} bytes is larger than the disk queue takes (${maxRecordBytes} bytes, maxRecordBytes)`, dir);
   }
 }
 
@@ -395,6 +391,40 @@ export class DiskQueue {
       this.pending.push({ seq, header: encodeRecordHeader(seq, payload), payload, frameBytes, resolve, reject });
       this.writer ??= this.writeLoop();
     });
+  }
+
+  /** Largest payload one record takes (maxRecordBytes). */
+  get recordLimit(): number {
+    return this.maxRecordBytes;
+  }
+
+  /**
+   * Appends several records that stand for one request (a gateway's frame that decodes to more than
+   * one record holds): either every one is taken or, when the queue lacks room for all of them, none
+   * is (Backpressure 'queue-full'), so a refused request leaves nothing behind to be duplicated by
+   * its retry; more than the whole queue holds is RequestTooLargeError. Resolves with their seqs
+   * once all are fdatasync'd. Only a write failure can leave some
+   * written and others not; the queue is then failed and the caller's retry duplicates those.
+   */
+  appendAll(payloads: Uint8Array[]): Promise<number[]> {
+    let total = 0;
+    for (const p of payloads) {
+      if (p.length > this.maxRecordBytes) return Promise.reject(new RecordTooLargeError(p.length, this.maxRecordBytes, this.dir));
+      total += RECORD_HEADER_BYTES + p.length;
+    }
+    // More than the whole queue holds: waiting for it to drain cannot help (a retry would meet the
+    // same answer for ever); a smaller request can, so this is "too large", not "full".
+    if (total > this.maxBytes) {
+      return Promise.reject(new RequestTooLargeError(total, this.maxBytes, `a request of ${total} bytes in ${payloads.length} records is larger than the whole disk queue (${this.maxBytes} bytes, maxBytes)`, this.dir));
+    }
+    if (!this.closed && !this.stopping && !this.failure && this.counters.uncommittedBytes + total > this.maxBytes) {
+      this.counters.rejectedFull++;
+      const excess = this.counters.uncommittedBytes + total - this.maxBytes;
+      const retry = this.retryAfter(excess);
+      return Promise.reject(new Backpressure('queue-full', retry, `disk queue full: ${this.counters.uncommittedBytes} of ${this.maxBytes} bytes not yet delivered, ${total} more asked; retry after ${retry} s`));
+    }
+    // Room for all was checked above and append() reserves synchronously: none of these meets a full queue.
+    return Promise.all(payloads.map((p) => this.append(p)));
   }
 
   /** Seconds until `excess` bytes are likely to have drained, at the rate of the last few seconds. */

@@ -2,6 +2,7 @@
 // lead's Prometheus wiring counts requests and spans per receiver and outcome without the receivers
 // knowing prom-client), the reading of a sink's answer, and the TLS files.
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputError } from '../model/errors.js';
 import { Backpressure, type BackpressureReason, type ReceivedRequest, type TraceSink } from './sink.js';
 
@@ -148,4 +149,16 @@ export class InFlight<T extends { force: (() => void) | undefined }> {
     }
     for (const item of this.values()) item.force?.();
   }
+}
+
+/**
+ * A read-only route (/metrics, /healthz): GET and HEAD are served; any other method is 405 with a
+ * line saying so, its body drained unread, so a stray POST is answered rather than treated as a read.
+ */
+export function readOnlyRoute(path: string, serve: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>): (req: IncomingMessage, res: ServerResponse) => void | Promise<void> {
+  return (req, res) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return serve(req, res);
+    req.resume();
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end(`method ${req.method} not allowed on ${path} (GET)\n`);
+  };
 }

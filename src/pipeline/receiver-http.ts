@@ -92,7 +92,8 @@ export interface OtlpHttpReceiverOptions {
   /**
    * Other endpoints on the same server, by path (the gateway's /v1/tracezip, /metrics, a health
    * check): they get the server's timeouts and keep-alive, answer for themselves, and are neither
-   * counted in the concurrency cap nor waited for by close().
+   * counted in the concurrency cap; close() waits for their answers (up to its timeout) as for OTLP
+   * requests, since an answer can acknowledge work already done.
    */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>;
 }
@@ -225,6 +226,10 @@ export class OtlpHttpReceiver {
   private server: http.Server | undefined;
   private closing = false;
   private readonly inFlight = new InFlight<Exchange>();
+  /** Requests to `routes` being served; close() waits for their answers too. */
+  private readonly routesInFlight = new Set<Promise<void>>();
+  /** Set once close() stopped waiting: a route request after it could not have its answer written. */
+  private routesClosed = false;
 
   constructor(options: OtlpHttpReceiverOptions) {
     this.sink = options.sink;
@@ -294,7 +299,8 @@ export class OtlpHttpReceiver {
     for (const ex of this.inFlight.values()) if (!ex.res.headersSent) ex.res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await this.inFlight.settle(timeoutMs);
+    await Promise.all([this.inFlight.settle(timeoutMs), this.settleRoutes(timeoutMs)]);
+    this.routesClosed = true;
     // Give the forced answers a moment to be written before the sockets go.
     await new Promise((resolve) => setImmediate(resolve));
     server.closeAllConnections();
@@ -391,12 +397,45 @@ export class OtlpHttpReceiver {
   }
 
   private async serveRoute(route: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A route's answer may acknowledge work already done (the gateway's frame endpoint answers
+    // "applied" once the spans are in its queue): close() waits for it to be written, else the
+    // sender would retry work that was done, a duplicate. Until it is written, or the client left.
+    if (this.routesClosed) {
+      // The connections are about to be cut: work started now could be done with its answer lost.
+      req.resume();
+      res.writeHead(503, { 'Content-Type': 'text/plain', 'Retry-After': String(this.overloadRetryAfter), Connection: 'close' }).end('shutting down; retry later\n');
+      return;
+    }
+    const written = new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+    const served = (async () => {
+      try {
+        if (this.closing && !res.headersSent) res.setHeader('Connection', 'close');
+        await route(req, res);
+      } catch (e) {
+        this.log(`otlp-http receiver: the handler of ${req.url} failed: ${describeError(e)}`);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' }).end('internal error; see the log\n');
+        else res.destroy();
+      }
+      if (res.writableEnded || res.destroyed) await written;
+    })();
+    this.routesInFlight.add(served);
     try {
-      await route(req, res);
-    } catch (e) {
-      this.log(`otlp-http receiver: the handler of ${req.url} failed: ${describeError(e)}`);
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' }).end('internal error; see the log\n');
-      else res.destroy();
+      await served;
+    } finally {
+      this.routesInFlight.delete(served);
+    }
+  }
+
+  /** Waits for route requests in flight (frames being applied) to be answered, for up to `timeoutMs`. */
+  private async settleRoutes(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.routesInFlight.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.routesInFlight]), new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now())))]);
+      clearTimeout(timer);
     }
   }
 

@@ -4,7 +4,7 @@
 // A sink that cannot take a request now says so with Backpressure, which receivers turn into the
 // protocol's retryable answer (HTTP 429/503 with Retry-After, gRPC UNAVAILABLE), so nothing a client
 // was told is accepted is ever dropped, and nothing dropped is ever acknowledged.
-import type { TracesData } from '../model/index.js';
+import { InputError, type TracesData } from '../model/index.js';
 
 /** One request as a receiver accepted it. */
 export interface ReceivedRequest {
@@ -48,5 +48,22 @@ export class Backpressure extends Error {
     detail?: string,
   ) {
     super(detail ?? `cannot accept the request now (${reason}); retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/**
+ * The request is larger than the sink takes (the disk queue's record limit, which is the configured
+ * max_request_bytes): retrying the same request cannot help, a smaller one can. The Tracezip frame
+ * endpoint answers it 413 so the agent splits its batch; OTLP receivers answer it 400 (final).
+ */
+export class RequestTooLargeError extends InputError {
+  override name = 'RequestTooLargeError';
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+    message: string,
+    source?: string,
+  ) {
+    super(message, source);
   }
 }

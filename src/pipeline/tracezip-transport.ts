@@ -8,7 +8,11 @@
 //                                           start a new epoch and send again from full state
 //   400 {"result":"malformed","error":E}   not a valid frame (corrupted in transit, or a bug)
 //   401 {"result":"unauthorized"}          missing or wrong bearer token
-//   413 {"result":"too-large"}             over the gateway's frame size limit
+//   405/415 {"result":"unsupported"}       not a POST, or not Content-Type application/x-tracezip
+//                                           (a frame carries its own compression: no Content-Encoding)
+//   413 {"result":"too-large"}             over the gateway's frame size limit, or the spans it
+//                                           decodes to are over its request limit: the agent
+//                                           splits the batch (a smaller one fits)
 //   429/503 {"result":"busy"} Retry-After  the gateway cannot take it now: the same frame again later
 //
 // The gateway applies a frame to its decoder before it knows the sink can take the spans; when the
@@ -16,7 +20,7 @@
 // same frame meets `resync` instead of `duplicate`: a frame is acknowledged only with its spans.
 import { TracezipDecoder, TracezipFrameError, type ResyncReason } from '../tracezip/index.js';
 import { countSpans, InputError } from '../model/index.js';
-import { Backpressure, type TraceSink } from './sink.js';
+import { Backpressure, RequestTooLargeError, type TraceSink } from './sink.js';
 import { HttpPoster, type HttpTarget } from './http-client.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
@@ -31,7 +35,8 @@ export type FrameAnswer =
   | { result: 'resync'; reason: ResyncReason | 'sink-failed' }
   | { result: 'malformed'; error: string }
   | { result: 'unauthorized' }
-  | { result: 'too-large'; limit: number }
+  | { result: 'unsupported'; error: string; status: 405 | 415 }
+  | { result: 'too-large'; limit: number; decodedBytes?: number }
   | { result: 'busy'; reason: string; retryAfterSeconds: number };
 
 export function answerStatus(a: FrameAnswer): number {
@@ -45,6 +50,8 @@ export function answerStatus(a: FrameAnswer): number {
       return 400;
     case 'unauthorized':
       return 401;
+    case 'unsupported':
+      return a.status;
     case 'too-large':
       return 413;
     case 'busy':
@@ -105,6 +112,10 @@ export class FrameHandler {
       // The decoder moved on but the spans did not: forget the stream so the retry resyncs.
       this.decoder.dropStream(streamId);
       if (e instanceof Backpressure) return this.observed({ result: 'busy', reason: e.reason, retryAfterSeconds: e.retryAfterSeconds }, frame.length, decodeSeconds);
+      // A small frame can decode to more than the gateway keeps per request (its queue's record
+      // limit): the same frame would meet the same refusal for ever, a resync included; a smaller
+      // batch fits, so this is 413 and the agent splits.
+      if (e instanceof RequestTooLargeError) return this.observed({ result: 'too-large', limit: e.limit, decodedBytes: e.bytes }, frame.length, decodeSeconds);
       return this.observed({ result: 'resync', reason: 'sink-failed' }, frame.length, decodeSeconds);
     }
     return this.observed({ result: 'applied', spans }, frame.length, decodeSeconds);
@@ -139,6 +150,23 @@ export async function serveFrameRequest(handler: FrameHandler, req: IncomingMess
   if (options.bearerToken !== undefined && !bearerMatches(req.headers.authorization, options.bearerToken)) {
     req.resume();
     reply({ result: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    return;
+  }
+  if (req.method !== 'POST') {
+    req.resume();
+    reply({ result: 'unsupported', status: 405, error: `method ${req.method} not allowed on ${TRACEZIP_PATH} (POST)` }, { allow: 'POST' });
+    return;
+  }
+  const media = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (media !== TRACEZIP_CONTENT_TYPE) {
+    req.resume();
+    reply({ result: 'unsupported', status: 415, error: `Content-Type must be ${TRACEZIP_CONTENT_TYPE}, got ${JSON.stringify(req.headers['content-type'] ?? '')} (OTLP requests go to /v1/traces)` });
+    return;
+  }
+  const coding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity') {
+    req.resume();
+    reply({ result: 'unsupported', status: 415, error: `Content-Encoding ${JSON.stringify(coding)} is not taken: a Tracezip frame carries its own compression` });
     return;
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -210,7 +238,8 @@ export class FrameSender {
     }
     if (o.status === 409 && answer?.result === 'resync') return { kind: 'resync', reason: answer.reason };
     if (o.status === 400 && answer?.result === 'malformed') return { kind: 'malformed', error: answer.error };
-    return { kind: 'refused', status: o.status, reason: answer ? JSON.stringify(answer) : `HTTP ${o.status}` };
+    const hint = o.status === 401 ? ' (the bearer token does not match the gateway\'s: auth.bearer_token)' : '';
+    return { kind: 'refused', status: o.status, reason: `HTTP ${o.status}${answer ? ` ${JSON.stringify(answer)}` : ''}${hint}` };
   }
 
   close(): void {

@@ -125,6 +125,8 @@ export class LoadClient {
 export class FaultyBackend {
   /** Span id -> times received. */
   readonly seen = new Map<string, number>();
+  /** Every request it took, decoded (for message-level comparisons). */
+  readonly received: TracesData[] = [];
   requests = 0;
   mode: 'ok' | '503' | '400' = 'ok';
   retryAfterSeconds = 1;
@@ -147,6 +149,7 @@ export class FaultyBackend {
         let body = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const data = pbjsDecodeTraces(body);
+        this.received.push(data);
         for (const id of spanIds(data)) this.seen.set(id, (this.seen.get(id) ?? 0) + 1);
         res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       });

@@ -7,9 +7,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { TracezipDecoder } from '../../src/tracezip/index.js';
 import { countSpans, tracesDataEqual, type TracesData } from '../../src/model/index.js';
-import { decodeTracesData } from '../../src/otlp/index.js';
+import { decodeTracesData, encodeTracesData } from '../../src/otlp/index.js';
 import { trafficData } from '../../src/generator/index.js';
-import type { ReceivedRequest, TraceSink } from '../../src/pipeline/sink.js';
+import { RequestTooLargeError, type ReceivedRequest, type TraceSink } from '../../src/pipeline/sink.js';
 import { FrameHandler, serveFrameRequest, TRACEZIP_PATH, type FrameEndpointOptions } from '../../src/pipeline/tracezip-transport.js';
 import { GatewayLink, splitBatch } from '../../src/pipeline/gateway-link.js';
 
@@ -113,6 +113,49 @@ describe('GatewayLink', () => {
     } finally {
       link.close();
       await close(e);
+    }
+  });
+
+  it('after a 413, splits later batches before sending them: no refused frame each time', async () => {
+    const e = await endpoint({ maxFrameBytes: 3000 });
+    let refused = 0;
+    const link = new GatewayLink({ gateways: [e.url], retry: FAST, encoder: { compression: 'none' } }, { onFrame: (o) => void (o.kind === 'refused' && refused++) });
+    const big = (from: number): TracesData => ({ resourceSpans: batches.slice(from, from + 4).flatMap((b) => b.resourceSpans) });
+    try {
+      await link.deliver(big(0));
+      const first = refused;
+      assert.ok(first > 0, 'the first batch met 413');
+      await link.deliver(big(0));
+      assert.ok(refused - first < first, `fewer refusals the second time (${refused - first} after ${first})`);
+      assert.equal(spansOf(e.got), 2 * countSpans(big(0)));
+    } finally {
+      link.close();
+      await close(e);
+    }
+  });
+
+  it('splits a batch whose spans decode to more than the gateway\'s sink takes (413 from the sink)', async () => {
+    const limit = 2 * 1024;
+    const got: TracesData[] = [];
+    const sink: TraceSink = {
+      accept: async (r: ReceivedRequest) => {
+        const bytes = encodeTracesData(r.data).length;
+        if (bytes > limit) throw new RequestTooLargeError(bytes, limit, `${bytes} bytes over ${limit}`);
+        got.push(r.data);
+      },
+    };
+    const handler = new FrameHandler(new TracezipDecoder(), sink);
+    const server = createServer((req, res) => void serveFrameRequest(handler, req, res));
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const link = new GatewayLink({ gateways: [`http://127.0.0.1:${(server.address() as AddressInfo).port}`], retry: FAST });
+    const big: TracesData = { resourceSpans: batches.slice(0, 4).flatMap((b) => b.resourceSpans) };
+    try {
+      await link.deliver(big);
+      assert.ok(got.length > 1, `split into ${got.length} frames`);
+      assert.equal(spansOf(got), countSpans(big));
+    } finally {
+      link.close();
+      await new Promise((ok) => server.close(ok));
     }
   });
 

@@ -20,7 +20,11 @@ import {
   type DiskQueueOptions,
   type QueueWarning,
 } from '../../src/pipeline/index.js';
-import { InputError } from '../../src/model/index.js';
+import { bytesToHex, countSpans, forEachSpan, InputError } from '../../src/model/index.js';
+import { decodeTracesData, encodeTracesData } from '../../src/otlp/index.js';
+import { trafficData } from '../../src/generator/index.js';
+import { QueueSink } from '../../src/pipeline/queue-sink.js';
+import { RequestTooLargeError } from '../../src/pipeline/sink.js';
 import type { RecordSource } from '../../src/pipeline/forwarder.js';
 import { payloadFor, checkPayload, tempDirs, segmentFiles as segments, drain as drainRecords } from './queue-helpers.js';
 
@@ -145,6 +149,34 @@ describe('DiskQueue', () => {
     assert.ok(err instanceof RecordTooLargeError && err instanceof InputError, String(err));
     assert.match(err.message, /1001 bytes.*1000 bytes/);
     assert.equal(q.stats().depthRecords, 1);
+    await q.close();
+  });
+
+  it('appendAll takes every record of a request or none, and calls more than the whole queue too large', async () => {
+    const q = await open(tempDir(), { maxBytes: 4096, maxRecordBytes: 1024 });
+    const seqs = await q.appendAll([payloadFor(0, 900), payloadFor(1, 900)]);
+    assert.deepEqual(seqs, [0, 1]);
+    const before = q.stats().depthRecords;
+    // Room for one more record of 900 bytes, not for three.
+    await assert.rejects(q.appendAll([payloadFor(2, 900), payloadFor(3, 900), payloadFor(4, 900)]), (e: unknown) => e instanceof Backpressure && e.reason === 'queue-full');
+    assert.equal(q.stats().depthRecords, before, 'nothing of the refused request was taken');
+    await assert.rejects(q.appendAll(range(0, 6).map((i) => payloadFor(i, 900))), (e: unknown) => e instanceof RequestTooLargeError && e instanceof InputError);
+    await assert.rejects(q.appendAll([payloadFor(9, 2000)]), RecordTooLargeError);
+    await q.close();
+  });
+
+  it('as a sink, cuts a request larger than one record into records that fit, every span kept once', async () => {
+    const q = await open(tempDir(), { maxBytes: 1024 * 1024, maxRecordBytes: 8 * 1024 });
+    const data = [...trafficData({ seed: 3, traces: 30, batchSpans: 400 })][0]!;
+    const whole = encodeTracesData(data);
+    assert.ok(whole.length > 8 * 1024, `the request (${whole.length} bytes) is larger than a record`);
+    await new QueueSink(q).accept({ data, spans: countSpans(data), receiver: 'tracezip' });
+    const records = await take(q, q.stats().depthRecords);
+    assert.ok(records.length > 1 && records.every((r) => r.payload.length <= 8 * 1024));
+    const spans = records.flatMap((r) => { const ids: string[] = []; forEachSpan(decodeTracesData(r.payload), (s) => void ids.push(bytesToHex(s.spanId))); return ids; });
+    const wanted: string[] = [];
+    forEachSpan(data, (s) => void wanted.push(bytesToHex(s.spanId)));
+    assert.deepEqual(spans, wanted);
     await q.close();
   });
 

@@ -533,6 +533,30 @@ describe('close()', { timeout: 60_000 }, () => {
     assert.equal(sink.accepted.length, 1);
   });
 
+  test('waits for route requests in flight too (a frame being applied): their answer is written before the sockets go', async () => {
+    const gate = deferred();
+    let started = 0;
+    const { receiver, base } = await startReceiver({
+      routes: {
+        '/v1/tracezip': async (req, res) => {
+          started++;
+          for await (const _ of req) void _;
+          await gate.promise;
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":"applied","spans":1}');
+        },
+      },
+    });
+    const pending = rawRequest(`${base}/v1/tracezip`, { headers: { 'content-type': 'application/x-tracezip' }, body: 'frame' });
+    await waitFor(() => started === 1, 'the route to start');
+    const closing = receiver.close(5000);
+    await new Promise((r) => setTimeout(r, 100));
+    gate.resolve();
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.equal(JSON.parse(res.body.toString()).result, 'applied');
+    await closing;
+  });
+
   test('at its deadline answers what is still waiting 503 + Retry-After (retryable), then closes', async () => {
     const sink = new RecordingSink(() => new Promise(() => {}));
     const { receiver, url, metrics } = await startReceiver({ sink });

@@ -150,7 +150,7 @@ describe('the frame endpoint', () => {
     const wrong = new FrameSender({ url: g.url, headers: { authorization: 'Bearer s3creT' } });
     const right = new FrameSender({ url: g.url, headers: { authorization: 'Bearer s3cret' } });
     try {
-      assert.deepEqual(await none.send(frame), { kind: 'refused', status: 401, reason: '{"result":"unauthorized"}' });
+      assert.deepEqual(await none.send(frame), { kind: 'refused', status: 401, reason: `HTTP 401 {"result":"unauthorized"} (the bearer token does not match the gateway's: auth.bearer_token)` });
       assert.equal((await wrong.send(frame)).kind, 'refused');
       assert.equal(g.sink.got.length, 0);
       assert.equal((await right.send(frame)).kind, 'acknowledged');
@@ -172,7 +172,7 @@ describe('the frame endpoint', () => {
       assert.equal((out as { status: number }).status, 413);
       // A body without a length (chunked) is cut off as it streams in.
       const status = await new Promise<number>((ok, fail) => {
-        const req = httpRequest(`${g.url}${TRACEZIP_PATH}`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        const req = httpRequest(`${g.url}${TRACEZIP_PATH}`, { method: 'POST', headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/x-tracezip' } }, (res) => {
           res.resume();
           ok(res.statusCode!);
         });
