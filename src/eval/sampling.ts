@@ -100,6 +100,10 @@ export interface EvaluateSamplingOptions {
   decisionWaitMs?: number;
   reduce?: ReduceOptions;
   onProgress?: (spans: number) => void;
+  /** Every strategy's decision on every trace (the report's waterfalls and timing sample watch these). */
+  onDecision?: (strategy: string, trace: SampledTrace, reduced: ReducedTrace | undefined) => void;
+  /** Everything a strategy wrote, as it writes it (sample-then-compress measures this). */
+  onOutput?: (strategy: string, data: TracesData) => void;
 }
 
 interface Accumulator {
@@ -125,6 +129,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       decisionWaitMs: options.decisionWaitMs ?? 30_000,
       reduce: options.reduce,
       onDecision: (trace, reduced) => {
+        options.onDecision?.(strategy.name, trace, reduced);
         if (!reduced) return;
         if (checkReducedTrace(trace, reduced) === undefined) intact.count++;
         if (faulty) {
@@ -146,7 +151,10 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       acc.sampler.push(batch, clockMs);
       const out = acc.sampler.poll(clockMs);
       acc.seconds += (performance.now() - t0) / 1000;
-      if (out) acc.out.addData(out);
+      if (out) {
+        acc.out.addData(out);
+        options.onOutput?.(acc.strategy.name, out);
+      }
     }
     options.onProgress?.(input.spans);
   }
@@ -154,7 +162,10 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     const t0 = performance.now();
     const out = acc.sampler.flush();
     acc.seconds += (performance.now() - t0) / 1000;
-    if (out) acc.out.addData(out);
+    if (out) {
+      acc.out.addData(out);
+      options.onOutput?.(acc.strategy.name, out);
+    }
   }
   const inputBytes = input.finish();
   const faultType = options.faultTypes?.() ?? new Map<string, string>();

@@ -1,0 +1,195 @@
+// One evaluation run from any trace input to an EvaluationReport: every strategy at one byte budget
+// (evaluateSampling), the input under every codec at several batch sizes with the lossless check,
+// each strategy's output through Tracezip (sample-then-compress), per-trace timings, peak memory,
+// and a few faulty traces span by span. `slimtrace evaluate --report` and `slimtrace demo` both run
+// this, so their reports have one shape.
+import type { TracesData } from '../model/index.js';
+import type { FaultySpans } from '../datasets/index.js';
+import type { ReduceOptions, SamplingStrategy } from '../sampling/index.js';
+import { CODEC_LABELS, CodecMeter, DEFAULT_BATCH_SIZES, LosslessError, type CodecMeasurement, type CodecName } from './codecs.js';
+import { EVALUATION_REPORT_FORMAT, EVALUATION_REPORT_VERSION, type CodecFigures, type CodecRow, type CoverageDefinition, type EvaluationReport, type StrategyFigures } from './results.js';
+import { evaluateSampling, type StrategyResult } from './sampling.js';
+import { TraceSample, timeSampling, timeTracezip } from './timing.js';
+import { WaterfallCollector } from './waterfalls.js';
+
+export interface StrategyEntry {
+  name: string;
+  description?: string;
+  /** A fresh instance (the timing pass needs its own, unwarmed by the main pass). */
+  make: () => SamplingStrategy;
+}
+
+export interface RunEvaluationOptions {
+  title?: string;
+  command?: string;
+  description: string;
+  batches: AsyncIterable<TracesData>;
+  strategies: readonly StrategyEntry[];
+  /** Per-span fault labels; generated traffic fills them as its batches stream. */
+  labels?: { faultySpans: FaultySpans; faultTypes: () => ReadonlyMap<string, string> };
+  /** Fault counts by type, read after the batches are consumed. */
+  faults?: () => Promise<{ faults: number; byType: Record<string, number> } | undefined>;
+  targetReduction: number;
+  /** Faulty-span coverage aimed at (default 0.99). */
+  coverageGoal?: number;
+  decisionWaitMs?: number;
+  reduce?: ReduceOptions;
+  codeKnowledge?: boolean;
+  /** Codecs measured on the input (default all; empty: no codec section). */
+  codecs?: readonly CodecName[];
+  batchSizes?: readonly number[];
+  /** Strategy compressed at every batch size as the combined pipeline (default autoscope when run, else the first). */
+  combinedStrategy?: string;
+  /** Faulty traces drawn as waterfalls (default 4; 0 for none). */
+  waterfalls?: number;
+  /** Traces the timing pass uses (default 1000; 0 skips it). */
+  timingTraces?: number;
+  onProgress?: (spans: number) => void;
+}
+
+/** Bytes the sample-then-compress figures use: Tracezip stream at the SDK's 512 spans a request. */
+const SAMPLE_BATCH = 512;
+
+export async function runEvaluation(options: RunEvaluationOptions): Promise<EvaluationReport> {
+  const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  const names = options.strategies.map((s) => s.name);
+  const codecs = options.codecs ?? (['otlp-protobuf', 'otlp-gzip', 'otlp-zstd', 'tracezip'] as CodecName[]);
+  const measureCodecs = codecs.length > 0;
+  // Raw OTLP is the yardstick of every codec row, so it is always measured beside the asked codecs.
+  const inputCodecs: CodecName[] = measureCodecs ? [...new Set<CodecName>(['otlp-protobuf', ...codecs])] : [];
+  const batchSizes = options.batchSizes ?? DEFAULT_BATCH_SIZES;
+  const combined = options.combinedStrategy ?? (names.includes('autoscope') ? 'autoscope' : names[0]);
+  const input = measureCodecs ? new CodecMeter({ batchSizes, codecs: inputCodecs }) : undefined;
+  const compressOutput = measureCodecs && codecs.includes('tracezip');
+  const outputs = new Map<string, CodecMeter>();
+  if (compressOutput) for (const n of names) outputs.set(n, new CodecMeter({ batchSizes: [SAMPLE_BATCH], codecs: ['tracezip'] }));
+  // The combined pipeline at every batch size, beside the input's rows.
+  const combinedMeter = compressOutput && combined ? new CodecMeter({ batchSizes, codecs: ['tracezip'] }) : undefined;
+  const faultTypes = options.labels?.faultTypes;
+  let typeMap: ReadonlyMap<string, string> | undefined;
+  const collector =
+    options.labels && (options.waterfalls ?? 4) > 0
+      ? new WaterfallCollector({ faultySpans: options.labels.faultySpans, faultType: (id) => (typeMap ?? faultTypes?.())?.get(id), strategies: names, maxTraces: options.waterfalls ?? 4 })
+      : undefined;
+  const sample = new TraceSample(options.timingTraces ?? 1000, 1);
+
+  async function* tee(): AsyncGenerator<TracesData> {
+    for await (const b of options.batches) {
+      input?.addData(b);
+      yield b;
+    }
+  }
+
+  const results = await evaluateSampling({
+    batches: tee(),
+    strategies: options.strategies.map((s) => s.make()),
+    faultySpans: options.labels?.faultySpans,
+    faultTypes: options.labels?.faultTypes,
+    decisionWaitMs: options.decisionWaitMs,
+    reduce: options.reduce,
+    onProgress: options.onProgress,
+    onDecision: (strategy, trace, reduced) => {
+      if (strategy === names[0]) sample.offer(trace);
+      collector?.observe(strategy, trace, reduced);
+    },
+    onOutput: (strategy, data) => {
+      outputs.get(strategy)?.addData(data);
+      if (strategy === combined) combinedMeter?.addData(data);
+    },
+  });
+  typeMap = faultTypes?.();
+  const inputMeasure = input?.finish();
+  const outputMeasures = new Map([...outputs].map(([n, m]) => [n, m.finish()]));
+  const combinedMeasure = combinedMeter?.finish();
+  if (combinedMeasure && !combinedMeasure.lossless.ok) throw new LosslessError(`Tracezip is not lossless on ${combined}'s output: ${combinedMeasure.lossless.problem}`);
+  for (const [n, m] of outputMeasures) if (!m.lossless.ok) throw new LosslessError(`Tracezip is not lossless on ${n}'s output: ${m.lossless.problem}`);
+  if (inputMeasure && !inputMeasure.lossless.ok) throw new LosslessError(`Tracezip is not lossless on the input: ${inputMeasure.lossless.problem}`);
+
+  const timings =
+    sample.traces.length > 0
+      ? [...timeSampling(sample.traces, options.strategies, options.reduce), ...(compressOutput ? timeTracezip(sample.traces) : [])]
+      : undefined;
+  const faults = await options.faults?.();
+  const descriptions = new Map(options.strategies.map((s) => [s.name, s.description]));
+  const strategies = results.map((r) => strategyFigures(r, descriptions.get(r.strategy), outputMeasures.get(r.strategy)));
+  const first = results[0];
+  const cpu = process.cpuUsage(cpu0);
+  const faultySpans: Partial<Record<CoverageDefinition, number>> = {};
+  if (options.labels) for (const d of ['exact', 'slow', 'proxy'] as const) faultySpans[d] = options.labels.faultySpans.pairs(d);
+  return {
+    format: EVALUATION_REPORT_FORMAT,
+    version: EVALUATION_REPORT_VERSION,
+    createdAt: new Date().toISOString(),
+    title: options.title ?? 'slimtrace evaluation',
+    ...(options.command ? { command: options.command } : {}),
+    input: {
+      description: options.description,
+      spans: first?.inputSpans ?? inputMeasure?.spans ?? 0,
+      traces: first?.traces ?? 0,
+      otlpBytes: first?.inputBytes ?? 0,
+      ...(faults ? { faults: { count: faults.faults, byType: faults.byType } } : {}),
+      ...(options.labels ? { faultySpans } : {}),
+    },
+    settings: {
+      targetReduction: options.targetReduction,
+      coverageGoal: options.coverageGoal ?? 0.99,
+      decisionWaitMs: options.decisionWaitMs ?? 30_000,
+      summaries: options.reduce?.summaries ?? true,
+      codeKnowledge: options.codeKnowledge ?? false,
+      ...(combined ? { combinedStrategy: combined } : {}),
+    },
+    strategies,
+    ...(inputMeasure ? { codecs: codecFigures(inputMeasure, combined, combinedMeasure) } : {}),
+    ...(timings ? { timings } : {}),
+    resources: { peakRssBytes: process.resourceUsage().maxRSS * 1024, wallSeconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 },
+    ...(collector ? { waterfalls: collector.traces() } : {}),
+  };
+}
+
+/** A strategy's figures for the report, with the query miss rates and its output's Tracezip bytes. */
+export function strategyFigures(r: StrategyResult, description: string | undefined, compressed: CodecMeasurement | undefined): StrategyFigures {
+  const g = compressed ? compressed.batchSizes.indexOf(SAMPLE_BATCH) : -1;
+  return {
+    strategy: r.strategy,
+    ...(description ? { description } : {}),
+    inputBytes: r.inputBytes,
+    outputBytes: r.outputBytes,
+    reduction: r.reduction,
+    inputSpans: r.inputSpans,
+    outputSpans: r.outputSpans,
+    traces: r.traces,
+    tracesKept: r.tracesKept,
+    tracesIntact: r.tracesIntact,
+    traceQueryMissRate: missRate(r.tracesKept, r.traces),
+    spanQueryMissRate: missRate(r.outputSpans, r.inputSpans),
+    coverage: r.coverage,
+    coverageByType: r.coverageByType,
+    ...(compressed && g >= 0 ? { sampleThenTracezipBytes: compressed.bytes.tracezip![g]! } : {}),
+    seconds: r.seconds,
+  };
+}
+
+/** Share of lookups that find nothing: 1 - found / asked (0 when nothing was asked). */
+export function missRate(found: number, asked: number): number {
+  return asked === 0 ? 0 : Math.max(0, 1 - found / asked);
+}
+
+/** The codec table: the input under each codec, then the combined strategy's output through Tracezip. */
+export function codecFigures(input: CodecMeasurement, combined: string | undefined, combinedOut: CodecMeasurement | undefined): CodecFigures {
+  const perSpan = (bytes: number[]): number[] => bytes.map((b) => (input.spans === 0 ? NaN : b / input.spans));
+  const rows: CodecRow[] = [];
+  for (const [codec, bytes] of Object.entries(input.bytes) as [CodecName, number[]][]) rows.push({ codec, label: CODEC_LABELS[codec], spans: input.spans, bytes, bytesPerInputSpan: perSpan(bytes) });
+  if (combined && combinedOut?.bytes.tracezip) {
+    const bytes = combinedOut.bytes.tracezip;
+    rows.push({ codec: `${combined}+tracezip`, label: `${combined} then Tracezip`, spans: combinedOut.spans, bytes, bytesPerInputSpan: perSpan(bytes) });
+  }
+  const lossless = {
+    checked: input.lossless.checked,
+    frames: input.lossless.frames + (combinedOut?.lossless.frames ?? 0),
+    spans: input.lossless.spans,
+    ok: input.lossless.ok && (combinedOut?.lossless.ok ?? true),
+    ...(input.lossless.problem ? { problem: input.lossless.problem } : {}),
+  };
+  return { batchSizes: input.batchSizes, rows, lossless };
+}
