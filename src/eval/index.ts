@@ -6,3 +6,4 @@ export { spanFates, WaterfallCollector, type SpanFates, type WaterfallCollectorO
 export { quantile, TraceSample, timeSampling, timeTracezip } from './timing.js';
 export { runEvaluation, strategyFigures, codecFigures, missRate, type RunEvaluationOptions, type StrategyEntry } from './run.js';
 export * from './results.js';
+export { runDemo, generatedInput, analyzeGeneratedServices, DEMO_DEFAULT_TRACES, DEMO_DEFAULT_SEED, DEMO_TARGET_REDUCTION, type DemoOptions } from './demo.js';

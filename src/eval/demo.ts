@@ -1,0 +1,132 @@
+// `slimtrace demo`'s run, end to end on the embedded default: the generated services' TypeScript
+// source is written to a temporary folder and analyzed (as `slimtrace analyze` would), traffic with
+// injected faults is generated from the same topology, and runEvaluation measures every sampling
+// strategy at one byte budget, every codec (Tracezip decoded back and checked lossless), and
+// sample-then-compress. Optionally the traffic also goes through a live agent and gateway on
+// loopback (a callback the CLI supplies, since this room knows no servers), to count wire bytes.
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { analyzeSources } from '../analyzer/analyze.js';
+import { FaultySpans } from '../datasets/index.js';
+import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, generateTrafficAsync, renderServiceSources, type ResolvedFault } from '../generator/index.js';
+import type { TracesData } from '../model/index.js';
+import { codeKnowledgeFromAnalysis, createStrategy, STRATEGY_DESCRIPTIONS, STRATEGY_NAMES, type CodeKnowledge, type StrategyName } from '../sampling/index.js';
+import type { EvaluationReport, PipelineFigures } from './results.js';
+import { runEvaluation } from './run.js';
+
+export const DEMO_DEFAULT_TRACES = 2000;
+export const DEMO_DEFAULT_SEED = 1;
+export const DEMO_TARGET_REDUCTION = 0.8;
+
+export interface DemoOptions {
+  traces?: number;
+  seed?: number;
+  targetReduction?: number;
+  command?: string;
+  /** Called at each step's start, and with done/total while traffic streams. */
+  onStep?: (step: string) => void;
+  onTraffic?: (tracesDone: number, tracesTotal: number, spans: number) => void;
+  /** Sends the generated traffic through a live pipeline and reports what crossed the wire. */
+  pipeline?: (batches: readonly TracesData[]) => Promise<PipelineFigures>;
+}
+
+/** Generated traffic with its labels filled as it streams, and the faults once it has ended. */
+export function generatedInput(seed: number, traces: number, onTraffic?: DemoOptions['onTraffic']) {
+  const labels = new FaultySpans();
+  let faults: ResolvedFault[] | undefined;
+  let done = 0;
+  let spans = 0;
+  async function* batches(): AsyncGenerator<TracesData> {
+    const gen = generateTrafficAsync({ seed, traces, faults: defaultFaultScenario(traces / DEFAULT_RATE) });
+    for (;;) {
+      const step = await gen.next();
+      if (step.done) {
+        faults = step.value.faults;
+        return;
+      }
+      done += step.value.traces;
+      spans += step.value.spans;
+      for (const f of step.value.faultySpans) labels.add(f.definition, f.traceId, f.spanId, f.faultId);
+      onTraffic?.(done, traces, spans);
+      yield step.value.data;
+    }
+  }
+  const faultTypes = (): ReadonlyMap<string, string> => new Map((faults ?? []).map((f) => [f.id, f.type as string]));
+  const byType = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const f of faults ?? []) out[f.type] = (out[f.type] ?? 0) + 1;
+    return out;
+  };
+  return {
+    description: `generated traffic (seed ${seed}, ${traces} traces, default topology and fault scenario)`,
+    batches,
+    labels: { faultySpans: labels, faultTypes },
+    faults: async () => (faults ? { faults: faults.length, byType: byType() } : undefined),
+  };
+}
+
+/** The generated services' source, analyzed: the code knowledge Autoscope uses. */
+export async function analyzeGeneratedServices(): Promise<{ code: CodeKnowledge; files: number; spansMapped: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'slimtrace-demo-src-'));
+  try {
+    for (const f of renderServiceSources(defaultTopology()).files) {
+      const path = join(dir, ...f.path.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, f.content);
+    }
+    const doc = await analyzeSources({ sourceDirs: [dir] });
+    return { code: codeKnowledgeFromAnalysis(JSON.parse(JSON.stringify(doc)), 'the generated services'), files: doc.summary.files, spansMapped: doc.summary.spansMapped };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<EvaluationReport> {
+  const traces = options.traces ?? DEMO_DEFAULT_TRACES;
+  const seed = options.seed ?? DEMO_DEFAULT_SEED;
+  const targetReduction = options.targetReduction ?? DEMO_TARGET_REDUCTION;
+  const steps: { step: string; seconds: number; note?: string }[] = [];
+  const step = async <T>(name: string, work: () => Promise<T>, note?: (t: T) => string): Promise<T> => {
+    options.onStep?.(name);
+    const t0 = performance.now();
+    const out = await work();
+    steps.push({ step: name, seconds: (performance.now() - t0) / 1000, ...(note ? { note: note(out) } : {}) });
+    return out;
+  };
+  const analysis = await step('analyze the generated services', analyzeGeneratedServices, (a) => `${a.files} files, ${a.spansMapped} spans mapped`);
+  const input = generatedInput(seed, traces, options.onTraffic);
+  // The live pipeline needs the traffic again: the generator is seeded, so a second run is the same traffic.
+  const kept: TracesData[] | undefined = options.pipeline ? [] : undefined;
+  async function* batches(): AsyncGenerator<TracesData> {
+    for await (const b of input.batches()) {
+      kept?.push(b);
+      yield b;
+    }
+  }
+  const strategies = STRATEGY_NAMES.map((name: StrategyName) => ({
+    name,
+    description: STRATEGY_DESCRIPTIONS[name],
+    make: () => createStrategy(name, { targetReduction, code: analysis.code }),
+  }));
+  const report = await step('generate traffic, sample with every strategy, compress and check', () =>
+    runEvaluation({
+      title: 'slimtrace demo: what sampling and compression save, and what they keep',
+      command: options.command,
+      description: input.description,
+      batches: batches(),
+      strategies,
+      labels: input.labels,
+      faults: input.faults,
+      targetReduction,
+      codeKnowledge: true,
+      combinedStrategy: 'autoscope',
+    }),
+  );
+  if (options.pipeline && kept) {
+    const figures = await step('send the traffic through an agent and a gateway on loopback', () => options.pipeline!(kept));
+    report.pipeline = figures;
+  }
+  report.steps = steps;
+  return report;
+}
