@@ -1,7 +1,7 @@
 // Turns what the user named on the command line into a stream of trace batches: a dataset
 // directory or file of any supported format, or, when nothing is named, the embedded traffic
 // generator. Every command reads its input through here, so they all accept the same things.
-import { defaultFaultScenario, DEFAULT_RATE, generateTrafficAsync, type ResolvedFault } from '../generator/index.js';
+import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, DEFAULT_START_TIME_UNIX_NANO, generateTrafficAsync, resolveFaults, type ResolvedFault } from '../generator/index.js';
 import { FAULT_DEFINITIONS, FaultySpans, openTraceSource, readFaultySpans, WarningLog } from '../datasets/index.js';
 import { openCsvTable } from '../datasets/csv.js';
 import { open, stat } from 'node:fs/promises';
@@ -121,10 +121,13 @@ function openGenerated(options: InputOptions): TraceInput {
   let faults: ResolvedFault[] | undefined;
   const faultySpans: Record<string, number> = {};
   const labels = new FaultySpans();
+  const scenario = defaultFaultScenario(traces / DEFAULT_RATE);
+  // Fault types are known from the scenario before any trace exists (the report's waterfalls pick by type as traffic streams).
+  const planned = new Map(resolveFaults(scenario, defaultTopology(), DEFAULT_START_TIME_UNIX_NANO).map((f) => [f.id, f.type as string]));
   return {
     description: `generated traffic (seed ${seed}, ${traces} traces, default topology and fault scenario)`,
     async *batches() {
-      const gen = generateTrafficAsync({ seed, traces, faults: defaultFaultScenario(traces / DEFAULT_RATE) });
+      const gen = generateTrafficAsync({ seed, traces, faults: scenario });
       for (;;) {
         const step = await gen.next();
         if (step.done) {
@@ -147,7 +150,7 @@ function openGenerated(options: InputOptions): TraceInput {
         byType: countBy(faults, (f) => f.type),
         faultySpans,
       },
-    labels: async () => ({ faultySpans: labels, faultTypes: () => new Map((faults ?? []).map((f) => [f.id, f.type as string])) }),
+    labels: async () => ({ faultySpans: labels, faultTypes: () => (faults ? new Map(faults.map((f) => [f.id, f.type as string])) : planned) }),
   };
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { analyzeSources } from '../analyzer/analyze.js';
 import { FaultySpans } from '../datasets/index.js';
-import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, generateTrafficAsync, renderServiceSources, type ResolvedFault } from '../generator/index.js';
+import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, DEFAULT_START_TIME_UNIX_NANO, resolveFaults, generateTrafficAsync, renderServiceSources, type ResolvedFault } from '../generator/index.js';
 import type { TracesData } from '../model/index.js';
 import { codeKnowledgeFromAnalysis, createStrategy, STRATEGY_DESCRIPTIONS, STRATEGY_NAMES, type CodeKnowledge, type StrategyName } from '../sampling/index.js';
 import type { EvaluationReport, PipelineFigures } from './results.js';
@@ -34,11 +34,15 @@ export interface DemoOptions {
 /** Generated traffic with its labels filled as it streams, and the faults once it has ended. */
 export function generatedInput(seed: number, traces: number, onTraffic?: DemoOptions['onTraffic']) {
   const labels = new FaultySpans();
+  const scenario = defaultFaultScenario(traces / DEFAULT_RATE);
+  // The faults resolve from the scenario before any trace exists, so fault types are known while
+  // the traffic streams (the waterfalls pick one trace per type as they go).
+  const planned = new Map(resolveFaults(scenario, defaultTopology(), DEFAULT_START_TIME_UNIX_NANO).map((f) => [f.id, f.type as string]));
   let faults: ResolvedFault[] | undefined;
   let done = 0;
   let spans = 0;
   async function* batches(): AsyncGenerator<TracesData> {
-    const gen = generateTrafficAsync({ seed, traces, faults: defaultFaultScenario(traces / DEFAULT_RATE) });
+    const gen = generateTrafficAsync({ seed, traces, faults: scenario });
     for (;;) {
       const step = await gen.next();
       if (step.done) {
@@ -52,7 +56,7 @@ export function generatedInput(seed: number, traces: number, onTraffic?: DemoOpt
       yield step.value.data;
     }
   }
-  const faultTypes = (): ReadonlyMap<string, string> => new Map((faults ?? []).map((f) => [f.id, f.type as string]));
+  const faultTypes = (): ReadonlyMap<string, string> => (faults ? new Map(faults.map((f) => [f.id, f.type as string])) : planned);
   const byType = (): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const f of faults ?? []) out[f.type] = (out[f.type] ?? 0) + 1;

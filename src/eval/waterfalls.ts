@@ -107,8 +107,8 @@ export class WaterfallCollector {
       // Generated traffic knows its fault types only at the end: a fault's id stands in until then.
       const kinds = described.faultIds.map((id) => this.options.faultType(id) ?? id);
       const fresh = kinds.some((t) => !this.typesShown.has(t));
-      // Half the slots go to new fault types only, so the picks are not all the first fault's traces.
-      if (!fresh && this.picked.size < Math.ceil(this.max / 2)) return;
+      // One trace per fault type, so the picks are not all the first fault's traces.
+      if (!fresh) return;
       for (const t of kinds) this.typesShown.add(t);
       entry = { trace, ...described };
       this.picked.set(trace.traceIdHex, entry);

@@ -20,7 +20,7 @@ export function primaryDefinition(strategies: readonly StrategyFigures[]): Cover
  * both are met is shaded.
  */
 export function tradeoffChart(report: EvaluationReport): string {
-  const box: Box = { width: 720, height: 400, left: 60, right: 150, top: 20, bottom: 46 };
+  const box: Box = { width: 760, height: 400, left: 60, right: 180, top: 20, bottom: 46 };
   const { x0, x1, y0, y1 } = inner(box);
   const def = primaryDefinition(report.strategies);
   const yOf = (s: StrategyFigures): number => (def ? (s.coverage[def]?.share ?? 0) : s.traces === 0 ? 0 : s.tracesKept / s.traces);
@@ -107,7 +107,7 @@ export function coverageHeatmap(strategies: readonly StrategyFigures[], def: Cov
   const cellH = 24;
   const left = 170;
   const top = 58;
-  const box = { width: left + cols.length * cellW + 10, height: top + strategies.length * cellH + 12 };
+  const box = { width: left + cols.length * cellW + 110, height: top + strategies.length * cellH + 12 };
   let body = '';
   cols.forEach((c, j) => {
     body += `<text class="col-label" transform="translate(${num(left + j * cellW + cellW / 2)} ${top - 8}) rotate(-20)" text-anchor="start">${esc(clip(c, 18))}</text>`;

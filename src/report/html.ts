@@ -20,7 +20,7 @@ p.lead{color:var(--muted);margin:0 0 18px}p.note{color:var(--muted);font-size:13
 .card{flex:1 1 180px;background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
 .card .v{font-size:24px;font-weight:650}.card .k{color:var(--muted);font-size:12.5px}
 .card.bad .v{color:#c92a2a}.card.good .v{color:#2b8a3e}
-figure{margin:12px 0;overflow-x:auto}figcaption{color:var(--muted);font-size:13px;margin-top:4px}
+figure{margin:12px 0;overflow-x:auto}.scroll{overflow-x:auto}figcaption{color:var(--muted);font-size:13px;margin-top:4px}
 table{border-collapse:collapse;margin:10px 0;font-size:13px;font-variant-numeric:tabular-nums}
 th,td{border-bottom:1px solid var(--line);padding:4px 10px;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}th{background:var(--soft);font-weight:600}
@@ -123,7 +123,7 @@ function strategySection(report: EvaluationReport): string {
     const cells = [
       `<td>${esc(s.strategy)}</td>`,
       `<td>${esc(bytes(s.outputBytes))}</td>`,
-      `<td class="${s.reduction >= t - 0.005 ? 'good' : 'bad'}">${esc(pct(s.reduction))}</td>`,
+      `<td class="${s.reduction >= t - 0.02 ? 'good' : s.reduction < t - 0.1 ? 'bad' : ''}">${esc(pct(s.reduction))}</td>`,
       `<td>${int(s.outputSpans)} / ${int(s.inputSpans)}</td>`,
       `<td>${int(s.tracesKept)} / ${int(s.traces)}</td>`,
       `<td class="${s.tracesIntact < s.tracesKept ? 'bad' : ''}">${int(s.tracesIntact)} / ${int(s.tracesKept)}</td>`,
@@ -142,7 +142,7 @@ function strategySection(report: EvaluationReport): string {
   return (
     `<h2>What each strategy saves and keeps</h2>` +
     figure('tradeoff', tradeoffChart(report), caption) +
-    `<table class="strategies"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
+    `<div class="scroll"><table class="strategies"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>` +
     `<p class="note">Reduction is of OTLP protobuf bytes, 512 spans a request, before any compression. “Intact”: kept traces whose spans still form the original tree minus the dropped spans (roots kept, no orphans). “Trace miss”: share of trace-id lookups that find nothing in the reduced data.</p>`
   );
 }

@@ -21,9 +21,9 @@ export function waterfallChart(trace: WaterfallTrace, featured: string, id: numb
   const panelW = 300;
   const gap = 16;
   const cellW = 16;
-  const top = 44;
+  const top = 96;
   const gridX = labelW + 2 * panelW + 2 * gap;
-  const box = { width: gridX + Math.max(1, trace.strategies.length) * cellW + 120, height: top + rows.length * rowH + (trace.spans.length > rows.length ? 22 : 8) };
+  const box = { width: gridX + Math.max(1, trace.strategies.length) * cellW + 60, height: top + rows.length * rowH + (trace.spans.length > rows.length ? 22 : 8) };
   const end = Math.max(1e-6, ...trace.spans.map((s) => s.startMs + s.durationMs));
   const panels = [
     { x: labelW, title: 'original', fate: (): SpanFate => 'kept' },
@@ -31,14 +31,14 @@ export function waterfallChart(trace: WaterfallTrace, featured: string, id: numb
   ];
   const hatch = `hatch-${id}`;
   let body = `<defs><pattern id="${hatch}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#eee"/><line x1="0" y1="0" x2="0" y2="6" stroke="#999" stroke-width="2"/></pattern></defs>`;
-  body += text(4, 16, `trace ${trace.traceId}`, 'class="wf-title"');
-  body += text(4, 32, `${trace.spans.length} spans, ${ms(end)}${trace.faultTypes.length ? `; fault: ${trace.faultTypes.join(', ')}` : ''}`, 'class="wf-sub"');
+  body += text(4, top - 44, `trace ${trace.traceId}`, 'class="wf-title"');
+  body += text(4, top - 28, `${trace.spans.length} spans, ${ms(end)}${trace.faultTypes.length ? `; fault: ${trace.faultTypes.join(', ')}` : ''}`, 'class="wf-sub"');
   for (const p of panels) {
-    body += text(p.x, 32, p.title, 'class="wf-panel-title"');
+    body += text(p.x, top - 10, p.title, 'class="wf-panel-title"');
     body += line(p.x, top - 4, p.x + panelW, top - 4, 'axis');
   }
   trace.strategies.forEach((s, k) => {
-    body += `<text class="wf-grid-title" transform="translate(${num(gridX + k * cellW + cellW / 2 + 3)} ${top - 8}) rotate(-60)">${esc(clip(s, 20))}</text>`;
+    body += `<text class="wf-grid-title" transform="translate(${num(gridX + k * cellW + cellW / 2 + 3)} ${top - 8}) rotate(-60)">${esc(clip(s, 16))}</text>`;
   });
   rows.forEach((s, i) => {
     const ry = top + i * rowH;
