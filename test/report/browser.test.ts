@@ -18,6 +18,11 @@ const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/ch
 const executablePath = CANDIDATES.find((p) => existsSync(p));
 const skip = executablePath ? false : `Chromium is absent (looked for ${CANDIDATES.join(', ')}; .ci/run installs Debian's chromium, or set CHROMIUM_PATH): the report is not checked in a browser`;
 
+/** An SVG element's box (the project compiles without the DOM library). */
+interface Boxed {
+  getBBox(): { width: number; height: number };
+}
+
 interface ChartBox {
   kind: string;
   width: number;
@@ -40,7 +45,7 @@ async function open(browser: Browser, html: string): Promise<{ page: Page; chart
       const box = svg?.getBoundingClientRect();
       // Elements actually drawn: with a box of their own.
       const drawn = svg ? [...svg.querySelectorAll('rect, circle, line, polyline, text')].filter((e) => {
-        const b = (e as SVGGraphicsElement).getBBox();
+        const b = (e as unknown as Boxed).getBBox();
         return b.width > 0 || b.height > 0;
       }).length : 0;
       return { kind: f.getAttribute('data-chart') ?? '', width: box?.width ?? 0, height: box?.height ?? 0, drawn };
@@ -79,9 +84,9 @@ test('the report renders in headless Chromium: every chart and the waterfalls, n
     const b = await open(browser, written.html);
     assert.deepEqual(b.errors, []);
     assertCharts(b.charts, ['tradeoff', 'codecs', 'coverage', 'waterfall']);
-    const bars = await b.page.$$eval('.waterfall-svg .wf-bar rect', (rs) => rs.filter((r) => (r as SVGGraphicsElement).getBBox().width > 0).length);
+    const bars = await b.page.$$eval('.waterfall-svg .wf-bar rect', (rs) => rs.filter((r) => (r as unknown as Boxed).getBBox().width > 0).length);
     assert.ok(bars > 20, `waterfall bars drawn: ${bars}`);
-    const height = await b.page.evaluate(() => document.body.scrollHeight);
+    const height = await b.page.evaluate(() => (globalThis as unknown as { document: { body: { scrollHeight: number } } }).document.body.scrollHeight);
     await b.page.screenshot({ path: join(root, 'docs/report.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.min(height, 1000) } });
   } finally {
     await browser.close();
