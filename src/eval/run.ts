@@ -38,7 +38,7 @@ export interface RunEvaluationOptions {
   /** Codecs measured on the input (default all; empty: no codec section). */
   codecs?: readonly CodecName[];
   batchSizes?: readonly number[];
-  /** Strategy compressed at every batch size as the combined pipeline (default autoscope when run, else the first). */
+  /** Strategy compressed at every batch size as the combined pipeline (default autoscope, else another autoscope variant, else the first). */
   combinedStrategy?: string;
   /** Faulty traces drawn as waterfalls (default 4; 0 for none). */
   waterfalls?: number;
@@ -59,7 +59,8 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   // Raw OTLP is the yardstick of every codec row, so it is always measured beside the asked codecs.
   const inputCodecs: CodecName[] = measureCodecs ? [...new Set<CodecName>(['otlp-protobuf', ...codecs])] : [];
   const batchSizes = options.batchSizes ?? DEFAULT_BATCH_SIZES;
-  const combined = options.combinedStrategy ?? (names.includes('autoscope') ? 'autoscope' : names[0]);
+  // Span-level Autoscope is the combined pipeline's sampler; another strategy only when none is run.
+  const combined = options.combinedStrategy ?? (names.includes('autoscope') ? 'autoscope' : (names.find((n) => n.startsWith('autoscope')) ?? names[0]));
   const input = measureCodecs ? new CodecMeter({ batchSizes, codecs: inputCodecs }) : undefined;
   const compressOutput = measureCodecs && codecs.includes('tracezip');
   const outputs = new Map<string, CodecMeter>();
