@@ -64,9 +64,11 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const input = measureCodecs ? new CodecMeter({ batchSizes, codecs: inputCodecs }) : undefined;
   const compressOutput = measureCodecs && codecs.includes('tracezip');
   const outputs = new Map<string, CodecMeter>();
-  if (compressOutput) for (const n of names) outputs.set(n, new CodecMeter({ batchSizes: [SAMPLE_BATCH], codecs: ['tracezip'] }));
-  // The combined pipeline at every batch size, beside the input's rows.
+  // The combined pipeline at every batch size, beside the input's rows, checked lossless like the input.
   const combinedMeter = compressOutput && combined ? new CodecMeter({ batchSizes, codecs: ['tracezip'] }) : undefined;
+  // The other strategies' outputs at 512 spans a frame: sizes only (the same codec is checked on the
+  // input and the combined output; decoding nine more streams would double the demo's Tracezip time).
+  if (compressOutput) for (const n of names) if (!(n === combined && batchSizes.includes(SAMPLE_BATCH))) outputs.set(n, new CodecMeter({ batchSizes: [SAMPLE_BATCH], codecs: ['tracezip'], checkLossless: false }));
   const faultTypes = options.labels?.faultTypes;
   let typeMap: ReadonlyMap<string, string> | undefined;
   const collector =
@@ -103,6 +105,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const inputMeasure = input?.finish();
   const outputMeasures = new Map([...outputs].map(([n, m]) => [n, m.finish()]));
   const combinedMeasure = combinedMeter?.finish();
+  if (combined && combinedMeasure && !outputMeasures.has(combined)) outputMeasures.set(combined, combinedMeasure);
   if (combinedMeasure && !combinedMeasure.lossless.ok) throw new LosslessError(`Tracezip is not lossless on ${combined}'s output: ${combinedMeasure.lossless.problem}`);
   for (const [n, m] of outputMeasures) if (!m.lossless.ok) throw new LosslessError(`Tracezip is not lossless on ${n}'s output: ${m.lossless.problem}`);
   if (inputMeasure && !inputMeasure.lossless.ok) throw new LosslessError(`Tracezip is not lossless on the input: ${inputMeasure.lossless.problem}`);
