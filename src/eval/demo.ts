@@ -18,6 +18,8 @@ import { runEvaluation } from './run.js';
 export const DEMO_DEFAULT_TRACES = 2000;
 export const DEMO_DEFAULT_SEED = 1;
 export const DEMO_TARGET_REDUCTION = 0.8;
+/** Targets besides the main one at which the demo runs its budgeted samplers (the trade-off curve). */
+export const DEMO_SWEEP: readonly number[] = [0.5, 0.7, 0.9, 0.95];
 
 export interface DemoOptions {
   traces?: number;
@@ -125,6 +127,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<EvaluationRepo
       targetReduction,
       codeKnowledge: true,
       combinedStrategy: 'autoscope',
+      // The trade-off curve: the budgeted samplers at other targets, in the same pass.
+      sweep: (['autoscope', 'tail', 'random-span'] as const).map((name) => ({ strategy: name, targets: DEMO_SWEEP, make: (t: number) => createStrategy(name, { targetReduction: t, code: analysis.code }) })),
     }),
   );
   if (options.pipeline && kept) {

@@ -7,7 +7,7 @@ import type { TracesData } from '../model/index.js';
 import type { FaultySpans } from '../datasets/index.js';
 import type { ReduceOptions, SamplingStrategy } from '../sampling/index.js';
 import { CODEC_LABELS, CodecMeter, DEFAULT_BATCH_SIZES, LosslessError, type CodecMeasurement, type CodecName } from './codecs.js';
-import { EVALUATION_REPORT_FORMAT, EVALUATION_REPORT_VERSION, type CodecFigures, type CodecRow, type CoverageDefinition, type EvaluationReport, type StrategyFigures } from './results.js';
+import { EVALUATION_REPORT_FORMAT, EVALUATION_REPORT_VERSION, type CodecFigures, type CodecRow, type CoverageDefinition, type EvaluationReport, type StrategyFigures, type TradeoffCurve } from './results.js';
 import { evaluateSampling, type StrategyResult } from './sampling.js';
 import { TraceSample, timeSampling, timeTracezip } from './timing.js';
 import { WaterfallCollector } from './waterfalls.js';
@@ -44,7 +44,22 @@ export interface RunEvaluationOptions {
   waterfalls?: number;
   /** Traces the timing pass uses (default 1000; 0 skips it). */
   timingTraces?: number;
+  /**
+   * Strategies also run at other targets in the same pass, for the trade-off curve (reduction
+   * against coverage); they appear only in `tradeoff`.
+   */
+  sweep?: readonly { strategy: string; targets: readonly number[]; make: (targetReduction: number) => SamplingStrategy }[];
   onProgress?: (spans: number) => void;
+}
+
+/** A strategy under another name (sweep points run beside the main strategies in one pass). */
+function renamed(s: SamplingStrategy, name: string): SamplingStrategy {
+  return {
+    name,
+    decide: (t) => s.decide(t),
+    ...(s.recordOutcome ? { recordOutcome: (i: number, o: number) => s.recordOutcome!(i, o) } : {}),
+    ...(s.patches ? { patches: (t: Parameters<NonNullable<SamplingStrategy['patches']>>[0], k: Uint8Array) => s.patches!(t, k) } : {}),
+  };
 }
 
 /** Bytes the sample-then-compress figures use: Tracezip stream at the SDK's 512 spans a request. */
@@ -84,15 +99,18 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     }
   }
 
-  const results = await evaluateSampling({
+  const sweepRuns = (options.sweep ?? []).flatMap((sw) => sw.targets.map((target) => ({ strategy: sw.strategy, target, name: `${sw.strategy}@${target}`, make: () => renamed(sw.make(target), `${sw.strategy}@${target}`) })));
+  const sweepNames = new Set(sweepRuns.map((r) => r.name));
+  const all = await evaluateSampling({
     batches: tee(),
-    strategies: options.strategies.map((s) => s.make()),
+    strategies: [...options.strategies.map((s) => s.make()), ...sweepRuns.map((r) => r.make())],
     faultySpans: options.labels?.faultySpans,
     faultTypes: options.labels?.faultTypes,
     decisionWaitMs: options.decisionWaitMs,
     reduce: options.reduce,
     onProgress: options.onProgress,
     onDecision: (strategy, trace, reduced) => {
+      if (sweepNames.has(strategy)) return;
       if (strategy === names[0]) sample.offer(trace);
       collector?.observe(strategy, trace, reduced);
     },
@@ -101,6 +119,8 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
       if (strategy === combined) combinedMeter?.addData(data);
     },
   });
+  const results = all.filter((r) => !sweepNames.has(r.strategy));
+  const tradeoff = tradeoffCurves(options, results, all, sweepRuns);
   typeMap = faultTypes?.();
   const inputMeasure = input?.finish();
   const outputMeasures = new Map([...outputs].map(([n, m]) => [n, m.finish()]));
@@ -148,7 +168,23 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     ...(timings ? { timings } : {}),
     resources: { peakRssBytes: process.resourceUsage().maxRSS * 1024, wallSeconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 },
     ...(collector ? { waterfalls: collector.traces() } : {}),
+    ...(tradeoff.length > 0 ? { tradeoff } : {}),
   };
+}
+
+/** Each swept strategy's points, its main run included, in order of target; coverage on the first definition measured. */
+function tradeoffCurves(options: RunEvaluationOptions, main: StrategyResult[], all: StrategyResult[], runs: { strategy: string; target: number; name: string }[]): TradeoffCurve[] {
+  const def = (['exact', 'slow', 'proxy'] as const).find((d) => main.some((r) => r.coverage[d]));
+  const y = (r: StrategyResult) => (def ? (r.coverage[def]?.share ?? 0) : r.traces === 0 ? 0 : r.tracesKept / r.traces);
+  return (options.sweep ?? []).map((sw) => {
+    const points = runs
+      .filter((r) => r.strategy === sw.strategy)
+      .map((r) => ({ r: all.find((x) => x.strategy === r.name)!, target: r.target }));
+    const base = main.find((r) => r.strategy === sw.strategy);
+    if (base) points.push({ r: base, target: options.targetReduction });
+    points.sort((a, b) => a.target - b.target);
+    return { strategy: sw.strategy, points: points.map((p) => ({ targetReduction: p.target, reduction: p.r.reduction, coverage: y(p.r) })) };
+  });
 }
 
 /** A strategy's figures for the report, with the query miss rates and its output's Tracezip bytes. */

@@ -137,7 +137,8 @@ function strategySection(report: EvaluationReport): string {
     return `<tr title="${esc(s.description ?? '')}">${cells.join('')}</tr>`;
   });
   const caption = def
-    ? `Each strategy at the same byte budget (target ${esc(pct(t, 0))}, dashed). Up and right is better; the shaded corner meets both the target and the ${esc(pct(report.settings.coverageGoal, 0))} coverage goal.`
+    ? `Each strategy at the same byte budget (target ${esc(pct(t, 0))}, dashed). Up and right is better; the shaded corner meets both the target and the ${esc(pct(report.settings.coverageGoal, 0))} coverage goal.` +
+      (report.tradeoff?.length ? ` Lines: ${esc(report.tradeoff.map((c) => c.strategy).join(', '))} at targets ${esc([...new Set(report.tradeoff.flatMap((c) => c.points.map((p) => pct(p.targetReduction, 0))))].join(', '))} — the trade-off curve (a flat line: the strategy keeps what it must whatever the target).` : '')
     : `The input has no fault labels, so the vertical axis shows the share of traces kept. Target ${esc(pct(t, 0))} dashed.`;
   return (
     `<h2>What each strategy saves and keeps</h2>` +

@@ -214,7 +214,11 @@ test('runEvaluation: one report with strategies, codecs, the combined row, timin
     decisionWaitMs: 1000,
     batchSizes: [4, 512],
     combinedStrategy: 'lossy',
+    sweep: [{ strategy: 'all', targets: [0.9], make: () => keepAll }],
   });
+  // The sweep point runs in the same pass but shows only on the trade-off curve.
+  assert.deepEqual(report.strategies.map((s) => s.strategy), ['lossy', 'all']);
+  assert.deepEqual(report.tradeoff, [{ strategy: 'all', points: [{ targetReduction: 0.5, reduction: 0, coverage: 1 }, { targetReduction: 0.9, reduction: 0, coverage: 1 }] }]);
   assert.equal(report.format, 'slimtrace-evaluation');
   assert.equal(report.input.spans, 12);
   assert.equal(report.input.traces, 3);

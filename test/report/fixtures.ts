@@ -68,6 +68,7 @@ export function handBuiltReport(overrides: Partial<EvaluationReport> = {}): Eval
         { method: HOSTILE, full: { ac1: 0.5, ac3: 0.7, avg5: 0.7 }, reduced: { autoscope: { ac1: 0.4, ac3: 0.7, avg5: 0.65 } } },
       ],
     },
+    tradeoff: [{ strategy: 'autoscope', points: [{ targetReduction: 0.5, reduction: 0.5, coverage: 1 }, { targetReduction: 0.8, reduction: 0.8, coverage: 1 }, { targetReduction: 0.9, reduction: 0.85, coverage: 0.9 }] }],
     waterfalls: [
       {
         traceId: HOSTILE,

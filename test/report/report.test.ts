@@ -61,6 +61,7 @@ test('every chart is present and non-empty: trade-off, codecs, coverage, RCA, wa
   }
   // One point per strategy on the trade-off chart, one bar per codec and batch size.
   assert.equal((charts.get('tradeoff')![0]!.match(/class="point"/g) ?? []).length, 2);
+  assert.equal((charts.get('tradeoff')![0]!.match(/class="curve-point"/g) ?? []).length, 3, 'the trade-off curve of the sweep');
   assert.equal((charts.get('codecs')![0]!.match(/class="bar"/g) ?? []).length, 6);
   // The waterfall shows each fate: original bars, kept, re-parented (with levels), summarized, dropped.
   const wf = charts.get('waterfall')![0]!;
