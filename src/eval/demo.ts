@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { analyzeSources } from '../analyzer/analyze.js';
+import { GrammarLoadError } from '../analyzer/index.js';
 import { FaultySpans } from '../datasets/index.js';
 import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, DEFAULT_START_TIME_UNIX_NANO, resolveFaults, generateTrafficAsync, renderServiceSources, type ResolvedFault } from '../generator/index.js';
 import type { TracesData } from '../model/index.js';
@@ -100,7 +101,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<EvaluationRepo
     steps.push({ step: name, seconds: (performance.now() - t0) / 1000, ...(note ? { note: note(out) } : {}) });
     return out;
   };
-  const analysis = await step('analyze the generated services', analyzeGeneratedServices, (a) => `${a.files} files, ${a.spansMapped} spans mapped`);
+  // The grammars are optional dependencies (`npm install --omit=optional`): without them the demo
+  // goes on with Autoscope mining structure from traffic only, and says so.
+  const analysis = await step(
+    'analyze the generated services',
+    () => analyzeGeneratedServices().catch((e: unknown) => {
+      if (e instanceof GrammarLoadError) return { code: undefined, files: 0, spansMapped: 0, missing: e.message };
+      throw e;
+    }),
+    (a) => ('missing' in a ? `skipped: ${a.missing}` : `${a.files} files, ${a.spansMapped} spans mapped`),
+  );
   const input = generatedInput(seed, traces, options.onTraffic);
   // The live pipeline needs the traffic again: the generator is seeded, so a second run is the same traffic.
   const kept: TracesData[] | undefined = options.pipeline ? [] : undefined;
@@ -125,7 +135,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<EvaluationRepo
       labels: input.labels,
       faults: input.faults,
       targetReduction,
-      codeKnowledge: true,
+      codeKnowledge: analysis.code !== undefined,
       combinedStrategy: 'autoscope',
       // The trade-off curve: the budgeted samplers at other targets, in the same pass.
       sweep: (['autoscope', 'tail', 'random-span'] as const).map((name) => ({ strategy: name, targets: DEMO_SWEEP, make: (t: number) => createStrategy(name, { targetReduction: t, code: analysis.code }) })),
