@@ -2,7 +2,7 @@
 // loopback, in this process, in front of a small OTLP/HTTP backend that counts what arrives. The
 // generated traffic is posted to the agent as an SDK would (512 spans a request); the figures are
 // the bytes the agent received, the bytes it put on the wire, and the spans the backend got.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   return check();
 }
 
-export async function runLoopbackPipeline(batches: readonly TracesData[]): Promise<PipelineFigures> {
+export async function runLoopbackPipeline(batches: readonly TracesData[], setup: { analysis?: unknown; targetReduction: number }): Promise<PipelineFigures> {
   const t0 = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'slimtrace-demo-pipeline-'));
   let spansAtBackend = 0;
@@ -48,6 +48,9 @@ export async function runLoopbackPipeline(batches: readonly TracesData[]): Promi
     });
   });
   await new Promise<void>((ok) => backend.listen(0, '127.0.0.1', ok));
+  // The agent reads the analysis as a server does, from a file.
+  const analysisFile = setup.analysis === undefined ? undefined : join(dir, 'analysis.json');
+  if (analysisFile) await writeFile(analysisFile, JSON.stringify(setup.analysis));
   let gateway: Gateway | undefined;
   let agent: Agent | undefined;
   try {
@@ -64,6 +67,8 @@ export async function runLoopbackPipeline(batches: readonly TracesData[]): Promi
         // Wall time here: a trace is decided one second after its last span arrived.
         'sampling.strategy': 'autoscope',
         'sampling.decision_wait': '1s',
+        'sampling.target_reduction': setup.targetReduction,
+        ...(analysisFile ? { 'sampling.analysis': analysisFile } : {}),
       }),
       { log: quiet },
     );
@@ -90,7 +95,7 @@ export async function runLoopbackPipeline(batches: readonly TracesData[]): Promi
       return sent > 0 && spansAtBackend >= sent;
     }, 30_000);
     return {
-      description: 'OTLP/HTTP protobuf -> agent (autoscope, no code knowledge, 1 s decision wait) -> Tracezip over HTTP -> gateway -> OTLP/HTTP backend',
+      description: `OTLP/HTTP protobuf -> agent (autoscope${analysisFile ? ' with the analysis' : ', no code knowledge'}, 1 s decision wait) -> Tracezip over HTTP -> gateway -> OTLP/HTTP backend`,
       spansIn,
       spansAtBackend,
       otlpBytesIn,

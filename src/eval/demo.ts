@@ -31,7 +31,7 @@ export interface DemoOptions {
   onStep?: (step: string) => void;
   onTraffic?: (tracesDone: number, tracesTotal: number, spans: number) => void;
   /** Sends the generated traffic through a live pipeline and reports what crossed the wire. */
-  pipeline?: (batches: readonly TracesData[]) => Promise<PipelineFigures>;
+  pipeline?: (batches: readonly TracesData[], setup: { analysis?: unknown; targetReduction: number }) => Promise<PipelineFigures>;
 }
 
 /** Generated traffic with its labels filled as it streams, and the faults once it has ended. */
@@ -74,7 +74,7 @@ export function generatedInput(seed: number, traces: number, onTraffic?: DemoOpt
 }
 
 /** The generated services' source, analyzed: the code knowledge Autoscope uses. */
-export async function analyzeGeneratedServices(): Promise<{ code: CodeKnowledge; files: number; spansMapped: number }> {
+export async function analyzeGeneratedServices(): Promise<{ code: CodeKnowledge; doc: unknown; files: number; spansMapped: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'slimtrace-demo-src-'));
   try {
     for (const f of renderServiceSources(defaultTopology()).files) {
@@ -82,8 +82,10 @@ export async function analyzeGeneratedServices(): Promise<{ code: CodeKnowledge;
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, f.content);
     }
-    const doc = await analyzeSources({ sourceDirs: [dir] });
-    return { code: codeKnowledgeFromAnalysis(JSON.parse(JSON.stringify(doc)), 'the generated services'), files: doc.summary.files, spansMapped: doc.summary.spansMapped };
+    const analysis = await analyzeSources({ sourceDirs: [dir] });
+    // Through JSON, as analysis.json would be read: the sampler takes the document, not the analyzer's objects.
+    const doc: unknown = JSON.parse(JSON.stringify(analysis));
+    return { code: codeKnowledgeFromAnalysis(doc, 'the generated services'), doc, files: analysis.summary.files, spansMapped: analysis.summary.spansMapped };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -106,7 +108,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<EvaluationRepo
   const analysis = await step(
     'analyze the generated services',
     () => analyzeGeneratedServices().catch((e: unknown) => {
-      if (e instanceof GrammarLoadError) return { code: undefined, files: 0, spansMapped: 0, missing: e.message };
+      if (e instanceof GrammarLoadError) return { code: undefined, doc: undefined, files: 0, spansMapped: 0, missing: e.message };
       throw e;
     }),
     (a) => ('missing' in a ? `skipped: ${a.missing}` : `${a.files} files, ${a.spansMapped} spans mapped`),
@@ -142,7 +144,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<EvaluationRepo
     }),
   );
   if (options.pipeline && kept) {
-    const figures = await step('send the traffic through an agent and a gateway on loopback', () => options.pipeline!(kept));
+    const figures = await step('send the traffic through an agent and a gateway on loopback', () => options.pipeline!(kept, { analysis: analysis.doc, targetReduction }));
     report.pipeline = figures;
   }
   report.steps = steps;

@@ -110,7 +110,7 @@ function headline(report: EvaluationReport): string {
     const l = report.codecs.lossless;
     cards.push(card(l.checked ? (l.ok ? 'lossless' : 'NOT lossless') : 'not checked', l.checked ? `${int(l.spans)} spans in ${int(l.frames)} frames decoded back equal` : 'decompression check', l.ok ? 'good' : 'bad'));
   }
-  if (report.pipeline) cards.push(card(bytes(report.pipeline.wireBytes), `on the wire agent → gateway for ${esc(int(report.pipeline.spansIn))} spans`));
+  if (report.pipeline) cards.push(card(pct(1 - report.pipeline.wireBytes / Math.max(1, report.pipeline.otlpBytesIn)), `fewer bytes on the wire than OTLP in, through a live agent → gateway (${bytes(report.pipeline.wireBytes)} for ${int(report.pipeline.spansIn)} spans)`, 'good'));
   return cards.length > 0 ? `<div class="cards">${cards.join('')}</div>` : '';
 }
 
