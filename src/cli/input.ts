@@ -124,10 +124,13 @@ function openGenerated(options: InputOptions): TraceInput {
   let faults: ResolvedFault[] | undefined;
   const faultySpans: Record<string, number> = {};
   const labels = new FaultySpans();
+  const scenario = defaultFaultScenario(traces / DEFAULT_RATE);
+  // Fault types are known from the scenario before any trace exists (the report's waterfalls pick by type as traffic streams).
+  const planned = new Map(resolveFaults(scenario, defaultTopology(), DEFAULT_START_TIME_UNIX_NANO).map((f) => [f.id, f.type as string]));
   return {
     description: `generated traffic (seed ${seed}, ${traces} traces, default topology and fault scenario)`,
     async *batches() {
-      const gen = generateTrafficAsync({ seed, traces, faults: defaultFaultScenario(traces / DEFAULT_RATE) });
+      const gen = generateTrafficAsync({ seed, traces, faults: scenario });
       for (;;) {
         const step = await gen.next();
         if (step.done) {
@@ -150,7 +153,7 @@ function openGenerated(options: InputOptions): TraceInput {
         byType: countBy(faults, (f) => f.type),
         faultySpans,
       },
-    labels: async () => ({ faultySpans: labels, faultTypes: () => new Map((faults ?? []).map((f) => [f.id, f.type as string])) }),
+    labels: async () => ({ faultySpans: labels, faultTypes: () => (faults ? new Map(faults.map((f) => [f.id, f.type as string])) : planned) }),
     // The same scenario batches() generates, resolved against the generator's defaults.
     rcaFaults: async () => rcaFaultsFromGenerator(resolveFaults(defaultFaultScenario(traces / DEFAULT_RATE), defaultTopology(), DEFAULT_START_TIME_UNIX_NANO)),
   };

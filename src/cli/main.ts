@@ -8,6 +8,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerStats } from './commands/stats.js';
 import { registerEvaluate, registerSample } from './commands/sample.js';
 import { registerServe } from './commands/serve.js';
+import { registerDemo } from './commands/demo.js';
 import { EXIT_USAGE, reportAndExit } from './errors.js';
 import { removeOutputsOnSignals } from './output.js';
 import { realpathSync } from 'node:fs';
@@ -28,6 +29,7 @@ export function buildProgram(name = 'slimtrace'): Command {
         return `${Help.prototype.optionDescription.call(this, option)}${option.mandatory ? ' (required)' : ''}`;
       },
     });
+  registerDemo(program);
   registerStats(program);
   registerConvert(program);
   registerGenerate(program);

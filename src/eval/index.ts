@@ -22,3 +22,9 @@ export {
   type RcaSpan,
   type RcaSpectrum,
 } from './rca.js';
+export { CodecMeter, CODEC_NAMES, CODEC_LABELS, DEFAULT_BATCH_SIZES, LosslessError, isCodecName, type CodecName, type CodecMeasurement, type CodecMeterOptions } from './codecs.js';
+export { spanFates, WaterfallCollector, type SpanFates, type WaterfallCollectorOptions } from './waterfalls.js';
+export { quantile, TraceSample, timeSampling, timeTracezip } from './timing.js';
+export { runEvaluation, strategyFigures, codecFigures, missRate, type RunEvaluationOptions, type StrategyEntry } from './run.js';
+export * from './results.js';
+export { runDemo, generatedInput, analyzeGeneratedServices, DEMO_DEFAULT_TRACES, DEMO_DEFAULT_SEED, DEMO_TARGET_REDUCTION, type DemoOptions } from './demo.js';

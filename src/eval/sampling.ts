@@ -106,6 +106,10 @@ export interface EvaluateSamplingOptions {
   /** Fault cases (service + window) to localise on the full and every reduced stream (see rca.ts). */
   rcaFaults?: readonly RcaFault[];
   rcaOptions?: RcaOptions;
+  /** Every strategy's decision on every trace (the report's waterfalls and timing sample watch these). */
+  onDecision?: (strategy: string, trace: SampledTrace, reduced: ReducedTrace | undefined) => void;
+  /** Everything a strategy wrote, as it writes it (sample-then-compress measures this). */
+  onOutput?: (strategy: string, data: TracesData) => void;
 }
 
 interface Accumulator {
@@ -132,6 +136,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       decisionWaitMs: options.decisionWaitMs ?? 30_000,
       reduce: options.reduce,
       onDecision: (trace, reduced) => {
+        options.onDecision?.(strategy.name, trace, reduced);
         if (!reduced) return;
         if (checkReducedTrace(trace, reduced) === undefined) intact.count++;
         if (faulty) {
@@ -159,6 +164,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       if (out) {
         acc.out.addData(out);
         acc.rca?.add(out);
+        options.onOutput?.(acc.strategy.name, out);
       }
     }
     options.onProgress?.(input.spans);
@@ -170,6 +176,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     if (out) {
       acc.out.addData(out);
       acc.rca?.add(out);
+      options.onOutput?.(acc.strategy.name, out);
     }
   }
   const full = fullRca?.result();

@@ -4,8 +4,10 @@
 // reduction, traces kept and intact, and faulty-span coverage against the input's labels.
 import type { Command } from 'commander';
 import { OtlpFileWriter } from '../../otlp/index.js';
-import { evaluateSampling, OtlpByteCounter, type RcaFault, type RcaScore, type StrategyResult } from '../../eval/index.js';
-import { AdaptiveSampler, createStrategy, dataClockMs, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type SamplingStrategy, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
+import { resolve } from 'node:path';
+import { CODEC_NAMES, evaluateSampling, isCodecName, OtlpByteCounter, runEvaluation, type CodecFigures, type CodecName, type RcaFault, type RcaScore, type StrategyResult } from '../../eval/index.js';
+import { writeReport } from '../../report/index.js';
+import { AdaptiveSampler, createStrategy, dataClockMs, isStrategyName, readCodeKnowledge, STRATEGY_DESCRIPTIONS, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type SamplingStrategy, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
 import { UsageError } from '../errors.js';
 import { numberFlag, reductionFlag } from '../flags.js';
 import { forEachBatch, openInput, printWarnings, readLabelFile, withInputProgress } from '../input.js';
@@ -200,6 +202,26 @@ export function formatRca(results: readonly StrategyResult[]): string {
   return lines.join('\n') + '\n';
 }
 
+/** `--codecs a,b`: codec names, 'none' for none; undefined when the flag is absent. */
+export function codecsFlag(text: string | undefined): CodecName[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 1 && parts[0] === 'none') return [];
+  if (parts.length === 0) throw new UsageError(`--codecs names no codec (one or more of: ${CODEC_NAMES.join(', ')}, or none)`);
+  for (const p of parts) if (!isCodecName(p)) throw new UsageError(`unknown codec '${p}' (one of: ${CODEC_NAMES.join(', ')}, or none)`);
+  return parts as CodecName[];
+}
+
+/** The codec figures as a Markdown table: bytes per input span at each batch size. */
+export function formatCodecs(codecs: CodecFigures): string {
+  const head = ['codec', ...codecs.batchSizes.map((b) => `B/span @${b}`)];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of codecs.rows) lines.push(`| ${[r.label, ...r.bytesPerInputSpan.map((v) => v.toFixed(1))].join(' | ')} |`);
+  const l = codecs.lossless;
+  lines.push('', l.checked ? (l.ok ? `Tracezip lossless: ${l.spans} spans in ${l.frames} frames decoded back equal` : `Tracezip NOT lossless: ${l.problem}`) : 'Tracezip lossless check: not run');
+  return lines.join('\n') + '\n';
+}
+
 export function registerEvaluate(program: Command): void {
   const cmd = program
     .command('evaluate')
@@ -207,10 +229,14 @@ export function registerEvaluate(program: Command): void {
     .argument('[input]', 'dataset directory or trace file (default: generated traffic)')
     .option('--strategies <names>', `comma-separated (default: all): ${STRATEGY_NAMES.join(', ')}`)
     .option('--ground-truth <file>', "faulty-span labels as CSV (what `generate --ground-truth` writes, a dataset's labels/faulty_spans.csv) for the coverage columns; replaces the input's own labels")
-    .option('--json', 'print the results as JSON')
+    .option('--codecs <names>', `codecs measured on the input and after sampling, comma-separated (default with --report: all): ${CODEC_NAMES.join(', ')}; 'none' for no codec figures`)
+    .option('--report <dir>', 'write the HTML report (report.html) and results.json into this directory')
+    .option('--json', 'print the results as JSON (with --report or --codecs: the whole results.json document)')
     .option('--rca', "also localise each fault's root-cause service on the full and on every reduced stream (TraceRCA- and MicroRank-style; AC@1, AC@3, Avg@5 beside chance)");
-  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { strategies?: string; json?: boolean; groundTruth?: string; rca?: boolean }) => {
+  samplingOptions(commonInputOptions(cmd)).action(async (input: string | undefined, flags: SamplingFlags & { strategies?: string; json?: boolean; groundTruth?: string; codecs?: string; report?: string; rca?: boolean }) => {
     const names = (flags.strategies ? flags.strategies.split(',').map((s) => s.trim()).filter(Boolean) : [...STRATEGY_NAMES]).map(strategyName);
+    if (names.length === 0) throw new UsageError(`--strategies names no strategy (one or more of: ${STRATEGY_NAMES.join(', ')})`);
+    const codecs = codecsFlag(flags.codecs);
     const options = await strategyOptions(flags);
     const waitMs = decisionWaitMs(flags);
     const source = await openInput(input, parseInputOptions(flags));
@@ -222,6 +248,36 @@ export function registerEvaluate(program: Command): void {
     if (flags.rca) {
       rcaFaults = await source.rcaFaults?.();
       if (!rcaFaults) process.stderr.write('slimtrace: note: the input has no fault list (service and time of each fault); --rca skipped\n');
+    }
+    if (flags.report !== undefined || codecs !== undefined) {
+      const report = await runEvaluation({
+        title: 'slimtrace evaluation',
+        command: `slimtrace ${process.argv.slice(2).join(' ')}`,
+        description: source.description,
+        batches: withInputProgress(source, source.batches(), 'evaluate'),
+        strategies: names.map((n) => ({ name: n, description: STRATEGY_DESCRIPTIONS[n], make: () => buildStrategy(n, options) })),
+        labels,
+        faults: async () => {
+          const f = await source.faults?.();
+          return f && { faults: f.faults, byType: f.byType };
+        },
+        targetReduction: options.targetReduction,
+        decisionWaitMs: waitMs,
+        reduce: { summaries: flags.summaries !== false },
+        codeKnowledge: options.code !== undefined,
+        codecs: codecs ?? [...CODEC_NAMES],
+        ...(rcaFaults ? { rcaFaults } : {}),
+      });
+      const written = flags.report !== undefined ? await writeReport(flags.report, report) : undefined;
+      if (flags.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      else {
+        process.stdout.write(`${source.description}; target reduction ${pct(options.targetReduction)}\n\n`);
+        process.stdout.write(formatEvaluation(report.strategies, options.targetReduction));
+        if (report.codecs) process.stdout.write('\n' + formatCodecs(report.codecs));
+        if (written) process.stdout.write(`\nreport: ${resolve(written.html)} (results: ${resolve(written.json)})\n`);
+      }
+      printWarnings([...source.warnings(), ...(labelFile?.warnings ?? [])], false);
+      return;
     }
     const results = await evaluateSampling({
       batches: withInputProgress(source, source.batches(), 'evaluate'),
