@@ -1,8 +1,7 @@
 // Turns what the user named on the command line into a stream of trace batches: a dataset
 // directory or file of any supported format, or, when nothing is named, the embedded traffic
 // generator. Every command reads its input through here, so they all accept the same things.
-import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, DEFAULT_START_TIME_UNIX_NANO, generateTrafficAsync, resolveFaults, type ResolvedFault } from '../generator/index.js';
-import { rcaFaultsFromDataset, rcaFaultsFromGenerator, type RcaFault } from '../eval/index.js';
+import { generatedInput, rcaFaultsFromDataset, type RcaFault } from '../eval/index.js';
 import { FAULT_DEFINITIONS, FaultySpans, openTraceSource, readFaultySpans, WarningLog } from '../datasets/index.js';
 import { openCsvTable } from '../datasets/csv.js';
 import { open, stat } from 'node:fs/promises';
@@ -118,44 +117,27 @@ function openTracezip(path: string): TraceInput {
 }
 
 function openGenerated(options: InputOptions): TraceInput {
-  const seed = options.seed ?? 1;
   const traces = options.traces ?? 2000;
   let done = 0;
-  let faults: ResolvedFault[] | undefined;
-  const faultySpans: Record<string, number> = {};
-  const labels = new FaultySpans();
-  const scenario = defaultFaultScenario(traces / DEFAULT_RATE);
-  // Fault types are known from the scenario before any trace exists (the report's waterfalls pick by type as traffic streams).
-  const planned = new Map(resolveFaults(scenario, defaultTopology(), DEFAULT_START_TIME_UNIX_NANO).map((f) => [f.id, f.type as string]));
+  // The demo's generated input (eval/demo.ts): one place that streams the traffic with its labels.
+  const input = generatedInput(options.seed ?? 1, traces, (tracesDone) => (done = tracesDone));
   return {
-    description: `generated traffic (seed ${seed}, ${traces} traces, default topology and fault scenario)`,
-    async *batches() {
-      const gen = generateTrafficAsync({ seed, traces, faults: scenario });
-      for (;;) {
-        const step = await gen.next();
-        if (step.done) {
-          faults = step.value.faults;
-          return;
-        }
-        done += step.value.traces;
-        for (const f of step.value.faultySpans) {
-          faultySpans[f.definition] = (faultySpans[f.definition] ?? 0) + 1;
-          labels.add(f.definition, f.traceId, f.spanId, f.faultId);
-        }
-        yield step.value.data;
-      }
-    },
+    description: input.description,
+    batches: input.batches,
     progress: () => ({ done, total: traces }),
     warnings: () => [],
-    faults: async () =>
-      faults && {
-        faults: faults.length,
-        byType: countBy(faults, (f) => f.type),
-        faultySpans,
-      },
-    labels: async () => ({ faultySpans: labels, faultTypes: () => (faults ? new Map(faults.map((f) => [f.id, f.type as string])) : planned) }),
-    // The same scenario batches() generates, resolved against the generator's defaults.
-    rcaFaults: async () => rcaFaultsFromGenerator(resolveFaults(defaultFaultScenario(traces / DEFAULT_RATE), defaultTopology(), DEFAULT_START_TIME_UNIX_NANO)),
+    faults: async () => {
+      const f = await input.faults();
+      if (!f) return undefined;
+      const faultySpans: Record<string, number> = {};
+      for (const d of FAULT_DEFINITIONS) {
+        const n = input.labels.faultySpans.pairs(d);
+        if (n > 0) faultySpans[d] = n;
+      }
+      return { ...f, faultySpans };
+    },
+    labels: async () => input.labels,
+    rcaFaults: async () => input.rcaFaults,
   };
 }
 
