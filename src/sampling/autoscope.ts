@@ -12,7 +12,8 @@ import type { CodeKnowledge } from './code-knowledge.js';
 import { MinedStructure, type MinedStructureOptions } from './mined.js';
 import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
 import { RobustScore } from './robust-stats.js';
-import { ByteBudget, type SamplingStrategy } from './strategy.js';
+import { KEEP_FULL, KEEP_SKELETON, skeletonSize, type SummaryLevel } from './reduce.js';
+import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
 import { spanHasError, type SampledTrace } from './trace.js';
 
 export interface AutoscopeOptions {
@@ -70,6 +71,19 @@ export interface AutoscopeOptions {
   operationWindow?: number;
   /** A DSS whose best score is below this keeps its smallest span instead (default 2; the paper keeps the best-scoring span always). */
   representativeMinScore?: number;
+  /**
+   * Price what is kept by tier and let the budget controller degrade by tier (default true unless
+   * paperOnly): anomalies whole, roots, anomaly paths and representatives as skeletons, see fitBudget.
+   */
+  tiers?: boolean;
+  /** An outlier with a slower-than-usual descendant is that descendant's path, not an outlier of its own (default true unless paperOnly). */
+  deepestSlow?: boolean;
+  /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
+  summaries?: boolean;
+  /** Credit (in average trace shares) kept back from budget fill for the anomalies of a fault burst (default 30). */
+  reserveTraces?: number;
+  /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 200). */
+  borrowTraces?: number;
 }
 
 /** Why each kept span was kept (counts over all traces seen): the accounting the docs report. */
@@ -97,6 +111,16 @@ const REASON_REPRESENTATIVE = 5;
 const REASON_BUDGET = 6;
 const REASON_PATH = 7;
 const REASON_HOT = 8;
+/** How important an anomaly is when bytes are short (0: not an anomaly): errors last to be degraded. */
+const ANOMALY_RANK = [0, 0, 4, 3, 2, 0, 0, 0, 1];
+/** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
+const REPARENT_BYTES = 41;
+/** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
+const SUMMARY_ATTR_BYTES = 34;
+const SUMMARY_ENTRY_BYTES = 14;
+const STEP_NAMES = ['anomalies-to-skeleton', 'representatives-to-summary', 'summaries-to-totals', 'paths-to-summary', 'summaries-dropped', 'anomalies-dropped'] as const;
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 export class AutoscopeSampler implements SamplingStrategy {
   readonly name: string;
@@ -126,6 +150,21 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly deviationWindow: number;
   private readonly operationWindow: number;
   private readonly representativeMinScore: number;
+  private readonly tiers: boolean;
+  private readonly deepestSlow: boolean;
+  private readonly summaries: boolean;
+  private readonly reserveTraces: number;
+  private readonly borrowTraces: number;
+  private lastLevel: SummaryLevel | undefined;
+  private readonly steps: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
+  private readonly stepSpans: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
+  /** Input bytes seen by the controller, and the cheapest form of what had to stay in them. */
+  private inputBytes = 0;
+  private minimumBytes = 0;
+  private skelCache = new Float64Array(64);
+  private skelTrace: SampledTrace | undefined;
+  private ancScratch = new Int32Array(64);
+  private readonly summaryScratch = new Set<number>();
   private readonly shapeStats = new Map<number, RobustScore>();
   private readonly opStats = new Map<number, RobustScore>();
 
@@ -151,6 +190,11 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.deviationWindow = options.deviationWindow ?? 500;
     this.operationWindow = options.operationWindow ?? 2000;
     this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
+    this.tiers = options.tiers ?? !this.paperOnly;
+    this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
+    this.summaries = options.summaries ?? true;
+    this.reserveTraces = options.reserveTraces ?? 30;
+    this.borrowTraces = options.borrowTraces ?? 200;
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
@@ -237,21 +281,39 @@ export class AutoscopeSampler implements SamplingStrategy {
     }
     childFrom[n] = w;
 
-    // Selection.
+    // Selection: what must stay, each at its tier. Anomalies (errors, outliers, novel paths, hot
+    // operations) whole; roots, the paths that connect anomalies to them and one representative per
+    // DSS as skeletons (with tiers off, everything whole, as before).
+    const skel = this.tiers ? KEEP_SKELETON : KEEP_FULL;
     const keep = new Uint8Array(n);
     const reason = new Uint8Array(n);
-    const mark = (i: number, why: number, withPath: boolean): void => {
+    const mark = (i: number, why: number, tier: number, withPath: boolean): void => {
       if (!keep[i]) {
-        keep[i] = 1;
+        keep[i] = tier;
+        reason[i] = why;
+      } else if (tier === KEEP_FULL && keep[i] === KEEP_SKELETON) {
+        // First reached as another anomaly's path, then found anomalous itself: it is whole.
+        keep[i] = KEEP_FULL;
         reason[i] = why;
       }
       if (!withPath) return;
       for (let p = trace.parent[i]!; p >= 0 && !keep[p]; p = trace.parent[p]!) {
-        keep[p] = 1;
+        keep[p] = skel;
         reason[p] = REASON_PATH;
       }
     };
-    for (const r of trace.roots) mark(r, REASON_ROOT, false);
+    for (const r of trace.roots) mark(r, REASON_ROOT, skel, false);
+    // Slowness belongs to the deepest slow span: a fault makes every caller above it slow too, and
+    // those callers are on its path anyway (as skeletons), so they are not outliers of their own.
+    if (this.deepestSlow && this.anomalyPaths) {
+      const slowBelow = new Uint8Array(n);
+      for (let k = n - 1; k >= 0; k--) {
+        const i = order[k]!;
+        const p = trace.parent[i]!;
+        if (p >= 0 && (outlier[i] || slowBelow[i])) slowBelow[p] = 1;
+      }
+      for (let i = 0; i < n; i++) if (outlier[i] && slowBelow[i]) outlier[i] = 0;
+    }
     const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
     for (let i = 0; i < n; i++) {
       let why = 0;
@@ -259,12 +321,12 @@ export class AutoscopeSampler implements SamplingStrategy {
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
       if (why !== 0) {
-        mark(i, why, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
+        mark(i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
         if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
       } else if (this.hotWindowMs > 0) {
         const until = this.hotUntil.get(ops[i]!);
         if (until !== undefined) {
-          if (nowMs <= until) mark(i, REASON_HOT, false);
+          if (nowMs <= until) mark(i, REASON_HOT, KEEP_FULL, false);
           else this.hotUntil.delete(ops[i]!);
         }
       }
@@ -284,21 +346,25 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let d = 0; d < dssCount; d++) if (score[best[d]!]! < this.representativeMinScore) best[d] = smallest[d]!;
     const dssKept = new Uint8Array(dssCount);
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
-    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, false);
+    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
 
-    // Fill the byte allowance by score, highest first.
-    const allowance = this.budget.allowance(trace.bytes);
-    let used = 0;
-    for (let i = 0; i < n; i++) if (keep[i]) used += trace.size[i]!;
-    if (used < allowance) {
-      const candidates: number[] = [];
-      for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
-      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
-      for (const i of candidates) {
-        const s = trace.size[i]!;
-        if (used + s > allowance) continue;
-        mark(i, REASON_BUDGET, false);
-        used += s;
+    if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
+    else {
+      // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
+      this.lastLevel = undefined;
+      const allowance = this.budget.allowance(trace.bytes);
+      let used = 0;
+      for (let i = 0; i < n; i++) if (keep[i]) used += trace.size[i]!;
+      if (used < allowance) {
+        const candidates: number[] = [];
+        for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
+        candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+        for (const i of candidates) {
+          const s = trace.size[i]!;
+          if (used + s > allowance) continue;
+          mark(i, REASON_BUDGET, KEEP_FULL, false);
+          used += s;
+        }
       }
     }
 
@@ -306,7 +372,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     const c = this.counters;
     const b = c.bytesByReason;
     for (let i = 0; i < n; i++) {
-      const size = trace.size[i]!;
+      if (!keep[i]) continue;
+      const size = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
       switch (reason[i]) {
         case REASON_ROOT: c.keptRoot++; b.root += size; break;
         case REASON_ERROR: c.keptError++; b.error += size; break;
@@ -319,6 +386,179 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
     }
     return keep;
+  }
+
+  /** The summary level the last decision asked for (sampleTrace asks right after decide). */
+  summaryLevel(): SummaryLevel | undefined {
+    return this.lastLevel;
+  }
+
+  /** The controller's steps so far, and why the target is out of reach when it is. */
+  budgetReport(): BudgetReport {
+    const notes: string[] = [];
+    const target = this.budget.targetReduction;
+    const achieved = this.budget.achieved();
+    const input = this.inputBytes;
+    if (input > 0 && achieved < target - 0.02) {
+      const floor = this.minimumBytes / input;
+      const leaves = 1 - target;
+      if (floor > leaves)
+        notes.push(
+          `target ${pct(target)} is out of reach: the cheapest form of what must stay (every root and every anomaly as a skeleton, without paths, representatives or summaries) ` +
+            `is ${pct(floor)} of the input bytes, above the ${pct(leaves)} the target leaves`,
+        );
+      else if (this.steps['anomalies-dropped']! > 0) notes.push(`anomalies were dropped in ${this.steps['anomalies-dropped']} traces and the output is still over the target: the debt limit was reached`);
+      else
+        notes.push(
+          `achieved ${pct(achieved)}: the controller lends anomalies up to ${this.borrowTraces} traces' share before it drops any, ` +
+            `and this input ended before the traces after them paid it back (${Math.round(-this.budget.credit)} bytes over)`,
+        );
+    }
+    return { steps: { ...this.steps }, spans: { ...this.stepSpans }, notes };
+  }
+
+  /** OTLP bytes of span i's skeleton, or of the span when that is smaller (nothing to strip). */
+  private skeletonBytes(trace: SampledTrace, i: number): number {
+    if (this.skelTrace !== trace) {
+      this.skelTrace = trace;
+      if (this.skelCache.length < trace.spans.length) this.skelCache = new Float64Array(Math.max(trace.spans.length, 2 * this.skelCache.length));
+      this.skelCache.fill(0, 0, trace.spans.length);
+    }
+    let b = this.skelCache[i]!;
+    if (b === 0) this.skelCache[i] = b = Math.min(trace.size[i]!, skeletonSize(trace.spans[i]!.span));
+    return b;
+  }
+
+  /**
+   * Estimated OTLP bytes of the reduced trace: kept spans at their tier, the re-parenting attribute
+   * of each kept span whose parent is dropped, and the dropped-span summaries at `level`. An
+   * estimate (summary numbers are counted at a typical width); the budget's feedback on the bytes
+   * actually written corrects what it misses.
+   */
+  private estimate(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, level: SummaryLevel): number {
+    const n = trace.spans.length;
+    if (this.ancScratch.length < n) this.ancScratch = new Int32Array(Math.max(n, 2 * this.ancScratch.length));
+    const anc = this.ancScratch;
+    const summarized = this.summaryScratch;
+    summarized.clear();
+    let cost = 0;
+    for (let k = 0; k < n; k++) {
+      const i = trace.order[k]!;
+      const p = trace.parent[i]!;
+      if (keep[i]) {
+        anc[i] = i;
+        cost += keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+        if (p >= 0 && !keep[p]) cost += REPARENT_BYTES;
+        continue;
+      }
+      const a = p < 0 ? -1 : anc[p]!;
+      anc[i] = a;
+      if (a < 0 || level === 'none') continue;
+      if (level === 'totals') {
+        if (!summarized.has(a)) {
+          summarized.add(a);
+          cost += SUMMARY_ATTR_BYTES + SUMMARY_ENTRY_BYTES;
+        }
+        continue;
+      }
+      if (!summarized.has(a)) {
+        summarized.add(a);
+        cost += SUMMARY_ATTR_BYTES;
+      }
+      const key = -(a * 2_097_152 + ops[i]! + 1);
+      if (!summarized.has(key)) {
+        summarized.add(key);
+        cost += SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
+      }
+    }
+    return cost;
+  }
+
+  /**
+   * The budget controller. When what must stay costs more than the trace may spend, it degrades by
+   * tier before it gives up coverage: anomalies whole -> skeleton (least important first), the DSS
+   * representatives -> summary, summaries per operation -> totals, the anomalies' paths -> summary
+   * (their spans re-parented, as with --no-anomaly-paths), summaries -> none; only past the debt
+   * limit are anomalies dropped. When there is room, it spends it by score: skeletons made whole,
+   * dropped spans kept whole.
+   */
+  private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): void {
+    const n = trace.spans.length;
+    const { optional, required } = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces);
+    this.inputBytes += trace.bytes;
+    let level: SummaryLevel = this.summaries ? 'operations' : 'none';
+    let cost = this.estimate(trace, ops, keep, level);
+    // The floor no controller can go under without losing coverage: roots and anomalies as skeletons.
+    for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET) this.minimumBytes += this.skeletonBytes(trace, i);
+    const step = (name: string, spans: number): void => {
+      this.steps[name]!++;
+      this.stepSpans[name]! += spans;
+    };
+    const anomalies: number[] = [];
+    for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
+    // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
+    anomalies.sort((a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
+    if (cost > optional) {
+      let moved = 0;
+      for (const i of anomalies) {
+        if (cost <= optional) break;
+        if (keep[i] !== KEEP_FULL) continue;
+        const saved = trace.size[i]! - this.skeletonBytes(trace, i);
+        if (saved <= 0) continue;
+        keep[i] = KEEP_SKELETON;
+        cost -= saved;
+        moved++;
+      }
+      if (moved > 0) step('anomalies-to-skeleton', moved);
+    }
+    const dropReason = (why: number, name: string): void => {
+      if (cost <= optional) return;
+      let moved = 0;
+      for (let i = 0; i < n; i++)
+        if (keep[i] && reason[i] === why) {
+          keep[i] = 0;
+          reason[i] = 0;
+          moved++;
+        }
+      if (moved === 0) return;
+      cost = this.estimate(trace, ops, keep, level);
+      step(name, moved);
+    };
+    const lower = (to: SummaryLevel, name: string): void => {
+      if (cost <= optional || level === 'none' || level === to) return;
+      level = to;
+      cost = this.estimate(trace, ops, keep, level);
+      step(name, 0);
+    };
+    dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
+    lower('totals', 'summaries-to-totals');
+    dropReason(REASON_PATH, 'paths-to-summary');
+    lower('none', 'summaries-dropped');
+    if (cost > required) {
+      let moved = 0;
+      for (const i of anomalies) {
+        if (cost <= required) break;
+        if (!keep[i] || trace.roots.includes(i)) continue;
+        cost -= this.skeletonBytes(trace, i);
+        keep[i] = 0;
+        reason[i] = 0;
+        moved++;
+      }
+      if (moved > 0) step('anomalies-dropped', moved);
+    } else if (cost < optional) {
+      // Room left: by score, highest first, a skeleton made whole or a dropped span kept whole.
+      const candidates: number[] = [];
+      for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
+      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+      for (const i of candidates) {
+        const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
+        if (cost + extra > optional) continue;
+        if (!keep[i]) reason[i] = REASON_BUDGET;
+        keep[i] = KEEP_FULL;
+        cost += extra;
+      }
+    }
+    this.lastLevel = level;
   }
 
   /** Does span p's code imply its child i (no branch point between them)? */
