@@ -80,7 +80,7 @@ export interface AutoscopeOptions {
   deepestSlow?: boolean;
   /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
   summaries?: boolean;
-  /** Credit (in average trace shares) kept back from budget fill for the anomalies of a fault burst (default 30). */
+  /** Credit (in average trace shares) kept back from budget fill for the anomalies of a fault burst (default 0: anomalies borrow instead, see borrowTraces). */
   reserveTraces?: number;
   /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 200). */
   borrowTraces?: number;
@@ -111,14 +111,16 @@ const REASON_REPRESENTATIVE = 5;
 const REASON_BUDGET = 6;
 const REASON_PATH = 7;
 const REASON_HOT = 8;
-/** How important an anomaly is when bytes are short (0: not an anomaly): errors last to be degraded. */
-const ANOMALY_RANK = [0, 0, 4, 3, 2, 0, 0, 0, 1];
+/** A caller made slow by a slower span below it: on that span's path, kept as a skeleton even when paths are summarized. */
+const REASON_SLOW_CALLER = 9;
+/** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
+const ANOMALY_RANK = [0, 0, 5, 4, 3, 0, 0, 0, 1, 2];
 /** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
 const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
 const SUMMARY_ATTR_BYTES = 34;
 const SUMMARY_ENTRY_BYTES = 14;
-const STEP_NAMES = ['anomalies-to-skeleton', 'representatives-to-summary', 'summaries-to-totals', 'paths-to-summary', 'summaries-dropped', 'anomalies-dropped'] as const;
+const STEP_NAMES = ['anomalies-to-skeleton', 'hot-to-summary', 'representatives-to-summary', 'summaries-to-totals', 'paths-to-summary', 'summaries-dropped', 'anomalies-dropped'] as const;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
@@ -193,7 +195,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
     this.summaries = options.summaries ?? true;
-    this.reserveTraces = options.reserveTraces ?? 30;
+    this.reserveTraces = options.reserveTraces ?? 0;
     this.borrowTraces = options.borrowTraces ?? 200;
   }
 
@@ -295,7 +297,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         // First reached as another anomaly's path, then found anomalous itself: it is whole.
         keep[i] = KEEP_FULL;
         reason[i] = why;
-      }
+      } else if (reason[i] === REASON_PATH) reason[i] = why;
       if (!withPath) return;
       for (let p = trace.parent[i]!; p >= 0 && !keep[p]; p = trace.parent[p]!) {
         keep[p] = skel;
@@ -305,6 +307,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (const r of trace.roots) mark(r, REASON_ROOT, skel, false);
     // Slowness belongs to the deepest slow span: a fault makes every caller above it slow too, and
     // those callers are on its path anyway (as skeletons), so they are not outliers of their own.
+    const slowCaller = new Uint8Array(n);
     if (this.deepestSlow && this.anomalyPaths) {
       const slowBelow = new Uint8Array(n);
       for (let k = n - 1; k >= 0; k--) {
@@ -312,7 +315,11 @@ export class AutoscopeSampler implements SamplingStrategy {
         const p = trace.parent[i]!;
         if (p >= 0 && (outlier[i] || slowBelow[i])) slowBelow[p] = 1;
       }
-      for (let i = 0; i < n; i++) if (outlier[i] && slowBelow[i]) outlier[i] = 0;
+      for (let i = 0; i < n; i++)
+        if (outlier[i] && slowBelow[i]) {
+          outlier[i] = 0;
+          slowCaller[i] = 1;
+        }
     }
     const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
     for (let i = 0; i < n; i++) {
@@ -320,7 +327,8 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (this.keepErrors && spanHasError(trace.spans[i]!.span)) why = REASON_ERROR;
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
-      if (why !== 0) {
+      if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
+      else if (why !== 0) {
         mark(i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
         if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
       } else if (this.hotWindowMs > 0) {
@@ -381,7 +389,8 @@ export class AutoscopeSampler implements SamplingStrategy {
         case REASON_NOVEL: c.keptNovel++; b.novel += size; break;
         case REASON_REPRESENTATIVE: c.keptRepresentative++; b.representative += size; break;
         case REASON_BUDGET: c.keptBudget++; b.budget += size; break;
-        case REASON_PATH: c.keptPath++; b.path += size; break;
+        case REASON_PATH:
+        case REASON_SLOW_CALLER: c.keptPath++; b.path += size; break;
         case REASON_HOT: c.keptHot++; b.hot += size; break;
       }
     }
@@ -489,7 +498,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     let level: SummaryLevel = this.summaries ? 'operations' : 'none';
     let cost = this.estimate(trace, ops, keep, level);
     // The floor no controller can go under without losing coverage: roots and anomalies as skeletons.
-    for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET) this.minimumBytes += this.skeletonBytes(trace, i);
+    for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET && reason[i] !== REASON_HOT) this.minimumBytes += this.skeletonBytes(trace, i);
     const step = (name: string, spans: number): void => {
       this.steps[name]!++;
       this.stepSpans[name]! += spans;
@@ -511,15 +520,31 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
       if (moved > 0) step('anomalies-to-skeleton', moved);
     }
+    // What dropping span i saves, roughly: its bytes at its tier, less a summary entry for it and a
+    // re-parenting attribute on each kept child (re-estimated exactly after each step).
+    const dropSaves = (i: number): number => {
+      let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+      if (level === 'operations') saved -= SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
+      for (const c of trace.children[i]!) if (keep[c]) saved -= REPARENT_BYTES;
+      return saved;
+    };
+    // Drops the spans kept for `why`, least anomalous (lowest score) first, until the trace fits.
     const dropReason = (why: number, name: string): void => {
       if (cost <= optional) return;
+      const list: number[] = [];
+      for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
+      if (list.length === 0) return;
+      list.sort((a, b) => score[a]! - score[b]! || a - b);
       let moved = 0;
-      for (let i = 0; i < n; i++)
-        if (keep[i] && reason[i] === why) {
-          keep[i] = 0;
-          reason[i] = 0;
-          moved++;
-        }
+      for (const i of list) {
+        if (cost <= optional) break;
+        const saved = dropSaves(i);
+        if (saved <= 0) continue;
+        keep[i] = 0;
+        reason[i] = 0;
+        cost -= saved;
+        moved++;
+      }
       if (moved === 0) return;
       cost = this.estimate(trace, ops, keep, level);
       step(name, moved);
@@ -530,6 +555,21 @@ export class AutoscopeSampler implements SamplingStrategy {
       cost = this.estimate(trace, ops, keep, level);
       step(name, 0);
     };
+    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first.
+    if (cost > optional) {
+      let moved = 0;
+      for (const i of anomalies) {
+        if (cost <= optional || reason[i] !== REASON_HOT) break;
+        cost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+        keep[i] = 0;
+        reason[i] = 0;
+        moved++;
+      }
+      if (moved > 0) {
+        cost = this.estimate(trace, ops, keep, level);
+        step('hot-to-summary', moved);
+      }
+    }
     dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
     lower('totals', 'summaries-to-totals');
     dropReason(REASON_PATH, 'paths-to-summary');
