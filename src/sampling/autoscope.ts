@@ -488,7 +488,7 @@ export class AutoscopeSampler implements SamplingStrategy {
    * tier before it gives up coverage: anomalies whole -> skeleton (least important first), the DSS
    * representatives -> summary, summaries per operation -> totals, the anomalies' paths -> summary
    * (their spans re-parented, as with --no-anomaly-paths), summaries -> none; only past the debt
-   * limit are anomalies dropped. When there is room, it spends it by score: skeletons made whole,
+   * limit are anomalies dropped (never errors). When there is room, it spends it by score: skeletons made whole,
    * dropped spans kept whole.
    */
   private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): void {
@@ -578,7 +578,8 @@ export class AutoscopeSampler implements SamplingStrategy {
       let moved = 0;
       for (const i of anomalies) {
         if (cost <= required) break;
-        if (!keep[i] || trace.roots.includes(i)) continue;
+        // Errors are explicit and rare: never dropped, whatever the debt.
+        if (!keep[i] || reason[i] === REASON_ERROR || trace.roots.includes(i)) continue;
         cost -= this.skeletonBytes(trace, i);
         keep[i] = 0;
         reason[i] = 0;
