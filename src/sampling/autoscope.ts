@@ -114,7 +114,7 @@ const REASON_HOT = 8;
 /** A caller made slow by a slower span below it: on that span's path, kept as a skeleton even when paths are summarized. */
 const REASON_SLOW_CALLER = 9;
 /** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
-const ANOMALY_RANK = [0, 0, 5, 4, 3, 0, 0, 0, 1, 2];
+const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3];
 /** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
 const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
@@ -293,14 +293,19 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (!keep[i]) {
         keep[i] = tier;
         reason[i] = why;
+      } else if (why === REASON_HOT || why === REASON_REPRESENTATIVE) {
+        // Weaker than whatever it is already kept for (an anomaly's path included).
       } else if (tier === KEEP_FULL && keep[i] === KEEP_SKELETON) {
         // First reached as another anomaly's path, then found anomalous itself: it is whole.
         keep[i] = KEEP_FULL;
         reason[i] = why;
       } else if (reason[i] === REASON_PATH) reason[i] = why;
       if (!withPath) return;
-      for (let p = trace.parent[i]!; p >= 0 && !keep[p]; p = trace.parent[p]!) {
-        keep[p] = skel;
+      for (let p = trace.parent[i]!; p >= 0; p = trace.parent[p]!) {
+        if (!keep[p]) keep[p] = skel;
+        // A span kept for weaker reasons (a hot operation, a representative) is on an anomaly's
+        // path now, and must not be summarized as hot or representative.
+        else if (reason[p] !== REASON_HOT && reason[p] !== REASON_REPRESENTATIVE) break;
         reason[p] = REASON_PATH;
       }
     };
@@ -356,6 +361,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
     for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
 
+    (this as any).dbg = { reason: reason.slice(), outlier, slowCaller, score };
     if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
     else {
       // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
