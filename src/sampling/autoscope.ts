@@ -120,7 +120,7 @@ const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
 const SUMMARY_ATTR_BYTES = 34;
 const SUMMARY_ENTRY_BYTES = 14;
-const STEP_NAMES = ['anomalies-to-skeleton', 'hot-to-summary', 'representatives-to-summary', 'summaries-to-totals', 'paths-to-summary', 'summaries-dropped', 'anomalies-dropped'] as const;
+const STEP_NAMES = ['anomalies-to-skeleton', 'hot-to-summary', 'summaries-to-totals', 'representatives-to-summary', 'summaries-dropped', 'paths-to-summary', 'anomalies-dropped'] as const;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
@@ -361,7 +361,6 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
     for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
 
-    (this as any).dbg = { reason: reason.slice(), outlier, slowCaller, score };
     if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
     else {
       // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
@@ -491,10 +490,12 @@ export class AutoscopeSampler implements SamplingStrategy {
 
   /**
    * The budget controller. When what must stay costs more than the trace may spend, it degrades by
-   * tier before it gives up coverage: anomalies whole -> skeleton (least important first), the DSS
-   * representatives -> summary, summaries per operation -> totals, the anomalies' paths -> summary
-   * (their spans re-parented, as with --no-anomaly-paths), summaries -> none; only past the debt
-   * limit are anomalies dropped (never errors). When there is room, it spends it by score: skeletons made whole,
+   * tier before it gives up coverage: anomalies whole -> skeleton (least important first), hot
+   * operations' spans -> summary, summaries per operation -> totals (the summaries are coarsened
+   * before spans move into them: they buy no coverage), the DSS representatives -> summary,
+   * summaries -> none, the anomalies' paths -> summary (their spans re-parented, as with
+   * --no-anomaly-paths); only past the debt limit are anomalies dropped (never errors). When there
+   * is room, it spends it by score: skeletons made whole,
    * dropped spans kept whole.
    */
   private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): void {
@@ -576,10 +577,10 @@ export class AutoscopeSampler implements SamplingStrategy {
         step('hot-to-summary', moved);
       }
     }
-    dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
     lower('totals', 'summaries-to-totals');
-    dropReason(REASON_PATH, 'paths-to-summary');
+    dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
     lower('none', 'summaries-dropped');
+    dropReason(REASON_PATH, 'paths-to-summary');
     if (cost > required) {
       let moved = 0;
       for (const i of anomalies) {
