@@ -606,6 +606,8 @@ export class AutoscopeSampler implements SamplingStrategy {
         cost += extra;
       }
     }
+    // A skeleton that would not be smaller (a span with nothing to strip: the marker costs bytes) is written whole.
+    for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
     this.lastLevel = level;
   }
 
