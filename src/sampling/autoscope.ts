@@ -82,7 +82,7 @@ export interface AutoscopeOptions {
   summaries?: boolean;
   /** Credit (in average trace shares) kept back from budget fill for the anomalies of a fault burst (default 0: anomalies borrow instead, see borrowTraces). */
   reserveTraces?: number;
-  /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 200). */
+  /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 1000). */
   borrowTraces?: number;
 }
 
@@ -196,7 +196,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
     this.summaries = options.summaries ?? true;
     this.reserveTraces = options.reserveTraces ?? 0;
-    this.borrowTraces = options.borrowTraces ?? 200;
+    this.borrowTraces = options.borrowTraces ?? 1000;
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
