@@ -80,6 +80,8 @@ export interface AutoscopeOptions {
   deepestSlow?: boolean;
   /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
   summaries?: boolean;
+  /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
+  budgetMargin?: number;
   /** Credit (in average trace shares) kept back from budget fill for the anomalies of a fault burst (default 0: anomalies borrow instead, see borrowTraces). */
   reserveTraces?: number;
   /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 1000). */
@@ -173,7 +175,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
     this.name = options.name ?? (this.paperOnly ? 'autoscope-paper' : 'autoscope');
-    this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8 });
+    this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8, margin: options.budgetMargin ?? (options.paperOnly ? 0 : 0.015) });
     this.code = options.code;
     this.mined = (options.mined ?? !this.paperOnly) ? new MinedStructure(options.minedOptions) : undefined;
     this.keepErrors = !this.paperOnly && (options.keepErrors ?? true);

@@ -59,6 +59,11 @@ export interface ByteBudgetOptions {
   targetReduction: number;
   /** How much of an accumulated surplus one trace may spend, as a multiple of its own share (default 2). */
   maxCarry?: number;
+  /**
+   * Aim this much above the target (default 0): the budget sees span bytes, while OTLP requests add
+   * resource and scope envelopes that weigh more per kept byte when few spans of each are kept.
+   */
+  margin?: number;
 }
 
 /**
@@ -78,25 +83,31 @@ export class ByteBudget {
   /** Moving average of a trace's share (its bytes times the keep share): the unit of the reserve and the debt. */
   private averageShare = 0;
   private keepShare: number;
+  private target: number;
+  private readonly margin: number;
   private readonly maxCarry: number;
 
   constructor(options: ByteBudgetOptions) {
-    this.keepShare = ByteBudget.share(options.targetReduction);
+    this.margin = options.margin ?? 0;
+    this.target = options.targetReduction;
+    this.keepShare = this.share(options.targetReduction);
     this.maxCarry = options.maxCarry ?? 2;
   }
 
-  private static share(r: number): number {
+  private share(r: number): number {
     if (!(r >= 0 && r < 1)) throw new RangeError(`target reduction must be in [0, 1), got ${r}`);
-    return 1 - r;
+    // The margin never takes more than half of what the target leaves.
+    return (1 - r) * Math.max(0.5, 1 - this.margin / Math.max(1e-9, 1 - r));
   }
 
   get targetReduction(): number {
-    return 1 - this.keepShare;
+    return this.target;
   }
 
   /** Changes the target from the next trace on (what an adaptive budget does as the load changes). */
   setTargetReduction(r: number): void {
-    this.keepShare = ByteBudget.share(r);
+    this.keepShare = this.share(r);
+    this.target = r;
   }
 
   /** Bytes allowed so far minus bytes written (negative: the output is over the target). */
