@@ -126,6 +126,12 @@ export function registerSample(program: Command): void {
           `${flags.summaries !== false ? ', the dropped-span summaries' : ''}) costs more than ${pct(1 - options.targetReduction)} of the bytes here (docs/sampling.md)\n`,
       );
     }
+    const report = strategy.budgetReport?.();
+    if (report) {
+      const steps = Object.entries(report.steps).filter(([, v]) => v > 0);
+      if (steps.length > 0) process.stdout.write(`budget controller: ${steps.map(([k, v]) => `${k} in ${v} traces (${report.spans[k] ?? 0} spans)`).join(', ')}\n`);
+      for (const note of report.notes) process.stdout.write(`note: ${note}\n`);
+    }
     if (strategy instanceof AdaptiveSampler) {
       const m = strategy.adaptive.metrics();
       process.stdout.write(`adaptive budget: ${Math.round(m.observed_bytes_per_second)} B/s observed, ${Math.round(m.budget_bytes_per_second)} B/s budget, target reduction now ${pct(m.target_reduction)}\n`);
