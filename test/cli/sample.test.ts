@@ -54,8 +54,12 @@ describe('slimtrace sample and evaluate', () => {
   it('evaluate prints one row per strategy with coverage against the generated ground truth', () => {
     const r = run('evaluate', '--traces', '300', '--strategies', 'autoscope,head,tail', '--analysis', analysis, '--target-reduction', '0.6');
     assert.equal(r.status, 0, r.stderr);
-    const rows = r.stdout.split('\n').filter((l) => /^\| (autoscope|head|tail) \|/.test(l));
+    const [main, tiers = ''] = r.stdout.split('| strategy | whole spans |');
+    const rows = main!.split('\n').filter((l) => /^\| (autoscope|head|tail) \|/.test(l));
     assert.equal(rows.length, 3, r.stdout);
+    // Autoscope's bytes by tier and its budget controller's steps follow the main table.
+    assert.match(tiers, /^ skeletons \| summaries \| controller steps/);
+    assert.match(tiers, /\n\| autoscope \| \d+ B \| \d+ B \| \d+ B \| /);
     assert.match(r.stdout, /exact coverage \| slow coverage \| proxy coverage/);
     const json = run('evaluate', '--traces', '200', '--strategies', 'head', '--json');
     assert.equal(json.status, 0, json.stderr);
