@@ -502,7 +502,11 @@ export class AutoscopeSampler implements SamplingStrategy {
    */
   private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): void {
     const n = trace.spans.length;
-    const { optional, required } = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces);
+    const allowance = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces);
+    const { required } = allowance;
+    // Degrade only past what the trace may spend with all the credit; fill only within the credit above the reserve.
+    const optional = allowance.degrade;
+    const fill = allowance.optional;
     this.inputBytes += trace.bytes;
     let level: SummaryLevel = this.summaries ? 'operations' : 'none';
     let cost = this.estimate(trace, ops, keep, level);
@@ -595,14 +599,14 @@ export class AutoscopeSampler implements SamplingStrategy {
         moved++;
       }
       if (moved > 0) step('anomalies-dropped', moved);
-    } else if (cost < optional) {
+    } else if (cost < fill) {
       // Room left: by score, highest first, a skeleton made whole or a dropped span kept whole.
       const candidates: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
       candidates.sort((a, b) => score[b]! - score[a]! || a - b);
       for (const i of candidates) {
         const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
-        if (cost + extra > optional) continue;
+        if (cost + extra > fill) continue;
         if (!keep[i]) reason[i] = REASON_BUDGET;
         keep[i] = KEEP_FULL;
         cost += extra;
