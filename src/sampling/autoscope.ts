@@ -82,7 +82,7 @@ export interface AutoscopeOptions {
   summaries?: boolean;
   /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
   budgetMargin?: number;
-  /** Credit (in average trace shares) kept back from budget fill for the anomalies of a fault burst (default 0: anomalies borrow instead, see borrowTraces). */
+  /** Credit (in average trace shares) kept back from budget fill for the anomalies of later traces (default 10; they may also borrow, see borrowTraces). */
   reserveTraces?: number;
   /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 1000). */
   borrowTraces?: number;
@@ -197,7 +197,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
     this.summaries = options.summaries ?? true;
-    this.reserveTraces = options.reserveTraces ?? 0;
+    this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;
   }
 
