@@ -3,6 +3,7 @@
 // batch size, timings, memory, and a few faulty traces span by span. Plain data only (numbers,
 // strings, arrays, records) so `JSON.stringify` writes it and scripts read it without slimtrace.
 // Sections a run did not measure are absent, never zero: a reader can tell "not measured" from "0".
+import type { BudgetReport, TierBytes } from '../sampling/index.js';
 
 export const EVALUATION_REPORT_FORMAT = 'slimtrace-evaluation';
 /** Bumped when a field changes meaning or is removed; new optional fields do not bump it. */
@@ -40,6 +41,10 @@ export interface StrategyFigures {
   coverageByType: Partial<Record<CoverageDefinition, Record<string, CoverageFigure>>>;
   /** The strategy's output compressed with Tracezip (stream mode, 512 spans a frame), when measured. */
   sampleThenTracezipBytes?: number;
+  /** Span bytes written by tier (spans whole, skeletons, dropped-span summaries), before batching. */
+  tierBytes: TierBytes;
+  /** What a tiered budget controller gave up, and why a target was out of reach (Autoscope). */
+  budget?: BudgetReport;
   /** Seconds the strategy spent deciding and reducing, over the whole input. */
   seconds: number;
 }

@@ -230,6 +230,8 @@ export function strategyFigures(r: StrategyResult, description: string | undefin
     coverage: r.coverage,
     coverageByType: r.coverageByType,
     ...(compressed && g >= 0 ? { sampleThenTracezipBytes: compressed.bytes.tracezip![g]! } : {}),
+    tierBytes: r.tierBytes,
+    ...(r.budget ? { budget: r.budget } : {}),
     seconds: r.seconds,
   };
 }

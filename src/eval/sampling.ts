@@ -7,7 +7,7 @@ import { bytesToHex, SpanBatcher, type LocatedSpan, type TracesData } from '../m
 import { encodeTracesData } from '../otlp/index.js';
 import type { FaultDefinition, FaultySpans, GroundTruth } from '../datasets/index.js';
 import { RcaCollector, type RcaFault, type RcaOptions, type RcaResult } from './rca.js';
-import { dataClockMs, StreamingSampler, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy } from '../sampling/index.js';
+import { dataClockMs, StreamingSampler, type BudgetReport, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy, type TierBytes } from '../sampling/index.js';
 
 const DEFINITIONS: readonly FaultDefinition[] = ['exact', 'slow', 'proxy'];
 
@@ -60,6 +60,10 @@ export interface StrategyResult {
   coverage: Partial<Record<FaultDefinition, Coverage>>;
   /** definition -> fault type -> coverage. */
   coverageByType: Partial<Record<FaultDefinition, Record<string, Coverage>>>;
+  /** Span bytes written by tier (spans whole, skeletons, dropped-span summaries), before batching. */
+  tierBytes: TierBytes;
+  /** What a tiered budget controller had to give up, and why a target was out of reach (Autoscope). */
+  budget?: BudgetReport;
   seconds: number;
   /** Root-cause localisation on the full input and on this strategy's output (when faults were given). */
   rca?: { full: RcaResult; reduced: RcaResult };
@@ -120,6 +124,7 @@ interface Accumulator {
   intact: { count: number };
   /** definition -> kept faulty span keys. */
   kept: Map<FaultDefinition, Set<string>>;
+  tierBytes: TierBytes;
   seconds: number;
   rca?: RcaCollector;
 }
@@ -131,6 +136,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
   const accs: Accumulator[] = options.strategies.map((strategy) => {
     const intact = { count: 0 };
     const kept = new Map(DEFINITIONS.map((d) => [d, new Set<string>()]));
+    const tierBytes: TierBytes = { full: 0, skeleton: 0, summary: 0 };
     const sampler = new StreamingSampler({
       strategy,
       decisionWaitMs: options.decisionWaitMs ?? 30_000,
@@ -138,6 +144,9 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       onDecision: (trace, reduced) => {
         options.onDecision?.(strategy.name, trace, reduced);
         if (!reduced) return;
+        tierBytes.full += reduced.tierBytes.full;
+        tierBytes.skeleton += reduced.tierBytes.skeleton;
+        tierBytes.summary += reduced.tierBytes.summary;
         if (checkReducedTrace(trace, reduced) === undefined) intact.count++;
         if (faulty) {
           for (const s of reduced.spans) {
@@ -147,7 +156,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       },
     });
     const rca = options.rcaFaults ? new RcaCollector(options.rcaFaults, options.rcaOptions) : undefined;
-    return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, seconds: 0, rca };
+    return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, tierBytes, seconds: 0, rca };
   });
   const fullRca = options.rcaFaults ? new RcaCollector(options.rcaFaults, options.rcaOptions) : undefined;
   let clockMs = -Infinity;
@@ -217,6 +226,8 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       tracesIntact: acc.intact.count,
       coverage,
       coverageByType,
+      tierBytes: acc.tierBytes,
+      budget: acc.strategy.budgetReport?.(),
       seconds: acc.seconds,
       ...(full && acc.rca ? { rca: { full, reduced: acc.rca.result() } } : {}),
     };

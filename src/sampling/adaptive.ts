@@ -5,8 +5,8 @@
 // retargeted through ByteBudget.setTargetReduction. Its state is exported as gauges, also in the
 // Prometheus text format for a server's /metrics. The clock is injected: wall time in a server, the
 // data's own time offline, a fake one in tests.
-import { ByteBudget, type SamplingStrategy } from './strategy.js';
-import type { SpanPatch } from './reduce.js';
+import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
+import type { SpanPatch, SummaryLevel } from './reduce.js';
 import type { SampledTrace } from './trace.js';
 
 export interface AdaptiveBudgetOptions {
@@ -191,6 +191,14 @@ export class AdaptiveSampler implements SamplingStrategy {
   recordOutcome(inputBytes: number, outputBytes: number): void {
     this.adaptive.recordOutput(outputBytes);
     this.inner.recordOutcome?.(inputBytes, outputBytes);
+  }
+
+  summaryLevel(trace: SampledTrace): SummaryLevel | undefined {
+    return this.inner.summaryLevel?.(trace);
+  }
+
+  budgetReport(): BudgetReport | undefined {
+    return this.inner.budgetReport?.();
   }
 
   patches(trace: SampledTrace, keep: Uint8Array): { patches: ReadonlyMap<number, SpanPatch>; accounted?: Uint8Array } | undefined {

@@ -6,13 +6,16 @@
 // the byte budget allows. On top of the paper (on by default, off in the `autoscope-paper` variant):
 // spans with errors, latency outliers and spans on a rarely seen path are kept with their path to the
 // root, shape statistics back off to per-operation statistics for rare shapes, and a byte budget
-// (not a span count) sets how much is kept. Hot path: typed arrays per trace, numeric keys.
+// (not a span count) sets how much is kept. What is kept is priced by tier (anomalies whole; roots,
+// paths and representatives as skeletons; dropped spans as summaries) and a budget controller
+// degrades by tier before it gives up coverage (fitBudget). Hot path: typed arrays per trace, numeric keys.
 import { ATTR, SpanKind } from '../model/index.js';
 import type { CodeKnowledge } from './code-knowledge.js';
 import { MinedStructure, type MinedStructureOptions } from './mined.js';
 import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
 import { RobustScore } from './robust-stats.js';
-import { ByteBudget, type SamplingStrategy } from './strategy.js';
+import { KEEP_FULL, KEEP_SKELETON, skeletonSize, type SummaryLevel } from './reduce.js';
+import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
 import { spanHasError, type SampledTrace } from './trace.js';
 
 export interface AutoscopeOptions {
@@ -70,6 +73,21 @@ export interface AutoscopeOptions {
   operationWindow?: number;
   /** A DSS whose best score is below this keeps its smallest span instead (default 2; the paper keeps the best-scoring span always). */
   representativeMinScore?: number;
+  /**
+   * Price what is kept by tier and let the budget controller degrade by tier (default true unless
+   * paperOnly): anomalies whole, roots, anomaly paths and representatives as skeletons, see fitBudget.
+   */
+  tiers?: boolean;
+  /** An outlier with a slower-than-usual descendant is that descendant's path, not an outlier of its own (default true unless paperOnly). */
+  deepestSlow?: boolean;
+  /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
+  summaries?: boolean;
+  /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
+  budgetMargin?: number;
+  /** Credit (in average trace shares) kept back from budget fill for the anomalies of later traces (default 10; they may also borrow, see borrowTraces). */
+  reserveTraces?: number;
+  /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 1000). */
+  borrowTraces?: number;
 }
 
 /** Why each kept span was kept (counts over all traces seen): the accounting the docs report. */
@@ -97,6 +115,18 @@ const REASON_REPRESENTATIVE = 5;
 const REASON_BUDGET = 6;
 const REASON_PATH = 7;
 const REASON_HOT = 8;
+/** A caller made slow by a slower span below it: on that span's path, kept as a skeleton even when paths are summarized. */
+const REASON_SLOW_CALLER = 9;
+/** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
+const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3];
+/** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
+const REPARENT_BYTES = 41;
+/** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
+const SUMMARY_ATTR_BYTES = 34;
+const SUMMARY_ENTRY_BYTES = 14;
+const STEP_NAMES = ['anomalies-to-skeleton', 'hot-to-summary', 'summaries-to-totals', 'representatives-to-summary', 'summaries-dropped', 'paths-to-summary', 'anomalies-dropped'] as const;
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 export class AutoscopeSampler implements SamplingStrategy {
   readonly name: string;
@@ -126,13 +156,28 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly deviationWindow: number;
   private readonly operationWindow: number;
   private readonly representativeMinScore: number;
+  private readonly tiers: boolean;
+  private readonly deepestSlow: boolean;
+  private readonly summaries: boolean;
+  private readonly reserveTraces: number;
+  private readonly borrowTraces: number;
+  private lastLevel: SummaryLevel | undefined;
+  private readonly steps: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
+  private readonly stepSpans: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
+  /** Input bytes seen by the controller, and the cheapest form of what had to stay in them. */
+  private inputBytes = 0;
+  private minimumBytes = 0;
+  private skelCache = new Float64Array(64);
+  private skelTrace: SampledTrace | undefined;
+  private ancScratch = new Int32Array(64);
+  private readonly summaryScratch = new Set<number>();
   private readonly shapeStats = new Map<number, RobustScore>();
   private readonly opStats = new Map<number, RobustScore>();
 
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
     this.name = options.name ?? (this.paperOnly ? 'autoscope-paper' : 'autoscope');
-    this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8 });
+    this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8, margin: options.budgetMargin ?? (options.paperOnly ? 0 : 0.015) });
     this.code = options.code;
     this.mined = (options.mined ?? !this.paperOnly) ? new MinedStructure(options.minedOptions) : undefined;
     this.keepErrors = !this.paperOnly && (options.keepErrors ?? true);
@@ -151,6 +196,11 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.deviationWindow = options.deviationWindow ?? 500;
     this.operationWindow = options.operationWindow ?? 2000;
     this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
+    this.tiers = options.tiers ?? !this.paperOnly;
+    this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
+    this.summaries = options.summaries ?? true;
+    this.reserveTraces = options.reserveTraces ?? 10;
+    this.borrowTraces = options.borrowTraces ?? 1000;
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
@@ -237,34 +287,63 @@ export class AutoscopeSampler implements SamplingStrategy {
     }
     childFrom[n] = w;
 
-    // Selection.
+    // Selection: what must stay, each at its tier. Anomalies (errors, outliers, novel paths, hot
+    // operations) whole; roots, the paths that connect anomalies to them and one representative per
+    // DSS as skeletons (with tiers off, everything whole, as before).
+    const skel = this.tiers ? KEEP_SKELETON : KEEP_FULL;
     const keep = new Uint8Array(n);
     const reason = new Uint8Array(n);
-    const mark = (i: number, why: number, withPath: boolean): void => {
+    const mark = (i: number, why: number, tier: number, withPath: boolean): void => {
       if (!keep[i]) {
-        keep[i] = 1;
+        keep[i] = tier;
         reason[i] = why;
-      }
+      } else if (why === REASON_HOT || why === REASON_REPRESENTATIVE) {
+        // Weaker than whatever it is already kept for (an anomaly's path included).
+      } else if (tier === KEEP_FULL && keep[i] === KEEP_SKELETON) {
+        // First reached as another anomaly's path, then found anomalous itself: it is whole.
+        keep[i] = KEEP_FULL;
+        reason[i] = why;
+      } else if (reason[i] === REASON_PATH) reason[i] = why;
       if (!withPath) return;
-      for (let p = trace.parent[i]!; p >= 0 && !keep[p]; p = trace.parent[p]!) {
-        keep[p] = 1;
+      for (let p = trace.parent[i]!; p >= 0; p = trace.parent[p]!) {
+        if (!keep[p]) keep[p] = skel;
+        // A span kept for weaker reasons (a hot operation, a representative) is on an anomaly's
+        // path now, and must not be summarized as hot or representative.
+        else if (reason[p] !== REASON_HOT && reason[p] !== REASON_REPRESENTATIVE) break;
         reason[p] = REASON_PATH;
       }
     };
-    for (const r of trace.roots) mark(r, REASON_ROOT, false);
+    for (const r of trace.roots) mark(r, REASON_ROOT, skel, false);
+    // Slowness belongs to the deepest slow span: a fault makes every caller above it slow too, and
+    // those callers are on its path anyway (as skeletons), so they are not outliers of their own.
+    const slowCaller = new Uint8Array(n);
+    if (this.deepestSlow && this.anomalyPaths) {
+      const slowBelow = new Uint8Array(n);
+      for (let k = n - 1; k >= 0; k--) {
+        const i = order[k]!;
+        const p = trace.parent[i]!;
+        if (p >= 0 && (outlier[i] || slowBelow[i])) slowBelow[p] = 1;
+      }
+      for (let i = 0; i < n; i++)
+        if (outlier[i] && slowBelow[i]) {
+          outlier[i] = 0;
+          slowCaller[i] = 1;
+        }
+    }
     const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
     for (let i = 0; i < n; i++) {
       let why = 0;
       if (this.keepErrors && spanHasError(trace.spans[i]!.span)) why = REASON_ERROR;
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
-      if (why !== 0) {
-        mark(i, why, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
+      if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
+      else if (why !== 0) {
+        mark(i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
         if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
       } else if (this.hotWindowMs > 0) {
         const until = this.hotUntil.get(ops[i]!);
         if (until !== undefined) {
-          if (nowMs <= until) mark(i, REASON_HOT, false);
+          if (nowMs <= until) mark(i, REASON_HOT, KEEP_FULL, false);
           else this.hotUntil.delete(ops[i]!);
         }
       }
@@ -284,21 +363,25 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let d = 0; d < dssCount; d++) if (score[best[d]!]! < this.representativeMinScore) best[d] = smallest[d]!;
     const dssKept = new Uint8Array(dssCount);
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
-    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, false);
+    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
 
-    // Fill the byte allowance by score, highest first.
-    const allowance = this.budget.allowance(trace.bytes);
-    let used = 0;
-    for (let i = 0; i < n; i++) if (keep[i]) used += trace.size[i]!;
-    if (used < allowance) {
-      const candidates: number[] = [];
-      for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
-      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
-      for (const i of candidates) {
-        const s = trace.size[i]!;
-        if (used + s > allowance) continue;
-        mark(i, REASON_BUDGET, false);
-        used += s;
+    if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
+    else {
+      // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
+      this.lastLevel = undefined;
+      const allowance = this.budget.allowance(trace.bytes);
+      let used = 0;
+      for (let i = 0; i < n; i++) if (keep[i]) used += trace.size[i]!;
+      if (used < allowance) {
+        const candidates: number[] = [];
+        for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
+        candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+        for (const i of candidates) {
+          const s = trace.size[i]!;
+          if (used + s > allowance) continue;
+          mark(i, REASON_BUDGET, KEEP_FULL, false);
+          used += s;
+        }
       }
     }
 
@@ -306,7 +389,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     const c = this.counters;
     const b = c.bytesByReason;
     for (let i = 0; i < n; i++) {
-      const size = trace.size[i]!;
+      if (!keep[i]) continue;
+      const size = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
       switch (reason[i]) {
         case REASON_ROOT: c.keptRoot++; b.root += size; break;
         case REASON_ERROR: c.keptError++; b.error += size; break;
@@ -314,11 +398,225 @@ export class AutoscopeSampler implements SamplingStrategy {
         case REASON_NOVEL: c.keptNovel++; b.novel += size; break;
         case REASON_REPRESENTATIVE: c.keptRepresentative++; b.representative += size; break;
         case REASON_BUDGET: c.keptBudget++; b.budget += size; break;
-        case REASON_PATH: c.keptPath++; b.path += size; break;
+        case REASON_PATH:
+        case REASON_SLOW_CALLER: c.keptPath++; b.path += size; break;
         case REASON_HOT: c.keptHot++; b.hot += size; break;
       }
     }
     return keep;
+  }
+
+  /** The summary level the last decision asked for (sampleTrace asks right after decide). */
+  summaryLevel(): SummaryLevel | undefined {
+    return this.lastLevel;
+  }
+
+  /** The controller's steps so far, and why the target is out of reach when it is. */
+  budgetReport(): BudgetReport {
+    const notes: string[] = [];
+    const target = this.budget.targetReduction;
+    const achieved = this.budget.achieved();
+    const input = this.inputBytes;
+    if (input > 0 && achieved < target - 0.02) {
+      const floor = this.minimumBytes / input;
+      const leaves = 1 - target;
+      if (floor > leaves)
+        notes.push(
+          `target ${pct(target)} is out of reach: the cheapest form of what must stay (every root and every anomaly as a skeleton, without paths, representatives or summaries) ` +
+            `is ${pct(floor)} of the input bytes, above the ${pct(leaves)} the target leaves`,
+        );
+      else if (this.steps['anomalies-dropped']! > 0) notes.push(`anomalies were dropped in ${this.steps['anomalies-dropped']} traces and the output is still over the target: the debt limit was reached`);
+      else
+        notes.push(
+          `achieved ${pct(achieved)}: the controller lends anomalies up to ${this.borrowTraces} traces' share before it drops any, ` +
+            `and this input ended before the traces after them paid it back (${Math.round(-this.budget.credit)} bytes over)`,
+        );
+    }
+    return { steps: { ...this.steps }, spans: { ...this.stepSpans }, notes };
+  }
+
+  /** OTLP bytes of span i's skeleton, or of the span when that is smaller (nothing to strip). */
+  private skeletonBytes(trace: SampledTrace, i: number): number {
+    if (this.skelTrace !== trace) {
+      this.skelTrace = trace;
+      if (this.skelCache.length < trace.spans.length) this.skelCache = new Float64Array(Math.max(trace.spans.length, 2 * this.skelCache.length));
+      this.skelCache.fill(0, 0, trace.spans.length);
+    }
+    let b = this.skelCache[i]!;
+    if (b === 0) this.skelCache[i] = b = Math.min(trace.size[i]!, skeletonSize(trace.spans[i]!.span));
+    return b;
+  }
+
+  /**
+   * Estimated OTLP bytes of the reduced trace: kept spans at their tier, the re-parenting attribute
+   * of each kept span whose parent is dropped, and the dropped-span summaries at `level`. An
+   * estimate (summary numbers are counted at a typical width); the budget's feedback on the bytes
+   * actually written corrects what it misses.
+   */
+  private estimate(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, level: SummaryLevel): number {
+    const n = trace.spans.length;
+    if (this.ancScratch.length < n) this.ancScratch = new Int32Array(Math.max(n, 2 * this.ancScratch.length));
+    const anc = this.ancScratch;
+    const summarized = this.summaryScratch;
+    summarized.clear();
+    let cost = 0;
+    for (let k = 0; k < n; k++) {
+      const i = trace.order[k]!;
+      const p = trace.parent[i]!;
+      if (keep[i]) {
+        anc[i] = i;
+        cost += keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+        if (p >= 0 && !keep[p]) cost += REPARENT_BYTES;
+        continue;
+      }
+      const a = p < 0 ? -1 : anc[p]!;
+      anc[i] = a;
+      if (a < 0 || level === 'none') continue;
+      if (level === 'totals') {
+        if (!summarized.has(a)) {
+          summarized.add(a);
+          cost += SUMMARY_ATTR_BYTES + SUMMARY_ENTRY_BYTES;
+        }
+        continue;
+      }
+      if (!summarized.has(a)) {
+        summarized.add(a);
+        cost += SUMMARY_ATTR_BYTES;
+      }
+      const key = -(a * 2_097_152 + ops[i]! + 1);
+      if (!summarized.has(key)) {
+        summarized.add(key);
+        cost += SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
+      }
+    }
+    return cost;
+  }
+
+  /**
+   * The budget controller. When what must stay costs more than the trace may spend, it degrades by
+   * tier before it gives up coverage: anomalies whole -> skeleton (least important first), hot
+   * operations' spans -> summary, summaries per operation -> totals (the summaries are coarsened
+   * before spans move into them: they buy no coverage), the DSS representatives -> summary,
+   * summaries -> none, the anomalies' paths -> summary (their spans re-parented, as with
+   * --no-anomaly-paths); only past the debt limit are anomalies dropped (never errors). When there
+   * is room, it spends it by score: skeletons made whole,
+   * dropped spans kept whole.
+   */
+  private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): void {
+    const n = trace.spans.length;
+    const allowance = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces);
+    const { required } = allowance;
+    // Degrade only past what the trace may spend with all the credit; fill only within the credit above the reserve.
+    const optional = allowance.degrade;
+    const fill = allowance.optional;
+    this.inputBytes += trace.bytes;
+    let level: SummaryLevel = this.summaries ? 'operations' : 'none';
+    let cost = this.estimate(trace, ops, keep, level);
+    // The floor no controller can go under without losing coverage: roots and anomalies as skeletons.
+    for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET && reason[i] !== REASON_HOT) this.minimumBytes += this.skeletonBytes(trace, i);
+    const step = (name: string, spans: number): void => {
+      this.steps[name]!++;
+      this.stepSpans[name]! += spans;
+    };
+    const anomalies: number[] = [];
+    for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
+    // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
+    anomalies.sort((a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
+    if (cost > optional) {
+      let moved = 0;
+      for (const i of anomalies) {
+        if (cost <= optional) break;
+        if (keep[i] !== KEEP_FULL) continue;
+        const saved = trace.size[i]! - this.skeletonBytes(trace, i);
+        if (saved <= 0) continue;
+        keep[i] = KEEP_SKELETON;
+        cost -= saved;
+        moved++;
+      }
+      if (moved > 0) step('anomalies-to-skeleton', moved);
+    }
+    // What dropping span i saves, roughly: its bytes at its tier, less a summary entry for it and a
+    // re-parenting attribute on each kept child (re-estimated exactly after each step).
+    const dropSaves = (i: number): number => {
+      let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+      if (level === 'operations') saved -= SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
+      for (const c of trace.children[i]!) if (keep[c]) saved -= REPARENT_BYTES;
+      return saved;
+    };
+    // Drops the spans kept for `why`, least anomalous (lowest score) first, until the trace fits.
+    const dropReason = (why: number, name: string): void => {
+      if (cost <= optional) return;
+      const list: number[] = [];
+      for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
+      if (list.length === 0) return;
+      list.sort((a, b) => score[a]! - score[b]! || a - b);
+      let moved = 0;
+      for (const i of list) {
+        if (cost <= optional) break;
+        const saved = dropSaves(i);
+        if (saved <= 0) continue;
+        keep[i] = 0;
+        reason[i] = 0;
+        cost -= saved;
+        moved++;
+      }
+      if (moved === 0) return;
+      cost = this.estimate(trace, ops, keep, level);
+      step(name, moved);
+    };
+    const lower = (to: SummaryLevel, name: string): void => {
+      if (cost <= optional || level === 'none' || level === to) return;
+      level = to;
+      cost = this.estimate(trace, ops, keep, level);
+      step(name, 0);
+    };
+    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first.
+    if (cost > optional) {
+      let moved = 0;
+      for (const i of anomalies) {
+        if (cost <= optional || reason[i] !== REASON_HOT) break;
+        cost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+        keep[i] = 0;
+        reason[i] = 0;
+        moved++;
+      }
+      if (moved > 0) {
+        cost = this.estimate(trace, ops, keep, level);
+        step('hot-to-summary', moved);
+      }
+    }
+    lower('totals', 'summaries-to-totals');
+    dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
+    lower('none', 'summaries-dropped');
+    dropReason(REASON_PATH, 'paths-to-summary');
+    if (cost > required) {
+      let moved = 0;
+      for (const i of anomalies) {
+        if (cost <= required) break;
+        // Errors are explicit and rare: never dropped, whatever the debt.
+        if (!keep[i] || reason[i] === REASON_ERROR || trace.roots.includes(i)) continue;
+        cost -= this.skeletonBytes(trace, i);
+        keep[i] = 0;
+        reason[i] = 0;
+        moved++;
+      }
+      if (moved > 0) step('anomalies-dropped', moved);
+    } else if (cost < fill) {
+      // Room left: by score, highest first, a skeleton made whole or a dropped span kept whole.
+      const candidates: number[] = [];
+      for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
+      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+      for (const i of candidates) {
+        const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
+        if (cost + extra > fill) continue;
+        if (!keep[i]) reason[i] = REASON_BUDGET;
+        keep[i] = KEEP_FULL;
+        cost += extra;
+      }
+    }
+    // A skeleton that would not be smaller (a span with nothing to strip: the marker costs bytes) is written whole.
+    for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
+    this.lastLevel = level;
   }
 
   /** Does span p's code imply its child i (no branch point between them)? */

@@ -1,7 +1,10 @@
 // Turns a span-level decision into the reduced trace: kept spans only, each re-parented to its
 // nearest kept ancestor (with the number of skipped levels recorded), and a summary of what was
 // dropped below each kept span (per operation: count, total, min and max duration) so nothing
-// vanishes silently. Also regroups kept spans into OTLP envelopes that keep their resource and scope.
+// vanishes silently. A span is kept at one of two tiers: whole, or as a skeleton (ids, parent, name,
+// kind, times, status and a marker; no events, links or other attributes), and the bytes of each
+// tier and of the summaries are counted. Also regroups kept spans into OTLP envelopes that keep their
+// resource and scope.
 import { kv, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
 import type { SampledTrace } from './trace.js';
@@ -16,11 +19,79 @@ export const SAMPLING_ATTR = {
    * on every kept span: a key-value list per entry cost more bytes than small spans themselves.
    */
   DROPPED: 'slimtrace.sampling.dropped',
+  /** string `skeleton`: the span was kept without its events, links and attributes (KEEP_SKELETON). */
+  TIER: 'slimtrace.tier',
 } as const;
+
+/** Keep flag of a span kept whole (any non-zero flag other than KEEP_SKELETON means the same). */
+export const KEEP_FULL = 1;
+/** Keep flag of a span kept as a skeleton: see skeletonSpan. */
+export const KEEP_SKELETON = 2;
+
+/**
+ * How dropped spans are summarized on their nearest kept ancestor: one entry per (service,
+ * operation) (`operations`), one entry for all of them (`totals`: count and durations, name `*`),
+ * or not at all (`none`). The budget controller steps down this list when bytes are short.
+ */
+export type SummaryLevel = 'operations' | 'totals' | 'none';
+
+const SKELETON_MARKER = kv(SAMPLING_ATTR.TIER, 'skeleton');
+
+/**
+ * The skeleton of a span: what places it in the trace and says what it was and how it went (ids,
+ * parent, name, kind, times, status), a `slimtrace.tier=skeleton` marker, and the counts of what was
+ * left out in OTLP's dropped-count fields; `extra` attributes (re-parenting, summaries) follow the marker.
+ */
+export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentSpanId, extra: readonly KeyValue[] = []): Span {
+  const out: Span = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    traceState: span.traceState,
+    parentSpanId,
+    flags: span.flags,
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    attributes: [SKELETON_MARKER, ...extra],
+    droppedAttributesCount: span.droppedAttributesCount + span.attributes.length,
+    events: [],
+    droppedEventsCount: span.droppedEventsCount + span.events.length,
+    links: [],
+    droppedLinksCount: span.droppedLinksCount + span.links.length,
+  };
+  if (span.status) out.status = span.status;
+  return out;
+}
+
+/** OTLP bytes of a span's skeleton (without re-parenting or summary attributes). */
+export function skeletonSize(span: Span): number {
+  return encodedSpanSize(skeletonSpan(span));
+}
+
+/** Bytes a string attribute adds to a span: what a summary or a marker costs. */
+export function stringAttributeSize(key: string, value: string): number {
+  const k = Buffer.byteLength(key);
+  const v = Buffer.byteLength(value);
+  const any = 1 + varintSize(v) + v;
+  const body = 1 + varintSize(k) + k + 1 + varintSize(any) + any;
+  return 1 + varintSize(body) + body;
+}
+
+function varintSize(n: number): number {
+  let s = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    s++;
+  }
+  return s;
+}
 
 export interface ReduceOptions {
   /** Write dropped-span summaries on the nearest kept ancestor (default true). */
   summaries?: boolean;
+  /** How to summarize them when summaries are on (default `operations`; a strategy's budget may lower it per trace). */
+  summaryLevel?: SummaryLevel;
   /**
    * Changes to kept spans by index (attributes appended, times replaced): how a strategy that
    * merges spans (leaf aggregation) writes its summary span without the reducer knowing why.
@@ -52,6 +123,15 @@ export interface ReducedTrace {
   kept: Uint8Array;
   /** Index of each span's nearest kept ancestor (its parent when that was kept), -1 for a root. */
   keptAncestor: Int32Array;
+  /** Of `bytes`: spans kept whole, spans kept as skeletons (both with their re-parenting attributes), and the dropped-span summaries. */
+  tierBytes: TierBytes;
+}
+
+/** OTLP bytes written per tier. */
+export interface TierBytes {
+  full: number;
+  skeleton: number;
+  summary: number;
 }
 
 
@@ -60,14 +140,15 @@ export interface ReducedTrace {
  * trace. `keep[i]` is 1 for kept spans; it is updated in place for the forced roots.
  */
 export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: ReduceOptions = {}): ReducedTrace {
-  const summaries = options.summaries ?? true;
+  const level: SummaryLevel = (options.summaries ?? true) ? (options.summaryLevel ?? 'operations') : 'none';
+  const summaries = level !== 'none';
   const n = trace.spans.length;
-  for (const r of trace.roots) keep[r] = 1;
+  for (const r of trace.roots) if (!keep[r]) keep[r] = KEEP_FULL;
   // Copies of one span id (duplicate rows in real data) share one fate: children hang under the first
   // copy, so keeping only a later copy would leave them pointing at a span id whose tree position differs.
   for (let i = 0; i < n; i++) {
     const f = trace.firstCopy[i]!;
-    if (f >= 0 && (keep[i] || keep[f])) keep[i] = keep[f] = 1;
+    if (f >= 0 && (keep[i] || keep[f])) keep[i] = keep[f] = keep[f] === KEEP_FULL || keep[i] === KEEP_FULL ? KEEP_FULL : Math.max(keep[i]!, keep[f]!);
   }
   // nearest kept ancestor and skipped levels, computed in execution order (parents first).
   const keptAncestor = new Int32Array(n).fill(-1);
@@ -88,9 +169,10 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       const a = keptAncestor[i]!;
       let byOp = dropped.get(a);
       if (!byOp) dropped.set(a, (byOp = new Map()));
-      const name = trace.spans[i]!.span.name;
-      const service = trace.service[i]!;
-      const key = service + '\u0000' + name;
+      const total = level === 'totals';
+      const name = total ? '*' : trace.spans[i]!.span.name;
+      const service = total ? trace.service[a < 0 ? i : a]! : trace.service[i]!;
+      const key = total ? '' : service + '\u0000' + name;
       const d = trace.duration[i]!;
       const s = byOp.get(key);
       if (s) {
@@ -104,6 +186,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
   const out: LocatedSpan[] = [];
   let bytes = 0;
   let kept = 0;
+  const tierBytes: TierBytes = { full: 0, skeleton: 0, summary: 0 };
   for (let k = 0; k < n; k++) {
     const i = trace.order[k]!;
     if (!keep[i]) continue;
@@ -113,9 +196,11 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     const p = trace.parent[i]!;
     const reparent = p >= 0 && !keep[p];
     const patch = options.patches?.get(i);
-    if (!reparent && !summary && !patch) {
+    const skeleton = keep[i] === KEEP_SKELETON;
+    if (!reparent && !summary && !patch && !skeleton) {
       out.push(located);
       bytes += trace.size[i]!;
+      tierBytes.full += trace.size[i]!;
       continue;
     }
     const extra: KeyValue[] = patch?.attributes ? [...patch.attributes] : [];
@@ -124,21 +209,32 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       parentSpanId = trace.spans[keptAncestor[i]!]!.span.spanId;
       extra.push(kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(skipped[i]!)));
     }
-    if (summary) extra.push(kv(SAMPLING_ATTR.DROPPED, formatDroppedSummary(summary.values(), trace.service[i]!)));
-    const span: Span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
+    let summaryBytes = 0;
+    if (summary) {
+      const text = formatDroppedSummary(summary.values(), trace.service[i]!);
+      extra.push(kv(SAMPLING_ATTR.DROPPED, text));
+      summaryBytes = stringAttributeSize(SAMPLING_ATTR.DROPPED, text);
+    }
+    let span: Span;
+    if (skeleton) span = skeletonSpan(located.span, parentSpanId, extra);
+    else span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
     if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;
     if (patch?.endTimeUnixNano !== undefined) span.endTimeUnixNano = patch.endTimeUnixNano;
     out.push({ ...located, span });
-    bytes += encodedSpanSize(span);
+    const size = encodedSpanSize(span);
+    bytes += size;
+    tierBytes.summary += summaryBytes;
+    if (skeleton) tierBytes.skeleton += size - summaryBytes;
+    else tierBytes.full += size - summaryBytes;
   }
-  return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep, keptAncestor };
+  return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep, keptAncestor, tierBytes };
 }
 
 /** Every span kept, unchanged: what a trace-level "keep" produces. */
 export function keepWholeTrace(trace: SampledTrace): ReducedTrace {
   const spans: LocatedSpan[] = [];
   for (let k = 0; k < trace.order.length; k++) spans.push(trace.spans[trace.order[k]!]!);
-  return { spans, keptSpans: spans.length, droppedSpans: 0, bytes: trace.bytes, kept: new Uint8Array(spans.length).fill(1), keptAncestor: trace.parent };
+  return { spans, keptSpans: spans.length, droppedSpans: 0, bytes: trace.bytes, kept: new Uint8Array(spans.length).fill(1), keptAncestor: trace.parent, tierBytes: { full: trace.bytes, skeleton: 0, summary: 0 } };
 }
 
 /**

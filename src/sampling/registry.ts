@@ -38,6 +38,8 @@ export interface StrategyOptions {
   clock?: () => number;
   /** Autoscope: keep the path to the root of every anomaly (default true). */
   anomalyPaths?: boolean;
+  /** Autoscope: whether dropped-span summaries are written (default true), so its controller prices them. */
+  summaries?: boolean;
 }
 
 export function isStrategyName(name: string): name is StrategyName {
@@ -57,11 +59,11 @@ function createFixed(name: StrategyName, options: StrategyOptions): SamplingStra
   const r = options.targetReduction;
   switch (name) {
     case 'autoscope':
-      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths });
+      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries });
     case 'autoscope-paper':
       return new AutoscopeSampler({ targetReduction: r, code: options.code, paperOnly: true });
     case 'autoscope-mined':
-      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths });
+      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths, summaries: options.summaries });
     case 'head':
       return new HeadSampler({ targetReduction: r });
     case 'tail':

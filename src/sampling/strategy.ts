@@ -1,6 +1,6 @@
 // The one interface every sampling strategy implements, the byte budget that span-level strategies
 // share, and `sampleTrace`, which runs a strategy on one assembled trace and writes the reduced trace.
-import { keepWholeTrace, reduceTrace, type ReduceOptions, type ReducedTrace, type SpanPatch } from './reduce.js';
+import { keepWholeTrace, reduceTrace, type ReduceOptions, type ReducedTrace, type SpanPatch, type SummaryLevel } from './reduce.js';
 import type { SampledTrace } from './trace.js';
 
 export interface SamplingStrategy {
@@ -18,6 +18,23 @@ export interface SamplingStrategy {
    * (see ReduceOptions.patches / accounted).
    */
   patches?(trace: SampledTrace, keep: Uint8Array): { patches: ReadonlyMap<number, SpanPatch>; accounted?: Uint8Array } | undefined;
+  /**
+   * Optional: how the last span-level decision wants its dropped spans summarized (a budget that had
+   * to economize lowers the level for that trace). Called right after decide, like patches.
+   */
+  summaryLevel?(trace: SampledTrace): SummaryLevel | undefined;
+  /** Optional: what a budget controller had to give up to meet the target, for reports. */
+  budgetReport?(): BudgetReport | undefined;
+}
+
+/** What a tiered budget controller did: the steps it had to take, and why a target was out of reach. */
+export interface BudgetReport {
+  /** Step name -> traces whose decision took it (see AutoscopeSampler's controller). */
+  steps: Record<string, number>;
+  /** Spans moved by each step. */
+  spans: Record<string, number>;
+  /** Plain-language reasons the target could not be met, when it could not. */
+  notes: string[];
 }
 
 /** Runs `strategy` on `trace`: the reduced trace, or undefined when the trace is dropped. */
@@ -27,7 +44,11 @@ export function sampleTrace(strategy: SamplingStrategy, trace: SampledTrace, opt
   if (decision === true) out = keepWholeTrace(trace);
   else if (decision !== false) {
     const extra = strategy.patches?.(trace, decision);
-    out = reduceTrace(trace, decision, extra ? { ...options, patches: extra.patches, accounted: extra.accounted } : options);
+    const level = strategy.summaryLevel?.(trace);
+    let opts = extra ? { ...options, patches: extra.patches, accounted: extra.accounted } : options;
+    // A strategy may only lower the level the caller asked for (summaries off stays off).
+    if (level !== undefined && level !== 'operations' && (opts?.summaryLevel ?? 'operations') !== 'none') opts = { ...opts, summaryLevel: level };
+    out = reduceTrace(trace, decision, opts);
   }
   strategy.recordOutcome?.(trace.bytes, out?.bytes ?? 0);
   return out;
@@ -38,6 +59,11 @@ export interface ByteBudgetOptions {
   targetReduction: number;
   /** How much of an accumulated surplus one trace may spend, as a multiple of its own share (default 2). */
   maxCarry?: number;
+  /**
+   * Aim this much above the target (default 0): the budget sees span bytes, while OTLP requests add
+   * resource and scope envelopes that weigh more per kept byte when few spans of each are kept.
+   */
+  margin?: number;
 }
 
 /**
@@ -53,40 +79,75 @@ export class ByteBudget {
    * Bytes allowed so far minus bytes written, summed trace by trace at the target in force then, so
    * a retarget (adaptive budget) changes what comes next without re-pricing the past.
    */
-  private credit = 0;
+  private creditBytes = 0;
+  /** Moving average of a trace's share (its bytes times the keep share): the unit of the reserve and the debt. */
+  private averageShare = 0;
   private keepShare: number;
+  private target: number;
+  private readonly margin: number;
   private readonly maxCarry: number;
 
   constructor(options: ByteBudgetOptions) {
-    this.keepShare = ByteBudget.share(options.targetReduction);
+    this.margin = options.margin ?? 0;
+    this.target = options.targetReduction;
+    this.keepShare = this.share(options.targetReduction);
     this.maxCarry = options.maxCarry ?? 2;
   }
 
-  private static share(r: number): number {
+  private share(r: number): number {
     if (!(r >= 0 && r < 1)) throw new RangeError(`target reduction must be in [0, 1), got ${r}`);
-    return 1 - r;
+    // The margin never takes more than half of what the target leaves.
+    return (1 - r) * Math.max(0.5, 1 - this.margin / Math.max(1e-9, 1 - r));
   }
 
   get targetReduction(): number {
-    return 1 - this.keepShare;
+    return this.target;
   }
 
   /** Changes the target from the next trace on (what an adaptive budget does as the load changes). */
   setTargetReduction(r: number): void {
-    this.keepShare = ByteBudget.share(r);
+    this.keepShare = this.share(r);
+    this.target = r;
+  }
+
+  /** Bytes allowed so far minus bytes written (negative: the output is over the target). */
+  get credit(): number {
+    return this.creditBytes;
+  }
+
+  /**
+   * Two allowances for a trace whose must-keep set can be priced by tier (see AutoscopeSampler):
+   * `optional` is what it may spend on anything beyond the cheapest form of what must stay (whole
+   * spans instead of skeletons, representatives, detailed summaries, budget fill): its share plus
+   * the credit above a reserve, so quiet traffic leaves room for the anomalies of a fault burst;
+   * `degrade` is what it may spend before it degrades what must stay: its share plus all the credit;
+   * `required` is how far it may go to keep its anomalies at all: its share plus all the credit plus
+   * a bounded debt (`borrowTraces` average shares), paid back by the traces after it.
+   */
+  tieredAllowance(traceBytes: number, reserveTraces = 30, borrowTraces = 200): { optional: number; degrade: number; required: number } {
+    const share = this.keepShare * traceBytes;
+    const avg = this.averageShare > 0 ? this.averageShare : share;
+    const spare = Math.min(this.creditBytes - reserveTraces * avg, this.maxCarry * share);
+    return {
+      optional: Math.max(0, share + spare),
+      degrade: Math.max(0, share + this.creditBytes),
+      required: Math.max(share, share + this.creditBytes + borrowTraces * avg),
+    };
   }
 
   /** Bytes the next trace (of `traceBytes`) may keep. */
   allowance(traceBytes: number): number {
     const share = this.keepShare * traceBytes;
-    const bounded = Math.min(this.credit, this.maxCarry * share);
+    const bounded = Math.min(this.creditBytes, this.maxCarry * share);
     return Math.max(0, share + bounded);
   }
 
   record(inputBytes: number, outputBytes: number): void {
     this.inputBytes += inputBytes;
     this.outputBytes += outputBytes;
-    this.credit += this.keepShare * inputBytes - outputBytes;
+    this.creditBytes += this.keepShare * inputBytes - outputBytes;
+    const share = this.keepShare * inputBytes;
+    this.averageShare = this.averageShare === 0 ? share : 0.99 * this.averageShare + 0.01 * share;
   }
 
   /** Reduction achieved so far (0 before any input). */

@@ -48,14 +48,23 @@ describe('slimtrace sample and evaluate', () => {
     assert.ok(summaries > 0);
     const plain = run('sample', '--traces', '300', '--strategy', 'autoscope', '--analysis', analysis, '--target-reduction', '0.5', '--no-summaries', '-o', join(dir, 'plain.otlp'));
     assert.equal(plain.status, 0, plain.stderr);
-    assert.ok(Number(/-> (\d+) \(/.exec(plain.stdout)![1]) < bytesOut, 'summaries cost bytes');
+    // Both meet the byte budget (the controller spends what summaries would have cost on spans), and
+    // without summaries none is written.
+    assert.ok(Number(/-> (\d+) \(/.exec(plain.stdout)![1]) <= bytesOut * 1.05, 'the same budget');
+    let plainSummaries = 0;
+    for await (const b of readOtlpFile(join(dir, 'plain.otlp'))) for (const s of locatedSpans(b)) if (getAttribute(s.span.attributes, SAMPLING_ATTR.DROPPED) !== undefined) plainSummaries++;
+    assert.equal(plainSummaries, 0);
   });
 
   it('evaluate prints one row per strategy with coverage against the generated ground truth', () => {
     const r = run('evaluate', '--traces', '300', '--strategies', 'autoscope,head,tail', '--analysis', analysis, '--target-reduction', '0.6');
     assert.equal(r.status, 0, r.stderr);
-    const rows = r.stdout.split('\n').filter((l) => /^\| (autoscope|head|tail) \|/.test(l));
+    const [main, tiers = ''] = r.stdout.split('| strategy | whole spans |');
+    const rows = main!.split('\n').filter((l) => /^\| (autoscope|head|tail) \|/.test(l));
     assert.equal(rows.length, 3, r.stdout);
+    // Autoscope's bytes by tier and its budget controller's steps follow the main table.
+    assert.match(tiers, /^ skeletons \| summaries \| controller steps/);
+    assert.match(tiers, /\n\| autoscope \| \d+ B \| \d+ B \| \d+ B \| /);
     assert.match(r.stdout, /exact coverage \| slow coverage \| proxy coverage/);
     const json = run('evaluate', '--traces', '200', '--strategies', 'head', '--json');
     assert.equal(json.status, 0, json.stderr);

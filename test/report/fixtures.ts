@@ -31,6 +31,7 @@ export function handBuiltReport(overrides: Partial<EvaluationReport> = {}): Eval
         coverage: { exact: cov(10, 10) },
         coverageByType: { exact: { [HOSTILE]: cov(5, 5), delay: cov(5, 5) } },
         sampleThenTracezipBytes: 9_000,
+        tierBytes: { full: 40_000, skeleton: 0, summary: 0 },
         seconds: 0.1,
       },
       {
@@ -48,6 +49,7 @@ export function handBuiltReport(overrides: Partial<EvaluationReport> = {}): Eval
         spanQueryMissRate: 0.5,
         coverage: { exact: cov(4, 10) },
         coverageByType: { exact: { [HOSTILE]: cov(0, 5), delay: cov(4, 5) } },
+        tierBytes: { full: 20_000, skeleton: 6_000, summary: 1_500 },
         seconds: 0.05,
       },
     ],

@@ -53,6 +53,7 @@ async function strategyOptions(flags: SamplingFlags, clock?: () => number): Prom
     latencyThresholdMs: numberFlag('--latency-threshold', flags.latencyThreshold, undefined, { min: 0 }),
     bytesPerSecond: numberFlag('--bytes-per-second', flags.bytesPerSecond, undefined, { min: 0, minExclusive: true }),
     anomalyPaths: flags.anomalyPaths !== false,
+    summaries: flags.summaries !== false,
     clock,
   };
 }
@@ -127,6 +128,12 @@ export function registerSample(program: Command): void {
           `${flags.summaries !== false ? ', the dropped-span summaries' : ''}) costs more than ${pct(1 - options.targetReduction)} of the bytes here (docs/sampling.md)\n`,
       );
     }
+    const report = strategy.budgetReport?.();
+    if (report) {
+      const steps = Object.entries(report.steps).filter(([, v]) => v > 0);
+      if (steps.length > 0) process.stdout.write(`budget controller: ${steps.map(([k, v]) => `${k} in ${v} traces (${report.spans[k] ?? 0} spans)`).join(', ')}\n`);
+      for (const note of report.notes) process.stdout.write(`note: ${note}\n`);
+    }
     if (strategy instanceof AdaptiveSampler) {
       const m = strategy.adaptive.metrics();
       process.stdout.write(`adaptive budget: ${Math.round(m.observed_bytes_per_second)} B/s observed, ${Math.round(m.budget_bytes_per_second)} B/s budget, target reduction now ${pct(m.target_reduction)}\n`);
@@ -161,6 +168,17 @@ export function formatEvaluation(results: readonly StrategyResult[], targetReduc
       String(Math.round(r.inputSpans / Math.max(1e-9, r.seconds))),
     ];
     lines.push(`| ${row.join(' | ')} |`);
+  }
+  // Span-level strategies: where the written bytes went by tier, and what the budget controller gave up.
+  const tiered = results.filter((r) => r.budget !== undefined || r.tierBytes.skeleton > 0 || r.tierBytes.summary > 0);
+  if (tiered.length > 0) {
+    lines.push('', '| strategy | whole spans | skeletons | summaries | controller steps (traces / spans) |', '|---|---|---|---|---|');
+    for (const r of tiered) {
+      const t = r.tierBytes;
+      const steps = r.budget ? Object.entries(r.budget.steps).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v} / ${r.budget!.spans[k] ?? 0}`).join(', ') || 'none' : '-';
+      lines.push(`| ${r.strategy} | ${t.full} B | ${t.skeleton} B | ${t.summary} B | ${steps} |`);
+    }
+    for (const r of tiered) for (const note of r.budget?.notes ?? []) lines.push('', `${r.strategy}: ${note}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -1,0 +1,154 @@
+// Tiered pricing and Autoscope's budget controller on hand-built traces with known answers: what a
+// skeleton keeps and drops, summary totals, bytes per tier adding up, the controller degrading by
+// tier (and saying so) to meet a target it can meet, and reporting why when it cannot.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { bytesToHex, getAttribute, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, type Span } from '../../src/model/index.js';
+import { encodedSpanSize } from '../../src/otlp/index.js';
+import { assembleTrace, AutoscopeSampler, KEEP_FULL, KEEP_SKELETON, parseDroppedSummary, reduceTrace, SAMPLING_ATTR, skeletonSize, type SampledTrace } from '../../src/sampling/index.js';
+import { checkReducedTrace } from '../../src/eval/sampling.js';
+import { runStream } from './helpers.js';
+
+const long = (c: string): string => c.repeat(40);
+
+function span(trace: string, id: string, parent: string, name: string, startMs: number, endMs: number, extra: Partial<Span> = {}): Span {
+  return makeSpan({
+    traceId: hexToBytes(trace)!,
+    spanId: hexToBytes(id.padStart(16, '0'))!,
+    parentSpanId: parent ? hexToBytes(parent.padStart(16, '0'))! : new Uint8Array(0),
+    name,
+    startTimeUnixNano: BigInt(startMs) * 1_000_000n,
+    endTimeUnixNano: BigInt(endMs) * 1_000_000n,
+    attributes: [kv('http.url', long('u')), kv('peer', long('p')), kv('note', long('n'))],
+    ...extra,
+  });
+}
+
+/**
+ * One request: root -> a (log-heavy) -> b -> c, and root -> d, root -> e. With `error`, c fails
+ * (status ERROR): the anomaly whose path to the root is a and b.
+ */
+function request(k: number, error = false): SampledTrace {
+  const trace = k.toString(16).padStart(32, '0');
+  const events = Array.from({ length: 5 }, (_, j) => ({ timeUnixNano: 1_000_000n * BigInt(2 + j), name: 'log', attributes: [kv('message', long(String(j)))], droppedAttributesCount: 0, unknownFields: undefined }));
+  const spans = [
+    span(trace, '1', '', 'GET /order', 0, 100),
+    span(trace, '2', '1', 'OrderController.get', 1, 60, { events }),
+    span(trace, '3', '2', 'OrderService.load', 2, 50),
+    span(trace, '4', '3', 'SELECT orders', 3, 40, error ? { status: { code: 2, message: 'boom' } } : {}),
+    span(trace, '5', '1', 'PriceClient.quote', 61, 80),
+    span(trace, '6', '1', 'AuditLog.write', 81, 95),
+  ];
+  const rs = makeResourceSpans({ resource: makeResource({ attributes: [kv('service.name', 'order')] }), scopeSpans: [makeScopeSpans({ spans })] });
+  const ss = rs.scopeSpans[0]!;
+  return assembleTrace(trace, spans.map((s) => ({ span: s, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss })));
+}
+
+const idx = (t: SampledTrace, id: string): number => t.spans.findIndex((s) => bytesToHex(s.span.spanId) === id.padStart(16, '0'));
+
+describe('tiers in the reducer', () => {
+  it('writes a skeleton: ids, parent, name, kind, times, status and a marker; no events, links or other attributes', () => {
+    const t = request(1, true);
+    const keep = new Uint8Array(t.spans.length);
+    keep[idx(t, '1')] = KEEP_SKELETON;
+    keep[idx(t, '2')] = KEEP_SKELETON;
+    keep[idx(t, '4')] = KEEP_FULL;
+    const out = reduceTrace(t, keep);
+    assert.equal(checkReducedTrace(t, out), undefined);
+    const a = out.spans.find((s) => s.span.name === 'OrderController.get')!.span;
+    const original = t.spans[idx(t, '2')]!.span;
+    assert.deepEqual(a.events, []);
+    assert.equal(a.droppedEventsCount, 5);
+    assert.equal(a.droppedAttributesCount, 3);
+    assert.equal(getAttribute(a.attributes, SAMPLING_ATTR.TIER), 'skeleton');
+    assert.equal(a.attributes.length, 2, 'the marker and the summary of what was dropped below it');
+    assert.equal(a.startTimeUnixNano, original.startTimeUnixNano);
+    assert.equal(a.endTimeUnixNano, original.endTimeUnixNano);
+    assert.equal(a.name, original.name);
+    const c = out.spans.find((s) => s.span.name === 'SELECT orders')!.span;
+    assert.equal(c.status?.code, 2, 'the anomaly is whole');
+    assert.equal(getAttribute(c.attributes, SAMPLING_ATTR.TIER), undefined);
+    assert.equal(getAttribute(c.attributes, 'http.url'), long('u'));
+    assert.equal(bytesToHex(c.parentSpanId), '2'.padStart(16, '0'), 're-parented over the dropped OrderService.load');
+    // Tier bytes add up to what was written, and a skeleton costs what skeletonSize says plus its extras.
+    assert.equal(out.tierBytes.full + out.tierBytes.skeleton + out.tierBytes.summary, out.bytes);
+    assert.equal(out.bytes, out.spans.reduce((n, s) => n + encodedSpanSize(s.span), 0));
+    assert.ok(skeletonSize(original) < encodedSpanSize(original) / 3, 'a skeleton of a log-heavy span is a fraction of it');
+    // The input is not changed.
+    assert.equal(t.spans[idx(t, '2')]!.span.events.length, 5);
+  });
+
+  it('summarizes dropped spans as totals when asked: one entry, name *', () => {
+    const t = request(2);
+    const keep = new Uint8Array(t.spans.length);
+    const out = reduceTrace(t, keep, { summaryLevel: 'totals' });
+    assert.equal(out.keptSpans, 1);
+    const text = getAttribute(out.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED) as string;
+    const parsed = parseDroppedSummary(text, 'order');
+    assert.deepEqual(parsed, [{ service: 'order', name: '*', count: 5, sum: (59 + 48 + 37 + 19 + 14) * 1e6, min: 14e6, max: 59e6 }]);
+    assert.equal(out.tierBytes.summary > 0 && out.tierBytes.summary < 60, true, `totals cost ${out.tierBytes.summary} B`);
+    const none = reduceTrace(t, new Uint8Array(t.spans.length), { summaryLevel: 'none' });
+    assert.equal(getAttribute(none.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED), undefined);
+  });
+});
+
+describe("Autoscope's budget controller", () => {
+  const stream = (count: number, errorEvery: number): SampledTrace[] => Array.from({ length: count }, (_, k) => request(1000 + k, k % errorEvery === errorEvery - 1));
+  const errorSpans = (traces: SampledTrace[]): number => traces.filter((t) => t.spans.some((s) => s.span.status?.code === 2)).length;
+
+  it('keeps anomalies whole when the budget allows', () => {
+    const traces = stream(100, 10);
+    const s = new AutoscopeSampler({ targetReduction: 0.3 });
+    const r = runStream(s, traces);
+    let whole = 0;
+    for (const t of traces) {
+      const out = r.reduced.get(t.traceIdHex)!;
+      const c = out.spans.find((x) => x.span.status?.code === 2);
+      if (c && getAttribute(c.span.attributes, SAMPLING_ATTR.TIER) === undefined && c.span.attributes.length >= 3) whole++;
+    }
+    assert.equal(whole, errorSpans(traces));
+    assert.equal(s.budgetReport().steps['anomalies-dropped'], 0);
+    assert.ok(r.reduction >= 0.28, `reduction ${r.reduction}`);
+  });
+
+  it('degrades by tier to meet a tight target, keeps every anomaly and says which tiers it touched', () => {
+    const traces = stream(400, 8);
+    const s = new AutoscopeSampler({ targetReduction: 0.8 });
+    const r = runStream(s, traces);
+    // Every error span is still there (as a skeleton at worst), every trace kept and intact (runStream checks).
+    let kept = 0;
+    for (const t of traces) {
+      const out = r.reduced.get(t.traceIdHex)!;
+      if (out.spans.some((x) => x.span.status?.code === 2)) kept++;
+    }
+    assert.equal(kept, errorSpans(traces));
+    assert.equal(r.tracesKept, traces.length);
+    // Within 2 points of the target (feedback on written bytes corrects the estimates).
+    assert.ok(Math.abs(r.reduction - 0.8) <= 0.02, `reduction ${r.reduction} ${JSON.stringify(s.budgetReport())}`);
+    const report = s.budgetReport();
+    assert.equal(report.steps['anomalies-dropped'], 0);
+    const touched = Object.entries(report.steps).filter(([, v]) => v > 0).map(([k]) => k);
+    assert.ok(touched.length > 0, 'some tier was degraded');
+    assert.deepEqual(report.notes, []);
+    // The log-heavy caller on the error's path is kept as a skeleton in the error traces.
+    let skeletons = 0;
+    for (const t of traces) {
+      const out = r.reduced.get(t.traceIdHex)!;
+      const a = out.spans.find((x) => x.span.name === 'OrderController.get');
+      if (a && getAttribute(a.span.attributes, SAMPLING_ATTR.TIER) === 'skeleton') skeletons++;
+    }
+    assert.ok(skeletons > 0, JSON.stringify(report));
+  });
+
+  it('reports why a target is impossible: roots and anomalies as skeletons cost more than it leaves', () => {
+    const traces = stream(300, 4);
+    const s = new AutoscopeSampler({ targetReduction: 0.99 });
+    const r = runStream(s, traces);
+    assert.equal(r.tracesKept, traces.length, 'every trace is still kept, with its root');
+    assert.ok(r.reduction < 0.97, `reduction ${r.reduction}`);
+    const report = s.budgetReport();
+    assert.equal(report.notes.length, 1);
+    assert.match(report.notes[0]!, /out of reach: the cheapest form of what must stay .* is \d+\.\d% of the input bytes, above the 1\.0% the target leaves/);
+    assert.ok(report.steps['summaries-dropped']! > 0, 'it degraded every tier it could first');
+  });
+});
