@@ -15,7 +15,7 @@ import { GatewayLink, type GatewayLinkObserver } from './gateway-link.js';
 import { JetStreamLink } from './jetstream-link.js';
 import { PipelineMetrics } from './metrics.js';
 import { DiskQueue } from './queue.js';
-import { DecodedRequests, QueueSink, queueSource } from './queue-sink.js';
+import { QueueSink, queueSource } from './queue-sink.js';
 import { OtlpGrpcReceiver } from './receiver-grpc.js';
 import { OtlpHttpReceiver } from './receiver-http.js';
 import { readOnlyRoute } from './receiver-common.js';
@@ -179,9 +179,8 @@ export class Agent {
           },
         })
       : undefined;
-    const decoded = new DecodedRequests();
     forwarder = new Forwarder({
-      source: queueSource(queue, decoded),
+      source: queueSource(queue),
       link,
       ...(sampler ? { sampler } : {}),
       batchSpans: config.batchSpans,
@@ -191,7 +190,7 @@ export class Agent {
         log(`queue record ${seq} does not decode and was dropped: ${e.message}`);
       },
     });
-    const sink = new QueueSink(queue, decoded);
+    const sink = new QueueSink(queue);
     let agent!: Agent;
     const routes = {
       '/metrics': readOnlyRoute('/metrics', (req: IncomingMessage, res: ServerResponse) => agent.serveMetrics(req, res)),

@@ -12,8 +12,6 @@ import type { StreamingSampler } from '../sampling/index.js';
 export interface QueuedRecord {
   seq: number;
   payload: Uint8Array;
-  /** The payload already decoded (by the receiver that queued it), when it is at hand. */
-  data?: TracesData;
 }
 
 /** The consumer side of the agent's disk queue. */
@@ -133,7 +131,7 @@ export class Forwarder {
       }
       let data: TracesData;
       try {
-        data = record.data ?? decodeTracesData(record.payload);
+        data = decodeTracesData(record.payload);
       } catch (e) {
         this.options.onUndecodable?.(record.seq, e as Error);
         source.ack(record.seq);

@@ -363,11 +363,9 @@ export class DiskQueue {
    * with Backpressure ('queue-full', with a Retry-After estimate) when it would take the queue past
    * maxBytes, with RecordTooLargeError above maxRecordBytes, with Backpressure ('shutting-down') once
    * close() began, and with Backpressure ('unavailable') when the write fails. The payload must not
-   * change until the promise settles (it is written from the caller's buffer). `onSeq` hears the
-   * record's seq as soon as it is given (before the write), so that what a consumer may read at
-   * once can be matched with the caller's own state.
+   * change until the promise settles (it is written from the caller's buffer).
    */
-  append(payload: Uint8Array, onSeq?: (seq: number) => void): Promise<number> {
+  append(payload: Uint8Array): Promise<number> {
     if (this.closed) return Promise.reject(new QueueClosedError(this.dir));
     if (this.stopping) return Promise.reject(new Backpressure('shutting-down', RETRY_AFTER_MIN_S, `disk queue ${this.dir} is closing`));
     if (this.failure) return Promise.reject(this.unavailable());
@@ -386,7 +384,6 @@ export class DiskQueue {
       );
     }
     const seq = this.nextSeq++;
-    onSeq?.(seq);
     this.counters.depthRecords++;
     this.counters.depthBytes += frameBytes;
     this.counters.uncommittedBytes += frameBytes;

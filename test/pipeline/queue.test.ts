@@ -23,7 +23,7 @@ import {
 import { bytesToHex, countSpans, forEachSpan, InputError } from '../../src/model/index.js';
 import { decodeTracesData, encodeTracesData } from '../../src/otlp/index.js';
 import { trafficData } from '../../src/generator/index.js';
-import { DecodedRequests, QueueSink, queueSource } from '../../src/pipeline/queue-sink.js';
+import { QueueSink } from '../../src/pipeline/queue-sink.js';
 import { RequestTooLargeError } from '../../src/pipeline/sink.js';
 import type { RecordSource } from '../../src/pipeline/forwarder.js';
 import { payloadFor, checkPayload, tempDirs, segmentFiles as segments, drain as drainRecords } from './queue-helpers.js';
@@ -178,51 +178,6 @@ describe('DiskQueue', () => {
     forEachSpan(data, (s) => void wanted.push(bytesToHex(s.spanId)));
     assert.deepEqual(spans, wanted);
     await q.close();
-  });
-
-  it('hands the receiver\'s decoded request to the forwarder once, on first delivery only; a miss decodes from disk', async () => {
-    const q = await open(tempDir(), { maxBytes: 4 * 1024 * 1024, maxRecordBytes: 1024 * 1024 });
-    const decoded = new DecodedRequests();
-    const sink = new QueueSink(q, decoded);
-    const source = queueSource(q, decoded);
-    const batches = [...trafficData({ seed: 5, traces: 20, batchSpans: 50 })].slice(0, 3);
-    for (const data of batches) await sink.accept({ data, spans: countSpans(data), receiver: 'otlp-http', protobuf: encodeTracesData(data) });
-    assert.equal(decoded.size, 3);
-    const first = await source.next();
-    assert.equal(first.data, batches[0], 'the very object the receiver decoded');
-    assert.equal(decoded.size, 2, 'taken once');
-    q.nack(first.seq);
-    const again = await source.next();
-    assert.equal(again.seq, first.seq);
-    assert.equal(again.data, undefined, 'a redelivery decodes from disk (the sampler may have used the object)');
-    assert.deepEqual(decodeTracesData(again.payload), decodeTracesData(encodeTracesData(batches[0]!)));
-    const second = await source.next();
-    const third = await source.next();
-    assert.equal(second.data, batches[1]);
-    assert.equal(third.data, batches[2]);
-    // An entry kept after its record was handed out (the append resolved late) is not kept at all.
-    decoded.keep(first.seq, batches[0]!, first.payload);
-    assert.equal(decoded.size, 0);
-    await q.close();
-  });
-
-  it('DecodedRequests: bounded by payload bytes and entries (a full map keeps no more); other bytes get nothing', () => {
-    const d = new DecodedRequests(1000, 3);
-    const data = [...trafficData({ seed: 6, traces: 2, batchSpans: 10 })][0]!;
-    const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
-    for (let seq = 0; seq < 5; seq++) d.keep(seq, data, bytes(100));
-    assert.equal(d.size, 3);
-    assert.equal(d.take(4, bytes(100)), undefined, 'not kept: the map was full');
-    assert.equal(d.take(0, bytes(100)), data);
-    assert.equal(d.take(1, bytes(100, 2)), undefined, 'the record read back is not the bytes kept: decode it');
-    assert.equal(d.take(2, bytes(100)), data);
-    assert.equal(d.size, 0);
-    d.keep(10, data, bytes(600));
-    d.keep(11, data, bytes(600));
-    assert.equal(d.size, 1, 'no room for another 600 bytes under 1000');
-    assert.equal(d.take(10, bytes(600)), data);
-    d.keep(12, data, bytes(5000));
-    assert.equal(d.size, 0, 'one over the whole bound is never kept');
   });
 
   it('checks its options', async () => {
