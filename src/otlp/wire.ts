@@ -66,8 +66,6 @@ if (typeof proto.utf8Slice !== 'function' || typeof proto.latin1Slice !== 'funct
 
 const STRING_CACHE_SIZE = 4096; // power of two
 const STRING_CACHE_MAX_LEN = 64;
-const SHARED_CACHE_STRINGS: (string | undefined)[] = new Array(STRING_CACHE_SIZE);
-const SHARED_CACHE_BYTES: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
 
 /** Reader over one input buffer. `pos` advances; every read checks against `end` of the message. */
 export class ProtobufReader {
@@ -80,11 +78,8 @@ export class ProtobufReader {
   /** Decode budget (protobuf.ts checks and charges it; see limits.ts). */
   spansLeft = Infinity;
   memoryLeft = Infinity;
-  // The intern cache is shared by every reader (decoding is synchronous): a receiver decodes one
-  // request after another with the same names, keys and values, so a per-reader cache started cold
-  // on every request and paid an allocation per distinct string per request.
-  private readonly cacheStrings = SHARED_CACHE_STRINGS;
-  private readonly cacheBytes = SHARED_CACHE_BYTES;
+  private readonly cacheStrings: (string | undefined)[] = new Array(STRING_CACHE_SIZE);
+  private readonly cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
 
   private readonly arrayBuffer: ArrayBufferLike;
   private readonly byteOffset: number;
@@ -267,8 +262,7 @@ export class ProtobufReader {
       if (!isUtf8(bytes)) this.fail('utf8', 'string is not valid UTF-8', start);
       s = buf.utf8Slice(start, stop);
     }
-    // A copy, not a view: the shared cache must not keep old requests' buffers alive.
-    this.cacheBytes[slot] = Uint8Array.prototype.slice.call(buf, start, stop);
+    this.cacheBytes[slot] = buf.slice(start, stop);
     this.cacheStrings[slot] = s;
     return s;
   }
