@@ -7,7 +7,7 @@
 // place: there is nothing to rename over it.
 //
 // Every file-system failure becomes an OutputError naming the path, so callers report it in one line.
-import { closeSync, rmSync, unlinkSync } from 'node:fs';
+import { rmSync, unlinkSync } from 'node:fs';
 import { access, constants, lstat, mkdir, mkdtemp, open, realpath, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
@@ -268,14 +268,12 @@ export class AtomicFile implements ByteSink, Output {
 
   private discardNow(): void {
     this.done = true;
-    const fd = this.handle?.fd;
-    if (fd !== undefined && fd >= 0) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
-    }
+    // Closed through its FileHandle, never by fd: a FileHandle whose fd was closed behind its back
+    // closes that number again when it is collected (EBADF, or worse, another file's descriptor once
+    // the number is reused). At exit the close need not finish: the process's descriptors go with it.
+    const handle = this.handle;
+    this.handle = undefined;
+    void handle?.close().catch(() => {});
     if (this.temp !== undefined) {
       try {
         unlinkSync(this.temp);

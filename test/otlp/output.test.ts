@@ -4,7 +4,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { AtomicDirectory, AtomicFile, OutputError, removeUnfinishedOutputs } from '../../src/otlp/index.js';
 import { InputError } from '../../src/model/index.js';
@@ -105,8 +108,11 @@ describe('atomic outputs', () => {
 
   it('removeUnfinishedOutputs removes what was staged and not closed', async () => {
     const path = join(dir, 'interrupted.otlp');
-    const f = await AtomicFile.create(path);
-    await f.write(Buffer.alloc(2 << 20));
+    // Made in a function of its own, so that nothing here keeps the file (and its handle) alive.
+    await (async () => {
+      const f = await AtomicFile.create(path);
+      await f.write(Buffer.alloc(2 << 20));
+    })();
     const d = await AtomicDirectory.create(join(dir, 'tree'));
     await d.writeFile('a/b.txt', 'x');
     assert.equal(hidden(dir).length, 2);
@@ -114,6 +120,16 @@ describe('atomic outputs', () => {
     assert.deepEqual(hidden(dir), []);
     assert.equal(existsSync(path), false);
     assert.equal(existsSync(join(dir, 'tree')), false);
+    // The discarded file's handle is closed through the handle: collecting it later must not close
+    // a descriptor number again (that ended this test file with EBADF, at the collector's whim).
+    const held = await open(join(dir, 'held.txt'), 'w');
+    await new Promise((ok) => setTimeout(ok, 50));
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    await new Promise((ok) => setTimeout(ok, 50));
+    await held.write('still mine');
+    await held.close();
+    assert.equal(readFileSync(join(dir, 'held.txt'), 'utf8'), 'still mine');
   });
 
   it('AtomicDirectory creates a new tree whole, or moves its files into an existing one', async () => {
