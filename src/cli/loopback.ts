@@ -90,6 +90,9 @@ export async function runLoopbackPipeline(batches: readonly TracesData[], setup:
     traces = new Set();
     // Every trace decided, and every kept span acknowledged by the gateway and at the backend.
     await until(async () => (await counterValue(a.metrics, 'samplingTraces')) >= decided, 30_000);
+    // Decided is not sent: kept spans still wait in the batcher. A queued request leaves the agent's
+    // queue only once all it carried is acknowledged by the gateway, so an empty queue means all sent.
+    await until(async () => a.queue.stats().depthRecords === 0, 30_000);
     await until(async () => {
       const sent = await counterValue(a.metrics, 'sentSpans', { exporter: 'tracezip' });
       return sent > 0 && spansAtBackend >= sent;
