@@ -117,8 +117,14 @@ const REASON_PATH = 7;
 const REASON_HOT = 8;
 /** A caller made slow by a slower span below it: on that span's path, kept as a skeleton even when paths are summarized. */
 const REASON_SLOW_CALLER = 9;
+/**
+ * The server side of a slow CLIENT span that has no slow span below it: with the slow client span it
+ * tells time spent in the callee from time spent on the way (network delay, a saturated callee's
+ * queue), which is what root-cause ranking needs to blame the callee rather than the caller.
+ */
+const REASON_CALLEE = 10;
 /** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
-const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3];
+const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3, 3];
 /** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
 const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
@@ -339,6 +345,8 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
       else if (why !== 0) {
         mark(i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
+        if (why === REASON_OUTLIER && this.deepestSlow && this.anomalyPaths && trace.spans[i]!.span.kind === SpanKind.CLIENT)
+          for (const c of trace.children[i]!) mark(c, REASON_CALLEE, skel, false);
         if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
       } else if (this.hotWindowMs > 0) {
         const until = this.hotUntil.get(ops[i]!);
@@ -399,7 +407,8 @@ export class AutoscopeSampler implements SamplingStrategy {
         case REASON_REPRESENTATIVE: c.keptRepresentative++; b.representative += size; break;
         case REASON_BUDGET: c.keptBudget++; b.budget += size; break;
         case REASON_PATH:
-        case REASON_SLOW_CALLER: c.keptPath++; b.path += size; break;
+        case REASON_SLOW_CALLER:
+        case REASON_CALLEE: c.keptPath++; b.path += size; break;
         case REASON_HOT: c.keptHot++; b.hot += size; break;
       }
     }

@@ -3,7 +3,7 @@
 // tier (and saying so) to meet a target it can meet, and reporting why when it cannot.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesToHex, getAttribute, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, type Span } from '../../src/model/index.js';
+import { bytesToHex, getAttribute, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, SpanKind, type Span } from '../../src/model/index.js';
 import { encodedSpanSize } from '../../src/otlp/index.js';
 import { assembleTrace, AutoscopeSampler, KEEP_FULL, KEEP_SKELETON, parseDroppedSummary, reduceTrace, SAMPLING_ATTR, skeletonSize, type SampledTrace } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
@@ -150,5 +150,40 @@ describe("Autoscope's budget controller", () => {
     assert.equal(report.notes.length, 1);
     assert.match(report.notes[0]!, /out of reach: the cheapest form of what must stay .* is \d+\.\d% of the input bytes, above the 1\.0% the target leaves/);
     assert.ok(report.steps['summaries-dropped']! > 0, 'it degraded every tier it could first');
+  });
+});
+
+describe("Autoscope keeps both ends of a slow call", () => {
+  /** root -> CLIENT `POST auth` -> SERVER `POST /verify` -> `GET session`; with `delay`, only the client span is slower (time lost on the way). */
+  function call(k: number, delay: number): SampledTrace {
+    const trace = k.toString(16).padStart(32, '0');
+    const j = k % 3;
+    const spans = [
+      span(trace, '1', '', 'GET /page', 0, 40 + delay + j, { kind: SpanKind.SERVER }),
+      span(trace, '2', '1', 'POST auth', 1, 30 + delay + j, { kind: SpanKind.CLIENT }),
+      span(trace, '3', '2', 'POST /verify', 2 + delay, 28 + delay + j, { kind: SpanKind.SERVER }),
+      span(trace, '4', '3', 'GET session', 3 + delay, 10 + delay + j, { kind: SpanKind.CLIENT }),
+    ];
+    const rs = makeResourceSpans({ resource: makeResource({ attributes: [kv('service.name', 'web')] }), scopeSpans: [makeScopeSpans({ spans })] });
+    const ss = rs.scopeSpans[0]!;
+    return assembleTrace(trace, spans.map((s) => ({ span: s, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss })));
+  }
+
+  it('keeps the server side of a slow client span that has nothing slow below it, as a skeleton under it', () => {
+    const traces = Array.from({ length: 300 }, (_, k) => call(5000 + k, k >= 100 && k % 25 === 0 ? 60 : 0));
+    const r = runStream(new AutoscopeSampler({ targetReduction: 0.5 }), traces);
+    let slow = 0;
+    for (const [k, t] of traces.entries()) {
+      if (!(k >= 100 && k % 25 === 0)) continue;
+      slow++;
+      const out = r.reduced.get(t.traceIdHex)!;
+      const client = out.spans.find((x) => x.span.name === 'POST auth');
+      const server = out.spans.find((x) => x.span.name === 'POST /verify');
+      assert.ok(client && getAttribute(client.span.attributes, SAMPLING_ATTR.TIER) === undefined, `trace ${k}: the slow client span is kept whole`);
+      assert.ok(server, `trace ${k}: the server side of the slow call is kept`);
+      assert.equal(bytesToHex(server.span.parentSpanId), bytesToHex(client.span.spanId));
+      assert.equal(getAttribute(server.span.attributes, SAMPLING_ATTR.TIER), 'skeleton');
+    }
+    assert.equal(slow, 8);
   });
 });
