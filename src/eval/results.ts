@@ -98,6 +98,8 @@ export interface WaterfallSpan {
   fates: Record<string, SpanFate>;
   /** strategy -> dropped levels above this span when it was re-parented. */
   skipped?: Record<string, number>;
+  /** strategy -> true when the span was kept as a skeleton (no attributes, events or links). */
+  skeleton?: Record<string, boolean>;
 }
 
 export interface WaterfallTrace {

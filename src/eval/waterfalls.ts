@@ -11,6 +11,8 @@ export interface SpanFates {
   fates: SpanFate[];
   /** Dropped levels above each re-parented span (0 for the others). */
   skipped: number[];
+  /** Kept as a skeleton (ids, parent, name, kind, times, status; no attributes or events): Autoscope's cheaper tier. */
+  skeleton: boolean[];
 }
 
 const DEFINITIONS = ['exact', 'slow', 'proxy'] as const;
@@ -23,20 +25,22 @@ const DEFINITIONS = ['exact', 'slow', 'proxy'] as const;
  */
 export function spanFates(trace: SampledTrace, reduced: ReducedTrace | undefined): SpanFates {
   const n = trace.spans.length;
-  if (!reduced) return { fates: new Array<SpanFate>(n).fill('dropped'), skipped: new Array<number>(n).fill(0) };
+  if (!reduced) return { fates: new Array<SpanFate>(n).fill('dropped'), skipped: new Array<number>(n).fill(0), skeleton: new Array<boolean>(n).fill(false) };
   const index = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const id = bytesToHex(trace.spans[i]!.span.spanId);
     if (!index.has(id)) index.set(id, i);
   }
   const kept = new Uint8Array(n);
+  const skeleton = new Array<boolean>(n).fill(false);
   const summaries = new Set<string>();
   for (const s of reduced.spans) {
     const i = index.get(bytesToHex(s.span.spanId));
     if (i === undefined) continue;
     kept[i] = 1;
     for (const a of s.span.attributes) {
-      if (a.key === SAMPLING_ATTR.DROPPED && typeof a.value === 'string') {
+      if (a.key === SAMPLING_ATTR.TIER && a.value === 'skeleton') skeleton[i] = true;
+      else if (a.key === SAMPLING_ATTR.DROPPED && typeof a.value === 'string') {
         for (const op of parseDroppedSummary(a.value, trace.service[i]!)) summaries.add(`${i}\u0000${op.service}\u0000${op.name}`);
       } else if (a.key === AGGREGATE_ATTR.COUNT) {
         summaries.add(`${nearestKept(trace, kept, i)}\u0000${trace.service[i]}\u0000${s.span.name}`);
@@ -61,7 +65,7 @@ export function spanFates(trace: SampledTrace, reduced: ReducedTrace | undefined
       skipped.push(0);
     }
   }
-  return { fates, skipped };
+  return { fates, skipped, skeleton };
 }
 
 /** Nearest kept proper ancestor of span i, -1 when none. */
@@ -113,11 +117,12 @@ export class WaterfallCollector {
       entry = { trace, ...described };
       this.picked.set(trace.traceIdHex, entry);
     }
-    const { fates, skipped } = spanFates(trace, reduced);
+    const { fates, skipped, skeleton } = spanFates(trace, reduced);
     entry.trace.order.forEach((i, row) => {
       const s = entry.out.spans[row]!;
       s.fates[strategy] = fates[i]!;
       if (skipped[i]! > 0) (s.skipped ??= {})[strategy] = skipped[i]!;
+      if (skeleton[i]) (s.skeleton ??= {})[strategy] = true;
     });
   }
 

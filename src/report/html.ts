@@ -38,7 +38,7 @@ svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;fill:v
 .wf-title{font-size:13px;font-weight:650}.wf-sub{font-size:11.5px;fill:var(--muted)}.wf-panel-title{font-size:12px;font-weight:600}
 .wf-grid-title{font-size:10.5px;fill:var(--muted)}.wf-name{font-size:11.5px}.wf-note{font-size:10px;fill:#e8590c}
 .wf-stripe{fill:#f7f8fa}.faulty-dot{fill:#d00}.wf-dropped{fill:none;stroke:#c3c8d2;stroke-dasharray:2 2}
-.fate-cell.kept{fill:#2b8a3e}.fate-cell.reparented{fill:#f59f00}.fate-cell.summarized{fill:#adb5bd}.fate-cell.dropped{fill:#fff;stroke:#ced4da}
+.fate-cell.kept{fill:#2b8a3e}.fate-cell.kept.skeleton{fill:#8ce99a}.fate-cell.reparented{fill:#f59f00}.fate-cell.reparented.skeleton{fill:#ffd8a8}.wf-skeleton-tick{stroke:#1d2433;stroke-width:1.5}.wf-axis{font-size:10px;fill:var(--muted)}.fate-cell.summarized{fill:#adb5bd}.fate-cell.dropped{fill:#fff;stroke:#ced4da}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 `;
 
@@ -216,10 +216,11 @@ function waterfallSection(report: EvaluationReport): string {
   const legend =
     `<div class="legend-row"><span><span class="sw" style="background:#4269d0"></span>kept (colour = service)</span>` +
     `<span><span class="sw" style="background:#4269d0;outline:1.5px dashed #e8590c"></span>re-parented (↑ levels skipped)</span>` +
+    `<span><span class="sw" style="background:#4269d0;opacity:.4;border-left:2px solid #1d2433"></span>kept as a skeleton (times and status, no attributes or events)</span>` +
     `<span><span class="sw" style="background:repeating-linear-gradient(45deg,#999 0 2px,#eee 2px 5px)"></span>summarized into a kept ancestor</span>` +
     `<span><span class="sw" style="border:1px dashed #c3c8d2"></span>dropped</span>` +
     `<span><span class="sw" style="background:#d00;border-radius:50%;width:8px;height:8px"></span>labelled faulty</span>` +
-    `<span>grid: <span class="sw" style="background:#2b8a3e"></span>kept <span class="sw" style="background:#f59f00"></span>re-parented <span class="sw" style="background:#adb5bd"></span>summarized <span class="sw" style="border:1px solid #ced4da"></span>dropped</span></div>`;
+    `<span>grid: <span class="sw" style="background:#2b8a3e"></span>kept <span class="sw" style="background:#8ce99a"></span>skeleton <span class="sw" style="background:#f59f00"></span>re-parented <span class="sw" style="background:#ffd8a8"></span>re-parented skeleton <span class="sw" style="background:#adb5bd"></span>summarized <span class="sw" style="border:1px solid #ced4da"></span>dropped</span></div>`;
   return (
     `<h2>Faulty traces, span by span</h2><p class="note">Each trace as it was, beside what ${esc(featured)} kept of it; the grid on the right gives every strategy’s fate for each span.</p>` +
     legend +

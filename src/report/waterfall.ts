@@ -23,7 +23,8 @@ export function waterfallChart(trace: WaterfallTrace, featured: string, id: numb
   const cellW = 16;
   const top = 96;
   const gridX = labelW + 2 * panelW + 2 * gap;
-  const box = { width: gridX + Math.max(1, trace.strategies.length) * cellW + 60, height: top + rows.length * rowH + (trace.spans.length > rows.length ? 22 : 8) };
+  const axisY = top + rows.length * rowH + 4;
+  const box = { width: gridX + Math.max(1, trace.strategies.length) * cellW + 60, height: axisY + 20 + (trace.spans.length > rows.length ? 18 : 0) };
   const end = Math.max(1e-6, ...trace.spans.map((s) => s.startMs + s.durationMs));
   const panels = [
     { x: labelW, title: 'original', fate: (): SpanFate => 'kept' },
@@ -54,20 +55,35 @@ export function waterfallChart(trace: WaterfallTrace, featured: string, id: numb
       const bw = Math.max(2, (s.durationMs / end) * panelW);
       const c = serviceColor(s.service);
       const stroke = s.faulty ? ' stroke="#d00" stroke-width="1.5"' : '';
+      // A skeleton is the span without its attributes and events: drawn pale, with a tick at its start.
+      const skeleton = pi > 0 && (fate === 'kept' || fate === 'reparented') && s.skeleton?.[featured] === true;
+      const pale = skeleton ? ' fill-opacity="0.4"' : '';
       let bar: string;
-      if (fate === 'kept') bar = rect(bx, ry + 4, bw, rowH - 8, `fill="${c}"${stroke}`);
+      if (fate === 'kept') bar = rect(bx, ry + 4, bw, rowH - 8, `fill="${c}"${pale}${stroke}`);
       else if (fate === 'reparented') {
         const n = s.skipped?.[featured];
-        bar = rect(bx, ry + 4, bw, rowH - 8, `fill="${c}" stroke="#e8590c" stroke-width="1.5" stroke-dasharray="3 2"`) + text(Math.min(bx + bw + 3, p.x + panelW - 24), ry + 13, `↑${n ?? ''}`, 'class="wf-note"');
+        bar = rect(bx, ry + 4, bw, rowH - 8, `fill="${c}"${pale} stroke="#e8590c" stroke-width="1.5" stroke-dasharray="3 2"`) + text(Math.min(bx + bw + 3, p.x + panelW - 24), ry + 13, `↑${n ?? ''}`, 'class="wf-note"');
       } else if (fate === 'summarized') bar = rect(bx, ry + 5, bw, rowH - 10, `fill="url(#${hatch})"`);
       else bar = rect(bx, ry + 6, bw, rowH - 12, 'class="wf-dropped"');
-      body += `<g class="wf-bar fate-${pi === 0 ? 'original' : fate}">${bar}<title>${esc(`${p.title}: ${s.service}: ${s.name} — ${pi === 0 ? ms(s.durationMs) : FATE_LABEL[fate]}`)}</title></g>`;
+      if (skeleton) bar += line(bx, ry + 2, bx, ry + rowH - 2, 'wf-skeleton-tick');
+      const what = pi === 0 ? ms(s.durationMs) : FATE_LABEL[fate] + (skeleton ? ' as a skeleton (no attributes or events)' : '');
+      body += `<g class="wf-bar fate-${pi === 0 ? 'original' : fate}${skeleton ? ' skeleton' : ''}">${bar}<title>${esc(`${p.title}: ${s.service}: ${s.name} — ${what}`)}</title></g>`;
     });
     trace.strategies.forEach((st, k) => {
       const fate = s.fates[st] ?? 'dropped';
-      body += `<g class="wf-cell">${rect(gridX + k * cellW + 2, ry + 3, cellW - 4, rowH - 6, `class="fate-cell ${fate}"`)}<title>${esc(`${st}: ${FATE_LABEL[fate]}`)}</title></g>`;
+      const skeleton = fate !== 'dropped' && fate !== 'summarized' && s.skeleton?.[st] === true;
+      body += `<g class="wf-cell">${rect(gridX + k * cellW + 2, ry + 3, cellW - 4, rowH - 6, `class="fate-cell ${fate}${skeleton ? ' skeleton' : ''}"`)}<title>${esc(`${st}: ${FATE_LABEL[fate]}${skeleton ? ' as a skeleton' : ''}`)}</title></g>`;
     });
   });
-  if (trace.spans.length > rows.length) body += text(4, top + rows.length * rowH + 15, `… ${trace.spans.length - rows.length} more spans not drawn`, 'class="wf-sub"');
+  // The time axis under both panels: the trace's own clock, from its earliest span.
+  for (const p of panels) {
+    body += line(p.x, axisY, p.x + panelW, axisY, 'axis');
+    for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+      const x = p.x + f * panelW;
+      body += line(x, axisY, x, axisY + 4, 'axis');
+      body += text(x, axisY + 15, f === 0 ? '0' : ms(f * end), `class="wf-axis" text-anchor="${f === 0 ? 'start' : f === 1 ? 'end' : 'middle'}"`);
+    }
+  }
+  if (trace.spans.length > rows.length) body += text(4, axisY + 33, `… ${trace.spans.length - rows.length} more spans not drawn`, 'class="wf-sub"');
   return svg(box, `Waterfall of trace ${trace.traceId}: original and reduced`, body, 'chart-svg waterfall-svg');
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { FaultySpans } from '../../src/datasets/index.js';
 import { hexToBytes, kv, locatedSpans, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, makeTracesData, SpanBatcher, type TracesData } from '../../src/model/index.js';
 import { encodeTracesData } from '../../src/otlp/index.js';
-import { assembleTrace, reduceTrace, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
+import { assembleTrace, KEEP_SKELETON, reduceTrace, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { TracezipDecoder } from '../../src/tracezip/index.js';
 import { checkReducedTrace, CodecMeter, evaluateSampling, missRate, quantile, runEvaluation, spanFates, WaterfallCollector } from '../../src/eval/index.js';
 
@@ -55,6 +55,14 @@ test('span fates: kept, re-parented with the levels skipped, summarized, and dro
   assert.equal(fate(bare, 'POST /x'), 'dropped');
   assert.equal(fate(bare, 'cache get'), 'dropped');
   assert.equal(fate(bare, 'SELECT'), 'reparented');
+  assert.deepEqual(withSummaries.skeleton, [false, false, false, false]);
+  // A span kept as a skeleton is kept, and says so.
+  const skel = keep.slice();
+  skel[indexOf(t, 'GET /')] = KEEP_SKELETON;
+  const asSkeleton = spanFates(t, reduceTrace(t, skel, { summaries: true }));
+  assert.equal(fate(asSkeleton, 'GET /'), 'kept');
+  assert.equal(asSkeleton.skeleton[indexOf(t, 'GET /')], true);
+  assert.equal(asSkeleton.skeleton[indexOf(t, 'SELECT')], false);
   // A dropped trace: every span dropped.
   assert.deepEqual(spanFates(t, undefined).fates, ['dropped', 'dropped', 'dropped', 'dropped']);
 });

@@ -77,7 +77,7 @@ export function handBuiltReport(overrides: Partial<EvaluationReport> = {}): Eval
         faultTypes: [HOSTILE],
         strategies: ['autoscope', `evil ${HOSTILE}`],
         spans: [
-          { name: `GET ${HOSTILE}`, service: 'frontend', parent: -1, depth: 0, startMs: 0, durationMs: 10, error: false, faulty: false, fates: { autoscope: 'kept', [`evil ${HOSTILE}`]: 'kept' } },
+          { name: `GET ${HOSTILE}`, service: 'frontend', parent: -1, depth: 0, startMs: 0, durationMs: 10, error: false, faulty: false, fates: { autoscope: 'kept', [`evil ${HOSTILE}`]: 'kept' }, skeleton: { autoscope: true } },
           { name: 'call', service: HOSTILE, parent: 0, depth: 1, startMs: 1, durationMs: 6, error: false, faulty: false, fates: { autoscope: 'summarized', [`evil ${HOSTILE}`]: 'dropped' } },
           { name: 'query', service: HOSTILE, parent: 1, depth: 2, startMs: 2, durationMs: 3, error: true, faulty: true, fates: { autoscope: 'reparented', [`evil ${HOSTILE}`]: 'dropped' }, skipped: { autoscope: 1 } },
           { name: 'cache', service: 'frontend', parent: 0, depth: 1, startMs: 8, durationMs: 1, error: false, faulty: false, fates: { autoscope: 'dropped', [`evil ${HOSTILE}`]: 'kept' } },

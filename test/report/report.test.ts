@@ -67,6 +67,11 @@ test('every chart is present and non-empty: trade-off, codecs, coverage, RCA, wa
   const wf = charts.get('waterfall')![0]!;
   for (const fate of ['original', 'kept', 'reparented', 'summarized', 'dropped']) assert.match(wf, new RegExp(`wf-bar fate-${fate}`), fate);
   assert.match(wf, /↑1/);
+  // A skeleton (the root here) is drawn pale with a start tick, in the panel and in the grid; the time axis is labelled.
+  assert.match(wf, /wf-bar fate-kept skeleton/);
+  assert.match(wf, /class="fate-cell kept skeleton"/);
+  assert.match(wf, /class="wf-axis"[^>]*>0</);
+  assert.match(wf, /class="wf-axis"[^>]*>10.0 ms</);
   assert.match(wf, /class="fate-cell dropped"/);
 });
 
