@@ -33,8 +33,8 @@ const inputs: Input[] = [
   ...['nezha-trainticket', 'trastrainer-trainticket'].map((d) => ({
     name: d,
     title: `${d} dataset`,
-    shown: `npx slimtrace evaluate ../shared/datasets/${d} --strategies ${DATASET_STRATEGIES} --report DIR`,
-    args: ['evaluate', join(datasets, d), '--strategies', DATASET_STRATEGIES],
+    shown: `npx slimtrace evaluate ../shared/datasets/${d} --strategies ${DATASET_STRATEGIES} --rca --report DIR`,
+    args: ['evaluate', join(datasets, d), '--strategies', DATASET_STRATEGIES, '--rca'],
     available: existsSync(join(datasets, d)),
   })),
 ];
