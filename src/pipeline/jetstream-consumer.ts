@@ -167,7 +167,7 @@ export class JetStreamFrameConsumer {
       this.observer.onGivenUp?.('malformed', `frame of stream ${h.streamId} on subject ${m.subject}`);
       return;
     }
-    let answer = await this.handler.handle(frame);
+    let answer = await this.handler.handle(frame, () => m.working());
     let rebuilt = false;
     if (needsState(answer)) {
       // An epoch already found broken stays broken: no use reading it back again for each frame.
@@ -175,7 +175,7 @@ export class JetStreamFrameConsumer {
       const replay = await this.rebuild(h, m, answer.result === 'resync' && answer.reason === 'gap');
       if (replay !== 'ok') return this.giveUp(m, h, replay);
       rebuilt = true;
-      answer = await this.handler.handle(frame);
+      answer = await this.handler.handle(frame, () => m.working());
     }
     switch (answer.result) {
       case 'applied':
@@ -191,8 +191,8 @@ export class JetStreamFrameConsumer {
         }
         return this.giveUp(m, h, 'duplicate');
       case 'busy':
-        // The gateway's queue is full: JetStream keeps the frame and hands it out again later.
-        // (at most 5 s: the frame is not waiting for a client, and the queue may drain sooner).
+        // The gateway is stopping (a full queue is waited for in the handler): JetStream keeps the
+        // frame and hands it out again later (at most 5 s: the frame is not waiting for a client).
         m.nak(Math.min(5, Math.max(1, answer.retryAfterSeconds)) * 1000);
         return;
       case 'resync':

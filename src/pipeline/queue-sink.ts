@@ -8,6 +8,12 @@ import type { DiskQueue } from './queue.js';
 import type { QueuedRecord, RecordSource } from './forwarder.js';
 import type { ReceivedRequest, TraceSink } from './sink.js';
 import { encodeWithin } from './split.js';
+import { Backpressure } from './sink.js';
+
+/** A part of a request taken whole may fill at most this share of the queue, so it gets in as the queue drains. */
+const PART_SHARE = 4;
+/** Longest wait between tries for room, however far the queue's Retry-After estimate is. */
+const PART_WAIT_MS = 1000;
 
 export class QueueSink implements TraceSink {
   constructor(private readonly queue: DiskQueue) {}
@@ -20,6 +26,28 @@ export class QueueSink implements TraceSink {
       return;
     }
     await this.queue.appendAll(encodeWithin(request.data, this.queue.recordLimit));
+  }
+
+  async acceptInParts(request: ReceivedRequest, waiting: () => void): Promise<void> {
+    const records = encodeWithin(request.data, this.queue.recordLimit);
+    const partBytes = Math.max(this.queue.recordLimit, Math.floor(this.queue.capacity / PART_SHARE));
+    for (let i = 0; i < records.length; ) {
+      waiting();
+      let j = i + 1;
+      for (let bytes = records[i]!.length; j < records.length && bytes + records[j]!.length <= partBytes; j++) bytes += records[j]!.length;
+      for (;;) {
+        try {
+          await this.queue.appendAll(records.slice(i, j));
+          break;
+        } catch (e) {
+          // Only a full queue is worth waiting for; shutting down or a failed queue ends the request.
+          if (!(e instanceof Backpressure) || e.reason !== 'queue-full') throw e;
+          waiting();
+          await new Promise((ok) => setTimeout(ok, Math.min(PART_WAIT_MS, e.retryAfterSeconds * 1000)));
+        }
+      }
+      i = j;
+    }
   }
 }
 

@@ -398,6 +398,11 @@ export class DiskQueue {
     return this.maxRecordBytes;
   }
 
+  /** Bytes the queue holds at most, record headers included (maxBytes). */
+  get capacity(): number {
+    return this.maxBytes;
+  }
+
   /**
    * Appends several records that stand for one request (a gateway's frame that decodes to more than
    * one record holds): either every one is taken or, when the queue lacks room for all of them, none

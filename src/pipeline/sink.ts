@@ -35,6 +35,12 @@ export interface TraceSink {
    * an InputError when the request itself is unacceptable (the client must not retry).
    */
   accept(request: ReceivedRequest): Promise<SinkResult | void>;
+  /**
+   * Takes a request larger than the sink can hold at once, part by part as room frees, for a sender
+   * that cannot split it (a frame already acknowledged to its agent by JetStream). Calls `waiting`
+   * while it waits for room. Parts taken before a failure stay taken: the caller's retry repeats them.
+   */
+  acceptInParts?(request: ReceivedRequest, waiting: () => void): Promise<void>;
 }
 
 export type BackpressureReason = 'queue-full' | 'memory' | 'shutting-down' | 'unavailable';

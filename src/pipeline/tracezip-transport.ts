@@ -73,8 +73,12 @@ export class FrameHandler {
     private readonly observer: { onFrame?(answer: FrameAnswer, bytes: number, seconds: number): void } = {},
   ) {}
 
-  /** Handles one frame; never throws. */
-  handle(frame: Uint8Array): Promise<FrameAnswer> {
+  /**
+   * Handles one frame; never throws. With `waiting` (a sender that cannot split or hold a frame:
+   * JetStream), spans the sink cannot take now go in part by part as room frees, `waiting` called
+   * meanwhile, instead of the answers `too-large` or `busy` (queue full).
+   */
+  handle(frame: Uint8Array, waiting?: () => void): Promise<FrameAnswer> {
     let streamId: bigint;
     try {
       streamId = frameStreamId(frame);
@@ -82,7 +86,7 @@ export class FrameHandler {
       return Promise.resolve(this.observed({ result: 'malformed', error: (e as Error).message }, frame.length, 0));
     }
     const previous = this.chains.get(streamId) ?? Promise.resolve();
-    const next = previous.then(() => this.apply(streamId, frame));
+    const next = previous.then(() => this.apply(streamId, frame, waiting));
     const tail = next.catch(() => undefined);
     this.chains.set(streamId, tail);
     void tail.then(() => {
@@ -91,7 +95,7 @@ export class FrameHandler {
     return next;
   }
 
-  private async apply(streamId: bigint, frame: Uint8Array): Promise<FrameAnswer> {
+  private async apply(streamId: bigint, frame: Uint8Array, waiting?: () => void): Promise<FrameAnswer> {
     const t0 = process.hrtime.bigint();
     let decoded;
     try {
@@ -107,7 +111,16 @@ export class FrameHandler {
     if (decoded.kind === 'resync-needed') return this.observed({ result: 'resync', reason: decoded.reason }, frame.length, decodeSeconds);
     const spans = countSpans(decoded.data);
     try {
-      await this.sink.accept({ data: decoded.data, spans, receiver: 'tracezip' });
+      const request = { data: decoded.data, spans, receiver: 'tracezip' };
+      try {
+        await this.sink.accept(request);
+      } catch (e) {
+        // A sender that cannot take the frame back waits here for room (the frame is already durable
+        // upstream): giving it back would drop the stream's state and cost a replay of its epoch.
+        const wait = e instanceof RequestTooLargeError || (e instanceof Backpressure && e.reason === 'queue-full');
+        if (!(wait && waiting && this.sink.acceptInParts)) throw e;
+        await this.sink.acceptInParts(request, waiting);
+      }
     } catch (e) {
       // The decoder moved on but the spans did not: forget the stream so the retry resyncs.
       this.decoder.dropStream(streamId);

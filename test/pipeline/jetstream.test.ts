@@ -293,7 +293,7 @@ describe('Tracezip over NATS JetStream', { skip: missing, timeout: 120_000 }, ()
     }
   });
 
-  it("a gateway whose queue is full refuses frames for now: JetStream hands them out again, every span arrives, none wrong", async () => {
+  it('a gateway whose queue is full holds the frame until the queue drains (not handed back): every span arrives, none wrong', async () => {
     backend.received = [];
     backend.delayMs = 150;
     const t = transport('full');
@@ -306,9 +306,37 @@ describe('Tracezip over NATS JetStream', { skip: missing, timeout: 120_000 }, ()
       await waitFor(() => arrivedCount(batches) === spansIn(batches), `${spansIn(batches)} spans at the backend (${arrivedCount(batches)} so far)`, 45_000);
       const r = compare(batches, backend.received);
       assert.equal(r.missing, 0);
-      assert.ok((await counter(gateway.metrics, 'requests', { receiver: 'jetstream', outcome: 'busy' })) > 0, 'the queue was full at times');
-      assert.ok((await counter(gateway.metrics, 'jetstreamRedeliveries')) > 0, 'frames were handed out again');
+      assert.ok(gateway.queue.stats().rejectedFull > 0, 'the queue was full at times');
+      // The frame waited at the gateway (the message kept in progress), not handed back: handing it
+      // back drops the stream's state, and the next frame costs a replay of the epoch.
+      assert.equal(await counter(gateway.metrics, 'requests', { receiver: 'jetstream', outcome: 'busy' }), 0);
       assert.equal(await counter(gateway.metrics, 'jetstreamLostFrames'), 0);
+    } finally {
+      backend.delayMs = 0;
+      await agent.stop();
+      await gateway.stop();
+    }
+  });
+
+  it("a frame decoding to more than the gateway's whole queue goes in part by part as the queue drains: every span arrives, none lost", async () => {
+    backend.received = [];
+    backend.delayMs = 20;
+    const t = transport('big');
+    // 2,000-span frames decode to about 600 KiB of OTLP; the gateway's whole queue holds 256 KiB.
+    const gateway = await startGateway({ ...t, 'limits.max_request_bytes': '32KiB', 'queue.max_bytes': '256KiB', 'backend.concurrency': 1 });
+    const agent = await Agent.start(
+      resolveServeConfig({}, { role: 'agent', listen: '127.0.0.1:0', 'grpc.enabled': false, 'queue.dir': join(dir, `aq${n++}`), 'batch.max_spans': 2000, 'batch.linger': '50ms', 'retry.max_interval': '500ms', ...t }),
+      { log: quiet },
+    );
+    try {
+      const batches = [...trafficData({ seed: 37, traces: 400, batchSpans: 500 })];
+      assert.ok(spansIn(batches) > 4000);
+      await post(agent, batches);
+      await waitFor(() => arrivedCount(batches) === spansIn(batches), `${spansIn(batches)} spans at the backend (${arrivedCount(batches)} so far)`, 60_000);
+      const r = compare(batches, backend.received);
+      assert.equal(r.missing, 0);
+      assert.equal(await counter(gateway.metrics, 'jetstreamLostFrames'), 0);
+      assert.ok((await counter(gateway.metrics, 'receivedSpans', { receiver: 'jetstream' })) >= spansIn(batches));
     } finally {
       backend.delayMs = 0;
       await agent.stop();
