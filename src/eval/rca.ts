@@ -168,6 +168,8 @@ interface SummaryOp {
   sum: number;
   min: number;
   max: number;
+  /** A per-service total (name `*`): spans of several operations, so presence and calls only, no latency test. */
+  total: boolean;
 }
 
 /** What RCA keeps of one span in a fault window. */
@@ -202,7 +204,7 @@ function summaryOf(attrs: KeyValue[], service: string, ops: OperationKeys): Summ
   const text = getAttribute(attrs, SAMPLING_ATTR.DROPPED);
   if (typeof text !== 'string') return undefined;
   try {
-    return parseDroppedSummary(text, service).map((d) => ({ op: ops.key(d.service, d.name), service: d.service, count: d.count, sum: d.sum, min: d.min, max: d.max }));
+    return parseDroppedSummary(text, service).map((d) => ({ op: ops.key(d.service, d.name), service: d.service, count: d.count, sum: d.sum, min: d.min, max: d.max, total: d.name === '*' }));
   } catch {
     return undefined; // a malformed summary is ignored: it only adds what was dropped
   }
@@ -271,6 +273,7 @@ export class RcaCollector {
           this.stats(op).add(duration);
           if (summary) {
             for (const s of summary) {
+              if (s.total) continue; // a service's spans of every operation: no one latency to learn
               const st = this.stats(s.op);
               if (s.count === 1) st.add(s.max);
               else {
@@ -407,7 +410,7 @@ export function traceRcaScores(traces: ReadonlyMap<string, readonly RcaSpan[]>, 
       let callee = true;
       for (const d of s.summary ?? NO_SUMMARY) {
         present.add(d.service);
-        const dBad = d.max >= threshold(d.op);
+        const dBad = !d.total && d.max >= threshold(d.op);
         if (dBad) abnormal = true;
         if (d.service === s.service) continue;
         if (dBad || (callee && s.client && sBad)) {

@@ -482,9 +482,17 @@ export class AutoscopeSampler implements SamplingStrategy {
       anc[i] = a;
       if (a < 0 || level === 'none') continue;
       if (level === 'totals') {
+        // One entry per service of the dropped spans: a summary must not put one service's spans
+        // under another's name (root-cause ranking reads which services a kept span called).
         if (!summarized.has(a)) {
           summarized.add(a);
-          cost += SUMMARY_ATTR_BYTES + SUMMARY_ENTRY_BYTES;
+          cost += SUMMARY_ATTR_BYTES;
+        }
+        const svc = this.operations.serviceIndex(ops[i]!);
+        const key = -(a * 2_097_152 + svc + 1);
+        if (!summarized.has(key)) {
+          summarized.add(key);
+          cost += SUMMARY_ENTRY_BYTES + 1 + (svc === this.operations.serviceIndex(ops[a]!) ? 0 : trace.service[i]!.length + 2);
         }
         continue;
       }

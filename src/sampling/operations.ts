@@ -5,6 +5,9 @@ import type { SampledTrace } from './trace.js';
 export class OperationTable {
   private readonly byService = new Map<string, Map<string, number>>();
   private readonly names: { service: string; name: string }[] = [];
+  /** Operation id -> index of its service (in order of first sight). */
+  private readonly serviceOf: number[] = [];
+  private readonly serviceIds = new Map<string, number>();
 
   get size(): number {
     return this.names.length;
@@ -18,8 +21,16 @@ export class OperationTable {
       id = this.names.length;
       byName.set(name, id);
       this.names.push({ service, name });
+      let s = this.serviceIds.get(service);
+      if (s === undefined) this.serviceIds.set(service, (s = this.serviceIds.size));
+      this.serviceOf.push(s);
     }
     return id;
+  }
+
+  /** Index of the operation's service, small and dense: for keys without strings on hot paths. */
+  serviceIndex(id: number): number {
+    return this.serviceOf[id]!;
   }
 
   describe(id: number): { service: string; name: string } | undefined {

@@ -30,7 +30,7 @@ export const KEEP_SKELETON = 2;
 
 /**
  * How dropped spans are summarized on their nearest kept ancestor: one entry per (service,
- * operation) (`operations`), one entry for all of them (`totals`: count and durations, name `*`),
+ * operation) (`operations`), one entry per service (`totals`: count and durations, name `*`),
  * or not at all (`none`). The budget controller steps down this list when bytes are short.
  */
 export type SummaryLevel = 'operations' | 'totals' | 'none';
@@ -171,8 +171,9 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       if (!byOp) dropped.set(a, (byOp = new Map()));
       const total = level === 'totals';
       const name = total ? '*' : trace.spans[i]!.span.name;
-      const service = total ? trace.service[a < 0 ? i : a]! : trace.service[i]!;
-      const key = total ? '' : service + '\u0000' + name;
+      // Totals are per service: a dropped span is never counted under another service's name.
+      const service = trace.service[i]!;
+      const key = total ? service : service + '\u0000' + name;
       const d = trace.duration[i]!;
       const s = byOp.get(key);
       if (s) {

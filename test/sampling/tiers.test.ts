@@ -90,6 +90,20 @@ describe('tiers in the reducer', () => {
     const none = reduceTrace(t, new Uint8Array(t.spans.length), { summaryLevel: 'none' });
     assert.equal(getAttribute(none.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED), undefined);
   });
+
+  it("keeps totals per service: another service's dropped spans are never counted under the kept span's service", () => {
+    const trace = 'ab'.repeat(16);
+    const web = makeResourceSpans({ resource: makeResource({ attributes: [kv('service.name', 'web')] }), scopeSpans: [makeScopeSpans({ spans: [span(trace, '1', '', 'GET /', 0, 50), span(trace, '2', '1', 'POST auth', 1, 40, { kind: SpanKind.CLIENT })] })] });
+    const auth = makeResourceSpans({ resource: makeResource({ attributes: [kv('service.name', 'auth')] }), scopeSpans: [makeScopeSpans({ spans: [span(trace, '3', '2', 'POST /verify', 2, 39, { kind: SpanKind.SERVER }), span(trace, '4', '3', 'GET session', 3, 10, { kind: SpanKind.CLIENT })] })] });
+    const located = [web, auth].flatMap((rs) => rs.scopeSpans[0]!.spans.map((s) => ({ span: s, resource: rs.resource, scope: rs.scopeSpans[0]!.scope, resourceSpans: rs, scopeSpans: rs.scopeSpans[0]! })));
+    const t = assembleTrace(trace, located);
+    const out = reduceTrace(t, new Uint8Array(t.spans.length), { summaryLevel: 'totals' });
+    const text = getAttribute(out.spans[0]!.span.attributes, SAMPLING_ATTR.DROPPED) as string;
+    assert.deepEqual(parseDroppedSummary(text, 'web'), [
+      { service: 'web', name: '*', count: 1, sum: 39e6, min: 39e6, max: 39e6 },
+      { service: 'auth', name: '*', count: 2, sum: 44e6, min: 7e6, max: 37e6 },
+    ]);
+  });
 });
 
 describe("Autoscope's budget controller", () => {
