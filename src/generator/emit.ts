@@ -26,7 +26,8 @@ import {
   serviceFiles,
   stepSpan,
 } from './naming.js';
-import { helperName, validateTopology, walkSteps, type InternalStep, type OperationDef, type ServiceDef, type Step, type Topology } from './topology.js';
+import { renderLanguageService, renderProtos } from './languages/index.js';
+import { helperName, languageOf, validateTopology, walkSteps, type InternalStep, type OperationDef, type ServiceDef, type Step, type Topology } from './topology.js';
 
 export interface SourceFile {
   /** Relative to the output directory, with forward slashes. */
@@ -43,7 +44,7 @@ export interface RenderedSources {
 export const CODE_MODEL_FILE = 'slimtrace-model.json';
 
 /** Line-numbered text builder: the model needs the line of every span site and branch statement. */
-class Printer {
+export class Printer {
   private readonly lines: string[] = [];
   private depth = 0;
 
@@ -54,6 +55,10 @@ class Printer {
   }
   indent(): void {
     this.depth++;
+  }
+  /** The number the next line will get. */
+  next(): number {
+    return this.lines.length + 1;
   }
   dedent(): void {
     this.depth--;
@@ -91,7 +96,7 @@ function templated(text: string, pattern: RegExp): string {
 }
 
 /** Parameters of a parameterized SQL statement, named after the column each $n is compared to. */
-function sqlParams(statement: string): string[] {
+export function sqlParams(statement: string): string[] {
   const names = new Map<number, string>();
   const insert = /\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)/i.exec(statement);
   if (insert) {
@@ -168,7 +173,10 @@ function leafExpr(ctx: FnCtx, step: Step): { expr: string; anchor: string } {
   }
 }
 
-const qualified = (ctx: FnCtx, stepId: string): string => `${ctx.svc.name}.${ctx.op.id}.${stepId}`;
+/** What recording the model needs of a function being printed, in any language. */
+export type ModelCtx = Pick<FnCtx, 'topology' | 'svc' | 'op'>;
+
+export const qualified = (ctx: ModelCtx, stepId: string): string => `${ctx.svc.name}.${ctx.op.id}.${stepId}`;
 
 function recordSpan(ctx: FnCtx, step: Step, line: number, anchor: string): void {
   const span = stepSpan(ctx.topology, ctx.svc, step);
@@ -191,7 +199,7 @@ function recordSpan(ctx: FnCtx, step: Step, line: number, anchor: string): void 
 }
 
 /** Spans this service emits inside a body (helpers' bodies included), and its step ids. */
-function armContents(ctx: FnCtx, body: readonly Step[]): { spanNames: string[]; stepIds: string[] } {
+function armContents(ctx: ModelCtx, body: readonly Step[]): { spanNames: string[]; stepIds: string[] } {
   const spanNames: string[] = [];
   const stepIds: string[] = [];
   walkSteps(body, (s) => {
@@ -202,7 +210,7 @@ function armContents(ctx: FnCtx, body: readonly Step[]): { spanNames: string[]; 
   return { spanNames, stepIds };
 }
 
-function arm(ctx: FnCtx, label: string, body: readonly Step[], probability?: number): CodeModelArm {
+export function arm(ctx: ModelCtx, label: string, body: readonly Step[], probability?: number): CodeModelArm {
   const last = body[body.length - 1];
   return { label, ...(probability !== undefined ? { probability } : {}), ...armContents(ctx, body), returns: last?.kind === 'return' };
 }
@@ -612,6 +620,13 @@ export function renderServiceSources(topology: Topology): RenderedSources {
   const services: CodeModelService[] = [];
   for (const svc of topology.services) {
     const paths = serviceFiles(svc.name);
+    const language = languageOf(svc);
+    if (language !== 'typescript') {
+      const rendered = renderLanguageService(topology, svc);
+      files.push(...rendered.files);
+      services.push({ name: svc.name, language, dir: paths.dir, files: rendered.files.map((f) => f.path), operations: rendered.ops });
+      continue;
+    }
     const handlers = renderHandlers(topology, svc);
     const server = renderServer(svc, handlers.ops);
     files.push(
@@ -637,6 +652,8 @@ export function renderServiceSources(topology: Topology): RenderedSources {
       )}\n`,
     },
   );
+  // A polyglot topology's services share their gRPC APIs through proto/*.proto.
+  if (topology.services.some((s) => languageOf(s) !== 'typescript')) files.push(...renderProtos(topology));
   files.push({ path: CODE_MODEL_FILE, content: `${JSON.stringify(model, null, 2)}\n` });
   return { files, model };
 }
