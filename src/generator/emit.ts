@@ -48,9 +48,12 @@ export class Printer {
   private readonly lines: string[] = [];
   private depth = 0;
 
+  /** `unit` is one level of indentation: two spaces in TypeScript, a tab in Go, four spaces elsewhere. */
+  constructor(private readonly unit = '  ') {}
+
   /** Appends a line at the current indentation and returns its 1-based number. */
   line(text = ''): number {
-    this.lines.push(text === '' ? '' : '  '.repeat(this.depth) + text);
+    this.lines.push(text === '' ? '' : this.unit.repeat(this.depth) + text);
     return this.lines.length;
   }
   indent(): void {

@@ -158,8 +158,8 @@ export function makeWalker(syn: Syntax): Walker {
           const [then, otherwise] = step.arms as [(typeof step.arms)[0], (typeof step.arms)[0]];
           // An empty then-arm prints as a negated if, as in the TypeScript printer.
           const negate = then.body.length === 0 && otherwise.body.length > 0;
-          const cond = syn.cond(ctx, step.condition);
-          bp.line = open(p, syn.ifOpen(negate ? syn.not(cond) : cond));
+          const negated = negate ? negateCondition(step.condition) : step.condition;
+          bp.line = open(p, syn.ifOpen(negated === undefined ? syn.not(syn.cond(ctx, step.condition)) : syn.cond(ctx, negated)));
           block(p, syn, walk, ctx, negate ? otherwise.body : then.body);
           if (!negate && otherwise.body.length > 0) {
             for (const l of syn.elseLines) p.line(l);
@@ -186,7 +186,13 @@ export function makeWalker(syn: Syntax): Walker {
       case 'loop': {
         const bp = branchPoint(ctx, { id: qualified(ctx, step.id), kind: 'loop', arms: [arm(ctx, 'body', step.body), arm(ctx, 'exit', [])] });
         bp.line = open(p, syn.loopOpen(ctx, step.item, step.over));
+        // Inside the loop a key's `{item}` placeholder is the loop variable, not a request field.
+        const item = step.item ?? 'item';
+        const shadowed = ctx.vars.get(item);
+        ctx.vars.set(item, 'loop');
         block(p, syn, walk, ctx, step.body);
+        if (shadowed === undefined) ctx.vars.delete(item);
+        else ctx.vars.set(item, shadowed);
         for (const l of syn.close) p.line(l);
         return;
       }
@@ -245,7 +251,7 @@ export function printOperations(p: Printer, syn: Syntax, topology: Topology, svc
       const at = syn.helperOpen(p, hctx, helper, name);
       ctx.spans.push({ stepId: qualified(ctx, helper.id), name: helper.name, kind: 'INTERNAL', function: hctx.fn, file, line: at.spanLine, anchor: at.anchor });
       walk.steps(p, hctx, helper.body ?? []);
-      if ((helper.body ?? []).length === 0) for (const l of syn.empty) p.line(l);
+      if ((helper.body ?? []).length === 0 && Object.keys(helper.attributes ?? {}).length === 0) for (const l of syn.empty) p.line(l);
       syn.functionClose(p, true);
     }
     ops.push({
@@ -284,6 +290,18 @@ export interface ConditionStyle {
   equalsString(path: string, literal: string, negated: boolean): string;
   eq: string;
   ne: string;
+}
+
+const FLIP: Record<string, string> = { '===': '!==', '!==': '===', '>': '<=', '<': '>=', '>=': '<', '<=': '>' };
+
+/** The opposite condition in the same TypeScript form (`a !== null` -> `a === null`), or undefined. */
+export function negateCondition(expr: string): string | undefined {
+  const text = expr.trim();
+  if (PATH.test(text)) return `!${text}`;
+  const neg = /^!\s*(.+)$/.exec(text);
+  if (neg && PATH.test(neg[1]!.trim())) return neg[1]!.trim();
+  const m = /^(.+?)\s*(===|!==|>=|<=|>|<)\s*(.+)$/.exec(text);
+  return m ? `${m[1]} ${FLIP[m[2]!]} ${m[3]}` : undefined;
 }
 
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
