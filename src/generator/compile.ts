@@ -202,10 +202,12 @@ function exceptionAttrs(type: string, message: string, stack: string): KeyValue[
 }
 
 /** A non-TypeScript operation's exception (message and event attributes), thrown in its handler. */
-function languageException(language: Exclude<Language, 'typescript'>, cause: 'natural' | 'fault', model: CodeModel, svc: string, op: string): { message: string; attrs: KeyValue[] } {
+function languageException(language: Exclude<Language, 'typescript'>, cause: 'natural' | 'fault', model: CodeModel, def: ServiceDef, op: string): { message: string; attrs: KeyValue[] } {
+  const svc = def.name;
   const mo = model.services.find((s) => s.name === svc)?.operations.find((o) => o.operation === op);
   const file = mo ? `/app/${mo.file.replace(/^services\/[^/]+\//, '')}` : '/app/server';
-  const e = exceptionOf(language, cause, { function: mo?.function ?? `${svc}.${op}`, file, line: mo?.line ?? 1 });
+  const grpcService = mo?.entry.protocol === 'grpc' ? mo.entry.service : '';
+  const e = exceptionOf(language, cause, { function: mo?.function ?? `${svc}.${op}`, grpcService, sql: def.database?.system === 'postgresql', file, line: mo?.line ?? 1 });
   return { message: e.message, attrs: exceptionAttrs(e.type, e.message, e.stacktrace) };
 }
 
@@ -383,8 +385,8 @@ export function compileTopology(topology: Topology): CompiledTopology {
         op.faultMessage = "Cannot read properties of undefined (reading 'id')";
         op.faultException = exceptionAttrs('TypeError', op.faultMessage, stacktrace('TypeError', op.faultMessage, model, def.name, op.def.id));
       } else {
-        ({ message: op.naturalMessage, attrs: op.naturalException } = languageException(language, 'natural', model, def.name, op.def.id));
-        ({ message: op.faultMessage, attrs: op.faultException } = languageException(language, 'fault', model, def.name, op.def.id));
+        ({ message: op.naturalMessage, attrs: op.naturalException } = languageException(language, 'natural', model, def, op.def.id));
+        ({ message: op.faultMessage, attrs: op.faultException } = languageException(language, 'fault', model, def, op.def.id));
       }
       let leaves = 0;
       const compileSteps = (steps: readonly Step[], local: Map<string, CStep>): CStep[] =>

@@ -94,6 +94,10 @@ export const RUNTIMES: Record<Exclude<Language, 'typescript'>, RuntimeProfile> =
 export interface ThrowSite {
   /** Qualified function (`Type.method`). */
   function: string;
+  /** The gRPC service the handler implements (Java and C# stack frames name its package). */
+  grpcService: string;
+  /** A background failure comes from the service's SQL database when it has one, else from a connection. */
+  sql: boolean;
   /** Path of the file inside the container. */
   file: string;
   line: number;
@@ -114,7 +118,9 @@ export function exceptionOf(language: Exclude<Language, 'typescript'>, cause: 'n
       const e =
         cause === 'fault'
           ? { type: '*errors.errorString', message: 'invalid memory address or nil pointer dereference' }
-          : { type: '*pq.Error', message: 'pq: terminating connection due to administrator command' };
+          : at.sql
+            ? { type: '*pq.Error', message: 'pq: terminating connection due to administrator command' }
+            : { type: '*net.OpError', message: 'dial tcp 10.43.0.12:6379: connect: connection refused' };
       const stack = `goroutine 187 [running]:\nmain.(*${type}).${method}(0xc0001a2000, {0x1b2e4c0, 0xc0003d8120}, 0xc0002f4000)\n\t${at.file}:${at.line + 1} +0x1d4\ngoogle.golang.org/grpc.(*Server).processUnaryRPC(0xc000198c00, {0x1b2e4c0, 0xc0003d8090}, 0xc00031e000)\n\t/go/pkg/mod/google.golang.org/grpc@v1.69.2/server.go:1394 +0xe2b`;
       return { ...e, stacktrace: stack };
     }
@@ -122,24 +128,32 @@ export function exceptionOf(language: Exclude<Language, 'typescript'>, cause: 'n
       const e =
         cause === 'fault'
           ? { type: 'AttributeError', message: "'NoneType' object has no attribute 'price'" }
-          : { type: 'psycopg.OperationalError', message: 'consuming input failed: server closed the connection unexpectedly' };
-      const stack = `Traceback (most recent call last):\n  File "/usr/local/lib/python3.12/site-packages/grpc/_server.py", line 610, in _call_behavior\n    response_or_iterator = behavior(argument, context)\n  File "${at.file}", line ${at.line + 1}, in ${method}\n    ${e.type === 'AttributeError' ? 'price = product.price' : 'row = self.cursor.execute(query).fetchone()'}\n${e.type}: ${e.message}`;
+          : at.sql
+            ? { type: 'psycopg.OperationalError', message: 'consuming input failed: server closed the connection unexpectedly' }
+            : { type: 'redis.exceptions.ConnectionError', message: 'Error 111 connecting to cache:6379. Connection refused.' };
+      const stack = `Traceback (most recent call last):\n  File "/usr/local/lib/python3.12/site-packages/grpc/_server.py", line 610, in _call_behavior\n    response_or_iterator = behavior(argument, context)\n  File "${at.file}", line ${at.line + 1}, in ${method}\n    ${e.type === 'AttributeError' ? 'price = product.price' : at.sql ? 'row = self.cursor.execute(query).fetchone()' : 'cached = self.redis.get(key)'}\n${e.type}: ${e.message}`;
       return { ...e, stacktrace: stack };
     }
     case 'java': {
       const e =
         cause === 'fault'
           ? { type: 'java.lang.NullPointerException', message: 'Cannot invoke "String.length()" because "sku" is null' }
-          : { type: 'org.postgresql.util.PSQLException', message: 'An I/O error occurred while sending to the backend.' };
-      const stack = `${e.type}: ${e.message}\n\tat shop.${type}.${method}(${base}:${at.line + 1})\n\tat io.grpc.stub.ServerCalls$UnaryServerCallHandler$UnaryServerCallListener.onHalfClose(ServerCalls.java:182)\n\tat io.grpc.internal.ServerImpl$JumpToApplicationThreadServerStreamListener$1HalfClosed.runInContext(ServerImpl.java:356)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)`;
+          : at.sql
+            ? { type: 'org.postgresql.util.PSQLException', message: 'An I/O error occurred while sending to the backend.' }
+            : { type: 'io.grpc.StatusRuntimeException', message: 'UNAVAILABLE: io exception' };
+      const pkg = at.grpcService.slice(0, at.grpcService.lastIndexOf('.'));
+      const stack = `${e.type}: ${e.message}\n\tat ${pkg}.${type}.${method}(${base}:${at.line + 1})\n\tat io.grpc.stub.ServerCalls$UnaryServerCallHandler$UnaryServerCallListener.onHalfClose(ServerCalls.java:182)\n\tat io.grpc.internal.ServerImpl$JumpToApplicationThreadServerStreamListener$1HalfClosed.runInContext(ServerImpl.java:356)\n\tat java.base/java.lang.Thread.run(Thread.java:1583)`;
       return { ...e, stacktrace: stack };
     }
     case 'csharp': {
       const e =
         cause === 'fault'
           ? { type: 'System.NullReferenceException', message: 'Object reference not set to an instance of an object.' }
-          : { type: 'Npgsql.NpgsqlException', message: 'Exception while reading from stream' };
-      const stack = `${e.type}: ${e.message}\n   at Shop.${type}.${method}(ServerCallContext context) in ${at.file}:line ${at.line + 1}\n   at Grpc.Shared.Server.UnaryServerMethodInvoker\`3.ResolvedInterceptorInvoker(TRequest resolvedRequest, ServerCallContext resolvedContext)\n   at Grpc.AspNetCore.Server.Internal.CallHandlers.UnaryServerCallHandler\`3.HandleCallAsyncCore(HttpContext httpContext, HttpContextServerCallContext serverCallContext)`;
+          : at.sql
+            ? { type: 'Npgsql.NpgsqlException', message: 'Exception while reading from stream' }
+            : { type: 'StackExchange.Redis.RedisConnectionException', message: 'No connection is active/available to service this operation' };
+      const ns = at.grpcService.slice(0, at.grpcService.lastIndexOf('.')).split('.').map(pascal).join('.');
+      const stack = `${e.type}: ${e.message}\n   at ${ns}.Services.${type}.${method}(${method}Request request, ServerCallContext context) in ${at.file}:line ${at.line + 1}\n   at Grpc.Shared.Server.UnaryServerMethodInvoker\`3.ResolvedInterceptorInvoker(TRequest resolvedRequest, ServerCallContext resolvedContext)\n   at Grpc.AspNetCore.Server.Internal.CallHandlers.UnaryServerCallHandler\`3.HandleCallAsyncCore(HttpContext httpContext, HttpContextServerCallContext serverCallContext)`;
       return { ...e, stacktrace: stack };
     }
   }
