@@ -196,7 +196,9 @@ function functionName(n: Node, g: Grammar): string {
   return name;
 }
 
-async function parseAll(): Promise<{ parsed: Map<string, Parsed>; errors: string[] }> {
+type Rendered = ReturnType<typeof renderServiceSources>;
+
+async function parseAll(files: Rendered['files']): Promise<{ parsed: Map<string, Parsed>; errors: string[] }> {
   const parsed = new Map<string, Parsed>();
   const errors: string[] = [];
   await initTreeSitter();
@@ -231,7 +233,7 @@ async function parseAll(): Promise<{ parsed: Map<string, Parsed>; errors: string
   return { parsed, errors };
 }
 
-const sources = parseAll();
+const sources = parseAll(files);
 
 test('every emitted Go, Python, Java, C# and TypeScript file parses without an ERROR node', async () => {
   const { parsed, errors } = await sources;
@@ -247,7 +249,12 @@ function enclosing(p: Parsed, line: number): string | undefined {
 }
 
 test('every span of the answer key is made on its line, inside the function the key names', async () => {
-  const { parsed } = await sources;
+  const checked = checkSpans(files, model, (await sources).parsed);
+  assert.ok(checked.size >= 40);
+});
+
+/** Asserts each span of the key against the parsed source; returns the span names checked. */
+function checkSpans(files: Rendered['files'], model: CodeModel, parsed: Map<string, Parsed>): Set<string> {
   const checked = new Set<string>();
   for (const svc of model.services)
     for (const op of svc.operations) {
@@ -263,11 +270,18 @@ test('every span of the answer key is made on its line, inside the function the 
         checked.add(sp.name);
       }
     }
-  assert.ok(checked.size >= 40);
-});
+  return checked;
+}
 
 test('the decisions in each service\'s source are exactly the answer key\'s branch points', async () => {
-  const { parsed } = await sources;
+  checkDecisions(model, (await sources).parsed);
+  // Every kind occurs in a language other than TypeScript.
+  const kinds = new Set<string>();
+  for (const svc of model.services) if (svc.language !== undefined) for (const op of svc.operations) for (const b of op.branchPoints) kinds.add(b.kind);
+  assert.deepEqual([...kinds].sort(), ['if', 'loop', 'switch', 'try']);
+});
+
+function checkDecisions(model: CodeModel, parsed: Map<string, Parsed>): void {
   const key = keyBranchPoints(model);
   for (const p of parsed.values()) {
     const found = p.decisions.map((d) => `${d.line} ${d.kind}`).sort();
@@ -275,11 +289,7 @@ test('the decisions in each service\'s source are exactly the answer key\'s bran
     const expected = (key.get(p.path) ?? []).map((b) => `${b.line} ${p.grammar === 'go' && b.kind === 'try' ? 'if' : b.kind}`).sort();
     assert.deepEqual(found, expected, p.path);
   }
-  // Every kind occurs in a language other than TypeScript.
-  const kinds = new Set<string>();
-  for (const svc of model.services) if (svc.language !== undefined) for (const op of svc.operations) for (const b of op.branchPoints) kinds.add(b.kind);
-  assert.deepEqual([...kinds].sort(), ['if', 'loop', 'switch', 'try']);
-});
+}
 
 function keyBranchPoints(m: CodeModel): Map<string, { line: number; kind: string }[]> {
   const out = new Map<string, { line: number; kind: string }[]>();
@@ -292,3 +302,69 @@ function keyBranchPoints(m: CodeModel): Map<string, { line: number; kind: string
       }
   return out;
 }
+
+/**
+ * Every construct in every language: a chain of one service per language, each running the same
+ * program (early return, if/else, a switch with an empty arm and a default, a loop calling the
+ * next service, a one-call and a multi-step try, a helper with a branch inside), so each printer's
+ * every path is parsed and checked against its key, the Go try forms included.
+ */
+function everyConstruct(): Topology {
+  const chain: ServiceLanguage[] = ['go', 'python', 'java', 'csharp', 'typescript'];
+  const name = (l: ServiceLanguage) => `${l}-svc`;
+  const services: Topology['services'] = chain.map((language, i) => {
+    const next = chain[i + 1];
+    const call = (id: string, as?: string) => (next ? [{ kind: 'call' as const, id, service: name(next), operation: 'run', ...(as ? { as } : {}) }] : []);
+    return {
+      name: name(language),
+      language,
+      version: '1.0.0',
+      instances: 1,
+      port: 50051,
+      database: { system: 'postgresql', name: `${language}db`, host: `${language}-db`, port: 5432 },
+      cache: { host: `${language}-cache`, port: 6379 },
+      operations: [
+        {
+          id: 'run',
+          entry: { protocol: 'grpc', service: `shop.${language}.RunService`, method: 'Run' },
+          latency: { medianMs: 0.5 },
+          body: [
+            { kind: 'cache', id: 'get', command: 'get', key: 'k:{userId}', as: 'cached' },
+            { kind: 'branch', id: 'hit', style: 'if', condition: 'cached !== null', arms: [{ label: 'hit', probability: 0.3, body: [{ kind: 'return', id: 'early', status: 200, value: 'cached' }] }, { label: 'miss', probability: 0.7, body: [] }] },
+            { kind: 'db', id: 'sel', operation: 'SELECT', table: 't', statement: 'SELECT a FROM t WHERE user_id = $1', latency: { medianMs: 1 }, as: 'row' },
+            { kind: 'branch', id: 'flag', style: 'if', condition: 'input.urgent', arms: [{ label: 'yes', probability: 0.5, body: [{ kind: 'cache', id: 'set', command: 'set', key: 'k:{userId}' }] }, { label: 'no', probability: 0.5, body: [{ kind: 'cache', id: 'del', command: 'del', key: 'k:{userId}' }] }] },
+            { kind: 'branch', id: 'mode', style: 'switch', condition: 'input.mode', arms: [
+              { label: 'a', probability: 0.4, body: [] },
+              { label: 'b', probability: 0.4, body: [{ kind: 'external', id: 'ext', method: 'POST', url: 'https://api.example/v1/x', latency: { medianMs: 20 } }] },
+              { label: 'default', probability: 0.2, body: [{ kind: 'return', id: 'bad', status: 400 }] },
+            ] },
+            { kind: 'loop', id: 'each', count: { min: 0, max: 2 }, over: 'input.productIds', item: 'productId', body: [{ kind: 'cache', id: 'item', command: 'hgetall', key: 'p:{productId}' }, ...call('next-in-loop')] },
+            { kind: 'try', id: 'one', body: next ? call('next', 'answer') : [{ kind: 'external', id: 'ext2', method: 'GET', url: 'https://api.example/v1/y', latency: { medianMs: 20 } }], catch: [{ kind: 'db', id: 'upd', operation: 'UPDATE', table: 't', statement: 'UPDATE t SET a = $1 WHERE user_id = $2', latency: { medianMs: 1 } }] },
+            { kind: 'try', id: 'many', body: [{ kind: 'cache', id: 'ttl', command: 'expire', key: 'k:{userId}' }, { kind: 'db', id: 'ins', operation: 'INSERT', table: 't', statement: 'INSERT INTO t (user_id, a) VALUES ($1, $2)', latency: { medianMs: 1 } }], catch: [{ kind: 'return', id: 'failed', status: 503 }] },
+            { kind: 'internal', id: 'help', name: 'helpOut', latency: { medianMs: 0.3 }, attributes: { 'app.rules': 3 }, body: [
+              { kind: 'branch', id: 'inner', style: 'if', condition: 'input.count > 2', arms: [{ label: 'many', probability: 0.5, body: [{ kind: 'cache', id: 'hset', command: 'hset', key: 'h:{userId}' }] }, { label: 'few', probability: 0.5, body: [{ kind: 'return', id: 'leave', status: 200 }] }] },
+            ] },
+          ],
+        },
+      ],
+    };
+  });
+  return { name: 'every-construct', namespace: 'test', services, entryPoints: [{ service: name('go'), operation: 'run', weight: 1 }] };
+}
+
+test('every construct prints, parses and matches its key in every language (Go try forms included)', async () => {
+  const topo = everyConstruct();
+  validateTopology(topo);
+  const rendered = renderServiceSources(topo);
+  const { parsed, errors } = await parseAll(rendered.files);
+  assert.deepEqual(errors, []);
+  checkSpans(rendered.files, rendered.model, parsed);
+  checkDecisions(rendered.model, parsed);
+  const go = rendered.files.find((f) => f.path.endsWith('go-svc/server.go'))!.content;
+  assert.match(go, /if _, err := s\.runClient\.Run\(ctx, &pythonpb\.RunRequest\{UserId: req\.GetUserId\(\)\}\); err != nil \{/);
+  assert.match(go, /if err := func\(\) error \{/);
+  // The traffic of this topology names exactly its key's spans too.
+  const t = collectTraffic({ seed: 5, traces: 300, topology: topo });
+  const keyed = new Set(rendered.model.services.flatMap((s) => s.operations.flatMap((o) => o.spans.map((x) => `${s.name} ${x.name}`))));
+  for (const s of flatten(t.batches)) assert.ok(keyed.has(`${s.service} ${s.span.name}`), `${s.service} ${s.span.name}`);
+});

@@ -90,7 +90,11 @@ const syntax: Syntax = {
   casesIndented: true,
   loopOpen: (ctx, item, over) => [over === undefined ? 'for (var i = 0; i < request.Quantity; i++)' : `foreach (var ${item ?? 'item'} in ${path(ctx, over.split('.'))})`, '{'],
   tryOpen: ['try', '{'],
-  catchLines: (_ctx, step) => ['}', step.body.some((s) => s.kind === 'external') ? 'catch (HttpRequestException)' : 'catch (RpcException)', '{'],
+  // What the body's clients throw: RpcException from a stub, HttpRequestException from HttpClient; else any.
+  catchLines: (_ctx, step) => {
+    const kinds = new Set(step.body.map((s) => (s.kind === 'call' ? 'RpcException' : s.kind === 'external' ? 'HttpRequestException' : 'Exception')));
+    return ['}', kinds.size === 1 ? `catch (${[...kinds][0]})` : 'catch (Exception)', '{'];
+  },
   statement: (_ctx, code, as) => (as ? `var ${as} = await ${code.expr};` : `await ${code.expr};`),
   leaf,
   ret(ctx, status, id) {

@@ -80,7 +80,15 @@ const syntax: Syntax = {
   // A repeated field's getter is `get<Field>List()`.
   loopOpen: (ctx, item, over) => [over === undefined ? 'for (long i = 0; i < request.getQuantity(); i++) {' : `for (var ${item ?? 'item'} : ${path(ctx, over.split('.')).replace(/\(\)$/, 'List()')}) {`],
   tryOpen: ['try {'],
-  catchLines: (_ctx, step) => [step.body.some((s) => s.kind === 'external') ? '} catch (IOException | InterruptedException e) {' : '} catch (StatusRuntimeException e) {'],
+  // What the body's clients throw: a stub StatusRuntimeException, HttpClient IOException; JDBC and Jedis unchecked ones.
+  catchLines: (_ctx, step) => {
+    const calls = step.body.some((s) => s.kind === 'call');
+    const http = step.body.some((s) => s.kind === 'external');
+    const other = step.body.some((s) => s.kind === 'db' || s.kind === 'cache' || s.kind === 'internal');
+    const types = other ? ['RuntimeException'] : calls ? ['StatusRuntimeException'] : [];
+    if (http) types.push('IOException', 'InterruptedException');
+    return [`} catch (${types.join(' | ')} e) {`];
+  },
   statement: (_ctx, code, as) => (as ? `var ${as} = ${code.expr};` : `${code.expr};`),
   leaf,
   ret(ctx, status, id) {
