@@ -1,7 +1,7 @@
 // What the Go, Python, Java and C# printers share beyond the step walker: which clients a service
 // needs, the request and response fields its messages carry, and the `proto/<name>.proto` file of
 // every gRPC service of a polyglot topology (one per package, as the shared conventions say).
-import type { SourceFile } from '../emit.js';
+import { sqlParams, type SourceFile } from '../emit.js';
 import { calleeOf, entrySpanName } from '../naming.js';
 import { walkSteps, type OperationDef, type ServiceDef, type Step, type Topology } from '../topology.js';
 import { grpcShortName, protoName, snake } from './profiles.js';
@@ -67,6 +67,8 @@ function stepTexts(op: OperationDef): { text: string; kind: 'cond' | 'switch' | 
     if (s.kind === 'branch') out.push({ text: s.condition, kind: s.style === 'switch' ? 'switch' : 'cond' });
     if (s.kind === 'loop' && s.over) out.push({ text: s.over, kind: 'over' });
     if (s.kind === 'cache') for (const m of s.key.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) out.push({ text: `input.${m[1]!}`, kind: 'key' });
+    // SQL parameters are request fields too (the printers pass `req.GetTotal()` and the like).
+    if (s.kind === 'db') for (const param of sqlParams(s.statement)) out.push({ text: param, kind: 'key' });
   });
   return out;
 }
