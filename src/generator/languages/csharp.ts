@@ -1,7 +1,7 @@
 // The C# printer: Grpc.AspNetCore services with Grpc.Net.Client clients, Dapper over Npgsql,
 // StackExchange.Redis and HttpClient. A handler overrides the generated `*Base` method (async, with
 // Allman braces as .NET code is written); a helper's span is an Activity started in the helper.
-import { Printer, sqlParams, type SourceFile } from '../emit.js';
+import { Printer, sqlParams, type SourceFile } from '../printing.js';
 import type { CodeModelOperation } from '../code-model.js';
 import { calleeOf, grpcStatusFor, serviceFiles } from '../naming.js';
 import type { ServiceDef, Step, Topology } from '../topology.js';

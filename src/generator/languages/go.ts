@@ -2,7 +2,7 @@
 // the mongo driver and net/http. A handler is a method of the service's server struct; errors of
 // calls are left to the interceptors (the server span's status), so every if in a handler is a
 // branch point. Go has no exceptions: a try step prints as `if ..., err := <call>; err != nil`.
-import { Printer, sqlParams, type SourceFile } from '../emit.js';
+import { Printer, sqlParams, type SourceFile } from '../printing.js';
 import type { CodeModelOperation } from '../code-model.js';
 import { calleeOf, grpcStatusFor, mongoCommand, serviceFiles } from '../naming.js';
 import type { ServiceDef, Step, Topology, TryStep } from '../topology.js';

@@ -1,7 +1,7 @@
 // The printers of the languages other than TypeScript, behind one call: a service's files and its
 // operations' code model, by the service's language.
 import type { CodeModelOperation } from '../code-model.js';
-import type { SourceFile } from '../emit.js';
+import type { SourceFile } from '../printing.js';
 import { languageOf, type ServiceDef, type Topology } from '../topology.js';
 import { renderCsharpService } from './csharp.js';
 import { renderGoService } from './go.js';

@@ -1,7 +1,7 @@
 // The Java printer: grpc-java service implementations with blocking stubs, Spring's JdbcTemplate,
 // Jedis and java.net.http, instrumented by the OpenTelemetry Java agent. A handler is the
 // lowerCamel method of the `*ImplBase` subclass; a helper's span is `@WithSpan` on the helper.
-import { Printer, sqlParams, type SourceFile } from '../emit.js';
+import { Printer, sqlParams, type SourceFile } from '../printing.js';
 import type { CodeModelOperation } from '../code-model.js';
 import { calleeOf, grpcStatusFor, serviceFiles } from '../naming.js';
 import type { ServiceDef, Step, Topology } from '../topology.js';

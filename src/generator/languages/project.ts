@@ -1,7 +1,7 @@
 // What the Go, Python, Java and C# printers share beyond the step walker: which clients a service
 // needs, the request and response fields its messages carry, and the `proto/<name>.proto` file of
 // every gRPC service of a polyglot topology (one per package, as the shared conventions say).
-import { sqlParams, type SourceFile } from '../emit.js';
+import { sqlParams, type SourceFile } from '../printing.js';
 import { calleeOf, entrySpanName } from '../naming.js';
 import { walkSteps, type OperationDef, type ServiceDef, type Step, type Topology } from '../topology.js';
 import { grpcShortName, protoName, snake } from './profiles.js';

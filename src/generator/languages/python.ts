@@ -1,7 +1,7 @@
 // The Python printer: grpcio servicers with grpcio-tools stubs, psycopg (DB-API), redis-py,
 // pymongo and requests. A handler is a method of the servicer class; a try step catches what its
 // calls raise, a switch prints as `match`, and a helper's span is a `with` block in the helper.
-import { Printer, sqlParams, type SourceFile } from '../emit.js';
+import { Printer, sqlParams, type SourceFile } from '../printing.js';
 import type { CodeModelOperation } from '../code-model.js';
 import { calleeOf, grpcStatusFor, serviceFiles } from '../naming.js';
 import type { ServiceDef, Step, Topology } from '../topology.js';

@@ -4,7 +4,7 @@
 // and function of every span site, and every branch point with the spans on its arms. The syntax
 // tables stay small because everything here (order, nesting, what is a branch point) is shared.
 import type { CodeModelBranchPoint, CodeModelOperation, CodeModelSpan } from '../code-model.js';
-import { arm, qualified, type Printer } from '../emit.js';
+import { arm, qualified, type Printer } from '../printing.js';
 import { entrySpanKind, entrySpanName, stepSpan } from '../naming.js';
 import { languageOf, walkSteps, type InternalStep, type Language, type OperationDef, type ServiceDef, type Step, type Topology, type TryStep } from '../topology.js';
 import { helperMethodName, methodName, qualifiedFunction } from './profiles.js';
