@@ -52,6 +52,8 @@ function countBy<T>(items: Iterable<T>, key: (t: T) => string): Record<string, n
 export interface InputOptions {
   seed?: number;
   traces?: number;
+  /** The embedded topology of generated traffic (default `default`). */
+  topology?: string;
   datasetPart?: 'rca' | 'construct' | 'all';
   /** What reading the input may spend (defaults when absent). */
   limits?: OtlpReadOptions;
@@ -120,7 +122,7 @@ function openGenerated(options: InputOptions): TraceInput {
   const traces = options.traces ?? 2000;
   let done = 0;
   // The demo's generated input (eval/demo.ts): one place that streams the traffic with its labels.
-  const input = generatedInput(options.seed ?? 1, traces, (tracesDone) => (done = tracesDone));
+  const input = generatedInput(options.seed ?? 1, traces, (tracesDone) => (done = tracesDone), options.topology);
   return {
     description: input.description,
     batches: input.batches,

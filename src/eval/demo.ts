@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { analyzeSources } from '../analyzer/analyze.js';
 import { GrammarLoadError } from '../analyzer/index.js';
 import { FaultySpans } from '../datasets/index.js';
-import { defaultFaultScenario, defaultTopology, DEFAULT_RATE, DEFAULT_START_TIME_UNIX_NANO, resolveFaults, generateTrafficAsync, renderServiceSources, type ResolvedFault } from '../generator/index.js';
+import { defaultTopology, DEFAULT_RATE, DEFAULT_START_TIME_UNIX_NANO, embeddedTopology, resolveFaults, generateTrafficAsync, renderServiceSources, type ResolvedFault } from '../generator/index.js';
 import type { TracesData } from '../model/index.js';
 import { codeKnowledgeFromAnalysis, createStrategy, STRATEGY_DESCRIPTIONS, STRATEGY_NAMES, type CodeKnowledge, type StrategyName } from '../sampling/index.js';
 import type { EvaluationReport, PipelineFigures } from './results.js';
@@ -35,19 +35,23 @@ export interface DemoOptions {
   pipeline?: (batches: readonly TracesData[], setup: { analysis?: unknown; targetReduction: number }) => Promise<PipelineFigures>;
 }
 
-/** Generated traffic with its labels filled as it streams, and the faults once it has ended. */
-export function generatedInput(seed: number, traces: number, onTraffic?: DemoOptions['onTraffic']) {
+/**
+ * Generated traffic with its labels filled as it streams, and the faults once it has ended.
+ * `topology` names an embedded topology (`default` or `grpc`; an unknown name is an InputError).
+ */
+export function generatedInput(seed: number, traces: number, onTraffic?: DemoOptions['onTraffic'], topology = 'default') {
   const labels = new FaultySpans();
-  const scenario = defaultFaultScenario(traces / DEFAULT_RATE);
+  const embedded = embeddedTopology(topology);
+  const scenario = embedded.faultScenario(traces / DEFAULT_RATE);
   // The faults resolve from the scenario before any trace exists, so fault types are known while
   // the traffic streams (the waterfalls pick one trace per type as they go).
-  const resolved = resolveFaults(scenario, defaultTopology(), DEFAULT_START_TIME_UNIX_NANO);
+  const resolved = resolveFaults(scenario, embedded.topology, DEFAULT_START_TIME_UNIX_NANO);
   const planned = new Map(resolved.map((f) => [f.id, f.type as string]));
   let faults: ResolvedFault[] | undefined;
   let done = 0;
   let spans = 0;
   async function* batches(): AsyncGenerator<TracesData> {
-    const gen = generateTrafficAsync({ seed, traces, faults: scenario });
+    const gen = generateTrafficAsync({ seed, traces, faults: scenario, topology: embedded.topology });
     for (;;) {
       const step = await gen.next();
       if (step.done) {
@@ -68,7 +72,7 @@ export function generatedInput(seed: number, traces: number, onTraffic?: DemoOpt
     return out;
   };
   return {
-    description: `generated traffic (seed ${seed}, ${traces} traces, default topology and fault scenario)`,
+    description: `generated traffic (seed ${seed}, ${traces} traces, ${embedded.name} topology and fault scenario)`,
     batches,
     labels: { faultySpans: labels, faultTypes },
     faults: async () => (faults ? { faults: faults.length, byType: byType() } : undefined),

@@ -1,7 +1,7 @@
 // The machine-readable "generator model": which function in which emitted file produces each span,
 // and where the branch points are with the spans on each arm. It is the answer key an analyzer of
 // the emitted TypeScript is checked against, so it is plain JSON (no bigint, no classes).
-import type { Entry } from './topology.js';
+import type { Entry, Language } from './topology.js';
 import type { SpanKindName } from './naming.js';
 
 export const CODE_MODEL_FORMAT = 'slimtrace-generator-model';
@@ -16,6 +16,8 @@ export interface CodeModel {
 
 export interface CodeModelService {
   name: string;
+  /** Absent for TypeScript (the only language before polyglot topologies). */
+  language?: Language;
   /** Folder of the service's package, relative to the output directory. */
   dir: string;
   files: string[];

@@ -5,9 +5,10 @@
 import { makeResource, makeScope, kv, type InstrumentationScope, type KeyValue, type Resource } from '../model/index.js';
 import type { CodeModel } from './code-model.js';
 import { renderServiceSources } from './emit.js';
-import { entrySpanKind, entrySpanName, SCOPES, SPAN_KIND_NUMBER, stepSpan, type ScopeKey } from './naming.js';
+import { exceptionOf, helperMethodName, RUNTIMES, serverTypeName } from './languages/profiles.js';
+import { entryScope, entrySpanKind, entrySpanName, SCOPES, SPAN_KIND_NUMBER, stepSpan, type ScopeKey } from './naming.js';
 import { Prng } from './prng.js';
-import { helperName, type Latency, type OperationDef, type ServiceDef, type Step, type Topology } from './topology.js';
+import { helperName, languageOf, type DatabaseDef, type DbStep, type Language, type Latency, type OperationDef, type ServiceDef, type Step, type Topology } from './topology.js';
 
 /** SDK that the resources claim: the version this project's own @opentelemetry/sdk-trace pins. */
 const SDK_VERSION = '2.12.1';
@@ -200,12 +201,94 @@ function exceptionAttrs(type: string, message: string, stack: string): KeyValue[
   return [kv('exception.type', type), kv('exception.message', message), kv('exception.stacktrace', stack)];
 }
 
+/** A non-TypeScript operation's exception (message and event attributes), thrown in its handler. */
+function languageException(language: Exclude<Language, 'typescript'>, cause: 'natural' | 'fault', model: CodeModel, def: ServiceDef, op: string): { message: string; attrs: KeyValue[] } {
+  const svc = def.name;
+  const mo = model.services.find((s) => s.name === svc)?.operations.find((o) => o.operation === op);
+  const file = mo ? `/app/${mo.file.replace(/^services\/[^/]+\//, '')}` : '/app/server';
+  const grpcService = mo?.entry.protocol === 'grpc' ? mo.entry.service : '';
+  const e = exceptionOf(language, cause, { function: mo?.function ?? `${svc}.${op}`, grpcService, sql: def.database?.system === 'postgresql', file, line: mo?.line ?? 1 });
+  return { message: e.message, attrs: exceptionAttrs(e.type, e.message, e.stacktrace) };
+}
+
+/**
+ * Attributes of a database client span as each language's instrumentation sets them (constant per
+ * step): the Node.js and Java ones with table and operation, otelsql and psycopg with the statement.
+ */
+function dbAttributes(language: Language, db: DatabaseDef, svc: ServiceDef, s: DbStep): KeyValue[] {
+  const user = svc.name.replace(/-service$/, '');
+  if (db.system === 'mongodb') {
+    return [
+      kv('db.system', 'mongodb'),
+      kv('db.name', db.name),
+      kv('db.operation', language === 'typescript' ? s.operation : s.operation.replace(/One$|Many$/, '')),
+      kv('db.mongodb.collection', s.table),
+      kv('db.statement', s.statement),
+      kv(language === 'python' || language === 'csharp' ? 'net.peer.name' : 'server.address', db.host),
+      kv(language === 'python' || language === 'csharp' ? 'net.peer.port' : 'server.port', BigInt(db.port)),
+    ];
+  }
+  switch (language) {
+    case 'typescript':
+      return [
+        kv('db.system', 'postgresql'),
+        kv('db.name', db.name),
+        kv('db.user', user),
+        kv('db.operation', s.operation),
+        kv('db.sql.table', s.table),
+        kv('db.statement', s.statement),
+        kv('server.address', db.host),
+        kv('server.port', BigInt(db.port)),
+      ];
+    case 'go':
+      return [kv('db.system', 'postgresql'), kv('db.statement', s.statement)];
+    case 'python':
+      return [kv('db.system', 'postgresql'), kv('db.name', db.name), kv('db.statement', s.statement), kv('db.user', user), kv('net.peer.name', db.host), kv('net.peer.port', BigInt(db.port))];
+    case 'java':
+      return [
+        kv('db.system', 'postgresql'),
+        kv('db.connection_string', `postgresql://${db.host}:${db.port}`),
+        kv('db.name', db.name),
+        kv('db.user', user),
+        kv('db.statement', s.statement.replace(/\$\d+/g, '?')),
+        kv('db.operation', s.operation),
+        kv('db.sql.table', s.table),
+        kv('server.address', db.host),
+        kv('server.port', BigInt(db.port)),
+      ];
+    case 'csharp':
+      return [
+        kv('db.system', 'postgresql'),
+        kv('db.connection_string', `Host=${db.host};Port=${db.port};Database=${db.name};Username=${user}`),
+        kv('db.user', user),
+        kv('db.name', db.name),
+        kv('db.statement', s.statement),
+        kv('net.peer.name', db.host),
+        kv('net.peer.port', BigInt(db.port)),
+        kv('net.transport', 'ip_tcp'),
+      ];
+  }
+}
+
 export function compileTopology(topology: Topology): CompiledTopology {
   const { model } = renderServiceSources(topology); // validates the topology too
   // Pod names and ids are a property of the deployment, not of the traffic seed: fixed per topology.
   const infra = new Prng(`${topology.name}/infrastructure`);
   const scopes: InstrumentationScope[] = SCOPE_ORDER.map((k) => makeScope({ name: SCOPES[k].name, version: SCOPES[k].version }));
-  const scopeIndex = (key: ScopeKey, svc: CService): number => (key === 'manual' ? svc.manualScope : SCOPE_ORDER.indexOf(key));
+  // Other languages' scopes are added when first used, after the services' own (so a TypeScript-only
+  // topology has exactly the scopes it always had).
+  const extraScopes = new Map<ScopeKey, number>();
+  const scopeIndex = (key: ScopeKey, svc: CService): number => {
+    if (key === 'manual') return svc.manualScope;
+    const fixed = SCOPE_ORDER.indexOf(key as (typeof SCOPE_ORDER)[number]);
+    if (fixed >= 0) return fixed;
+    let i = extraScopes.get(key);
+    if (i === undefined) {
+      scopes.push(makeScope({ name: SCOPES[key].name, version: SCOPES[key].version }));
+      extraScopes.set(key, (i = scopes.length - 1));
+    }
+    return i;
+  };
   const services: CService[] = [];
   const instances: CInstance[] = [];
   topology.services.forEach((def, index) => {
@@ -214,6 +297,8 @@ export function compileTopology(topology: Topology): CompiledTopology {
     services.push(svc);
     const rs = k8sSuffix(infra, 10);
     const node = `ip-10-0-${infra.intBetween(1, 3) * 16}-${infra.intBetween(10, 250)}.ec2.internal`;
+    const language = languageOf(def);
+    const rt = language === 'typescript' ? undefined : RUNTIMES[language];
     for (let i = 0; i < def.instances; i++) {
       const pod = `${def.name}-${rs}-${k8sSuffix(infra, 5)}`;
       const ip = `10.42.${infra.intBetween(0, 15)}.${infra.intBetween(2, 254)}`;
@@ -228,17 +313,17 @@ export function compileTopology(topology: Topology): CompiledTopology {
           kv('host.arch', 'amd64'),
           kv('os.type', 'linux'),
           kv('process.pid', BigInt(infra.intBetween(1, 64))),
-          kv('process.executable.name', 'node'),
-          kv('process.runtime.name', 'nodejs'),
-          kv('process.runtime.version', NODE_VERSION),
-          kv('process.runtime.description', 'Node.js'),
+          kv('process.executable.name', rt?.executable ?? 'node'),
+          kv('process.runtime.name', rt?.runtimeName ?? 'nodejs'),
+          kv('process.runtime.version', rt?.runtimeVersion ?? NODE_VERSION),
+          kv('process.runtime.description', rt?.runtimeDescription ?? 'Node.js'),
           kv('k8s.namespace.name', topology.namespace),
           kv('k8s.deployment.name', def.name),
           kv('k8s.pod.name', pod),
           kv('k8s.node.name', node),
-          kv('telemetry.sdk.language', 'nodejs'),
+          kv('telemetry.sdk.language', rt?.sdkLanguage ?? 'nodejs'),
           kv('telemetry.sdk.name', 'opentelemetry'),
-          kv('telemetry.sdk.version', SDK_VERSION),
+          kv('telemetry.sdk.version', rt?.sdkVersion ?? SDK_VERSION),
         ],
       });
       const inst = new CInstance(instances.length, i, svc, resource, ip, kv('network.peer.address', ip), kv('client.address', ip));
@@ -264,11 +349,12 @@ export function compileTopology(topology: Topology): CompiledTopology {
 
   for (const svc of services) {
     const def = svc.def;
+    const language = languageOf(def);
     for (const op of svc.ops.values()) {
       const entry = op.def.entry;
       op.name = entrySpanName(entry);
       op.kind = SPAN_KIND_NUMBER[entrySpanKind(entry)];
-      op.scope = entry.protocol === 'http' ? 0 : entry.protocol === 'grpc' ? 1 : 5;
+      op.scope = entry.protocol === 'http' ? 0 : entry.protocol === 'grpc' ? scopeIndex(entryScope(entry, language), svc) : 5;
       op.protocol = entry.protocol === 'http' ? 0 : entry.protocol === 'grpc' ? 1 : 2;
       ({ mu: op.mu, sigma: op.sigma } = logParams(op.def.latency));
       op.errorRate = op.def.errorRate ?? 0;
@@ -293,10 +379,15 @@ export function compileTopology(topology: Topology): CompiledTopology {
           kv('messaging.consumer.group.name', `${def.name}.${op.def.id}`),
         ];
       }
-      op.naturalMessage = entry.protocol === 'kafka' ? 'Connection terminated unexpectedly' : `Request failed with status code 503`;
-      op.naturalException = exceptionAttrs('Error', op.naturalMessage, stacktrace('Error', op.naturalMessage, model, def.name, op.def.id));
-      op.faultMessage = "Cannot read properties of undefined (reading 'id')";
-      op.faultException = exceptionAttrs('TypeError', op.faultMessage, stacktrace('TypeError', op.faultMessage, model, def.name, op.def.id));
+      if (language === 'typescript') {
+        op.naturalMessage = entry.protocol === 'kafka' ? 'Connection terminated unexpectedly' : `Request failed with status code 503`;
+        op.naturalException = exceptionAttrs('Error', op.naturalMessage, stacktrace('Error', op.naturalMessage, model, def.name, op.def.id));
+        op.faultMessage = "Cannot read properties of undefined (reading 'id')";
+        op.faultException = exceptionAttrs('TypeError', op.faultMessage, stacktrace('TypeError', op.faultMessage, model, def.name, op.def.id));
+      } else {
+        ({ message: op.naturalMessage, attrs: op.naturalException } = languageException(language, 'natural', model, def, op.def.id));
+        ({ message: op.faultMessage, attrs: op.faultException } = languageException(language, 'fault', model, def, op.def.id));
+      }
       let leaves = 0;
       const compileSteps = (steps: readonly Step[], local: Map<string, CStep>): CStep[] =>
         steps.map((s) => {
@@ -343,28 +434,7 @@ export function compileTopology(topology: Topology): CompiledTopology {
           }
           case 'db': {
             ({ mu: c.mu, sigma: c.sigma } = logParams(s.latency));
-            const db = def.database!;
-            c.consts =
-              db.system === 'mongodb'
-                ? [
-                    kv('db.system', 'mongodb'),
-                    kv('db.name', db.name),
-                    kv('db.operation', s.operation),
-                    kv('db.mongodb.collection', s.table),
-                    kv('db.statement', s.statement),
-                    kv('server.address', db.host),
-                    kv('server.port', BigInt(db.port)),
-                  ]
-                : [
-                    kv('db.system', 'postgresql'),
-                    kv('db.name', db.name),
-                    kv('db.user', def.name.replace(/-service$/, '')),
-                    kv('db.operation', s.operation),
-                    kv('db.sql.table', s.table),
-                    kv('db.statement', s.statement),
-                    kv('server.address', db.host),
-                    kv('server.port', BigInt(db.port)),
-                  ];
+            c.consts = dbAttributes(language, def.database!, def, s);
             break;
           }
           case 'cache': {
@@ -381,7 +451,11 @@ export function compileTopology(topology: Topology): CompiledTopology {
             break;
           case 'internal': {
             ({ mu: c.mu, sigma: c.sigma } = logParams(s.latency));
-            const attrs: KeyValue[] = [kv('code.function', helperName(s)), kv('code.namespace', `${def.name}/handlers`)];
+            // code.function names the helper as the emitted source defines it (Type.method outside TypeScript).
+            const attrs: KeyValue[] =
+              language === 'typescript'
+                ? [kv('code.function', helperName(s)), kv('code.namespace', `${def.name}/handlers`)]
+                : [kv('code.function', helperMethodName(language, s)), kv('code.namespace', serverTypeName(language, def))];
             for (const [k, v] of Object.entries(s.attributes ?? {})) attrs.push(kv(k, typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v));
             c.consts = attrs;
             c.body = compileSteps(s.body ?? [], local);

@@ -9,7 +9,6 @@ import {
   CODE_MODEL_FORMAT,
   CODE_MODEL_VERSION,
   type CodeModel,
-  type CodeModelArm,
   type CodeModelBranchPoint,
   type CodeModelOperation,
   type CodeModelService,
@@ -26,13 +25,11 @@ import {
   serviceFiles,
   stepSpan,
 } from './naming.js';
-import { helperName, validateTopology, walkSteps, type InternalStep, type OperationDef, type ServiceDef, type Step, type Topology } from './topology.js';
+import { renderLanguageService, renderProtos } from './languages/index.js';
+import { arm, camel, Printer, qualified, sqlParams, type SourceFile } from './printing.js';
+import { helperName, languageOf, validateTopology, walkSteps, type InternalStep, type OperationDef, type ServiceDef, type Step, type Topology } from './topology.js';
 
-export interface SourceFile {
-  /** Relative to the output directory, with forward slashes. */
-  path: string;
-  content: string;
-}
+export type { SourceFile } from './printing.js';
 
 export interface RenderedSources {
   files: SourceFile[];
@@ -42,26 +39,6 @@ export interface RenderedSources {
 /** The name of the code model file in an emitted project. */
 export const CODE_MODEL_FILE = 'slimtrace-model.json';
 
-/** Line-numbered text builder: the model needs the line of every span site and branch statement. */
-class Printer {
-  private readonly lines: string[] = [];
-  private depth = 0;
-
-  /** Appends a line at the current indentation and returns its 1-based number. */
-  line(text = ''): number {
-    this.lines.push(text === '' ? '' : '  '.repeat(this.depth) + text);
-    return this.lines.length;
-  }
-  indent(): void {
-    this.depth++;
-  }
-  dedent(): void {
-    this.depth--;
-  }
-  text(): string {
-    return `${this.lines.join('\n')}\n`;
-  }
-}
 
 type Mode = 'http' | 'grpc' | 'kafka' | 'helper';
 
@@ -90,25 +67,7 @@ function templated(text: string, pattern: RegExp): string {
   return dynamic ? `\`${body}\`` : quote(text);
 }
 
-/** Parameters of a parameterized SQL statement, named after the column each $n is compared to. */
-function sqlParams(statement: string): string[] {
-  const names = new Map<number, string>();
-  const insert = /\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)/i.exec(statement);
-  if (insert) {
-    const cols = insert[1]!.split(',').map((c) => c.trim());
-    insert[2]!.split(',').forEach((v, i) => {
-      const m = /\$(\d+)/.exec(v);
-      if (m && cols[i]) names.set(Number(m[1]), cols[i]!);
-    });
-  }
-  for (const m of statement.matchAll(/([a-z_]+)\s*(?:=|>=|<=|<|>|-|\+)\s*\$(\d+)/gi)) if (!names.has(Number(m[2]))) names.set(Number(m[2]), m[1]!);
-  const max = Math.max(0, ...[...statement.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
-  const out: string[] = [];
-  for (let i = 1; i <= max; i++) out.push(`input.${camel(names.get(i) ?? `p${i}`)}`);
-  return out;
-}
 
-const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
 /** The awaited expression of a leaf step, and the text of it that locates the span in the source. */
 function leafExpr(ctx: FnCtx, step: Step): { expr: string; anchor: string } {
@@ -168,7 +127,6 @@ function leafExpr(ctx: FnCtx, step: Step): { expr: string; anchor: string } {
   }
 }
 
-const qualified = (ctx: FnCtx, stepId: string): string => `${ctx.svc.name}.${ctx.op.id}.${stepId}`;
 
 function recordSpan(ctx: FnCtx, step: Step, line: number, anchor: string): void {
   const span = stepSpan(ctx.topology, ctx.svc, step);
@@ -190,22 +148,7 @@ function recordSpan(ctx: FnCtx, step: Step, line: number, anchor: string): void 
   });
 }
 
-/** Spans this service emits inside a body (helpers' bodies included), and its step ids. */
-function armContents(ctx: FnCtx, body: readonly Step[]): { spanNames: string[]; stepIds: string[] } {
-  const spanNames: string[] = [];
-  const stepIds: string[] = [];
-  walkSteps(body, (s) => {
-    stepIds.push(qualified(ctx, s.id));
-    const span = stepSpan(ctx.topology, ctx.svc, s);
-    if (span) spanNames.push(span.name);
-  });
-  return { spanNames, stepIds };
-}
 
-function arm(ctx: FnCtx, label: string, body: readonly Step[], probability?: number): CodeModelArm {
-  const last = body[body.length - 1];
-  return { label, ...(probability !== undefined ? { probability } : {}), ...armContents(ctx, body), returns: last?.kind === 'return' };
-}
 
 function printReturn(p: Printer, ctx: FnCtx, status: number, value: string | undefined, id: string): void {
   switch (ctx.mode) {
@@ -612,6 +555,13 @@ export function renderServiceSources(topology: Topology): RenderedSources {
   const services: CodeModelService[] = [];
   for (const svc of topology.services) {
     const paths = serviceFiles(svc.name);
+    const language = languageOf(svc);
+    if (language !== 'typescript') {
+      const rendered = renderLanguageService(topology, svc);
+      files.push(...rendered.files);
+      services.push({ name: svc.name, language, dir: paths.dir, files: rendered.files.map((f) => f.path), operations: rendered.ops });
+      continue;
+    }
     const handlers = renderHandlers(topology, svc);
     const server = renderServer(svc, handlers.ops);
     files.push(
@@ -637,6 +587,8 @@ export function renderServiceSources(topology: Topology): RenderedSources {
       )}\n`,
     },
   );
+  // A polyglot topology's services share their gRPC APIs through proto/*.proto.
+  if (topology.services.some((s) => languageOf(s) !== 'typescript')) files.push(...renderProtos(topology));
   files.push({ path: CODE_MODEL_FILE, content: `${JSON.stringify(model, null, 2)}\n` });
   return { files, model };
 }

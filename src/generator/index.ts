@@ -25,9 +25,13 @@ export {
   type GroundTruth,
 } from './faults.js';
 export { defaultTopology } from './default-topology.js';
+export { grpcTopology, GRPC_FAULT_TARGETS } from './grpc-topology.js';
+export { embeddedTopology, EMBEDDED_TOPOLOGIES, type EmbeddedTopology, type EmbeddedTopologyName } from './embedded.js';
 export {
   validateTopology,
   walkSteps,
+  LANGUAGES,
+  type Language,
   entryKey,
   type Topology,
   type ServiceDef,

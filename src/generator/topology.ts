@@ -174,9 +174,19 @@ export interface DatabaseDef {
   port: number;
 }
 
+/**
+ * The language a service is written in: it decides the emitted source (and its layout), the span
+ * names of its database and cache clients, its instrumentation scopes and its resource attributes.
+ */
+export type Language = 'typescript' | 'go' | 'python' | 'java' | 'csharp';
+
+export const LANGUAGES: readonly Language[] = ['typescript', 'go', 'python', 'java', 'csharp'];
+
 export interface ServiceDef {
   /** service.name, the k8s deployment and the emitted package name. */
   name: string;
+  /** Default typescript (Node.js): the only language with HTTP entries, Kafka and parallel steps. */
+  language?: Language;
   version: string;
   /** Replicas; each is its own Resource (pod). */
   instances: number;
@@ -229,6 +239,11 @@ export function walkSteps(body: readonly Step[], visit: (step: Step) => void): v
   }
 }
 
+/** The language of a service (typescript when the topology does not say). */
+export function languageOf(svc: ServiceDef): Language {
+  return svc.language ?? 'typescript';
+}
+
 /** The helper function an internal step prints as. */
 export function helperName(step: InternalStep): string {
   return step.function ?? identifier(step.name);
@@ -254,8 +269,21 @@ export function validateTopology(topology: Topology): void {
     throw new InputError(`${where}: ${msg}`, `topology ${topology.name}`);
   };
   const services = new Map<string, ServiceDef>();
+  const grpcPackages = new Map<string, string>();
+  // A polyglot topology prints one .proto file per gRPC package; a TypeScript-only one prints none.
+  const polyglot = topology.services.some((s) => s.language !== undefined && s.language !== 'typescript');
   for (const svc of topology.services) {
     if (services.has(svc.name)) fail(svc.name, 'duplicate service name');
+    if (svc.language !== undefined && !LANGUAGES.includes(svc.language)) fail(svc.name, `unknown language ${String(svc.language)} (one of ${LANGUAGES.join(', ')})`);
+    validateLanguage(svc, fail);
+    for (const op of svc.operations) {
+      if (!polyglot || op.entry.protocol !== 'grpc') continue;
+      // One .proto file per package: two services may not both claim it.
+      const pkg = op.entry.service.slice(0, Math.max(0, op.entry.service.lastIndexOf('.')));
+      const owner = grpcPackages.get(pkg);
+      if (owner !== undefined && owner !== svc.name) fail(`${svc.name}.${op.id}`, `gRPC package ${pkg} is already served by ${owner}`);
+      grpcPackages.set(pkg, svc.name);
+    }
     if (!(svc.instances >= 1)) fail(svc.name, 'instances must be at least 1');
     services.set(svc.name, svc);
   }
@@ -292,6 +320,8 @@ export function validateTopology(topology: Topology): void {
           case 'call': {
             if (!opOf(step.service, step.operation)) fail(at, `calls unknown ${step.service}.${step.operation}`);
             if (opOf(step.service, step.operation)!.entry.protocol === 'kafka') fail(at, 'cannot call a Kafka consumer; publish to its topic');
+            if (languageOf(svc) !== 'typescript' && opOf(step.service, step.operation)!.entry.protocol !== 'grpc')
+              fail(at, `a ${languageOf(svc)} service calls other services through gRPC only`);
             callIds.add(step.id);
             break;
           }
@@ -368,6 +398,30 @@ export function validateTopology(topology: Topology): void {
     state.set(key, 2);
   };
   for (const svc of topology.services) for (const op of svc.operations) visit(svc, op, []);
+}
+
+/**
+ * What the non-TypeScript printers support: gRPC servers with one gRPC service each, gRPC calls,
+ * databases, caches, external HTTP calls and helpers, and the control flow around them (no HTTP
+ * routes, Kafka or Promise.all-style parallel steps).
+ */
+function validateLanguage(svc: ServiceDef, fail: (where: string, msg: string) => never): void {
+  const lang = languageOf(svc);
+  if (lang === 'typescript') return;
+  const grpcServices = new Set<string>();
+  for (const op of svc.operations) {
+    const where = `${svc.name}.${op.id}`;
+    if (op.entry.protocol !== 'grpc') fail(where, `a ${lang} service is entered through gRPC only`);
+    else {
+      if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\.[A-Z][A-Za-z0-9]*$/.test(op.entry.service)) fail(where, `gRPC service ${op.entry.service} must be <lower.case.package>.<PascalName>`);
+      if (!/^[A-Z][A-Za-z0-9]*$/.test(op.entry.method)) fail(where, `gRPC method ${op.entry.method} must be PascalCase`);
+      grpcServices.add(op.entry.service);
+    }
+    walkSteps(op.body, (step) => {
+      if (step.kind === 'publish' || step.kind === 'parallel') fail(`${where}.${step.id}`, `${step.kind} steps print only in typescript services`);
+    });
+  }
+  if (grpcServices.size > 1) fail(svc.name, `a ${lang} service serves one gRPC service, not ${[...grpcServices].join(', ')}`);
 }
 
 function splitOpKey(key: string): [string, string] {

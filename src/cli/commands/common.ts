@@ -1,5 +1,6 @@
 // Flags every command that reads traces shares: which generated traffic to use when no input is named.
 import type { Command } from 'commander';
+import { EMBEDDED_TOPOLOGIES } from '../../generator/index.js';
 import { UsageError } from '../errors.js';
 import { intFlag } from '../flags.js';
 import type { InputOptions } from '../input.js';
@@ -8,6 +9,7 @@ import type { OtlpReadOptions } from '../../otlp/index.js';
 export interface CommonInputFlags {
   seed?: string;
   traces?: string;
+  topology?: string;
   dataset?: string;
   inputLimits?: string;
 }
@@ -16,6 +18,7 @@ export function commonInputOptions(cmd: Command): Command {
   return cmd
     .option('--seed <n>', 'seed of the generated traffic (no input named): a non-negative integer', '1')
     .option('--traces <n>', 'number of generated traces (no input named): a positive integer', '2000')
+    .option('--topology <name>', `embedded topology of the generated traffic (no input named): ${EMBEDDED_TOPOLOGIES.join(' or ')}`, 'default')
     .option('--dataset-part <part>', 'nezha datasets: rca, construct or all', 'rca')
     .option(
       '--input-limits <list>',
@@ -31,7 +34,14 @@ export function generatorFlags(flags: { seed?: string; traces?: string }): { see
 export function parseInputOptions(flags: CommonInputFlags & { datasetPart?: string }): InputOptions {
   const part = flags.datasetPart ?? 'rca';
   if (part !== 'rca' && part !== 'construct' && part !== 'all') throw new UsageError(`--dataset-part must be rca, construct or all, got '${part}'`);
-  return { ...generatorFlags(flags), datasetPart: part, limits: inputLimitsFlag(flags.inputLimits) };
+  return { ...generatorFlags(flags), topology: topologyFlag(flags.topology), datasetPart: part, limits: inputLimitsFlag(flags.inputLimits) };
+}
+
+/** `--topology`: the name of an embedded topology. */
+export function topologyFlag(name: string | undefined): string {
+  const n = name ?? 'default';
+  if (!(EMBEDDED_TOPOLOGIES as readonly string[]).includes(n)) throw new UsageError(`--topology must be ${EMBEDDED_TOPOLOGIES.join(' or ')}, got '${n}'`);
+  return n;
 }
 
 const LIMIT_NAMES = ['maxSpans', 'maxDecodedMemory', 'maxDocumentBytes', 'maxCompressionRatio', 'maxRecordBytes'] as const;
