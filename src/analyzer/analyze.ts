@@ -11,6 +11,7 @@ import { resolveServiceCalls, type CallEdge, type ServiceFile } from './call-gra
 import { crossServiceEdges, messagingEdges, type CrossServiceEdge, type MessagingEdge } from './cross-service.js';
 import { DEFAULT_BUSINESS_KEYWORDS, scoreSpans, type SpanFeatures } from './features.js';
 import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
+import { analyzeCSharpSource } from './csharp.js';
 import { analyzeGoSource, type GoCallNode } from './golang.js';
 import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
 import type { AnalyzerLanguage } from './languages.js';
@@ -219,6 +220,8 @@ async function analyzeFile(file: string, language: AnalyzerLanguage, source: str
       return analyzeGoSource(file, source);
     case 'python':
       return analyzePythonSource(file, source);
+    case 'csharp':
+      return analyzeCSharpSource(file, source);
     default:
       return analyzeScriptSource(file, source, language);
   }
