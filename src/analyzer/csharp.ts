@@ -107,8 +107,6 @@ function interpolatedText(n: Node): string {
 
 /** Translates the statements and expressions of one function body into `Stmt`s. */
 class CSharpTranslator {
-  private labelCount = 0;
-
   constructor(private readonly inlineCallbacks: boolean) {}
 
   /** A block body, an expression body (`=> expr`), or a lambda's expression. */
