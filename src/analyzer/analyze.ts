@@ -10,8 +10,8 @@ import { InputError } from '../model/index.js';
 import { resolveServiceCalls, type CallEdge, type ServiceFile } from './call-graph.js';
 import { crossServiceEdges, messagingEdges, type CrossServiceEdge, type MessagingEdge } from './cross-service.js';
 import { DEFAULT_BUSINESS_KEYWORDS, scoreSpans, type SpanFeatures } from './features.js';
-import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
-import { analyzeCSharpSource } from './csharp.js';
+import { branchPoints, callSites, type CallSite, type CscfgEdge, type CscfgNode } from './cscfg.js';
+import { analyzeCSharpSource, type CSharpFileCscfg, type CSharpFunction } from './csharp.js';
 import { analyzeGoSource, type GoCallNode } from './golang.js';
 import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
 import type { AnalyzerLanguage } from './languages.js';
@@ -19,6 +19,8 @@ import { analyzePythonSource, type PythonFileCscfg } from './python.js';
 import { DEFAULT_SKIP_DIRS, inventorySourceFiles, readSourceFile, walkSourceFiles } from './source-files.js';
 import { mapFrameworkSpans, readBuildDependencies } from './span-map-framework.js';
 import { mapJavaSpans, type JavaSpanKind } from './span-map-java.js';
+import { grpcFileFacts, mapGrpcSpans, ProtoIndex, type GrpcFileFacts } from './span-map-grpc.js';
+import { readProtoServices } from './proto.js';
 import { analyzeScriptSource, type FileCscfg } from './typescript.js';
 
 export const ANALYSIS_FORMAT = 'slimtrace-analysis';
@@ -27,7 +29,7 @@ export const ANALYSIS_VERSION = 1;
 /** Files whose presence makes a folder a service root. */
 export const SERVICE_ROOT_FILES: readonly string[] = ['pom.xml', 'build.gradle', 'build.gradle.kts', 'package.json', 'go.mod', 'pyproject.toml', 'setup.py', 'requirements.txt'];
 
-export type SpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql' | 'manual-span' | 'framework' | 'messaging';
+export type SpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql' | 'manual-span' | 'framework' | 'messaging' | 'grpc' | 'database';
 
 export interface AnalysisService {
   name: string;
@@ -81,6 +83,14 @@ export interface AnalysisSpan {
   queue?: string;
   /** Messaging sends: the exchange, `''` for the default exchange. */
   exchange?: string;
+  /** gRPC spans: the full proto service name (`shop.cart.CartService`) and the method (`AddItem`). */
+  rpcService?: string;
+  rpcMethod?: string;
+  /** gRPC spans of streaming rpcs: which side streams. */
+  streaming?: 'client' | 'server' | 'bidi';
+  /** Database and cache spans: the `db.system` (`postgresql`, `redis`, `mongodb`, ...) and the instrumentation library. */
+  dbSystem?: string;
+  library?: string;
   /** The code features of the producing code (features.ts). */
   features?: SpanFeatures;
   /** The importance score from the features: +10 error handling, +8 external API, +7 database, +6 business keyword, -3 high frequency. */
@@ -155,7 +165,8 @@ async function hasBuildFile(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-  return names.some((n) => SERVICE_ROOT_FILES.includes(n));
+  // A .NET project file is named after the project (`Cart.csproj`).
+  return names.some((n) => SERVICE_ROOT_FILES.includes(n) || n.endsWith('.csproj'));
 }
 
 async function subdirs(dir: string): Promise<string[]> {
@@ -281,6 +292,10 @@ function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnNa
         else out.push(...goHttpSpans(g, base, lines));
         continue;
       }
+      if (fc.language === 'csharp') {
+        out.push(...csharpSpans(c, base, fc as CSharpFileCscfg, fn as CSharpFunction));
+        continue;
+      }
       if (fc.language !== 'python') {
         const client = httpClientCall(c.callee, lines, c.line, c.column, clientNames);
         if (client) {
@@ -366,6 +381,49 @@ function pythonClientVerb(callee: string, lines: readonly string[], line: number
   return undefined;
 }
 
+/** C# HttpClient methods and the verb of the request each sends. */
+const CSHARP_HTTP_METHODS: ReadonlyMap<string, string> = new Map([
+  ['GetAsync', 'GET'],
+  ['GetStringAsync', 'GET'],
+  ['GetStreamAsync', 'GET'],
+  ['GetByteArrayAsync', 'GET'],
+  ['GetFromJsonAsync', 'GET'],
+  ['PostAsync', 'POST'],
+  ['PostAsJsonAsync', 'POST'],
+  ['PutAsync', 'PUT'],
+  ['PutAsJsonAsync', 'PUT'],
+  ['PatchAsync', 'PATCH'],
+  ['DeleteAsync', 'DELETE'],
+]);
+
+/**
+ * C# manual spans (`activitySource.StartActivity("x")`, `tracer.StartActiveSpan("x")`), minimal-API
+ * routes (`app.MapGet("/x", ...)`), and HttpClient calls on a receiver declared as an HttpClient
+ * (span name `<VERB>`, as the .NET HttpClient instrumentation names client spans under the stable
+ * HTTP semantic conventions).
+ */
+function csharpSpans(c: CallSite, base: { service: string; function: string; file: string; line: number }, fc: CSharpFileCscfg, fn: CSharpFunction): AnalysisSpan[] {
+  const dot = c.callee.lastIndexOf('.');
+  const last = c.callee.slice(dot + 1).replace(/<.*$/, '');
+  const literal = c.firstArgKind === 'string' ? c.firstArg : undefined;
+  if ((last === 'StartActivity' || last === 'StartActiveSpan' || last === 'StartSpan' || last === 'StartRootSpan') && literal !== undefined)
+    return [{ spanName: literal, kind: 'internal', ...base, via: 'manual-span', target: c.callee }];
+  const route = /^Map(Get|Post|Put|Delete|Patch)$/.exec(last);
+  if (route && dot > 0 && literal?.startsWith('/')) {
+    const verb = route[1]!.toUpperCase();
+    return [{ spanName: `${verb} ${literal}`, kind: 'server', ...base, via: 'route', target: c.callee, httpMethod: verb }];
+  }
+  const verb = CSHARP_HTTP_METHODS.get(last);
+  if (verb && dot > 0) {
+    const receiver = c.callee.slice(0, dot).replace(/^this\./, '');
+    const cls = fn.className ? fc.classes.find((k) => k.name === fn.className) : undefined;
+    const type = fn.variables?.[receiver] ?? cls?.fields[receiver];
+    if (type && /(^|\.)HttpClient$/.test(type))
+      return [{ spanName: verb, kind: 'client', ...base, via: 'http-client', target: c.callee, httpMethod: verb, ...(c.firstArg !== undefined ? { url: c.firstArg } : {}) }];
+  }
+  return [];
+}
+
 const GO_ROUTE_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options']);
 
 /**
@@ -424,6 +482,10 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     if (n > 0) r.name = `${path.basename(path.dirname(r.dir))}-${r.name}`;
   }
 
+  // gRPC service definitions anywhere under the source and service directories (a shared `proto/`
+  // folder or copies per service): span names carry the full proto service name.
+  const protos = new ProtoIndex(await readProtoServices([...options.sourceDirs, ...explicit.map((e) => e.dir)]));
+
   let filesTotal = 0;
   if (options.onProgress) {
     for (const r of roots) {
@@ -468,6 +530,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     const svcFiles: ServiceFile[] = [];
     const axiosNames = new Set<string>();
     const scripts: { fc: FileCscfg; source: string; idOf: (name: string, line: number) => string }[] = [];
+    const grpcFacts: GrpcFileFacts[] = [];
     for await (const entry of walkSourceFiles(root.dir)) {
       if (nested.some((r) => isUnder(entry.path, r.dir))) continue;
       const file = posix(entry.path);
@@ -496,11 +559,12 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         s.callSites += fn.nodes.filter((n) => n.kind === 'call').length;
         s.branchPoints += bps.length;
       }
+      if (protos.size > 0) grpcFacts.push(grpcFileFacts(fc, source));
       if (entry.language === 'java') {
         javaFiles.push(fc as JavaFileCscfg);
         if (/resttemplate|rabbit|amqp/i.test(source)) javaSources.set(file, source);
       } else {
-        if (fc.language === 'go' || fc.language === 'python') svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
+        if (fc.language === 'go' || fc.language === 'python' || fc.language === 'csharp') svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
         else {
           // After the walk: an axios instance may be created in a file not read yet.
           for (const n of axiosInstances(source)) axiosNames.add(n);
@@ -522,6 +586,23 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         const { function: _fname, ...rest } = m;
         svcSpans.push({ ...rest, ...(fn && m.function !== undefined ? { function: fn.id } : {}) });
       }
+    }
+    for (const g of mapGrpcSpans(svcFiles.map((f) => f.fc), grpcFacts, protos)) {
+      const id = fnIds.get(`${g.file}\0${g.functionName}\0${g.functionLine}`);
+      svcSpans.push({
+        spanName: g.spanName,
+        kind: g.kind,
+        service: root.name,
+        ...(id ? { function: id } : {}),
+        file: g.file,
+        line: g.line,
+        via: 'grpc',
+        target: g.target,
+        ...(g.kind === 'server' && id ? { handler: g.functionName, handlerFunction: id } : {}),
+        rpcService: g.rpcService,
+        rpcMethod: g.rpcMethod,
+        ...(g.streaming ? { streaming: g.streaming } : {}),
+      });
     }
     // Routes registered with a named handler point at that function.
     for (const sp of svcSpans) {

@@ -1,0 +1,11 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeGrpcFixture } from './test/analyzer/grpc-fixture.ts';
+import { analyzeSources } from './src/analyzer/analyze.ts';
+const dir = await mkdtemp(join(tmpdir(), 'ag-'));
+await writeGrpcFixture(dir);
+const doc = await analyzeSources({ sourceDirs: [dir] });
+console.log(doc.services.map((s) => s.name + JSON.stringify(s.languages)).join(' '));
+for (const s of doc.spans) console.log(s.service, s.kind, s.via, JSON.stringify(s.spanName), '->', s.function?.split(':').slice(2).join(':'));
+console.log(doc.syntaxErrors, doc.unsupported);
