@@ -21,6 +21,7 @@ import { mapFrameworkSpans, readBuildDependencies } from './span-map-framework.j
 import { mapJavaSpans, type JavaSpanKind } from './span-map-java.js';
 import { grpcFileFacts, mapGrpcSpans, ProtoIndex, type GrpcFileFacts } from './span-map-grpc.js';
 import { readProtoServices } from './proto.js';
+import { dbFileFacts, mapDbSpans, type DbFileFacts } from './span-map-db.js';
 import { analyzeScriptSource, type FileCscfg } from './typescript.js';
 
 export const ANALYSIS_FORMAT = 'slimtrace-analysis';
@@ -531,6 +532,8 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     const axiosNames = new Set<string>();
     const scripts: { fc: FileCscfg; source: string; idOf: (name: string, line: number) => string }[] = [];
     const grpcFacts: GrpcFileFacts[] = [];
+    const dbFacts: DbFileFacts[] = [];
+    const csharpSources = new Map<string, string>();
     for await (const entry of walkSourceFiles(root.dir)) {
       if (nested.some((r) => isUnder(entry.path, r.dir))) continue;
       const file = posix(entry.path);
@@ -560,6 +563,8 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         s.branchPoints += bps.length;
       }
       if (protos.size > 0) grpcFacts.push(grpcFileFacts(fc, source));
+      dbFacts.push(dbFileFacts(fc, source));
+      if (fc.language === 'csharp' && /Command\b/.test(source)) csharpSources.set(file, source);
       if (entry.language === 'java') {
         javaFiles.push(fc as JavaFileCscfg);
         if (/resttemplate|rabbit|amqp/i.test(source)) javaSources.set(file, source);
@@ -603,6 +608,10 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         rpcMethod: g.rpcMethod,
         ...(g.streaming ? { streaming: g.streaming } : {}),
       });
+    }
+    for (const d of mapDbSpans(svcFiles.map((f) => f.fc), dbFacts, csharpSources)) {
+      const id = fnIds.get(`${d.file}\0${d.functionName}\0${d.functionLine}`);
+      svcSpans.push({ spanName: d.spanName, kind: 'client', service: root.name, ...(id ? { function: id } : {}), file: d.file, line: d.line, via: 'database', target: d.target, dbSystem: d.dbSystem, library: d.library });
     }
     // Routes registered with a named handler point at that function.
     for (const sp of svcSpans) {
