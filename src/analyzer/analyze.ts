@@ -108,7 +108,7 @@ export interface Analysis {
   spans: AnalysisSpan[];
   /** The inter-procedural edges: call node `node` of function `from` reaches function `to`. */
   calls: CallEdge[];
-  /** HTTP client calls matched to a route of another analyzed service. */
+  /** HTTP client calls matched to a route of another analyzed service, gRPC stub calls to the handlers of their method. */
   crossServiceEdges: CrossServiceEdge[];
   /** Message sends matched to the listeners of the queue they reach. */
   messagingEdges: MessagingEdge[];
@@ -129,6 +129,9 @@ export interface Analysis {
     /** HTTP client call sites with a URL, those matched to a route of another service, and the edges (a call may match several routes). */
     httpClientCalls: number;
     httpClientCallsMatched: number;
+    /** gRPC stub call sites, and those matched to a handler of the same method. */
+    grpcClientCalls: number;
+    grpcClientCallsMatched: number;
     crossServiceEdges: number;
     byLanguage: Partial<Record<AnalyzerLanguage, { files: number; functions: number }>>;
     seconds: number;
@@ -514,7 +517,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     messagingEdges: [],
     unsupported: [],
     syntaxErrors: [],
-    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, httpClientCalls: 0, httpClientCallsMatched: 0, crossServiceEdges: 0, byLanguage: {}, seconds: 0 },
+    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, httpClientCalls: 0, httpClientCallsMatched: 0, grpcClientCalls: 0, grpcClientCallsMatched: 0, crossServiceEdges: 0, byLanguage: {}, seconds: 0 },
   };
   const s = doc.summary;
 
@@ -641,6 +644,8 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
   doc.crossServiceEdges = cross.edges;
   s.httpClientCalls = cross.clientCalls;
   s.httpClientCallsMatched = cross.matched;
+  s.grpcClientCalls = cross.grpcClientCalls;
+  s.grpcClientCallsMatched = cross.grpcMatched;
   s.crossServiceEdges = cross.edges.length;
   doc.messagingEdges = messagingEdges(doc.spans, doc.functions);
   const scored = scoreSpans({ functions: doc.functions, spans: doc.spans, calls: doc.calls, businessKeywords: doc.settings.businessKeywords });

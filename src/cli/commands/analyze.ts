@@ -77,7 +77,7 @@ export function registerAnalyze(program: Command): void {
       process.stdout.write(
         `analyzed ${s.files} files of ${doc.services.length} services: ${s.functions} functions, ${s.branchPoints} branch points, ${s.spansMapped} spans mapped, ` +
           `${doc.unsupported.length} unsupported, ${doc.syntaxErrors.length} syntax errors in ${s.seconds} s -> ${flags.output}\n` +
-          `calls: ${s.callsResolved} resolved, ${s.callsUnresolved} unresolved, ${s.callsLibrary} library; ${s.httpClientCallsMatched} of ${s.httpClientCalls} HTTP client calls matched to ${s.crossServiceEdges} cross-service edges\n`,
+          `calls: ${s.callsResolved} resolved, ${s.callsUnresolved} unresolved, ${s.callsLibrary} library; ${s.httpClientCallsMatched} of ${s.httpClientCalls} HTTP client calls and ${s.grpcClientCallsMatched} of ${s.grpcClientCalls} gRPC stub calls matched to ${s.crossServiceEdges} cross-service edges\n`,
       );
     });
 }
