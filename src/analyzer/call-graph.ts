@@ -348,11 +348,11 @@ class CSharpResolver {
   /** A call on a value of type `type`: its own method, else (interfaces, abstract bases) its implementations'. */
   private onType(type: string, method: string): Fn[] {
     const cls = this.classNamed(type);
-    if (!cls) return [];
-    const own = this.declared(cls, method);
-    if (own.length > 0 && cls.kind !== 'interface') return own;
+    const own = cls ? this.declared(cls, method) : [];
+    if (cls && own.length > 0 && cls.kind !== 'interface') return own;
+    // An interface (declared here or not: it may live in a contracts assembly) reaches the service's classes implementing it.
     const out = new Set<Fn>(own);
-    for (const sub of this.subtypes.get(simple(cls.name)) ?? []) for (const f of this.declared(sub, method)) out.add(f);
+    for (const sub of this.subtypes.get(simple(cls?.name ?? type)) ?? []) for (const f of this.declared(sub, method)) out.add(f);
     return [...out];
   }
 

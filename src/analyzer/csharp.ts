@@ -142,8 +142,10 @@ class CSharpTranslator {
           const stmts = section.namedChildren.filter((c) => isStatement(c));
           const labels = section.namedChildren.filter((c) => !isStatement(c) && c.type !== 'comment');
           const isDefault = section.children.some((c) => !c.isNamed && c.type === 'default');
-          // Sections never fall through; a trailing break after a return or throw adds no edge.
-          const body = [...this.statements(stmts), { kind: 'break' } as Stmt];
+          // Sections never fall through (a trailing break after a return or throw adds no edge); a
+          // label with no statements of its own (`case A: case B: ...` as the grammar splits it)
+          // shares the next section's.
+          const body = stmts.length === 0 ? [] : [...this.statements(stmts), { kind: 'break' } as Stmt];
           cases.push(isDefault ? { body } : { label: labels.map((l) => collapse(l.text)).join(', '), body });
         }
         return [{ kind: 'switch', line: line(n), discriminant: this.expr(n.childForFieldName('value')), cases }];
