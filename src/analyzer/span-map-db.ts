@@ -42,6 +42,12 @@ export interface DbFileFacts {
   bindings: Map<string, DbBinding>;
   /** Database names the file configures (`database: 'shop'`, `dbname=shop`, `Database=shop`, `jdbc:postgresql://h/shop`). */
   databases: string[];
+  /**
+   * Python constructor injection: each class's `__init__` parameters and the attributes it sets from
+   * them (`self.redis = redis`), and the classes constructed here with identifier arguments
+   * (`CatalogService(cursor, cache)`), so a client made in the wiring code binds the attribute.
+   */
+  injection?: { params: Map<string, string[]>; attributes: Map<string, Map<string, string>>; constructions: { cls: string; args: string[] }[] };
 }
 
 export interface DbSpan {
@@ -174,6 +180,11 @@ export function dbFileFacts(fc: FileCscfg, source: string): DbFileFacts {
         if (db?.kind === 'mongo-database') bind(m[1], { kind: 'mongo-collection', collection: (m[3] ?? m[4])!, ...(db.database ? { database: db.database } : {}) });
       });
       each(/\b(?:dbname|database)\s*=\s*["'](\w+)["']/g, (m) => facts.databases.push(m[1]!));
+      each(/postgres(?:ql)?:\/\/[^/"'\s]*\/(\w+)/g, (m) => facts.databases.push(m[1]!));
+      // Type annotations: `cache: redis.Redis`, `cur: psycopg.Cursor`.
+      each(new RegExp(String.raw`\b(${IDENT})\s*:\s*(?:redis\.)?(?:Redis|StrictRedis)\b`, 'g'), (m) => bind(m[1], { kind: 'redis' }));
+      each(new RegExp(String.raw`\b(${IDENT})\s*:\s*(?:psycopg2?\.(?:extensions\.)?)?(?:Cursor|cursor|AsyncCursor)\b`, 'g'), (m) => bind(m[1], { kind: 'cursor' }));
+      facts.injection = pythonInjection(source);
       break;
     case 'csharp': {
       const cs = fc as CSharpFileCscfg;
@@ -216,6 +227,72 @@ export function dbFileFacts(fc: FileCscfg, source: string): DbFileFacts {
     }
   }
   return facts;
+}
+
+/** Python `__init__` parameters, `self.x = param` assignments, and `Cls(a, b)` constructions with identifier arguments. */
+function pythonInjection(source: string): NonNullable<DbFileFacts['injection']> {
+  const params = new Map<string, string[]>();
+  const attributes = new Map<string, Map<string, string>>();
+  const lines = source.split('\n');
+  let cls: string | undefined;
+  let classIndent = -1;
+  let inInit = false;
+  for (const l of lines) {
+    const indent = l.length - l.trimStart().length;
+    if (l.trim() === '') continue;
+    const c = /^(\s*)class\s+([A-Za-z_]\w*)/.exec(l);
+    if (c) {
+      cls = c[2];
+      classIndent = c[1]!.length;
+      inInit = false;
+      continue;
+    }
+    if (cls && indent <= classIndent) cls = undefined;
+    if (!cls) continue;
+    const d = /^\s*def\s+(\w+)\s*\(([^)]*)\)/.exec(l);
+    if (d) {
+      inInit = d[1] === '__init__';
+      if (inInit) params.set(cls, d[2]!.split(',').map((p) => p.trim().replace(/[:=].*$/s, '').trim()).filter((p) => p !== '' && p !== 'self'));
+      continue;
+    }
+    const a = inInit ? /^\s*self\.([A-Za-z_]\w*)\s*(?::[^=]+)?=\s*([A-Za-z_]\w*)\s*$/.exec(l) : null;
+    if (a && cls) {
+      const m = attributes.get(cls) ?? new Map<string, string>();
+      m.set(a[1]!, a[2]!);
+      attributes.set(cls, m);
+    }
+  }
+  const constructions: { cls: string; args: string[] }[] = [];
+  for (const m of source.matchAll(/\b([A-Z]\w*)\s*\(([^()]*)\)/g)) {
+    const args = m[2]!.split(',').map((x) => x.trim());
+    if (args.length > 0 && args.every((x) => /^[A-Za-z_]\w*$/.test(x))) constructions.push({ cls: m[1]!, args });
+  }
+  return { params, attributes, constructions };
+}
+
+/** Bindings that flow into attributes through constructors (`Svc(cache)` -> `self.redis = redis`). */
+function injectedBindings(facts: readonly DbFileFacts[], known: ReadonlyMap<string, DbBinding>): Map<string, DbBinding> {
+  const out = new Map<string, DbBinding>();
+  const params = new Map<string, string[]>();
+  const attributes = new Map<string, Map<string, string>>();
+  for (const f of facts) {
+    for (const [k, v] of f.injection?.params ?? []) params.set(k, v);
+    for (const [k, v] of f.injection?.attributes ?? []) attributes.set(k, v);
+  }
+  for (const f of facts) {
+    for (const c of f.injection?.constructions ?? []) {
+      const ps = params.get(c.cls);
+      const attrs = attributes.get(c.cls);
+      if (!ps || !attrs) continue;
+      c.args.forEach((arg, i) => {
+        const b = f.bindings.get(arg) ?? known.get(arg);
+        const param = ps[i];
+        if (!b || !param) return;
+        for (const [attr, from] of attrs) if (from === param && !out.has(attr)) out.set(attr, b);
+      });
+    }
+  }
+  return out;
 }
 
 interface Ctx {
@@ -333,6 +410,7 @@ export function mapDbSpans(files: readonly FileCscfg[], facts: readonly DbFileFa
   const out: DbSpan[] = [];
   const serviceBindings = new Map<string, DbBinding>();
   for (const f of facts) for (const [k, v] of f.bindings) if (!serviceBindings.has(k)) serviceBindings.set(k, v);
+  for (const [k, v] of injectedBindings(facts, serviceBindings)) if (!serviceBindings.has(k)) serviceBindings.set(k, v);
   if (serviceBindings.size === 0) return out;
   const database = facts.find((f) => f.databases.length > 0)?.databases[0];
   const byFile = new Map(facts.map((f) => [f.file, f]));
