@@ -428,6 +428,31 @@ function csharpSpans(c: CallSite, base: { service: string; function: string; fil
   return [];
 }
 
+/**
+ * Java's own HTTP client (java.net.http): `send`/`sendAsync` on a field, parameter or local declared
+ * as an `HttpClient`, the verb from the request built in the call (`.POST(...)`, `.method("PATCH", ...)`,
+ * else GET) and the URL from its `URI.create("...")`. The OpenTelemetry Java agent (2.x, stable HTTP
+ * semantic conventions) names the client span by the verb alone.
+ */
+function javaHttpClientSpans(service: string, fc: JavaFileCscfg, source: string, idOf: (fnName: string, line: number) => string): AnalysisSpan[] {
+  const out: AnalysisSpan[] = [];
+  const lines = source.split('\n');
+  for (const fn of fc.functions) {
+    const cls = fn.className ? fc.classes.find((c) => c.name === fn.className) : undefined;
+    for (const c of callSites(fn)) {
+      const m = /^(?:this\.)?([A-Za-z_$][\w$]*)\.(send|sendAsync)$/.exec(c.callee);
+      if (!m) continue;
+      const type = fn.variables?.[m[1]!] ?? cls?.fields.find((f) => f.name === m[1])?.type;
+      if (!type || !/(^|\.)HttpClient$/.test(type)) continue;
+      const text = [lines[c.line - 1]?.slice(c.column) ?? '', ...lines.slice(c.line, c.line + 8)].join('\n');
+      const verb = (/\.(GET|POST|PUT|DELETE|HEAD)\s*\(/.exec(text)?.[1] ?? /\.method\s*\(\s*"(\w+)"/.exec(text)?.[1] ?? 'GET').toUpperCase();
+      const url = /URI\.create\s*\(\s*"([^"]*)"/.exec(text)?.[1];
+      out.push({ spanName: verb, kind: 'client', service, function: idOf(fn.name, fn.line), file: fc.file, line: c.line, via: 'http-client', target: `HttpClient.${m[2]}`, httpMethod: verb, ...(url !== undefined ? { url } : {}) });
+    }
+  }
+  return out;
+}
+
 const GO_ROUTE_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options']);
 
 /**
@@ -571,6 +596,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       if (entry.language === 'java') {
         javaFiles.push(fc as JavaFileCscfg);
         if (/resttemplate|rabbit|amqp/i.test(source)) javaSources.set(file, source);
+        if (/java\.net\.http/.test(source)) svcSpans.push(...javaHttpClientSpans(root.name, fc as JavaFileCscfg, source, idOf));
       } else {
         if (fc.language === 'go' || fc.language === 'python' || fc.language === 'csharp') svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
         else {
