@@ -288,7 +288,8 @@ function injectedBindings(facts: readonly DbFileFacts[], known: ReadonlyMap<stri
         const b = f.bindings.get(arg) ?? known.get(arg);
         const param = ps[i];
         if (!b || !param) return;
-        for (const [attr, from] of attrs) if (from === param && !out.has(attr)) out.set(attr, b);
+        // Keyed `self.<attr>`: only `self.redis.get(...)` is the attribute, not the `redis` module.
+        for (const [attr, from] of attrs) if (from === param && !out.has(`self.${attr}`)) out.set(`self.${attr}`, b);
       });
     }
   }
@@ -310,7 +311,8 @@ function dbCall(site: CallSite, ctx: Ctx, sqlOf: (receiver: string) => string | 
   const receiver = /(?:^|\.)([A-Za-z_$][\w$]*)$/.exec(receiverText)?.[1];
   // A collection named on the spot: `db.Collection("orders").Find`, `db.collection('orders').find`, `db["orders"].find`.
   const inlineColl = /\.(?:collection|Collection|GetCollection<[^>]*>|getCollection)\s*\(\s*["'`]([^"'`]+)["'`]\s*\)$/.exec(receiverText)?.[1] ?? /\[\s*["'](\w+)["']\s*\]$/.exec(receiverText)?.[1];
-  const b: DbBinding | undefined = inlineColl !== undefined ? { kind: 'mongo-collection', collection: inlineColl } : receiver ? ctx.binding(receiver) : undefined;
+  const viaSelf = receiver !== undefined && receiverText === `self.${receiver}` ? ctx.binding(receiverText) : undefined;
+  const b: DbBinding | undefined = inlineColl !== undefined ? { kind: 'mongo-collection', collection: inlineColl } : (viaSelf ?? (receiver ? ctx.binding(receiver) : undefined));
   const sql = sqlParts(site.firstArgKind === 'string' || site.firstArgKind === 'template' ? site.firstArg : undefined);
   const db = ctx.database;
   switch (ctx.language) {

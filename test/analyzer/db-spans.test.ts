@@ -163,8 +163,62 @@ async def load(order_id):
 }
 `,
     );
+    // Python wiring that makes the clients and injects them through a constructor.
+    await put('pyinj/requirements.txt', 'redis\n');
+    await put(
+      'pyinj/service.py',
+      'class Catalog:\n    def __init__(self, cursor, redis):\n        self.cursor = cursor\n        self.redis = redis\n\n    def get(self, pid):\n        if self.redis.get(f"p:{pid}") is None:\n            self.cursor.execute("SELECT * FROM products WHERE id = %s", (pid,))\n            self.redis.set(f"p:{pid}", "x")\n',
+    );
+    await put(
+      'pyinj/server.py',
+      'import psycopg\nimport redis\nfrom service import Catalog\n\ndef serve():\n    cur = psycopg.connect("postgresql://db:5432/catalog").cursor()\n    cache = redis.Redis(host="cache")\n    return Catalog(cur, cache)\n',
+    );
+    await put('java/pom.xml', '<project><artifactId>java</artifactId></project>\n');
+    await put(
+      'java/src/main/java/shop/Orders.java',
+      `package shop;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+
+public class Orders {
+  private final JdbcTemplate jdbc;
+  private final Jedis jedis;
+  private final HttpClient http;
+
+  public Orders(JdbcTemplate jdbc, Jedis jedis, HttpClient http) {
+    this.jdbc = jdbc;
+    this.jedis = jedis;
+    this.http = http;
+  }
+
+  public void place(String id) throws Exception {
+    if (jedis.get("order:" + id) == null) {
+      jdbc.update("INSERT INTO orders (id) VALUES (?)", id);
+    }
+    jdbc.queryForList("SELECT * FROM coupons WHERE id = ?", id);
+    http.send(HttpRequest.newBuilder(URI.create("https://carrier.example/v1/shipments")).POST(HttpRequest.BodyPublishers.noBody()).build(), null);
+  }
+}
+`,
+    );
+    await put('java/src/main/resources/application.properties', 'spring.datasource.url=jdbc:postgresql://orders-db:5432/orders\n');
+    await put('java/src/main/java/shop/Config.java', 'package shop;\nclass Config { static final String URL = "jdbc:postgresql://orders-db:5432/orders"; }\n');
   });
   after(() => rm(dir, { recursive: true, force: true }));
+
+  it('Python: clients made in the wiring code and passed to a constructor bind the attributes it sets', async () => {
+    const doc = await analyzeSources({ sourceDirs: [join(dir, 'pyinj')] });
+    assert.deepEqual(dbSpans(doc), ['pyinj GET -> Catalog.get', 'pyinj SELECT -> Catalog.get', 'pyinj SET -> Catalog.get']);
+  });
+
+  it('Java: JDBC `<VERB> <db>.<table>`, Jedis commands, and java.net.http client calls by their verb', async () => {
+    const doc = await analyzeSources({ sourceDirs: [join(dir, 'java')] });
+    assert.deepEqual(dbSpans(doc), ['java GET -> Orders.place', 'java INSERT orders.orders -> Orders.place', 'java SELECT orders.coupons -> Orders.place']);
+    const http = doc.spans.filter((s) => s.via === 'http-client');
+    assert.deepEqual(http.map((s) => `${s.spanName} ${s.url}`), ['POST https://carrier.example/v1/shipments']);
+  });
 
   it('Go: otelsql, redisotel and otelmongo names; a receiver that is no client is not mapped', async () => {
     const doc = await analyzeSources({ sourceDirs: [join(dir, 'go')] });
