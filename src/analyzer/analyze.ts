@@ -429,7 +429,8 @@ function csharpSpans(c: CallSite, base: { service: string; function: string; fil
 }
 
 /**
- * Java's own HTTP client (java.net.http): `send`/`sendAsync` on a field, parameter or local declared
+ * Java manual spans (`tracer.spanBuilder("x")`, the first argument a string literal), and Java's own
+ * HTTP client (java.net.http): `send`/`sendAsync` on a field, parameter or local declared
  * as an `HttpClient`, the verb from the request built in the call (`.POST(...)`, `.method("PATCH", ...)`,
  * else GET) and the URL from its `URI.create("...")`. The OpenTelemetry Java agent (2.x, stable HTTP
  * semantic conventions) names the client span by the verb alone.
@@ -440,6 +441,11 @@ function javaHttpClientSpans(service: string, fc: JavaFileCscfg, source: string,
   for (const fn of fc.functions) {
     const cls = fn.className ? fc.classes.find((c) => c.name === fn.className) : undefined;
     for (const c of callSites(fn)) {
+      // Manual spans: `tracer.spanBuilder("name")...startSpan()`.
+      if (c.callee.endsWith('.spanBuilder') && c.firstArgKind === 'string' && c.firstArg !== undefined) {
+        out.push({ spanName: c.firstArg, kind: 'internal', service, function: idOf(fn.name, fn.line), file: fc.file, line: c.line, via: 'manual-span', target: c.callee });
+        continue;
+      }
       const m = /^(?:this\.)?([A-Za-z_$][\w$]*)\.(send|sendAsync)$/.exec(c.callee);
       if (!m) continue;
       const type = fn.variables?.[m[1]!] ?? cls?.fields.find((f) => f.name === m[1])?.type;
@@ -596,7 +602,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       if (entry.language === 'java') {
         javaFiles.push(fc as JavaFileCscfg);
         if (/resttemplate|rabbit|amqp/i.test(source)) javaSources.set(file, source);
-        if (/java\.net\.http/.test(source)) svcSpans.push(...javaHttpClientSpans(root.name, fc as JavaFileCscfg, source, idOf));
+        if (/java\.net\.http|spanBuilder/.test(source)) svcSpans.push(...javaHttpClientSpans(root.name, fc as JavaFileCscfg, source, idOf));
       } else {
         if (fc.language === 'go' || fc.language === 'python' || fc.language === 'csharp') svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
         else {

@@ -36,6 +36,9 @@ export interface DbBinding {
 }
 
 /** What one file says about its database and cache clients. */
+/** Python constructor injection facts of a file (see `DbFileFacts.injection`). */
+export type PythonInjection = NonNullable<DbFileFacts['injection']>;
+
 export interface DbFileFacts {
   file: string;
   /** Variable/field name -> client. */
@@ -224,13 +227,18 @@ export function dbFileFacts(fc: FileCscfg, source: string): DbFileFacts {
       each(new RegExp(`${decl}[\\w$.()]*\\.collection\\s*\\(\\s*['"\`]([^'"\`]+)['"\`]\\s*\\)`, 'gm'), (m) => bind(m[1], { kind: 'mongo-collection', collection: m[2]! }));
       each(new RegExp(`${decl}(?:await\\s+)?[\\w$.]*\\.db\\s*\\(`, 'gm'), (m) => bind(m[1], { kind: 'mongo-database' }));
       each(/\bdatabase\s*:\s*['"`](\w+)['"`]/g, (m) => facts.databases.push(m[1]!));
+      // Declared types (constructor parameter properties, fields, parameters): `private readonly pool: pg.Pool`.
+      const typedAs = String.raw`\b(${IDENT})\s*[?!]?\s*:\s*`;
+      each(new RegExp(`${typedAs}(?:pg\\.)?(?:Pool|PoolClient)\\b`, 'g'), (m) => bind(m[1], { kind: 'sql' }));
+      each(new RegExp(`${typedAs}(?:IORedis\\.)?(?:Redis|Cluster|RedisClientType)\\b`, 'g'), (m) => bind(m[1], { kind: 'redis' }));
+      each(new RegExp(`${typedAs}Collection\\b`, 'g'), (m) => bind(m[1], { kind: 'mongo-collection' }));
     }
   }
   return facts;
 }
 
 /** Python `__init__` parameters, `self.x = param` assignments, and `Cls(a, b)` constructions with identifier arguments. */
-function pythonInjection(source: string): NonNullable<DbFileFacts['injection']> {
+export function pythonInjection(source: string): NonNullable<DbFileFacts['injection']> {
   const params = new Map<string, string[]>();
   const attributes = new Map<string, Map<string, string>>();
   const lines = source.split('\n');

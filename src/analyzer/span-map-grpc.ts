@@ -18,6 +18,7 @@ import { callSites } from './cscfg.js';
 import type { JavaFileCscfg } from './java.js';
 import type { ProtoMethod, ProtoService } from './proto.js';
 import type { FileCscfg } from './typescript.js';
+import { pythonInjection, type PythonInjection } from './span-map-db.js';
 
 /** What one file says about gRPC, read once while the file's source is at hand. */
 export interface GrpcFileFacts {
@@ -28,6 +29,8 @@ export interface GrpcFileFacts {
   servers: Map<string, string>;
   /** Node.js `addService` bindings: method key as written -> handler function name. */
   handlers: { service: string; key: string; handler?: string; line: number }[];
+  /** Python: stubs made in wiring code and passed to a servicer's constructor (`self.x = param`). */
+  injection?: PythonInjection;
 }
 
 export interface GrpcSpan {
@@ -185,7 +188,11 @@ export function grpcFileFacts(fc: FileCscfg, source: string): GrpcFileFacts {
         if (u) server(m[1], u[1]);
       }
       for (const m of source.matchAll(/\bRegister(\w+)Server\s*\(\s*[\w.]+\s*,\s*&?\s*([A-Za-z_]\w*)\s*([{(]?)/g)) {
-        if (m[3]) server(m[2], m[1]);
+        if (m[3] === '(') {
+          // `pb.RegisterXServer(s, newServer(db))`: the type the constructor function returns.
+          const ctor = new RegExp(`\\bfunc\\s+${m[2]}\\s*\\([^)]*\\)\\s*\\*?\\s*([A-Za-z_]\\w*)`).exec(source);
+          server(ctor?.[1] ?? m[2], m[1]);
+        } else if (m[3]) server(m[2], m[1]);
         else {
           // Registered through a variable: `srv := &cartServer{...}` earlier in the file.
           const v = new RegExp(`\\b${m[2]}\\s*:?=\\s*&?\\s*([A-Za-z_]\\w*)\\s*\\{`).exec(source);
@@ -202,6 +209,7 @@ export function grpcFileFacts(fc: FileCscfg, source: string): GrpcFileFacts {
         if (b) server(m[1], b[1]);
       }
       for (const m of source.matchAll(/\badd_(\w+)Servicer_to_server\s*\(\s*([A-Za-z_]\w*)\s*\(/g)) server(m[2], m[1]);
+      facts.injection = pythonInjection(source);
       break;
     }
     case 'java': {
@@ -226,6 +234,8 @@ export function grpcFileFacts(fc: FileCscfg, source: string): GrpcFileFacts {
     default: {
       // TypeScript/JavaScript.
       for (const m of source.matchAll(/(?:\b(?:const|let|var)\s+|\bthis\.|^\s*(?:(?:private|public|protected|readonly|static)\s+)*)([\w$]+)\s*(?::[^=\n]+)?=\s*new\s+([\w$.]+)\s*\(/gm)) stub(m[1], m[2]);
+      // Declared with a generated client type (constructor parameter properties, fields, parameters): `cart: CartServiceClient`.
+      for (const m of source.matchAll(/\b([\w$]+)\s*[?!]?\s*:\s*(?:[\w$]+\.)*(\w+Client)\b/g)) stub(m[1], m[2]);
       facts.handlers = nodeHandlers(source);
     }
   }
@@ -334,6 +344,25 @@ export function mapGrpcSpans(files: readonly FileCscfg[], facts: readonly GrpcFi
   for (const f of facts) {
     for (const [k, v] of f.stubs) if (protos.lookup(v)) serviceStubs.set(k, v);
     for (const [k, v] of f.servers) if (protos.lookup(v)) serviceServers.set(k, v);
+  }
+  // Python: `Checkout(cart_stub)` with `self.cart = cart` in `__init__` binds the attribute.
+  const params = new Map<string, string[]>();
+  const attributes = new Map<string, Map<string, string>>();
+  for (const f of facts) {
+    for (const [k, v] of f.injection?.params ?? []) params.set(k, v);
+    for (const [k, v] of f.injection?.attributes ?? []) attributes.set(k, v);
+  }
+  for (const f of facts) {
+    for (const c of f.injection?.constructions ?? []) {
+      const ps = params.get(c.cls);
+      const attrs = attributes.get(c.cls);
+      c.args.forEach((arg, i) => {
+        const svc = f.stubs.get(arg) ?? serviceStubs.get(arg);
+        const param = ps?.[i];
+        if (!svc || !param || !attrs || !protos.lookup(svc)) return;
+        for (const [attr, from] of attrs) if (from === param && !serviceStubs.has(attr)) serviceStubs.set(attr, svc);
+      });
+    }
   }
   const factsByFile = new Map(facts.map((f) => [f.file, f]));
   const simpleClass = (c: string): string => c.slice(c.lastIndexOf('.') + 1);

@@ -194,6 +194,7 @@ public class Orders {
   }
 
   public void place(String id) throws Exception {
+    Span span = tracer.spanBuilder("placeOrder").startSpan();
     if (jedis.get("order:" + id) == null) {
       jdbc.update("INSERT INTO orders (id) VALUES (?)", id);
     }
@@ -213,9 +214,10 @@ public class Orders {
     assert.deepEqual(dbSpans(doc), ['pyinj GET -> Catalog.get', 'pyinj SELECT -> Catalog.get', 'pyinj SET -> Catalog.get']);
   });
 
-  it('Java: JDBC `<VERB> <db>.<table>`, Jedis commands, and java.net.http client calls by their verb', async () => {
+  it('Java: JDBC `<VERB> <db>.<table>`, Jedis commands, java.net.http client calls by their verb, spanBuilder manual spans', async () => {
     const doc = await analyzeSources({ sourceDirs: [join(dir, 'java')] });
     assert.deepEqual(dbSpans(doc), ['java GET -> Orders.place', 'java INSERT orders.orders -> Orders.place', 'java SELECT orders.coupons -> Orders.place']);
+    assert.deepEqual(doc.spans.filter((s) => s.via === 'manual-span').map((s) => s.spanName), ['placeOrder']);
     const http = doc.spans.filter((s) => s.via === 'http-client');
     assert.deepEqual(http.map((s) => `${s.spanName} ${s.url}`), ['POST https://carrier.example/v1/shipments']);
   });

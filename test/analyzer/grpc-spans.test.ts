@@ -135,6 +135,27 @@ func Direct(ctx context.Context) {
     assert.equal(doc.summary.grpcClientCallsMatched, 0, 'no handler is analyzed');
   });
 
+  it('follows stubs injected through constructors and typed parameters, and Go servers made by a constructor function', async () => {
+    await put('inject/proto/cart.proto', 'package shop.cart;\nservice CartService { rpc GetCart (A) returns (B); }\n');
+    await put('inject/proto/checkout.proto', 'package shop.checkout;\nservice CheckoutService { rpc PlaceOrder (A) returns (B); }\n');
+    await put('inject/py/requirements.txt', 'grpcio\n');
+    await put('inject/py/service.py', 'import checkout_pb2_grpc\n\nclass Checkout(checkout_pb2_grpc.CheckoutServiceServicer):\n    def __init__(self, cart):\n        self.cart = cart\n\n    def PlaceOrder(self, request, context):\n        return self.cart.GetCart(request)\n');
+    await put('inject/py/server.py', 'import grpc\nimport cart_pb2_grpc\nfrom service import Checkout\n\ndef serve():\n    cart_stub = cart_pb2_grpc.CartServiceStub(grpc.insecure_channel("cart:50051"))\n    return Checkout(cart_stub)\n');
+    await put('inject/ts/package.json', '{}\n');
+    await put('inject/ts/checkout.ts', "export class Checkout {\n  constructor(private readonly cart: CartServiceClient) {}\n  place(): void {\n    this.cart.getCart({}, () => undefined);\n  }\n}\n");
+    await put('inject/go/go.mod', 'module x\n');
+    await put('inject/go/main.go', 'package main\n\ntype cart struct{ db *sql.DB }\n\nfunc newCart(db *sql.DB) *cart { return &cart{db: db} }\n\nfunc (c *cart) GetCart(ctx context.Context, r *pb.A) (*pb.B, error) { return nil, nil }\n\nfunc main() {\n\tpb.RegisterCartServiceServer(s, newCart(db))\n}\n');
+    const doc = await analyzeSources({ sourceDirs: [join(dir, 'inject')] });
+    const nameOf = new Map(doc.functions.map((f) => [f.id, f.name]));
+    const spans = doc.spans.filter((s) => s.via === 'grpc').map((s) => `${s.service} ${s.kind} ${s.spanName} -> ${nameOf.get(s.function!)}`);
+    assert.deepEqual(spans.sort(), [
+      'go server shop.cart.CartService/GetCart -> cart.GetCart',
+      'py client shop.cart.CartService/GetCart -> Checkout.PlaceOrder',
+      'py server shop.checkout.CheckoutService/PlaceOrder -> Checkout.PlaceOrder',
+      'ts client shop.cart.CartService/GetCart -> Checkout.place',
+    ]);
+  });
+
   it('maps a streaming rpc served by Python and Node.js handlers written as methods and inline functions', async () => {
     const root = join(dir, 'stream');
     await put('stream/proto/chat.proto', 'syntax = "proto3";\npackage chat.v1;\nservice Chat {\n  rpc Talk (stream Msg) returns (stream Msg);\n  rpc Say (Msg) returns (Ack);\n}\n');
