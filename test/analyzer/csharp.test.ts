@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { analyzeCSharpSource, type CSharpFileCscfg, type CSharpFunction } from '../../src/analyzer/csharp.js';
 import { branchPoints, callSites, successors } from '../../src/analyzer/cscfg.js';
 import { resolveServiceCalls } from '../../src/analyzer/call-graph.js';
+import { after, calls } from '../helpers/cscfg-reading.js';
 
 const ORDER = `using System;
 namespace Shop.Orders;
@@ -104,6 +105,26 @@ describe('C# front end', () => {
     const ctor = callSites(place).find((c) => c.callee === 'ArgumentException')!;
     assert.ok(ctor.construct);
     assert.ok(out[ctor.id]!.some((e) => e.to === 1), 'the throw leaves the function');
+  });
+
+  it('builds the edges of loops, try/catch/finally, early returns and awaited calls', async () => {
+    const fc = await analyzeCSharpSource('Flow.cs', `class Flow {
+  async Task<int> Run(List<int> xs) {
+    while (Cond()) { if (Stop()) break; Step(); }
+    try { await LoadAsync(); }
+    catch (IOException) { Recover(); return -1; }
+    finally { Close(); }
+    do { Poll(); } while (More());
+    return Done();
+  }
+}`);
+    const g = fnNamed(fc, 'Flow.Run');
+    assert.deepEqual(calls(g), ['Cond', 'Stop', 'Step', 'LoadAsync', 'Recover', 'Close', 'Close', 'Close', 'Poll', 'More', 'Done']);
+    assert.deepEqual(after(g, 'loop'), ['body:Stop', 'exit:try']);
+    assert.deepEqual(after(g, 'Step'), ['back:Cond']);
+    assert.deepEqual(after(g, 'LoadAsync'), ['Close', 'exception:catch']);
+    assert.deepEqual(after(g, 'More'), ['loop']);
+    assert.deepEqual(after(g, 'loop', 1), ['body:Poll', 'exit:Done']);
   });
 
   it('records class bases and field types, and parameter and local types', async () => {
