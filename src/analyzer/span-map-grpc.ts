@@ -27,7 +27,7 @@ export interface GrpcFileFacts {
   stubs: Map<string, string>;
   /** Types (class, struct, receiver) implementing a proto service -> its simple name. */
   servers: Map<string, string>;
-  /** Node.js `addService` bindings: method key as written -> handler function name. */
+  /** Node.js `addService` bindings: method key as written -> handler function name; key `*` for a class instance (handler: the class). */
   handlers: { service: string; key: string; handler?: string; line: number }[];
   /** Python: stubs made in wiring code and passed to a servicer's constructor (`self.x = param`). */
   injection?: PythonInjection;
@@ -131,6 +131,12 @@ function nodeHandlers(source: string): GrpcFileFacts['handlers'] {
     if (!svcExpr || !args[1]) continue;
     let objText = args[1].text;
     let objAt = open + 1 + args[1].at;
+    // `server.addService(X.service, new CartServer())`: the class's methods are the handlers.
+    const impl = /^\s*new\s+([\w$]+)\s*\(/.exec(objText)?.[1];
+    if (impl) {
+      out.push({ service: svcExpr, key: '*', handler: impl, line: lineAt(source, objAt) });
+      continue;
+    }
     const ident = /^\s*([\w$]+)\s*$/.exec(objText)?.[1];
     if (ident) {
       // `server.addService(X.service, handlers)` with `const handlers = { ... }` in the same file.
@@ -194,9 +200,10 @@ export function grpcFileFacts(fc: FileCscfg, source: string): GrpcFileFacts {
           server(ctor?.[1] ?? m[2], m[1]);
         } else if (m[3]) server(m[2], m[1]);
         else {
-          // Registered through a variable: `srv := &cartServer{...}` earlier in the file.
-          const v = new RegExp(`\\b${m[2]}\\s*:?=\\s*&?\\s*([A-Za-z_]\\w*)\\s*\\{`).exec(source);
-          if (v) server(v[1], m[1]);
+          // Registered through a variable: `srv := &cartServer{...}` or `srv := newServer(db)` earlier in the file.
+          const v = new RegExp(`\\b${m[2]}\\s*:?=\\s*&?\\s*([A-Za-z_]\\w*)\\s*([{(])`).exec(source);
+          const ctor = v?.[2] === '(' ? new RegExp(`\\bfunc\\s+${v[1]}\\s*\\([^)]*\\)\\s*\\*?\\s*([A-Za-z_]\\w*)`).exec(source) : undefined;
+          if (v) server(ctor?.[1] ?? v[1], m[1]);
         }
       }
       break;
@@ -396,6 +403,21 @@ export function mapGrpcSpans(files: readonly FileCscfg[], facts: readonly GrpcFi
   // Node.js: handlers bound by addService, looked up in the registering file first, then the service.
   for (const f of facts) {
     for (const h of f.handlers) {
+      if (h.key === '*') {
+        // A class instance: each method named as an rpc (either spelling) is that rpc's handler.
+        const svc = protos.lookup(h.service);
+        if (!svc || !h.handler) continue;
+        for (const fc of files) {
+          for (const fn of fc.functions) {
+            if (fn.className !== h.handler) continue;
+            const method = methodNamed(svc, fn.name.slice(h.handler.length + 1), 'javascript');
+            if (!method) continue;
+            const s = streaming(method);
+            out.push({ spanName: `${svc.fullName}/${method.name}`, kind: 'server', functionName: fn.name, functionLine: fn.line, file: fc.file, line: fn.line, target: `addService(${h.service}).${method.name}`, rpcService: svc.fullName, rpcMethod: method.name, ...(s ? { streaming: s } : {}) });
+          }
+        }
+        continue;
+      }
       const svc = protos.lookup(h.service);
       const method = svc ? methodNamed(svc, h.key, 'javascript') : undefined;
       if (!svc || !method || !h.handler) continue;

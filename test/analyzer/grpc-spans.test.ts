@@ -144,12 +144,18 @@ func Direct(ctx context.Context) {
     await put('inject/ts/package.json', '{}\n');
     await put('inject/ts/checkout.ts', "export class Checkout {\n  constructor(private readonly cart: CartServiceClient) {}\n  place(): void {\n    this.cart.getCart({}, () => undefined);\n  }\n}\n");
     await put('inject/go/go.mod', 'module x\n');
+    await put('inject/node/package.json', '{}\n');
+    await put('inject/node/server.ts', "class CartServer {\n  getCart(call: any, callback: any) { callback(null, {}); }\n  helper() {}\n}\nconst server = new grpc.Server();\nserver.addService(CartServiceService, new CartServer());\n");
+    await put('inject/go2/go.mod', 'module y\n');
+    await put('inject/go2/main.go', 'package main\n\ntype checkout struct{}\n\nfunc newCheckout() *checkout { return &checkout{} }\n\nfunc (c *checkout) PlaceOrder(ctx context.Context, r *pb.A) (*pb.B, error) { return nil, nil }\n\nfunc main() {\n\tsrv := newCheckout()\n\tpb.RegisterCheckoutServiceServer(s, srv)\n}\n');
     await put('inject/go/main.go', 'package main\n\ntype cart struct{ db *sql.DB }\n\nfunc newCart(db *sql.DB) *cart { return &cart{db: db} }\n\nfunc (c *cart) GetCart(ctx context.Context, r *pb.A) (*pb.B, error) { return nil, nil }\n\nfunc main() {\n\tpb.RegisterCartServiceServer(s, newCart(db))\n}\n');
     const doc = await analyzeSources({ sourceDirs: [join(dir, 'inject')] });
     const nameOf = new Map(doc.functions.map((f) => [f.id, f.name]));
     const spans = doc.spans.filter((s) => s.via === 'grpc').map((s) => `${s.service} ${s.kind} ${s.spanName} -> ${nameOf.get(s.function!)}`);
     assert.deepEqual(spans.sort(), [
       'go server shop.cart.CartService/GetCart -> cart.GetCart',
+      'go2 server shop.checkout.CheckoutService/PlaceOrder -> checkout.PlaceOrder',
+      'node server shop.cart.CartService/GetCart -> CartServer.getCart',
       'py client shop.cart.CartService/GetCart -> Checkout.PlaceOrder',
       'py server shop.checkout.CheckoutService/PlaceOrder -> Checkout.PlaceOrder',
       'ts client shop.cart.CartService/GetCart -> Checkout.place',
