@@ -98,7 +98,7 @@ function interpolatedText(n: Node): string {
   let out = '';
   for (const c of n.namedChildren) {
     if (c.type === 'interpolation') {
-      const e = c.namedChildren.find((x) => x.type !== 'interpolation_alignment_clause' && x.type !== 'interpolation_format_clause');
+      const e = c.namedChildren.find((x) => x.type !== 'interpolation_brace' && x.type !== 'interpolation_alignment_clause' && x.type !== 'interpolation_format_clause');
       out += `\${${collapse(e?.text ?? '')}}`;
     } else if (c.type === 'string_content' || c.type === 'escape_sequence' || c.type === 'string_literal_content') out += c.text;
   }
@@ -250,6 +250,24 @@ class CSharpTranslator {
       const altS = this.expr(alt);
       if (thenS.length === 0 && altS.length === 0) return this.expr(cond);
       return [{ kind: 'if', line: line(n), cond: this.expr(cond), then: thenS, else: altS }];
+    }
+    if (n.type === 'switch_expression') {
+      // `x switch { P => f(), _ => g() }`: one arm runs, like a switch statement's case.
+      const [subject, ...rest] = n.namedChildren;
+      const cases: SwitchCase[] = [];
+      let calls = false;
+      for (const arm of rest.filter((a) => a.type === 'switch_expression_arm')) {
+        const kids = arm.namedChildren;
+        const value = kids[kids.length - 1] ?? null;
+        const when = kids.find((k) => k.type === 'when_clause') ?? null;
+        const body = [...this.expr(when), ...this.expr(value)];
+        if (body.length) calls = true;
+        body.push({ kind: 'break' });
+        const pattern = kids[0];
+        cases.push(pattern?.type === 'discard' && !when ? { body } : { label: collapse(pattern?.text ?? ''), body });
+      }
+      const discriminant = this.expr(subject ?? null);
+      return calls ? [{ kind: 'switch', line: line(n), discriminant, cases }] : discriminant;
     }
     return this.exprChildren(n);
   }

@@ -127,6 +127,15 @@ describe('C# front end', () => {
     assert.deepEqual(after(g, 'loop', 1), ['body:Poll', 'exit:Done']);
   });
 
+  it('reads switch expressions as switches, and interpolated strings as templates', async () => {
+    const fc = await analyzeCSharpSource('Expr.cs', 'class E {\n  string K(int t) => t switch { > 100 => Big(), 0 when Zero() => None(), _ => Small() };\n  int Plain(int t) => t switch { 1 => 2, _ => 3 };\n  void L(Order o) { _http.GetAsync($"http://orders/{o!.Id}/lines/{n,4:D}"); }\n}\n');
+    assert.deepEqual(after(fnNamed(fc, 'E.K'), 'switch'), ['case 0:Zero', 'case > 100:Big', 'default:Small']);
+    assert.equal(branchPoints(fnNamed(fc, 'E.Plain')).length, 0, 'a switch expression without calls adds no branch point');
+    const site = callSites(fnNamed(fc, 'E.L'))[0]!;
+    assert.equal(site.firstArgKind, 'template');
+    assert.equal(site.firstArg, 'http://orders/${o!.Id}/lines/${n}');
+  });
+
   it('records class bases and field types, and parameter and local types', async () => {
     const fc = await analyzeCSharpSource('OrderService.cs', ORDER);
     const cls = fc.classes.find((c) => c.name === 'OrderService')!;
