@@ -102,7 +102,7 @@ export interface Analysis {
   format: typeof ANALYSIS_FORMAT;
   version: typeof ANALYSIS_VERSION;
   generatedAt: string;
-  settings: { sourceDirs: string[]; services: Record<string, string>; targetReduction?: number; businessKeywords: string[] };
+  settings: { sourceDirs: string[]; services: Record<string, string>; protoDirs?: string[]; targetReduction?: number; businessKeywords: string[] };
   services: AnalysisService[];
   functions: AnalysisFunction[];
   spans: AnalysisSpan[];
@@ -150,6 +150,8 @@ export interface AnalyzeOptions {
   /** Folders named as one service each: NAME -> DIR. */
   services?: Readonly<Record<string, string>>;
   targetReduction?: number;
+  /** Directories of gRPC `.proto` files besides the source and service directories (which are searched anyway). */
+  protoDirs?: readonly string[];
   /** Keywords that mark business-critical code (default payment, order, checkout, auth, security). */
   businessKeywords?: readonly string[];
   onProgress?: (p: AnalyzeProgress) => void;
@@ -519,7 +521,13 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
 
   // gRPC service definitions anywhere under the source and service directories (a shared `proto/`
   // folder or copies per service): span names carry the full proto service name.
-  const protos = new ProtoIndex(await readProtoServices([...options.sourceDirs, ...explicit.map((e) => e.dir)]));
+  for (const d of options.protoDirs ?? []) {
+    const info = await stat(d).catch((err: Error) => {
+      throw new InputError(`cannot read proto directory: ${err.message}`, d);
+    });
+    if (!info.isDirectory()) throw new InputError('not a directory', d);
+  }
+  const protos = new ProtoIndex(await readProtoServices([...options.sourceDirs, ...explicit.map((e) => e.dir), ...(options.protoDirs ?? [])]));
 
   let filesTotal = 0;
   if (options.onProgress) {
@@ -537,6 +545,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     settings: {
       sourceDirs: options.sourceDirs.map(posix),
       services: Object.fromEntries(explicit.map((e) => [e.name, posix(e.dir)])),
+      ...(options.protoDirs?.length ? { protoDirs: options.protoDirs.map(posix) } : {}),
       ...(options.targetReduction !== undefined ? { targetReduction: options.targetReduction } : {}),
       businessKeywords: [...(options.businessKeywords ?? DEFAULT_BUSINESS_KEYWORDS)],
     },

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzeSources, type Analysis, type AnalysisSpan } from '../../src/analyzer/analyze.js';
 import { writeGrpcFixture } from './grpc-fixture.js';
+import { InputError } from '../../src/model/index.js';
 
 /** `service kind spanName -> function name` of the document's gRPC spans. */
 function grpcSpans(doc: Analysis): string[] {
@@ -102,6 +103,18 @@ describe('gRPC spans on odd input', () => {
     await mkdir(join(root, 'proto'), { recursive: true });
     await writeFile(join(root, 'proto', 'empty.proto'), '');
     assert.deepEqual((await analyzeSources({ sourceDirs: [root] })).spans.filter((s) => s.via === 'grpc'), []);
+  });
+
+  it('reads .proto files from --proto-dir directories outside the sources, and rejects a missing one', async () => {
+    await put('apart/protos/cart.proto', 'package shop.cart;\nservice CartService { rpc AddItem (A) returns (B); }\n');
+    await put('apart/src/svc/go.mod', 'module x\n');
+    await put('apart/src/svc/main.go', 'package main\ntype s struct { pb.UnimplementedCartServiceServer }\nfunc (x *s) AddItem() {}\n');
+    const src = join(dir, 'apart', 'src');
+    assert.equal((await analyzeSources({ sourceDirs: [src] })).spans.filter((s) => s.via === 'grpc').length, 0);
+    const doc = await analyzeSources({ sourceDirs: [src], protoDirs: [join(dir, 'apart', 'protos')] });
+    assert.deepEqual(doc.spans.filter((s) => s.via === 'grpc').map((s) => s.spanName), ['shop.cart.CartService/AddItem']);
+    assert.deepEqual(doc.settings.protoDirs, [join(dir, 'apart', 'protos')]);
+    await assert.rejects(analyzeSources({ sourceDirs: [src], protoDirs: [join(dir, 'nope')] }), (e: unknown) => e instanceof InputError && e.message.includes('nope'));
   });
 
   it('leaves a call on a stub variable of unknown type unmapped, and ignores clients that are no stub', async () => {
