@@ -19,7 +19,7 @@ import { analyzePythonSource, type PythonFileCscfg } from './python.js';
 import { DEFAULT_SKIP_DIRS, inventorySourceFiles, readSourceFile, walkSourceFiles } from './source-files.js';
 import { mapFrameworkSpans, readBuildDependencies } from './span-map-framework.js';
 import { mapJavaSpans, type JavaSpanKind } from './span-map-java.js';
-import { grpcFileFacts, mapGrpcSpans, ProtoIndex, type GrpcFileFacts } from './span-map-grpc.js';
+import { grpcFileFacts, instrumentationNames, mapGrpcSpans, ProtoIndex, type GrpcFileFacts } from './span-map-grpc.js';
 import { readProtoServices } from './proto.js';
 import { dbFileFacts, mapDbSpans, type DbFileFacts } from './span-map-db.js';
 import { analyzeScriptSource, type FileCscfg } from './typescript.js';
@@ -87,6 +87,11 @@ export interface AnalysisSpan {
   /** gRPC spans: the full proto service name (`shop.cart.CartService`) and the method (`AddItem`). */
   rpcService?: string;
   rpcMethod?: string;
+  /**
+   * gRPC records under the name a language's own instrumentation uses (Node.js `grpc.<name>`, Python
+   * `/<name>`): the `<package>.<Service>/<Method>` record they repeat. Not joined into edges.
+   */
+  aliasOf?: string;
   /** gRPC spans of streaming rpcs: which side streams. */
   streaming?: 'client' | 'server' | 'bidi';
   /** Database and cache spans: the `db.system` (`postgresql`, `redis`, `mongodb`, ...) and the instrumentation library. */
@@ -638,7 +643,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     }
     for (const g of mapGrpcSpans(svcFiles.map((f) => f.fc), grpcFacts, protos)) {
       const id = fnIds.get(`${g.file}\0${g.functionName}\0${g.functionLine}`);
-      svcSpans.push({
+      const record: AnalysisSpan = {
         spanName: g.spanName,
         kind: g.kind,
         service: root.name,
@@ -651,7 +656,10 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         rpcService: g.rpcService,
         rpcMethod: g.rpcMethod,
         ...(g.streaming ? { streaming: g.streaming } : {}),
-      });
+      };
+      svcSpans.push(record);
+      // The same mapping under the name the language's own instrumentation gives the span.
+      for (const alias of instrumentationNames(g.spanName, g.language)) svcSpans.push({ ...record, spanName: alias, aliasOf: g.spanName });
     }
     for (const d of mapDbSpans(svcFiles.map((f) => f.fc), dbFacts, csharpSources)) {
       const id = fnIds.get(`${d.file}\0${d.functionName}\0${d.functionLine}`);

@@ -195,11 +195,11 @@ export function crossServiceEdges(
   }
   // gRPC: the span name is the full method name on both sides, so it is the match key.
   const handlers = new Map<string, AnalysisSpan[]>();
-  for (const s of spans) if (s.via === 'grpc' && s.kind === 'server') handlers.set(s.spanName, [...(handlers.get(s.spanName) ?? []), s]);
+  for (const s of spans) if (s.via === 'grpc' && s.kind === 'server' && s.aliasOf === undefined) handlers.set(s.spanName, [...(handlers.get(s.spanName) ?? []), s]);
   let grpcClientCalls = 0;
   let grpcMatched = 0;
   for (const c of spans) {
-    if (c.via !== 'grpc' || c.kind !== 'client') continue;
+    if (c.via !== 'grpc' || c.kind !== 'client' || c.aliasOf !== undefined) continue;
     grpcClientCalls++;
     const all = handlers.get(c.spanName) ?? [];
     const found = best(all.map((h) => ({ item: h, score: h.service === c.service ? 0 : 1 })));

@@ -34,7 +34,10 @@ export interface GrpcFileFacts {
 }
 
 export interface GrpcSpan {
+  /** `<package>.<Service>/<Method>`. */
   spanName: string;
+  /** The language of the file the span is mapped in (the instrumentations' names differ per language; see `instrumentationNames`). */
+  language: FileCscfg['language'];
   kind: 'server' | 'client';
   /** The function name (as the front end names it) and its line, for the caller to turn into an id. */
   functionName: string;
@@ -389,14 +392,14 @@ export function mapGrpcSpans(files: readonly FileCscfg[], facts: readonly GrpcFi
         const method = svc ? methodNamed(svc, spelled, fc.language) : undefined;
         if (svc && method) {
           const s = streaming(method);
-          out.push({ spanName: `${svc.fullName}/${method.name}`, kind: 'server', functionName: fn.name, functionLine: fn.line, file: fc.file, line: fn.line, target: fn.name, rpcService: svc.fullName, rpcMethod: method.name, ...(s ? { streaming: s } : {}) });
+          out.push({ spanName: `${svc.fullName}/${method.name}`, language: fc.language, kind: 'server', functionName: fn.name, functionLine: fn.line, file: fc.file, line: fn.line, target: fn.name, rpcService: svc.fullName, rpcMethod: method.name, ...(s ? { streaming: s } : {}) });
         }
       }
       for (const site of callSites(fn)) {
         const hit = stubCall(site, fc.language, stubs, protos);
         if (!hit) continue;
         const s = streaming(hit.method);
-        out.push({ spanName: `${hit.svc.fullName}/${hit.method.name}`, kind: 'client', functionName: fn.name, functionLine: fn.line, file: fc.file, line: site.line, target: site.callee, rpcService: hit.svc.fullName, rpcMethod: hit.method.name, ...(s ? { streaming: s } : {}) });
+        out.push({ spanName: `${hit.svc.fullName}/${hit.method.name}`, language: fc.language, kind: 'client', functionName: fn.name, functionLine: fn.line, file: fc.file, line: site.line, target: site.callee, rpcService: hit.svc.fullName, rpcMethod: hit.method.name, ...(s ? { streaming: s } : {}) });
       }
     }
   }
@@ -413,7 +416,7 @@ export function mapGrpcSpans(files: readonly FileCscfg[], facts: readonly GrpcFi
             const method = methodNamed(svc, fn.name.slice(h.handler.length + 1), 'javascript');
             if (!method) continue;
             const s = streaming(method);
-            out.push({ spanName: `${svc.fullName}/${method.name}`, kind: 'server', functionName: fn.name, functionLine: fn.line, file: fc.file, line: fn.line, target: `addService(${h.service}).${method.name}`, rpcService: svc.fullName, rpcMethod: method.name, ...(s ? { streaming: s } : {}) });
+            out.push({ spanName: `${svc.fullName}/${method.name}`, language: fc.language, kind: 'server', functionName: fn.name, functionLine: fn.line, file: fc.file, line: fn.line, target: `addService(${h.service}).${method.name}`, rpcService: svc.fullName, rpcMethod: method.name, ...(s ? { streaming: s } : {}) });
           }
         }
         continue;
@@ -426,8 +429,20 @@ export function mapGrpcSpans(files: readonly FileCscfg[], facts: readonly GrpcFi
       const found = candidates.find((c) => c.fc.file === f.file && c.fn.line === h.line) ?? candidates.find((c) => c.fc.file === f.file && c.fn.name === name) ?? candidates.find((c) => c.fn.name === name) ?? candidates[0];
       if (!found) continue;
       const s = streaming(method);
-      out.push({ spanName: `${svc.fullName}/${method.name}`, kind: 'server', functionName: found.fn.name, functionLine: found.fn.line, file: found.fc.file, line: h.line, target: `addService(${h.service}).${h.key}`, rpcService: svc.fullName, rpcMethod: method.name, ...(s ? { streaming: s } : {}) });
+      out.push({ spanName: `${svc.fullName}/${method.name}`, language: found.fc.language, kind: 'server', functionName: found.fn.name, functionLine: found.fn.line, file: found.fc.file, line: h.line, target: `addService(${h.service}).${h.key}`, rpcService: svc.fullName, rpcMethod: method.name, ...(s ? { streaming: s } : {}) });
     }
   }
   return out;
+}
+
+/**
+ * The names the language's own OpenTelemetry gRPC instrumentation gives a method's spans besides
+ * `<package>.<Service>/<Method>` (what Go otelgrpc, the Java agent and .NET use): Node.js
+ * `@opentelemetry/instrumentation-grpc` prefixes `grpc.`, Python's instrumentation keeps the method
+ * path's leading slash.
+ */
+export function instrumentationNames(spanName: string, language: FileCscfg['language']): string[] {
+  if (language === 'typescript' || language === 'tsx' || language === 'javascript') return [`grpc.${spanName}`];
+  if (language === 'python') return [`/${spanName}`];
+  return [];
 }

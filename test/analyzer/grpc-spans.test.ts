@@ -14,7 +14,7 @@ import { InputError } from '../../src/model/index.js';
 function grpcSpans(doc: Analysis): string[] {
   const nameOf = new Map(doc.functions.map((f) => [f.id, f.name]));
   return doc.spans
-    .filter((s) => s.via === 'grpc')
+    .filter((s) => s.via === 'grpc' && s.aliasOf === undefined)
     .map((s) => `${s.service} ${s.kind} ${s.spanName} -> ${s.function ? nameOf.get(s.function) : '?'}`)
     .sort();
 }
@@ -51,6 +51,20 @@ describe('gRPC spans of a polyglot system', () => {
       'shipping server shop.shipping.ShippingService/Quote -> ShippingServiceImpl.quote',
       'shipping server shop.shipping.ShippingService/Track -> ShippingServiceImpl.track',
     ]);
+  });
+
+  it('repeats Node.js and Python records under their instrumentations\' own names (grpc.<name>, /<name>)', () => {
+    const aliases = doc.spans.filter((s) => s.aliasOf !== undefined).map((s) => `${s.service} ${s.kind} ${s.spanName}`).sort();
+    assert.deepEqual(aliases, [
+      'inventory client grpc.shop.payment.PaymentService/Charge',
+      'inventory server grpc.shop.inventory.InventoryService/CheckStock',
+      'payment client /shop.shipping.ShippingService/Quote',
+      'payment server /shop.payment.PaymentService/Charge',
+    ]);
+    for (const a of doc.spans.filter((s) => s.aliasOf !== undefined)) {
+      const canonical = doc.spans.find((s) => s.spanName === a.aliasOf && s.service === a.service && s.kind === a.kind && s.aliasOf === undefined);
+      assert.equal(a.function, canonical?.function, a.spanName);
+    }
   });
 
   it('records the rpc service, method and streaming side', () => {
@@ -99,10 +113,10 @@ describe('gRPC spans on odd input', () => {
     await mkdir(join(root, 'svc'), { recursive: true });
     await writeFile(join(root, 'svc', 'go.mod'), 'module x\n');
     await writeFile(join(root, 'svc', 'main.go'), 'package main\ntype s struct { pb.UnimplementedCartServiceServer }\nfunc (x *s) AddItem() {}\n');
-    assert.deepEqual((await analyzeSources({ sourceDirs: [root] })).spans.filter((s) => s.via === 'grpc'), []);
+    assert.deepEqual((await analyzeSources({ sourceDirs: [root] })).spans.filter((s) => s.via === 'grpc' && s.aliasOf === undefined), []);
     await mkdir(join(root, 'proto'), { recursive: true });
     await writeFile(join(root, 'proto', 'empty.proto'), '');
-    assert.deepEqual((await analyzeSources({ sourceDirs: [root] })).spans.filter((s) => s.via === 'grpc'), []);
+    assert.deepEqual((await analyzeSources({ sourceDirs: [root] })).spans.filter((s) => s.via === 'grpc' && s.aliasOf === undefined), []);
   });
 
   it('reads .proto files from --proto-dir directories outside the sources, and rejects a missing one', async () => {
@@ -110,9 +124,9 @@ describe('gRPC spans on odd input', () => {
     await put('apart/src/svc/go.mod', 'module x\n');
     await put('apart/src/svc/main.go', 'package main\ntype s struct { pb.UnimplementedCartServiceServer }\nfunc (x *s) AddItem() {}\n');
     const src = join(dir, 'apart', 'src');
-    assert.equal((await analyzeSources({ sourceDirs: [src] })).spans.filter((s) => s.via === 'grpc').length, 0);
+    assert.equal((await analyzeSources({ sourceDirs: [src] })).spans.filter((s) => s.via === 'grpc' && s.aliasOf === undefined).length, 0);
     const doc = await analyzeSources({ sourceDirs: [src], protoDirs: [join(dir, 'apart', 'protos')] });
-    assert.deepEqual(doc.spans.filter((s) => s.via === 'grpc').map((s) => s.spanName), ['shop.cart.CartService/AddItem']);
+    assert.deepEqual(doc.spans.filter((s) => s.via === 'grpc' && s.aliasOf === undefined).map((s) => s.spanName), ['shop.cart.CartService/AddItem']);
     assert.deepEqual(doc.settings.protoDirs, [join(dir, 'apart', 'protos')]);
     await assert.rejects(analyzeSources({ sourceDirs: [src], protoDirs: [join(dir, 'nope')] }), (e: unknown) => e instanceof InputError && e.message.includes('nope'));
   });
@@ -143,7 +157,7 @@ func Direct(ctx context.Context) {
     await put('unknown/web/index.ts', "const cart = new Map();\ncart.addItem(1);\nconst real = new CartServiceClient('cart:50051', creds);\nexport function add() { return real.addItem({}, () => undefined); }\n");
     const doc = await analyzeSources({ sourceDirs: [root] });
     const nameOf = new Map(doc.functions.map((f) => [f.id, f.name]));
-    const spans = doc.spans.filter((s) => s.via === 'grpc').map((s: AnalysisSpan) => `${s.service} ${s.spanName} -> ${nameOf.get(s.function!)}`);
+    const spans = doc.spans.filter((s) => s.via === 'grpc' && s.aliasOf === undefined).map((s: AnalysisSpan) => `${s.service} ${s.spanName} -> ${nameOf.get(s.function!)}`);
     assert.deepEqual(spans.sort(), ['svc shop.cart.CartService/AddItem -> Direct', 'web shop.cart.CartService/AddItem -> add']);
     assert.equal(doc.summary.grpcClientCallsMatched, 0, 'no handler is analyzed');
   });
@@ -164,7 +178,7 @@ func Direct(ctx context.Context) {
     await put('inject/go/main.go', 'package main\n\ntype cart struct{ db *sql.DB }\n\nfunc newCart(db *sql.DB) *cart { return &cart{db: db} }\n\nfunc (c *cart) GetCart(ctx context.Context, r *pb.A) (*pb.B, error) { return nil, nil }\n\nfunc main() {\n\tpb.RegisterCartServiceServer(s, newCart(db))\n}\n');
     const doc = await analyzeSources({ sourceDirs: [join(dir, 'inject')] });
     const nameOf = new Map(doc.functions.map((f) => [f.id, f.name]));
-    const spans = doc.spans.filter((s) => s.via === 'grpc').map((s) => `${s.service} ${s.kind} ${s.spanName} -> ${nameOf.get(s.function!)}`);
+    const spans = doc.spans.filter((s) => s.via === 'grpc' && s.aliasOf === undefined).map((s) => `${s.service} ${s.kind} ${s.spanName} -> ${nameOf.get(s.function!)}`);
     assert.deepEqual(spans.sort(), [
       'go server shop.cart.CartService/GetCart -> cart.GetCart',
       'go2 server shop.checkout.CheckoutService/PlaceOrder -> checkout.PlaceOrder',
@@ -190,7 +204,7 @@ func Direct(ctx context.Context) {
     );
     const doc = await analyzeSources({ sourceDirs: [root] });
     const nameOf = new Map(doc.functions.map((f) => [f.id, f.name]));
-    const spans = doc.spans.filter((s) => s.via === 'grpc').map((s) => `${s.service} ${s.spanName} ${s.streaming ?? 'unary'} -> ${nameOf.get(s.function!)}`);
+    const spans = doc.spans.filter((s) => s.via === 'grpc' && s.aliasOf === undefined).map((s) => `${s.service} ${s.spanName} ${s.streaming ?? 'unary'} -> ${nameOf.get(s.function!)}`);
     assert.deepEqual(spans.sort(), ['node chat.v1.Chat/Say unary -> Say', 'node chat.v1.Chat/Talk bidi -> talk', 'py chat.v1.Chat/Talk bidi -> Chat.Talk']);
   });
 });
