@@ -2,7 +2,8 @@
 // over a directory the traffic generator emitted (`slimtrace generate --source-dir DIR`, any
 // topology), reads the generator's answer key (DIR/slimtrace-model.json: every span name with the
 // file and function that produce it) and reports how many of the distinct span names, and of the
-// distinct (service, kind, span name) sites, the analysis maps to the right function, with the misses.
+// distinct (service, kind, span name) sites, the analysis maps to the right function, and how many of
+// the key's branch points it finds, with the misses.
 //
 //   node --import tsx scripts/generated-coverage.ts DIR [--json]
 //
@@ -20,11 +21,18 @@ interface KeySpan {
   file: string;
   line: number;
 }
+interface KeyBranchPoint {
+  id: string;
+  kind: string;
+  function: string;
+  file: string;
+  line: number;
+}
 interface KeyService {
   name: string;
   language?: string;
   dir: string;
-  operations: { spans: KeySpan[] }[];
+  operations: { spans: KeySpan[]; branchPoints?: KeyBranchPoint[] }[];
 }
 
 const dirArg = process.argv[2];
@@ -82,6 +90,27 @@ for (const site of sites.values()) {
   if (ok) l.ok++;
   perLanguage.set(site.language, l);
 }
+// Branch points: the key's (function, line, kind) has a branch node of that kind on that line of
+// the analysis' function (Go prints a try as an `if err != nil`, so a Go try may be an if).
+const bpMisses: string[] = [];
+let bpAll = 0;
+let bpOk = 0;
+const seenBp = new Set<string>();
+for (const svc of model.services) {
+  for (const op of svc.operations) {
+    for (const bp of op.branchPoints ?? []) {
+      if (seenBp.has(bp.id)) continue;
+      seenBp.add(bp.id);
+      bpAll++;
+      const file = posix(join(dir, bp.file));
+      const fn = doc.functions.find((f) => posix(resolve(f.file)) === file && f.name === bp.function);
+      const kinds = bp.kind === 'try' && svc.language === 'go' ? ['try', 'if'] : [bp.kind];
+      const hit = fn?.nodes.some((n) => n.kind === 'branch' && n.line === bp.line && kinds.includes(n.branch));
+      if (hit) bpOk++;
+      else bpMisses.push(`${svc.name} ${bp.kind} at ${bp.file}:${bp.line} in ${bp.function}${fn ? '' : ' (function not found)'}`);
+    }
+  }
+}
 const okNames = [...okByName.values()].filter(Boolean).length;
 const pct = (a: number, b: number): string => (b === 0 ? '-' : `${((100 * a) / b).toFixed(1)}%`);
 const result = {
@@ -94,12 +123,16 @@ const result = {
   analyzerSeconds: doc.summary.seconds,
   grpcStubCallsMatched: `${doc.summary.grpcClientCallsMatched}/${doc.summary.grpcClientCalls}`,
   syntaxErrors: doc.syntaxErrors.length,
+  branchPoints: `${bpOk}/${bpAll}`,
   misses,
+  branchPointMisses: bpMisses,
 };
 if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`topology ${result.topology}: ${okNames} of ${okByName.size} distinct span names mapped to the right function (${pct(okNames, okByName.size)})`);
   console.log(`(service, kind, name) sites: ${okSites} of ${sites.size} (${pct(okSites, sites.size)}); per language ${JSON.stringify(result.perLanguage)}`);
   console.log(`gRPC stub calls joined to handlers: ${result.grpcStubCallsMatched}; syntax errors: ${result.syntaxErrors}; analysis ${result.analyzerSeconds} s`);
+  console.log(`branch points of the key found (function, line, kind): ${bpOk} of ${bpAll}`);
   for (const m of misses) console.log(`  miss: ${m}`);
+  for (const m of bpMisses) console.log(`  branch point miss: ${m}`);
 }
