@@ -86,10 +86,12 @@ export async function measureGeneratedCoverage(dirArg: string): Promise<Generate
   let okSites = 0;
   for (const site of sites.values()) {
     const analyzed = svcByDir.get(serviceDir.get(site.service)!);
-    const found = doc.spans.filter((s) => s.service === analyzed && s.spanName === site.name && s.kind === site.kind.toLowerCase());
+    // analysis.json kinds are server/internal/client: a consumer is a server, a producer a client there.
+    const kind = site.kind === 'CONSUMER' ? 'server' : site.kind === 'PRODUCER' ? 'client' : site.kind.toLowerCase();
+    const found = doc.spans.filter((s) => s.service === analyzed && s.spanName === site.name && s.kind === kind);
     const got = new Set(found.flatMap((s) => {
       // A route is produced by its handler; the record's own `function` is where it is registered.
-      const id = s.via === 'route' ? (s.handlerFunction ?? s.function) : s.function;
+      const id = s.via === 'route' || (s.via === 'messaging' && s.kind === 'server') ? (s.handlerFunction ?? s.function) : s.function;
       const f = id ? fnById.get(id) : undefined;
       return f ? [`${posix(resolve(f.file))}\0${f.name}`] : [];
     }));

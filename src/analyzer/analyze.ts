@@ -392,6 +392,88 @@ function pythonClientVerb(callee: string, lines: readonly string[], line: number
   return undefined;
 }
 
+/** The text of the call whose `(` is at `open` (strings and nesting respected), up to its `)`. */
+function callText(text: string, open: number): string {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c === '(' || c === '{' || c === '[') depth++;
+    else if ((c === ')' || c === '}' || c === ']') && --depth === 0) return text.slice(open, i + 1);
+  }
+  return text.slice(open);
+}
+
+/**
+ * kafkajs (TypeScript/JavaScript): `send <topic>` (CLIENT, the producer side) at each
+ * `producer.send({ topic: 'T', ... })` on a variable made by `kafka.producer()`, and `process <topic>`
+ * (SERVER, the consumer side) on the handler of `consumer.run({ eachMessage })` for the topics the
+ * same consumer subscribes to (`subscribe({ topic: 'T' })` / `{ topics: [...] }`): the function the
+ * eachMessage callback calls when it is a one-call arrow (`({ message }) => reserveStock(message)`),
+ * a named function (`eachMessage: handle`), else the callback itself. Names as the OpenTelemetry
+ * kafkajs instrumentation gives them; `queue` is the topic, which joins sends to consumers.
+ */
+function kafkaSpans(service: string, scripts: readonly { fc: FileCscfg; source: string; idOf: (name: string, line: number) => string }[], functions: readonly AnalysisFunction[]): AnalysisSpan[] {
+  const out: AnalysisSpan[] = [];
+  const producers = new Set<string>();
+  for (const { source } of scripts) for (const m of source.matchAll(/\b(?:const|let|var)\s+([\w$]+)\s*(?::[^=\n]+)?=\s*(?:await\s+)?[\w$.]+\.producer\s*\(/g)) producers.add(m[1]!);
+  for (const { fc, source, idOf } of scripts) {
+    const lines = source.split('\n');
+    for (const fn of fc.functions) {
+      for (const c of callSites(fn)) {
+        const m = /^(?:this\.)?([\w$]+)\.send$/.exec(c.callee);
+        if (!m || !producers.has(m[1]!)) continue;
+        const text = [lines[c.line - 1]?.slice(c.column) ?? '', ...lines.slice(c.line, c.line + 6)].join('\n');
+        const topic = /\btopic\s*:\s*['"`]([^'"`$]+)['"`]/.exec(text)?.[1];
+        if (topic === undefined) continue;
+        out.push({ spanName: `send ${topic}`, kind: 'client', service, function: idOf(fn.name, fn.line), file: fc.file, line: c.line, via: 'messaging', target: c.callee, queue: topic });
+      }
+    }
+    for (const m of source.matchAll(/\b([\w$]+)\.run\s*\(/g)) {
+      const consumer = m[1]!;
+      const subscribed: string[] = [];
+      for (const sub of source.matchAll(new RegExp(`\\b${consumer.replace(/\$/g, '\\$')}\\.subscribe\\s*\\(`, 'g'))) {
+        const text = callText(source, sub.index! + sub[0].length - 1);
+        const one = /\btopic\s*:\s*['"`]([^'"`$]+)['"`]/.exec(text)?.[1];
+        if (one) subscribed.push(one);
+        const many = /\btopics\s*:\s*\[([^\]]*)\]/.exec(text)?.[1];
+        if (many) for (const t of many.matchAll(/['"`]([^'"`$]+)['"`]/g)) subscribed.push(t[1]!);
+      }
+      if (subscribed.length === 0) continue;
+      const text = callText(source, m.index! + m[0].length - 1);
+      const each = /\beachMessage\s*:\s*([\s\S]*)$/.exec(text.slice(1, -1))?.[1]?.trim();
+      if (!each) continue;
+      const line = source.slice(0, m.index!).split('\n').length;
+      // `({ message }) => handle(message)` / `async (p) => { await handle(p); }`: the one function it calls.
+      const oneCall = /^(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*=>\s*\{?\s*(?:return\s+)?(?:await\s+)?(?:this\.)?([\w$]+)\s*\([^()]*\)\s*;?\s*\}?\s*,?\s*\}?\s*$/.exec(each)?.[1];
+      const named = /^(?:this\.)?([\w$]+)\s*,?\s*\}?\s*$/.exec(each)?.[1];
+      const handlerName = oneCall ?? named;
+      const own = functions.filter((f) => f.service === service);
+      const handler =
+        (handlerName ? own.find((f) => f.file === fc.file && f.name === handlerName) ?? own.find((f) => f.name === handlerName || f.name.endsWith(`.${handlerName}`)) : undefined) ??
+        own.find((f) => f.file === fc.file && f.name === 'eachMessage' && f.line >= line);
+      for (const topic of subscribed) {
+        out.push({
+          spanName: `process ${topic}`,
+          kind: 'server',
+          service,
+          ...(handler ? { function: handler.id, handlerFunction: handler.id, handler: handler.name } : {}),
+          file: fc.file,
+          line,
+          via: 'messaging',
+          target: `${consumer}.run`,
+          queue: topic,
+        });
+      }
+    }
+  }
+  return out;
+}
+
 /** C# HttpClient methods and the verb of the request each sends. */
 const CSHARP_HTTP_METHODS: ReadonlyMap<string, string> = new Map([
   ['GetAsync', 'GET'],
@@ -628,6 +710,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       options.onProgress?.({ filesDone: s.files, filesTotal, spans: doc.spans.length + svcSpans.length });
     }
     for (const sc of scripts) svcSpans.push(...scriptSpans(root.name, sc.fc, sc.source, sc.idOf, axiosNames));
+    if (scripts.some((sc) => /\bkafkajs\b|\.producer\s*\(|\.consumer\s*\(/.test(sc.source))) svcSpans.push(...kafkaSpans(root.name, scripts, svcFunctions));
     if (javaFiles.length > 0) {
       const mapped = [
         ...(await mapJavaSpans([{ service: root.name, files: javaFiles }], { sources: javaSources })),

@@ -232,7 +232,8 @@ export function messagingEdges(spans: readonly AnalysisSpan[], functions: readon
   const fnById = new Map(functions.map((f) => [f.id, f]));
   const out: MessagingEdge[] = [];
   for (const send of spans) {
-    if (send.via !== 'messaging' || send.kind !== 'client' || send.exchange !== '' || send.queue === undefined) continue;
+    // RabbitMQ sends through the default exchange, and Kafka sends (no exchange: the topic is the queue).
+    if (send.via !== 'messaging' || send.kind !== 'client' || (send.exchange !== undefined && send.exchange !== '') || send.queue === undefined) continue;
     const caller = send.function ? fnById.get(send.function) : undefined;
     const method = send.target?.slice(send.target.lastIndexOf('.') + 1);
     const node = caller?.nodes.find((n) => n.kind === 'call' && n.line === send.line && (method === undefined || n.callee.endsWith(`.${method}`)));
