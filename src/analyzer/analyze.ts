@@ -474,6 +474,20 @@ function kafkaSpans(service: string, scripts: readonly { fc: FileCscfg; source: 
   return out;
 }
 
+/** The database names of `jdbc:<driver>://host/<db>` URLs in a Spring service's `src/main/resources/application*.properties|yml`. */
+async function springDatabaseFacts(dir: string): Promise<DbFileFacts[]> {
+  const resources = path.join(dir, 'src', 'main', 'resources');
+  const names = await readdir(resources).catch(() => [] as string[]);
+  const out: DbFileFacts[] = [];
+  for (const n of names.sort()) {
+    if (!/^application.*\.(properties|ya?ml)$/.test(n)) continue;
+    const text = await readSourceFile(path.join(resources, n));
+    const databases = [...text.matchAll(/jdbc:\w+:\/\/[^/\s"']+\/(\w+)/g)].map((m) => m[1]!);
+    if (databases.length > 0) out.push({ file: posix(path.join(resources, n)), bindings: new Map(), databases });
+  }
+  return out;
+}
+
 /** C# HttpClient methods and the verb of the request each sends. */
 const CSHARP_HTTP_METHODS: ReadonlyMap<string, string> = new Map([
   ['GetAsync', 'GET'],
@@ -744,6 +758,8 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       // The same mapping under the name the language's own instrumentation gives the span.
       for (const alias of instrumentationNames(g.spanName, g.language)) svcSpans.push({ ...record, spanName: alias, aliasOf: g.spanName });
     }
+    // Spring services configure the JDBC URL (whose path names the database) in their resources.
+    if (javaFiles.length > 0) dbFacts.push(...(await springDatabaseFacts(root.dir)));
     for (const d of mapDbSpans(svcFiles.map((f) => f.fc), dbFacts, csharpSources)) {
       const id = fnIds.get(`${d.file}\0${d.functionName}\0${d.functionLine}`);
       svcSpans.push({ spanName: d.spanName, kind: 'client', service: root.name, ...(id ? { function: id } : {}), file: d.file, line: d.line, via: 'database', target: d.target, dbSystem: d.dbSystem, library: d.library });

@@ -204,8 +204,8 @@ public class Orders {
 }
 `,
     );
-    await put('java/src/main/resources/application.properties', 'spring.datasource.url=jdbc:postgresql://orders-db:5432/orders\n');
-    await put('java/src/main/java/shop/Config.java', 'package shop;\nclass Config { static final String URL = "jdbc:postgresql://orders-db:5432/orders"; }\n');
+    await put('java/src/main/resources/application.properties', 'spring.datasource.url=jdbc:postgresql://orders-db:5432/orders?sslmode=disable\n');
+
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
