@@ -10,7 +10,8 @@ import { InputError } from '../model/index.js';
 import { resolveServiceCalls, type CallEdge, type ServiceFile } from './call-graph.js';
 import { crossServiceEdges, messagingEdges, type CrossServiceEdge, type MessagingEdge } from './cross-service.js';
 import { DEFAULT_BUSINESS_KEYWORDS, scoreSpans, type SpanFeatures } from './features.js';
-import { branchPoints, callSites, type CscfgEdge, type CscfgNode } from './cscfg.js';
+import { branchPoints, callSites, type CallSite, type CscfgEdge, type CscfgNode } from './cscfg.js';
+import { analyzeCSharpSource, type CSharpFileCscfg, type CSharpFunction } from './csharp.js';
 import { analyzeGoSource, type GoCallNode } from './golang.js';
 import { analyzeJavaSource, type JavaFileCscfg } from './java.js';
 import type { AnalyzerLanguage } from './languages.js';
@@ -18,6 +19,9 @@ import { analyzePythonSource, type PythonFileCscfg } from './python.js';
 import { DEFAULT_SKIP_DIRS, inventorySourceFiles, readSourceFile, walkSourceFiles } from './source-files.js';
 import { mapFrameworkSpans, readBuildDependencies } from './span-map-framework.js';
 import { mapJavaSpans, type JavaSpanKind } from './span-map-java.js';
+import { grpcFileFacts, instrumentationNames, mapGrpcSpans, ProtoIndex, type GrpcFileFacts } from './span-map-grpc.js';
+import { readProtoServices } from './proto.js';
+import { dbFileFacts, mapDbSpans, type DbFileFacts } from './span-map-db.js';
 import { analyzeScriptSource, type FileCscfg } from './typescript.js';
 
 export const ANALYSIS_FORMAT = 'slimtrace-analysis';
@@ -26,7 +30,7 @@ export const ANALYSIS_VERSION = 1;
 /** Files whose presence makes a folder a service root. */
 export const SERVICE_ROOT_FILES: readonly string[] = ['pom.xml', 'build.gradle', 'build.gradle.kts', 'package.json', 'go.mod', 'pyproject.toml', 'setup.py', 'requirements.txt'];
 
-export type SpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql' | 'manual-span' | 'framework' | 'messaging';
+export type SpanVia = 'controller' | 'repository' | 'inherited-repository' | 'with-span' | 'route' | 'http-client' | 'sql' | 'manual-span' | 'framework' | 'messaging' | 'grpc' | 'database';
 
 export interface AnalysisService {
   name: string;
@@ -80,6 +84,19 @@ export interface AnalysisSpan {
   queue?: string;
   /** Messaging sends: the exchange, `''` for the default exchange. */
   exchange?: string;
+  /** gRPC spans: the full proto service name (`shop.cart.CartService`) and the method (`AddItem`). */
+  rpcService?: string;
+  rpcMethod?: string;
+  /**
+   * gRPC records under the name a language's own instrumentation uses (Node.js `grpc.<name>`, Python
+   * `/<name>`): the `<package>.<Service>/<Method>` record they repeat. Not joined into edges.
+   */
+  aliasOf?: string;
+  /** gRPC spans of streaming rpcs: which side streams. */
+  streaming?: 'client' | 'server' | 'bidi';
+  /** Database and cache spans: the `db.system` (`postgresql`, `redis`, `mongodb`, ...) and the instrumentation library. */
+  dbSystem?: string;
+  library?: string;
   /** The code features of the producing code (features.ts). */
   features?: SpanFeatures;
   /** The importance score from the features: +10 error handling, +8 external API, +7 database, +6 business keyword, -3 high frequency. */
@@ -90,13 +107,13 @@ export interface Analysis {
   format: typeof ANALYSIS_FORMAT;
   version: typeof ANALYSIS_VERSION;
   generatedAt: string;
-  settings: { sourceDirs: string[]; services: Record<string, string>; targetReduction?: number; businessKeywords: string[] };
+  settings: { sourceDirs: string[]; services: Record<string, string>; protoDirs?: string[]; targetReduction?: number; businessKeywords: string[] };
   services: AnalysisService[];
   functions: AnalysisFunction[];
   spans: AnalysisSpan[];
   /** The inter-procedural edges: call node `node` of function `from` reaches function `to`. */
   calls: CallEdge[];
-  /** HTTP client calls matched to a route of another analyzed service. */
+  /** HTTP client calls matched to a route of another analyzed service, gRPC stub calls to the handlers of their method. */
   crossServiceEdges: CrossServiceEdge[];
   /** Message sends matched to the listeners of the queue they reach. */
   messagingEdges: MessagingEdge[];
@@ -117,6 +134,9 @@ export interface Analysis {
     /** HTTP client call sites with a URL, those matched to a route of another service, and the edges (a call may match several routes). */
     httpClientCalls: number;
     httpClientCallsMatched: number;
+    /** gRPC stub call sites, and those matched to a handler of the same method. */
+    grpcClientCalls: number;
+    grpcClientCallsMatched: number;
     crossServiceEdges: number;
     byLanguage: Partial<Record<AnalyzerLanguage, { files: number; functions: number }>>;
     seconds: number;
@@ -135,6 +155,8 @@ export interface AnalyzeOptions {
   /** Folders named as one service each: NAME -> DIR. */
   services?: Readonly<Record<string, string>>;
   targetReduction?: number;
+  /** Directories of gRPC `.proto` files besides the source and service directories (which are searched anyway). */
+  protoDirs?: readonly string[];
   /** Keywords that mark business-critical code (default payment, order, checkout, auth, security). */
   businessKeywords?: readonly string[];
   onProgress?: (p: AnalyzeProgress) => void;
@@ -154,7 +176,8 @@ async function hasBuildFile(dir: string): Promise<boolean> {
   } catch {
     return false;
   }
-  return names.some((n) => SERVICE_ROOT_FILES.includes(n));
+  // A .NET project file is named after the project (`Cart.csproj`).
+  return names.some((n) => SERVICE_ROOT_FILES.includes(n) || n.endsWith('.csproj'));
 }
 
 async function subdirs(dir: string): Promise<string[]> {
@@ -219,6 +242,8 @@ async function analyzeFile(file: string, language: AnalyzerLanguage, source: str
       return analyzeGoSource(file, source);
     case 'python':
       return analyzePythonSource(file, source);
+    case 'csharp':
+      return analyzeCSharpSource(file, source);
     default:
       return analyzeScriptSource(file, source, language);
   }
@@ -276,6 +301,10 @@ function scriptSpans(service: string, fc: FileCscfg, source: string, idOf: (fnNa
         if (last === 'Start' && g.secondArg !== undefined && g.secondArgKind === 'string')
           out.push({ spanName: g.secondArg, kind: 'internal', ...base, via: 'manual-span', target: c.callee });
         else out.push(...goHttpSpans(g, base, lines));
+        continue;
+      }
+      if (fc.language === 'csharp') {
+        out.push(...csharpSpans(c, base, fc as CSharpFileCscfg, fn as CSharpFunction));
         continue;
       }
       if (fc.language !== 'python') {
@@ -363,6 +392,176 @@ function pythonClientVerb(callee: string, lines: readonly string[], line: number
   return undefined;
 }
 
+/** The text of the call whose `(` is at `open` (strings and nesting respected), up to its `)`. */
+function callText(text: string, open: number): string {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c === '(' || c === '{' || c === '[') depth++;
+    else if ((c === ')' || c === '}' || c === ']') && --depth === 0) return text.slice(open, i + 1);
+  }
+  return text.slice(open);
+}
+
+/**
+ * kafkajs (TypeScript/JavaScript): `send <topic>` (CLIENT, the producer side) at each
+ * `producer.send({ topic: 'T', ... })` on a variable made by `kafka.producer()`, and `process <topic>`
+ * (SERVER, the consumer side) on the handler of `consumer.run({ eachMessage })` for the topics the
+ * same consumer subscribes to (`subscribe({ topic: 'T' })` / `{ topics: [...] }`): the function the
+ * eachMessage callback calls when it is a one-call arrow (`({ message }) => reserveStock(message)`),
+ * a named function (`eachMessage: handle`), else the callback itself. Names as the OpenTelemetry
+ * kafkajs instrumentation gives them; `queue` is the topic, which joins sends to consumers.
+ */
+function kafkaSpans(service: string, scripts: readonly { fc: FileCscfg; source: string; idOf: (name: string, line: number) => string }[], functions: readonly AnalysisFunction[]): AnalysisSpan[] {
+  const out: AnalysisSpan[] = [];
+  const producers = new Set<string>();
+  for (const { source } of scripts) for (const m of source.matchAll(/\b(?:const|let|var)\s+([\w$]+)\s*(?::[^=\n]+)?=\s*(?:await\s+)?[\w$.]+\.producer\s*\(/g)) producers.add(m[1]!);
+  for (const { fc, source, idOf } of scripts) {
+    const lines = source.split('\n');
+    for (const fn of fc.functions) {
+      for (const c of callSites(fn)) {
+        const m = /^(?:this\.)?([\w$]+)\.send$/.exec(c.callee);
+        if (!m || !producers.has(m[1]!)) continue;
+        const text = [lines[c.line - 1]?.slice(c.column) ?? '', ...lines.slice(c.line, c.line + 6)].join('\n');
+        const topic = /\btopic\s*:\s*['"`]([^'"`$]+)['"`]/.exec(text)?.[1];
+        if (topic === undefined) continue;
+        out.push({ spanName: `send ${topic}`, kind: 'client', service, function: idOf(fn.name, fn.line), file: fc.file, line: c.line, via: 'messaging', target: c.callee, queue: topic });
+      }
+    }
+    for (const m of source.matchAll(/\b([\w$]+)\.run\s*\(/g)) {
+      const consumer = m[1]!;
+      const subscribed: string[] = [];
+      for (const sub of source.matchAll(new RegExp(`\\b${consumer.replace(/\$/g, '\\$')}\\.subscribe\\s*\\(`, 'g'))) {
+        const text = callText(source, sub.index! + sub[0].length - 1);
+        const one = /\btopic\s*:\s*['"`]([^'"`$]+)['"`]/.exec(text)?.[1];
+        if (one) subscribed.push(one);
+        const many = /\btopics\s*:\s*\[([^\]]*)\]/.exec(text)?.[1];
+        if (many) for (const t of many.matchAll(/['"`]([^'"`$]+)['"`]/g)) subscribed.push(t[1]!);
+      }
+      if (subscribed.length === 0) continue;
+      const text = callText(source, m.index! + m[0].length - 1);
+      const each = /\beachMessage\s*:\s*([\s\S]*)$/.exec(text.slice(1, -1))?.[1]?.trim();
+      if (!each) continue;
+      const line = source.slice(0, m.index!).split('\n').length;
+      // `({ message }) => handle(message)` / `async (p) => { await handle(p); }`: the one function it calls.
+      const oneCall = /^(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*=>\s*\{?\s*(?:return\s+)?(?:await\s+)?(?:this\.)?([\w$]+)\s*\([^()]*\)\s*;?\s*\}?\s*,?\s*\}?\s*$/.exec(each)?.[1];
+      const named = /^(?:this\.)?([\w$]+)\s*,?\s*\}?\s*$/.exec(each)?.[1];
+      const handlerName = oneCall ?? named;
+      const own = functions.filter((f) => f.service === service);
+      const handler =
+        (handlerName ? own.find((f) => f.file === fc.file && f.name === handlerName) ?? own.find((f) => f.name === handlerName || f.name.endsWith(`.${handlerName}`)) : undefined) ??
+        own.find((f) => f.file === fc.file && f.name === 'eachMessage' && f.line >= line);
+      for (const topic of subscribed) {
+        out.push({
+          spanName: `process ${topic}`,
+          kind: 'server',
+          service,
+          ...(handler ? { function: handler.id, handlerFunction: handler.id, handler: handler.name } : {}),
+          file: fc.file,
+          line,
+          via: 'messaging',
+          target: `${consumer}.run`,
+          queue: topic,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** The database names of `jdbc:<driver>://host/<db>` URLs in a Spring service's `src/main/resources/application*.properties|yml`. */
+async function springDatabaseFacts(dir: string): Promise<DbFileFacts[]> {
+  const resources = path.join(dir, 'src', 'main', 'resources');
+  const names = await readdir(resources).catch(() => [] as string[]);
+  const out: DbFileFacts[] = [];
+  for (const n of names.sort()) {
+    if (!/^application.*\.(properties|ya?ml)$/.test(n)) continue;
+    const text = await readSourceFile(path.join(resources, n));
+    const databases = [...text.matchAll(/jdbc:\w+:\/\/[^/\s"']+\/(\w+)/g)].map((m) => m[1]!);
+    if (databases.length > 0) out.push({ file: posix(path.join(resources, n)), bindings: new Map(), databases });
+  }
+  return out;
+}
+
+/** C# HttpClient methods and the verb of the request each sends. */
+const CSHARP_HTTP_METHODS: ReadonlyMap<string, string> = new Map([
+  ['GetAsync', 'GET'],
+  ['GetStringAsync', 'GET'],
+  ['GetStreamAsync', 'GET'],
+  ['GetByteArrayAsync', 'GET'],
+  ['GetFromJsonAsync', 'GET'],
+  ['PostAsync', 'POST'],
+  ['PostAsJsonAsync', 'POST'],
+  ['PutAsync', 'PUT'],
+  ['PutAsJsonAsync', 'PUT'],
+  ['PatchAsync', 'PATCH'],
+  ['DeleteAsync', 'DELETE'],
+]);
+
+/**
+ * C# manual spans (`activitySource.StartActivity("x")`, `tracer.StartActiveSpan("x")`), minimal-API
+ * routes (`app.MapGet("/x", ...)`), and HttpClient calls on a receiver declared as an HttpClient
+ * (span name `<VERB>`, as the .NET HttpClient instrumentation names client spans under the stable
+ * HTTP semantic conventions).
+ */
+function csharpSpans(c: CallSite, base: { service: string; function: string; file: string; line: number }, fc: CSharpFileCscfg, fn: CSharpFunction): AnalysisSpan[] {
+  const dot = c.callee.lastIndexOf('.');
+  const last = c.callee.slice(dot + 1).replace(/<.*$/, '');
+  const literal = c.firstArgKind === 'string' ? c.firstArg : undefined;
+  if ((last === 'StartActivity' || last === 'StartActiveSpan' || last === 'StartSpan' || last === 'StartRootSpan') && literal !== undefined)
+    return [{ spanName: literal, kind: 'internal', ...base, via: 'manual-span', target: c.callee }];
+  const route = /^Map(Get|Post|Put|Delete|Patch)$/.exec(last);
+  if (route && dot > 0 && literal?.startsWith('/')) {
+    const verb = route[1]!.toUpperCase();
+    return [{ spanName: `${verb} ${literal}`, kind: 'server', ...base, via: 'route', target: c.callee, httpMethod: verb }];
+  }
+  const verb = CSHARP_HTTP_METHODS.get(last);
+  if (verb && dot > 0) {
+    const receiver = c.callee.slice(0, dot).replace(/^this\./, '');
+    const cls = fn.className ? fc.classes.find((k) => k.name === fn.className) : undefined;
+    const type = fn.variables?.[receiver] ?? cls?.fields[receiver];
+    if (type && /(^|\.)HttpClient$/.test(type))
+      return [{ spanName: verb, kind: 'client', ...base, via: 'http-client', target: c.callee, httpMethod: verb, ...(c.firstArg !== undefined ? { url: c.firstArg } : {}) }];
+  }
+  return [];
+}
+
+/**
+ * Java manual spans (`tracer.spanBuilder("x")`, the first argument a string literal), and Java's own
+ * HTTP client (java.net.http): `send`/`sendAsync` on a field, parameter or local declared
+ * as an `HttpClient`, the verb from the request built in the call (`.POST(...)`, `.method("PATCH", ...)`,
+ * else GET) and the URL from its `URI.create("...")`. The OpenTelemetry Java agent (2.x, stable HTTP
+ * semantic conventions) names the client span by the verb alone.
+ */
+function javaHttpClientSpans(service: string, fc: JavaFileCscfg, source: string, idOf: (fnName: string, line: number) => string): AnalysisSpan[] {
+  const out: AnalysisSpan[] = [];
+  const lines = source.split('\n');
+  for (const fn of fc.functions) {
+    const cls = fn.className ? fc.classes.find((c) => c.name === fn.className) : undefined;
+    for (const c of callSites(fn)) {
+      // Manual spans: `tracer.spanBuilder("name")...startSpan()`.
+      if (c.callee.endsWith('.spanBuilder') && c.firstArgKind === 'string' && c.firstArg !== undefined) {
+        out.push({ spanName: c.firstArg, kind: 'internal', service, function: idOf(fn.name, fn.line), file: fc.file, line: c.line, via: 'manual-span', target: c.callee });
+        continue;
+      }
+      const m = /^(?:this\.)?([A-Za-z_$][\w$]*)\.(send|sendAsync)$/.exec(c.callee);
+      if (!m) continue;
+      const type = fn.variables?.[m[1]!] ?? cls?.fields.find((f) => f.name === m[1])?.type;
+      if (!type || !/(^|\.)HttpClient$/.test(type)) continue;
+      const text = [lines[c.line - 1]?.slice(c.column) ?? '', ...lines.slice(c.line, c.line + 8)].join('\n');
+      const verb = (/\.(GET|POST|PUT|DELETE|HEAD)\s*\(/.exec(text)?.[1] ?? /\.method\s*\(\s*"(\w+)"/.exec(text)?.[1] ?? 'GET').toUpperCase();
+      const url = /URI\.create\s*\(\s*"([^"]*)"/.exec(text)?.[1];
+      out.push({ spanName: verb, kind: 'client', service, function: idOf(fn.name, fn.line), file: fc.file, line: c.line, via: 'http-client', target: `HttpClient.${m[2]}`, httpMethod: verb, ...(url !== undefined ? { url } : {}) });
+    }
+  }
+  return out;
+}
+
 const GO_ROUTE_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options']);
 
 /**
@@ -421,6 +620,16 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     if (n > 0) r.name = `${path.basename(path.dirname(r.dir))}-${r.name}`;
   }
 
+  // gRPC service definitions anywhere under the source and service directories (a shared `proto/`
+  // folder or copies per service): span names carry the full proto service name.
+  for (const d of options.protoDirs ?? []) {
+    const info = await stat(d).catch((err: Error) => {
+      throw new InputError(`cannot read proto directory: ${err.message}`, d);
+    });
+    if (!info.isDirectory()) throw new InputError('not a directory', d);
+  }
+  const protos = new ProtoIndex(await readProtoServices([...options.sourceDirs, ...explicit.map((e) => e.dir), ...(options.protoDirs ?? [])]));
+
   let filesTotal = 0;
   if (options.onProgress) {
     for (const r of roots) {
@@ -437,6 +646,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     settings: {
       sourceDirs: options.sourceDirs.map(posix),
       services: Object.fromEntries(explicit.map((e) => [e.name, posix(e.dir)])),
+      ...(options.protoDirs?.length ? { protoDirs: options.protoDirs.map(posix) } : {}),
       ...(options.targetReduction !== undefined ? { targetReduction: options.targetReduction } : {}),
       businessKeywords: [...(options.businessKeywords ?? DEFAULT_BUSINESS_KEYWORDS)],
     },
@@ -448,7 +658,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     messagingEdges: [],
     unsupported: [],
     syntaxErrors: [],
-    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, httpClientCalls: 0, httpClientCallsMatched: 0, crossServiceEdges: 0, byLanguage: {}, seconds: 0 },
+    summary: { files: 0, functions: 0, callSites: 0, branchPoints: 0, spansMapped: 0, callsResolved: 0, callsUnresolved: 0, callsLibrary: 0, httpClientCalls: 0, httpClientCallsMatched: 0, grpcClientCalls: 0, grpcClientCallsMatched: 0, crossServiceEdges: 0, byLanguage: {}, seconds: 0 },
   };
   const s = doc.summary;
 
@@ -465,6 +675,9 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
     const svcFiles: ServiceFile[] = [];
     const axiosNames = new Set<string>();
     const scripts: { fc: FileCscfg; source: string; idOf: (name: string, line: number) => string }[] = [];
+    const grpcFacts: GrpcFileFacts[] = [];
+    const dbFacts: DbFileFacts[] = [];
+    const csharpSources = new Map<string, string>();
     for await (const entry of walkSourceFiles(root.dir)) {
       if (nested.some((r) => isUnder(entry.path, r.dir))) continue;
       const file = posix(entry.path);
@@ -493,11 +706,15 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         s.callSites += fn.nodes.filter((n) => n.kind === 'call').length;
         s.branchPoints += bps.length;
       }
+      if (protos.size > 0) grpcFacts.push(grpcFileFacts(fc, source));
+      dbFacts.push(dbFileFacts(fc, source));
+      if (fc.language === 'csharp' && /Command\b/.test(source)) csharpSources.set(file, source);
       if (entry.language === 'java') {
         javaFiles.push(fc as JavaFileCscfg);
         if (/resttemplate|rabbit|amqp/i.test(source)) javaSources.set(file, source);
+        if (/java\.net\.http|spanBuilder/.test(source)) svcSpans.push(...javaHttpClientSpans(root.name, fc as JavaFileCscfg, source, idOf));
       } else {
-        if (fc.language === 'go' || fc.language === 'python') svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
+        if (fc.language === 'go' || fc.language === 'python' || fc.language === 'csharp') svcSpans.push(...scriptSpans(root.name, fc, source, idOf));
         else {
           // After the walk: an axios instance may be created in a file not read yet.
           for (const n of axiosInstances(source)) axiosNames.add(n);
@@ -507,6 +724,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
       options.onProgress?.({ filesDone: s.files, filesTotal, spans: doc.spans.length + svcSpans.length });
     }
     for (const sc of scripts) svcSpans.push(...scriptSpans(root.name, sc.fc, sc.source, sc.idOf, axiosNames));
+    if (scripts.some((sc) => /\bkafkajs\b|\.producer\s*\(|\.consumer\s*\(/.test(sc.source))) svcSpans.push(...kafkaSpans(root.name, scripts, svcFunctions));
     if (javaFiles.length > 0) {
       const mapped = [
         ...(await mapJavaSpans([{ service: root.name, files: javaFiles }], { sources: javaSources })),
@@ -519,6 +737,32 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         const { function: _fname, ...rest } = m;
         svcSpans.push({ ...rest, ...(fn && m.function !== undefined ? { function: fn.id } : {}) });
       }
+    }
+    for (const g of mapGrpcSpans(svcFiles.map((f) => f.fc), grpcFacts, protos)) {
+      const id = fnIds.get(`${g.file}\0${g.functionName}\0${g.functionLine}`);
+      const record: AnalysisSpan = {
+        spanName: g.spanName,
+        kind: g.kind,
+        service: root.name,
+        ...(id ? { function: id } : {}),
+        file: g.file,
+        line: g.line,
+        via: 'grpc',
+        target: g.target,
+        ...(g.kind === 'server' && id ? { handler: g.functionName, handlerFunction: id } : {}),
+        rpcService: g.rpcService,
+        rpcMethod: g.rpcMethod,
+        ...(g.streaming ? { streaming: g.streaming } : {}),
+      };
+      svcSpans.push(record);
+      // The same mapping under the name the language's own instrumentation gives the span.
+      for (const alias of instrumentationNames(g.spanName, g.language)) svcSpans.push({ ...record, spanName: alias, aliasOf: g.spanName });
+    }
+    // Spring services configure the JDBC URL (whose path names the database) in their resources.
+    if (javaFiles.length > 0) dbFacts.push(...(await springDatabaseFacts(root.dir)));
+    for (const d of mapDbSpans(svcFiles.map((f) => f.fc), dbFacts, csharpSources)) {
+      const id = fnIds.get(`${d.file}\0${d.functionName}\0${d.functionLine}`);
+      svcSpans.push({ spanName: d.spanName, kind: 'client', service: root.name, ...(id ? { function: id } : {}), file: d.file, line: d.line, via: 'database', target: d.target, dbSystem: d.dbSystem, library: d.library });
     }
     // Routes registered with a named handler point at that function.
     for (const sp of svcSpans) {
@@ -548,6 +792,8 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
   doc.crossServiceEdges = cross.edges;
   s.httpClientCalls = cross.clientCalls;
   s.httpClientCallsMatched = cross.matched;
+  s.grpcClientCalls = cross.grpcClientCalls;
+  s.grpcClientCallsMatched = cross.grpcMatched;
   s.crossServiceEdges = cross.edges.length;
   doc.messagingEdges = messagingEdges(doc.spans, doc.functions);
   const scored = scoreSpans({ functions: doc.functions, spans: doc.spans, calls: doc.calls, businessKeywords: doc.settings.businessKeywords });

@@ -8,12 +8,16 @@
 //  - TypeScript/JavaScript: same-file functions, named/default/namespace imports and `require` of
 //    relative modules, `this.m()` in a class, `new X()` and `X.m()` on a local or imported class;
 //  - Go: functions of the same package (directory), `r.M()` on a method's receiver variable;
-//  - Python: functions of the same module, `self.m()`/`cls.m()` in a class, `Cls()` to `Cls.__init__`.
+//  - Python: functions of the same module, `self.m()`/`cls.m()` in a class, `Cls()` to `Cls.__init__`;
+//  - C#: `M()`/`this.M()` to the class (then its base classes), calls on parameters, locals and
+//    fields/properties by their declared type (`var x = new T()` is a T), an interface to the
+//    service's classes that implement it, static `Type.M()`, `new T()` to T's constructors.
 // A call that is not resolved is `unresolved` when its called name is the name of some function of
 // the service (it looks like the service's own code), else `library` (framework and library calls,
 // Lombok accessors, default constructors: there is no function of the service to reach).
 import path from 'node:path';
 import { callSites } from './cscfg.js';
+import type { CSharpClass, CSharpFileCscfg, CSharpFunction } from './csharp.js';
 import type { GoFunction } from './golang.js';
 import type { JavaClass, JavaFileCscfg, JavaFunction } from './java.js';
 import type { AnalyzedFunction, FileCscfg, ScriptFileCscfg } from './typescript.js';
@@ -302,6 +306,85 @@ function resolvePython(fns: readonly Fn[], fn: AnalyzedFunction, callee: string)
   return [];
 }
 
+/** C#: classes of the service by simple name, their methods, and what implements each base. */
+class CSharpResolver {
+  private readonly classes = new Map<string, { cls: CSharpClass; file: CSharpFileCscfg }[]>();
+  private readonly methods = new Map<string, Fn[]>(); // `${class dotted}\0${method}` -> functions
+  private readonly subtypes = new Map<string, CSharpClass[]>();
+
+  constructor(files: readonly ServiceFile[]) {
+    for (const { fc, ids } of files) {
+      if (fc.language !== 'csharp') continue;
+      const cf = fc as CSharpFileCscfg;
+      for (const c of cf.classes) {
+        const s = simple(c.name);
+        this.classes.set(s, [...(this.classes.get(s) ?? []), { cls: c, file: cf }]);
+        for (const b of c.bases) this.subtypes.set(simple(b), [...(this.subtypes.get(simple(b)) ?? []), c]);
+      }
+      cf.functions.forEach((f, i) => {
+        if (!f.className || f.form === 'arrow') return;
+        const key = `${f.className}\0${f.name.slice(f.className.length + 1)}`;
+        this.methods.set(key, [...(this.methods.get(key) ?? []), { fn: f, id: ids[i]!, file: fc }]);
+      });
+    }
+  }
+
+  private classNamed(type: string): CSharpClass | undefined {
+    return this.classes.get(simple(type))?.[0]?.cls;
+  }
+
+  /** `method` of `cls` or of its analyzed base classes. */
+  private declared(cls: CSharpClass, method: string, depth = 0): Fn[] {
+    const own = this.methods.get(`${cls.name}\0${method}`);
+    if (own?.length) return own;
+    if (depth > 8) return [];
+    for (const b of cls.bases) {
+      const base = this.classNamed(b);
+      if (base && base !== cls && base.kind !== 'interface') return this.declared(base, method, depth + 1);
+    }
+    return [];
+  }
+
+  /** A call on a value of type `type`: its own method, else (interfaces, abstract bases) its implementations'. */
+  private onType(type: string, method: string): Fn[] {
+    const cls = this.classNamed(type);
+    const own = cls ? this.declared(cls, method) : [];
+    if (cls && own.length > 0 && cls.kind !== 'interface') return own;
+    // An interface (declared here or not: it may live in a contracts assembly) reaches the service's classes implementing it.
+    const out = new Set<Fn>(own);
+    for (const sub of this.subtypes.get(simple(cls?.name ?? type)) ?? []) for (const f of this.declared(sub, method)) out.add(f);
+    return [...out];
+  }
+
+  resolve(fn: CSharpFunction, file: CSharpFileCscfg, callee: string, construct: boolean): Fn[] {
+    const name = callee.replace(/<[^<>]*>/g, '');
+    if (construct) {
+      const cls = this.classNamed(name);
+      return cls ? this.declared(cls, '<init>') : [];
+    }
+    const cls = fn.className ? file.classes.find((c) => c.name === fn.className) : undefined;
+    const parts = name.split('.');
+    if (parts.length === 1 || (parts.length === 2 && parts[0] === 'this')) return cls ? this.declared(cls, parts.at(-1)!) : [];
+    if (parts.length === 2 && parts[0] === 'base') {
+      const base = cls?.bases.map((b) => this.classNamed(b)).find((b) => b && b.kind !== 'interface');
+      return base ? this.declared(base, parts[1]!) : [];
+    }
+    const viaThis = parts[0] === 'this';
+    const rest = viaThis ? parts.slice(1) : parts;
+    if (rest.length !== 2 || !IDENT.test(rest[0]!)) return [];
+    const [receiver, method] = rest as [string, string];
+    let type = viaThis ? undefined : fn.variables?.[receiver];
+    for (let c = cls, depth = 0; !type && c && depth < 8; depth++) {
+      type = c.fields[receiver];
+      c = c.bases.map((b) => this.classNamed(b)).find((b) => b && b !== c);
+    }
+    if (type) return this.onType(type, method);
+    // A static call on a class of the service.
+    const target = /^[A-Z]/.test(receiver) ? this.classNamed(receiver) : undefined;
+    return target ? this.declared(target, method) : [];
+  }
+}
+
 /**
  * Resolves every call site of one service's files. Returns the inter-procedural edges, the targets
  * per call node (several when overloads or implementations leave a choice), and the counts.
@@ -310,6 +393,7 @@ export function resolveServiceCalls(files: readonly ServiceFile[]): ServiceCalls
   const java = new JavaResolver(files);
   const script = new ScriptResolver(files);
   const go = new GoResolver(files);
+  const csharp = new CSharpResolver(files);
   const ownNames = new Set<string>();
   for (const { fc } of files) for (const f of fc.functions) {
     const s = shortName(f.name);
@@ -334,6 +418,9 @@ export function resolveServiceCalls(files: readonly ServiceFile[]): ServiceCalls
             break;
           case 'python':
             found = resolvePython(pyFns, fn, site.callee);
+            break;
+          case 'csharp':
+            found = csharp.resolve(fn as CSharpFunction, sf.fc as CSharpFileCscfg, site.callee, !!site.construct);
             break;
           default:
             found = script.resolve(fn, sf.fc as ScriptFileCscfg, site.callee, !!site.construct);

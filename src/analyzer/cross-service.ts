@@ -7,6 +7,8 @@
 // `{var}` (Spring, FastAPI), `:var` (Express) or `<var>` (Flask) matches any segment, the URL's `${expr}` any text within a segment; the query string and
 // a trailing slash are ignored; the HTTP methods must agree when both are known. When several
 // routes match, the best fitting win (`matchRoute`'s score); a tie keeps them all.
+// gRPC stub calls match the handlers of the same full method name (span-map-grpc.ts maps both); the
+// edge building (the caller's call node, the handler function) is shared by both protocols.
 import type { AnalysisFunction, AnalysisSpan } from './analyze.js';
 
 export interface CrossServiceEdge {
@@ -15,11 +17,13 @@ export interface CrossServiceEdge {
   fromFunction?: string;
   /** The id of the client call's node in the calling function's CSCFG. */
   callNode?: number;
+  /** `grpc` for a stub call matched to a gRPC handler; absent for HTTP. */
+  protocol?: 'grpc';
   httpMethod?: string;
-  /** The URL the match used (`urlExpanded` when the client has one). */
-  url: string;
+  /** HTTP: the URL the match used (`urlExpanded` when the client has one). */
+  url?: string;
   toService: string;
-  /** The route template matched. */
+  /** HTTP: the route template matched; gRPC: the full method name `<package>.<Service>/<Method>`. */
   route: string;
   /** The route handler's function id. */
   toFunction?: string;
@@ -122,11 +126,45 @@ export function matchRoute(segments: readonly string[], route: string): number {
 /** The path of a route span: Java's span name, a TypeScript/Python/Go route's name without its verb. */
 const routePath = (s: AnalysisSpan): string => s.spanName.replace(/^[A-Z]+ (?=\/)/, '');
 
+/** The candidates with the best score (all of them on a tie). */
+function best<T>(scored: readonly { item: T; score: number }[]): T[] {
+  let top = -Infinity;
+  for (const s of scored) top = Math.max(top, s.score);
+  return scored.filter((s) => s.score === top).map((s) => s.item);
+}
+
 /**
- * Matches every HTTP client span with a URL to the routes of the other services. Returns the edges
- * and how many client calls had a URL and how many of those matched.
+ * The edges from one client span to the server spans it reaches, the part HTTP and gRPC share: the
+ * calling function's node for the call (same line, same method), then one edge per server span, to
+ * the handler function where known.
  */
-export function crossServiceEdges(spans: readonly AnalysisSpan[], functions: readonly AnalysisFunction[]): { edges: CrossServiceEdge[]; clientCalls: number; matched: number } {
+function edgesTo(c: AnalysisSpan, servers: readonly AnalysisSpan[], fnById: ReadonlyMap<string, AnalysisFunction>, fields: (server: AnalysisSpan) => Omit<CrossServiceEdge, 'fromService' | 'fromFunction' | 'callNode' | 'toService' | 'toFunction'>): CrossServiceEdge[] {
+  const caller = c.function ? fnById.get(c.function) : undefined;
+  const method = c.target?.slice(c.target.lastIndexOf('.') + 1);
+  const node = caller?.nodes.find((n) => n.kind === 'call' && n.line === c.line && (method === undefined || n.callee === method || n.callee.endsWith(`.${method}`)));
+  return servers.map((server) => {
+    const target = server.handlerFunction ?? server.function;
+    return {
+      fromService: c.service,
+      ...(c.function ? { fromFunction: c.function } : {}),
+      ...(node ? { callNode: node.id } : {}),
+      ...fields(server),
+      toService: server.service,
+      ...(target ? { toFunction: target } : {}),
+    };
+  });
+}
+
+/**
+ * Matches every HTTP client span with a URL to the routes of the other services, and every gRPC
+ * client span to the handlers of the same `<package>.<Service>/<Method>` (in another service when
+ * one serves it, else in its own). Returns the edges and how many client calls of each protocol
+ * there were (HTTP: those with a URL) and how many of those matched.
+ */
+export function crossServiceEdges(
+  spans: readonly AnalysisSpan[],
+  functions: readonly AnalysisFunction[],
+): { edges: CrossServiceEdge[]; clientCalls: number; matched: number; grpcClientCalls: number; grpcMatched: number } {
   const routes = spans.filter((s) => s.via === 'route' && s.kind === 'server');
   const services = new Set(spans.map((s) => s.service));
   for (const f of functions) services.add(f.service);
@@ -143,35 +181,33 @@ export function crossServiceEdges(spans: readonly AnalysisSpan[], functions: rea
     if (!parsed.segments) continue;
     // A literal host that is no analyzed service is outside the system.
     if (parsed.literalHost !== undefined && parsed.host === undefined) continue;
-    let best: { route: AnalysisSpan; score: number }[] = [];
+    const scored: { item: AnalysisSpan; score: number }[] = [];
     for (const r of routes) {
       if (parsed.host ? r.service !== parsed.host : r.service === c.service) continue;
       if (c.httpMethod && r.httpMethod && c.httpMethod !== r.httpMethod) continue;
       const score = matchRoute(parsed.segments, routePath(r));
-      if (score < 0) continue;
-      if (best.length === 0 || score > best[0]!.score) best = [{ route: r, score }];
-      else if (score === best[0]!.score) best.push({ route: r, score });
+      if (score >= 0) scored.push({ item: r, score });
     }
-    if (best.length === 0) continue;
+    const found = best(scored);
+    if (found.length === 0) continue;
     matched++;
-    const caller = c.function ? fnById.get(c.function) : undefined;
-    const method = c.target?.slice(c.target.lastIndexOf('.') + 1);
-    const node = caller?.nodes.find((n) => n.kind === 'call' && n.line === c.line && (method === undefined || n.callee === method || n.callee.endsWith(`.${method}`)));
-    for (const { route } of best) {
-      const target = route.handlerFunction ?? route.function;
-      edges.push({
-        fromService: c.service,
-        ...(c.function ? { fromFunction: c.function } : {}),
-        ...(node ? { callNode: node.id } : {}),
-        ...(c.httpMethod ? { httpMethod: c.httpMethod } : {}),
-        url,
-        toService: route.service,
-        route: routePath(route),
-        ...(target ? { toFunction: target } : {}),
-      });
-    }
+    edges.push(...edgesTo(c, found, fnById, (route) => ({ ...(c.httpMethod ? { httpMethod: c.httpMethod } : {}), url, route: routePath(route) })));
   }
-  return { edges, clientCalls, matched };
+  // gRPC: the span name is the full method name on both sides, so it is the match key.
+  const handlers = new Map<string, AnalysisSpan[]>();
+  for (const s of spans) if (s.via === 'grpc' && s.kind === 'server' && s.aliasOf === undefined) handlers.set(s.spanName, [...(handlers.get(s.spanName) ?? []), s]);
+  let grpcClientCalls = 0;
+  let grpcMatched = 0;
+  for (const c of spans) {
+    if (c.via !== 'grpc' || c.kind !== 'client' || c.aliasOf !== undefined) continue;
+    grpcClientCalls++;
+    const all = handlers.get(c.spanName) ?? [];
+    const found = best(all.map((h) => ({ item: h, score: h.service === c.service ? 0 : 1 })));
+    if (found.length === 0) continue;
+    grpcMatched++;
+    edges.push(...edgesTo(c, found, fnById, () => ({ protocol: 'grpc' as const, route: c.spanName })));
+  }
+  return { edges, clientCalls, matched, grpcClientCalls, grpcMatched };
 }
 
 export interface MessagingEdge {
@@ -196,7 +232,8 @@ export function messagingEdges(spans: readonly AnalysisSpan[], functions: readon
   const fnById = new Map(functions.map((f) => [f.id, f]));
   const out: MessagingEdge[] = [];
   for (const send of spans) {
-    if (send.via !== 'messaging' || send.kind !== 'client' || send.exchange !== '' || send.queue === undefined) continue;
+    // RabbitMQ sends through the default exchange, and Kafka sends (no exchange: the topic is the queue).
+    if (send.via !== 'messaging' || send.kind !== 'client' || (send.exchange !== undefined && send.exchange !== '') || send.queue === undefined) continue;
     const caller = send.function ? fnById.get(send.function) : undefined;
     const method = send.target?.slice(send.target.lastIndexOf('.') + 1);
     const node = caller?.nodes.find((n) => n.kind === 'call' && n.line === send.line && (method === undefined || n.callee.endsWith(`.${method}`)));

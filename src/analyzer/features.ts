@@ -132,10 +132,10 @@ export function scoreSpans(input: ScoreInput): { features: SpanFeatures; score: 
         f.edges.some((e) => e.label === 'throw') ||
         calls.some((c) => (ERROR_CALL.test(c.callee) && LOGGER.test(receiverOf(c.callee))) || GO_ERRORS.test(c.callee)),
       externalApi:
-        own.some((s) => s.via === 'http-client' || (s.via === 'framework' && s.kind === 'client')) ||
+        own.some((s) => s.via === 'http-client' || (s.via === 'grpc' && s.kind === 'client') || (s.via === 'framework' && s.kind === 'client')) ||
         calls.some((c) => HTTP_CLIENT.test(c.callee) || HTTP_RECEIVER.test(receiverOf(c.callee))),
       database:
-        own.some((s) => s.via === 'sql' || s.via === 'inherited-repository' || s.via === 'repository') ||
+        own.some((s) => s.via === 'sql' || s.via === 'database' || s.via === 'inherited-repository' || s.via === 'repository') ||
         calls.some((c) => DB_RECEIVER.test(receiverOf(c.callee).replace(/^this$/, '')) || DB_CALL.test(c.callee)),
     };
     perFunction.set(f.id, r);
@@ -145,8 +145,8 @@ export function scoreSpans(input: ScoreInput): { features: SpanFeatures; score: 
     const f = s.function ? fnById.get(s.function) : undefined;
     const base = f ? functionFeatures(f) : { errorHandling: false, externalApi: false, database: false };
     // A call-site record (an HTTP client, SQL, a repository call, a send) is itself such a call.
-    const externalApi = base.externalApi || s.via === 'http-client';
-    const database = base.database || s.via === 'sql' || s.via === 'inherited-repository' || s.via === 'repository';
+    const externalApi = base.externalApi || s.via === 'http-client' || (s.via === 'grpc' && s.kind === 'client');
+    const database = base.database || s.via === 'sql' || s.via === 'database' || s.via === 'inherited-repository' || s.via === 'repository';
     const names = [s.spanName, f?.name ?? '', s.target ?? ''].join(' ').toLowerCase();
     const businessKeyword = keywords.some((k) => names.includes(k));
     let highFrequency = f ? calledInLoop.has(f.id) : false;

@@ -57,6 +57,8 @@ export {
   type GoFileCscfg,
   type GoFunction,
 } from './golang.js';
+export { analyzeCSharpSource, csharpFunctionsOfTree, type CSharpClass, type CSharpFileCscfg, type CSharpFunction } from './csharp.js';
+export { findProtoFiles, parseProto, readProtoServices, type ProtoMethod, type ProtoService } from './proto.js';
 export { analyzeJavaSource, javaDeclarationsOfTree, type JavaAnnotation, type JavaClass, type JavaField, type JavaFileCscfg, type JavaFunction } from './java.js';
 export {
   analyzePythonSource,

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { Language, Parser, type Node } from 'web-tree-sitter';
 
 /** The languages the analyzer can parse. TypeScript and TSX are separate grammars upstream. */
-export type AnalyzerLanguage = 'java' | 'typescript' | 'tsx' | 'javascript' | 'go' | 'python';
+export type AnalyzerLanguage = 'java' | 'typescript' | 'tsx' | 'javascript' | 'go' | 'python' | 'csharp';
 
-export const ANALYZER_LANGUAGES: readonly AnalyzerLanguage[] = ['java', 'typescript', 'tsx', 'javascript', 'go', 'python'];
+export const ANALYZER_LANGUAGES: readonly AnalyzerLanguage[] = ['java', 'typescript', 'tsx', 'javascript', 'go', 'python', 'csharp'];
 
 /** Where each grammar's wasm lives: the npm package and the file inside it. */
 const GRAMMAR_WASM: Record<AnalyzerLanguage, { pkg: string; file: string }> = {
@@ -19,6 +19,8 @@ const GRAMMAR_WASM: Record<AnalyzerLanguage, { pkg: string; file: string }> = {
   javascript: { pkg: 'tree-sitter-javascript', file: 'tree-sitter-javascript.wasm' },
   go: { pkg: 'tree-sitter-go', file: 'tree-sitter-go.wasm' },
   python: { pkg: 'tree-sitter-python', file: 'tree-sitter-python.wasm' },
+  // The package names its wasm after the grammar (c_sharp), not after the package.
+  csharp: { pkg: 'tree-sitter-c-sharp', file: 'tree-sitter-c_sharp.wasm' },
 };
 
 /** The node type each grammar gives the root of a file, for callers that check what they got. */
@@ -29,6 +31,7 @@ export const ROOT_NODE_TYPE: Record<AnalyzerLanguage, string> = {
   javascript: 'program',
   go: 'source_file',
   python: 'module',
+  csharp: 'compilation_unit',
 };
 
 /** File extension (lower case, with the dot) to language. */
@@ -45,6 +48,7 @@ const EXTENSION_LANGUAGE: ReadonlyMap<string, AnalyzerLanguage> = new Map([
   ['.jsx', 'javascript'],
   ['.go', 'go'],
   ['.py', 'python'],
+  ['.cs', 'csharp'],
 ]);
 
 /** The language of a file by its extension, or undefined when the analyzer does not read it. */

@@ -24,6 +24,9 @@ export const DEFAULT_SKIP_DIRS: ReadonlySet<string> = new Set([
   '.venv',
   'venv',
   '__pycache__',
+  // .NET intermediate output (Grpc.Tools writes its generated C# there); `bin` is not skipped, as
+  // Node packages keep scripts in one.
+  'obj',
 ]);
 
 /**
@@ -36,7 +39,6 @@ const UNSUPPORTED_LANGUAGE_EXTENSIONS: ReadonlyMap<string, string> = new Map([
   ['.kts', 'kotlin'],
   ['.scala', 'scala'],
   ['.groovy', 'groovy'],
-  ['.cs', 'csharp'],
   ['.fs', 'fsharp'],
   ['.rb', 'ruby'],
   ['.php', 'php'],

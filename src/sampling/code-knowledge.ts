@@ -47,6 +47,7 @@ interface RawSpan {
   function?: string;
   handlerFunction?: string;
   via: string;
+  kind?: string;
 }
 interface RawCall {
   from: string;
@@ -125,7 +126,8 @@ export function codeKnowledgeFromAnalysis(doc: unknown, source = 'analysis.json'
     if (!info.via.includes(s.via)) info.via.push(s.via);
     // A call-site span (client, SQL) is produced by the call itself: nothing of the caller's code
     // runs under it, so it branches only if its own children vary (left to the mined knowledge).
-    const callSite = s.via === 'http-client' || s.via === 'sql' || s.via === 'inherited-repository';
+    // gRPC stub calls and database/cache commands (analysis via `grpc` CLIENT, `database`) alike.
+    const callSite = s.via === 'http-client' || s.via === 'sql' || s.via === 'inherited-repository' || s.via === 'database' || (s.via === 'grpc' && s.kind === 'client');
     const fn = s.via === 'route' ? (s.handlerFunction ?? s.function) : s.function;
     if (!fn || callSite) continue;
     if (!info.functions.includes(fn)) info.functions.push(fn);

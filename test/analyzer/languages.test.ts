@@ -141,6 +141,36 @@ def handle(order, items):
     expect: ['function_definition', 'if_statement', 'else_clause', 'for_statement', 'try_statement', 'except_clause', 'call'],
     broken: 'def f(x):\n    if x > ) ):\n        return\n',
   },
+  csharp: {
+    code: `
+namespace Shop.Orders;
+
+public class OrderService
+{
+    public int Handle(Order order, List<Item> items)
+    {
+        var total = 0;
+        foreach (var item in items)
+        {
+            total += item.Price;
+        }
+        try
+        {
+            if (total > 100) { _payment.Charge(order, total); }
+            else { _log.LogInformation("small order"); }
+        }
+        catch (PaymentException e)
+        {
+            _log.LogError(e, "failed");
+            throw;
+        }
+        return total;
+    }
+}
+`,
+    expect: ['method_declaration', 'if_statement', 'foreach_statement', 'try_statement', 'catch_clause', 'invocation_expression'],
+    broken: 'public class A { void F() { int x = ; if (x > ) { } } }',
+  },
 };
 
 /** Every node of the tree, depth first (includes anonymous nodes such as MISSING tokens). */
@@ -234,6 +264,7 @@ describe('languageForPath', () => {
     assert.equal(languageForPath('src/A.jsx'), 'javascript');
     assert.equal(languageForPath('main.go'), 'go');
     assert.equal(languageForPath('app.py'), 'python');
+    assert.equal(languageForPath('Services/CartService.cs'), 'csharp');
     assert.equal(languageForPath('A.JAVA'), 'java');
   });
   test('declaration files and other files have no language', () => {
@@ -262,6 +293,8 @@ describe('source walk', () => {
       'svc-ts/node_modules/dep/index.js': 'module.exports = 1',
       'svc-ts/dist/index.js': 'export {}',
       'svc-kt/Main.kt': 'fun main() {}',
+      'svc-cs/Program.cs': 'var app = 1;',
+      'svc-cs/obj/Debug/Cart.g.cs': 'class Gen {}',
       '.git/hooks/pre-commit.py': '',
       'README.md': '# hi',
     };
@@ -279,6 +312,7 @@ describe('source walk', () => {
     for await (const entry of walkSourceFiles(dir)) seen.push(entry);
     const rel = seen.map((e) => `${e.kind}:${e.language}:${path.relative(dir, e.path).split(path.sep).join('/')}`);
     assert.deepEqual(rel, [
+      'source:csharp:svc-cs/Program.cs',
       'source:go:svc-go/main.go',
       'source:java:svc-java/src/main/java/demo/App.java',
       'unsupported:kotlin:svc-kt/Main.kt',

@@ -42,7 +42,7 @@ describe('slimtrace analyze', () => {
     mkdirSync(join(empty, 'svc'), { recursive: true });
     writeFileSync(join(empty, 'svc', 'README.md'), '# nothing to analyze\n');
     const out = join(dir, 'empty.json');
-    assertOneLineError(run('main.ts', 'analyze', '--source-dir', empty, '--output', out), /no Java, TypeScript\/JavaScript, Go or Python source files in .*only-docs/);
+    assertOneLineError(run('main.ts', 'analyze', '--source-dir', empty, '--output', out), /no Java, TypeScript\/JavaScript, Go, Python or C# source files in .*only-docs/);
     assert.equal(existsSync(out), false);
   });
 });

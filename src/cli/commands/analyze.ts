@@ -14,6 +14,7 @@ interface AnalyzeFlags {
   output: string;
   targetReduction?: string;
   businessKeywords?: string;
+  protoDir: string[];
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -21,9 +22,10 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
-    .description('analyze services\' source code (Java, TypeScript/JavaScript, Go, Python) into analysis.json: call-site graphs, call resolution, span mapping, cross-service edges, features and scores')
+    .description('analyze services\' source code (Java, TypeScript/JavaScript, Go, Python, C#) into analysis.json: call-site graphs, call resolution, span mapping, cross-service edges, features and scores')
     .option('--source-dir <dir>', 'a directory of services (repeatable); each top-level folder or folder with a build file is a service', collect, [])
     .option('--service <name=dir>', 'a directory analyzed as one service (repeatable)', collect, [])
+    .option('--proto-dir <dir>', 'a directory of gRPC .proto files outside the source directories (repeatable); those under them are read anyway', collect, [])
     .requiredOption('-o, --output <file>', 'where to write analysis.json')
     .option('--target-reduction <ratio>', "a number in [0, 1), recorded in analysis.json's settings only: neither the analysis nor `sample` uses it (`sample` takes its own --target-reduction)", '0.8')
     .option('--business-keywords <list>', 'comma-separated keywords that mark business-critical code in the importance score (default payment,order,checkout,auth,security)')
@@ -50,6 +52,7 @@ export function registerAnalyze(program: Command): void {
           const d = await analyzeSources({
             sourceDirs: flags.sourceDir,
             services,
+            ...(flags.protoDir.length > 0 ? { protoDirs: flags.protoDir } : {}),
             targetReduction,
             ...(businessKeywords ? { businessKeywords } : {}),
             onProgress: (p) => {
@@ -61,7 +64,7 @@ export function registerAnalyze(program: Command): void {
           if (d.summary.files === 0) {
             const where = [...flags.sourceDir, ...Object.values(services)].join(', ');
             const skipped = d.unsupported.length > 0 ? ` (${d.unsupported.length} files in languages it does not read)` : '';
-            throw new InputError(`no Java, TypeScript/JavaScript, Go or Python source files in ${where}${skipped}; --source-dir takes a folder of service folders, --service NAME=DIR one service`);
+            throw new InputError(`no Java, TypeScript/JavaScript, Go, Python or C# source files in ${where}${skipped}; --source-dir takes a folder of service folders, --service NAME=DIR one service`);
           }
           await output.write(Buffer.from(`${JSON.stringify(d, null, 1)}\n`));
           return d;
@@ -77,7 +80,7 @@ export function registerAnalyze(program: Command): void {
       process.stdout.write(
         `analyzed ${s.files} files of ${doc.services.length} services: ${s.functions} functions, ${s.branchPoints} branch points, ${s.spansMapped} spans mapped, ` +
           `${doc.unsupported.length} unsupported, ${doc.syntaxErrors.length} syntax errors in ${s.seconds} s -> ${flags.output}\n` +
-          `calls: ${s.callsResolved} resolved, ${s.callsUnresolved} unresolved, ${s.callsLibrary} library; ${s.httpClientCallsMatched} of ${s.httpClientCalls} HTTP client calls matched to ${s.crossServiceEdges} cross-service edges\n`,
+          `calls: ${s.callsResolved} resolved, ${s.callsUnresolved} unresolved, ${s.callsLibrary} library; ${s.httpClientCallsMatched} of ${s.httpClientCalls} HTTP client calls and ${s.grpcClientCallsMatched} of ${s.grpcClientCalls} gRPC stub calls matched to ${s.crossServiceEdges} cross-service edges\n`,
       );
     });
 }
