@@ -45,6 +45,13 @@ export interface AutoscopeOptions {
   /** Default 0.99. */
   outlierQuantile?: number;
   /**
+   * A span whose per-edge robust z-score is above this is an outlier whatever the quantile says
+   * (default 10; Infinity turns it off): a fault that lasts minutes fills more than 1% of the edge's
+   * window with its own slow spans, the quantile rises to them, while median and MAD, being robust,
+   * still tell them apart (measured: z 30-1,800 under a p99 they just missed on the TrainTicket data).
+   */
+  outlierStrongZ?: number;
+  /**
    * After an error, an outlier or a novel path of an operation, every span of that (service,
    * operation) is kept for this long, in the data's time (default 120 s; 0 turns it off): a fault
    * rarely marks every span it touches, but it marks some of them first.
@@ -88,6 +95,24 @@ export interface AutoscopeOptions {
   reserveTraces?: number;
   /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 1000). */
   borrowTraces?: number;
+  /** Called after each decision with why each span was selected before and after the budget controller (diagnostics: scripts/coverage-misses.ts). */
+  inspect?: (trace: SampledTrace, detail: AutoscopeDecisionDetail) => void;
+}
+
+/** One decision, span by span (indexes of the trace's spans), for diagnostics. */
+export interface AutoscopeDecisionDetail {
+  /** Keep reason before the budget controller (0: not selected; see AUTOSCOPE_REASONS). */
+  selected: Uint8Array;
+  /** Keep reason after it. */
+  reason: Uint8Array;
+  /** KEEP_FULL, KEEP_SKELETON or 0. */
+  keep: Uint8Array;
+  /** Robust z-score used for ranking, and the per-call-edge z-score with the edge's quantile at outlierQuantile. */
+  score: Float64Array;
+  edgeZ: Float64Array;
+  edgeQuantile: Float64Array;
+  /** Share of the operation's spans with this span's path signature (1 while too few were seen). */
+  signatureShare: Float64Array;
 }
 
 /** Why each kept span was kept (counts over all traces seen): the accounting the docs report. */
@@ -117,6 +142,8 @@ const REASON_PATH = 7;
 const REASON_HOT = 8;
 /** A caller made slow by a slower span below it: on that span's path, kept as a skeleton even when paths are summarized. */
 const REASON_SLOW_CALLER = 9;
+/** Names of the keep reasons by number (AutoscopeDecisionDetail). */
+export const AUTOSCOPE_REASONS = ['none', 'root', 'error', 'outlier', 'novel', 'representative', 'budget', 'path', 'hot', 'slow-caller'] as const;
 /** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
 const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3];
 /** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
@@ -141,6 +168,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly novelPaths: boolean;
   private readonly outlierZ: number;
   private readonly outlierQuantile: number;
+  private readonly outlierStrongZ: number;
   private readonly hotWindowMs: number;
   /** operation id -> time (ms, data time) until which its spans are all kept. */
   private readonly hotUntil = new Map<number, number>();
@@ -161,6 +189,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly summaries: boolean;
   private readonly reserveTraces: number;
   private readonly borrowTraces: number;
+  private readonly inspect: AutoscopeOptions['inspect'];
   private lastLevel: SummaryLevel | undefined;
   private readonly steps: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
   private readonly stepSpans: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
@@ -185,6 +214,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.novelPaths = options.novelPaths ?? true;
     this.outlierZ = this.paperOnly ? Infinity : (options.outlierZ ?? 3);
     this.outlierQuantile = options.outlierQuantile ?? 0.99;
+    this.outlierStrongZ = this.paperOnly ? Infinity : (options.outlierStrongZ ?? 10);
     this.hotWindowMs = this.paperOnly ? 0 : (options.hotWindowMs ?? 120_000);
     this.hotOn = options.hotOn ?? 'errors';
     this.outlierAdmitEvery = options.outlierAdmitEvery ?? 6;
@@ -201,6 +231,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.summaries = options.summaries ?? true;
     this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;
+    this.inspect = options.inspect;
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
@@ -221,6 +252,9 @@ export class AutoscopeSampler implements SamplingStrategy {
     // Scores: robust z against the same position in same-shape traces, backing off to the operation.
     const score = new Float64Array(n);
     const outlier = new Uint8Array(n);
+    const inspect = this.inspect;
+    const edgeZ = inspect ? new Float64Array(n) : undefined;
+    const edgeQuantile = inspect ? new Float64Array(n) : undefined;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const d = trace.duration[i]!;
@@ -236,7 +270,11 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);
       else score[i] = opZ;
       byShape.observe(d);
-      const isOutlier = byOp.count >= 20 && opZ > this.outlierZ && d > byOp.quantile(this.outlierQuantile);
+      const isOutlier = byOp.count >= 20 && opZ > this.outlierZ && (opZ > this.outlierStrongZ || d > byOp.quantile(this.outlierQuantile));
+      if (edgeZ) {
+        edgeZ[i] = opZ;
+        edgeQuantile![i] = byOp.quantile(this.outlierQuantile);
+      }
       if (isOutlier) outlier[i] = 1;
       if (!isOutlier || ++this.outlierAdmit % this.outlierAdmitEvery === 0) byOp.observe(d);
     }
@@ -365,6 +403,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
     for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
 
+    const selected = inspect ? reason.slice() : undefined;
     if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
     else {
       // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
@@ -385,6 +424,11 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
     }
 
+    if (inspect) {
+      const signatureShare = new Float64Array(n);
+      for (let i = 0; i < n; i++) signatureShare[i] = this.mined ? this.mined.signatureShare(ops[i]!, signature[i]!) : 1;
+      inspect(trace, { selected: selected!, reason: reason.slice(), keep: keep.slice(), score, edgeZ: edgeZ!, edgeQuantile: edgeQuantile!, signatureShare });
+    }
     if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!, reason[i] === REASON_NOVEL ? this.novelAdmitWeight : 1);
     const c = this.counters;
     const b = c.bytesByReason;
