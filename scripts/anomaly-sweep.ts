@@ -19,6 +19,7 @@ const GRID: [string, keyof AutoscopeOptions, unknown[]][] = [
   ['novelPathShare', 'novelPathShare', [0, 0.01, 0.05]],
   ['minShapeSamples', 'minShapeSamples', [5, 100]],
   ['hotWindowMs', 'hotWindowMs', [0, 30_000]],
+  ['errorCauseSpans', 'errorCauseSpans', [0, 16, 256]],
 ];
 
 const argv = process.argv.slice(2);

@@ -169,11 +169,11 @@ function markdown(c: Curves, targets: readonly number[], names: readonly Strateg
   const auto = byName.get('autoscope') ?? [];
   if (auto.length > 0) {
     out.push('Autoscope, bytes by tier (written span bytes, before batching) and by keep reason (MB), controller steps (traces):', '');
-    out.push('| target | reduction | whole | skeleton | summaries | root | representative | error | outlier | novel | hot | path | fill | steps |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('| target | reduction | whole | skeleton | summaries | root | representative | error | cause | outlier | novel | hot | path | fill | steps |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const p of auto) {
       const r = p.bytesByReason ?? {};
       const steps = Object.entries(p.steps ?? {}).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-      out.push(`| ${pct(p.target)} | ${pct(p.reduction)} | ${mb(p.tierBytes.full)} | ${mb(p.tierBytes.skeleton)} | ${mb(p.tierBytes.summary)} | ${['root', 'representative', 'error', 'outlier', 'novel', 'hot', 'path', 'budget'].map((k) => mb(r[k] ?? 0)).join(' | ')} | ${steps} |`);
+      out.push(`| ${pct(p.target)} | ${pct(p.reduction)} | ${mb(p.tierBytes.full)} | ${mb(p.tierBytes.skeleton)} | ${mb(p.tierBytes.summary)} | ${['root', 'representative', 'error', 'cause', 'outlier', 'novel', 'hot', 'path', 'budget'].map((k) => mb(r[k] ?? 0)).join(' | ')} | ${steps} |`);
     }
     out.push('');
   }

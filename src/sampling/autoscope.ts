@@ -87,6 +87,13 @@ export interface AutoscopeOptions {
   tiers?: boolean;
   /** An outlier with a slower-than-usual descendant is that descendant's path, not an outlier of its own (default true unless paperOnly). */
   deepestSlow?: boolean;
+  /**
+   * Spans below the deepest error of each error chain kept as skeletons, at most this many per error
+   * (breadth first; default 64, 0 turns it off). An error whose descendants all succeeded was
+   * caused by what they answered (a call that returned a wrong value, an early return taken on it):
+   * tail sampling keeps the whole trace for that, this keeps the failing call's subtree.
+   */
+  errorCauseSpans?: number;
   /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
   summaries?: boolean;
   /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
@@ -125,11 +132,12 @@ export interface AutoscopeCounters {
   keptOutlier: number;
   keptNovel: number;
   keptHot: number;
+  keptCause: number;
   keptRepresentative: number;
   keptBudget: number;
   keptPath: number;
   /** OTLP bytes of the kept spans by reason, same order as the counts. */
-  bytesByReason: { root: number; error: number; outlier: number; novel: number; hot: number; representative: number; budget: number; path: number };
+  bytesByReason: { root: number; error: number; outlier: number; novel: number; hot: number; cause: number; representative: number; budget: number; path: number };
 }
 
 const REASON_ROOT = 1;
@@ -142,10 +150,12 @@ const REASON_PATH = 7;
 const REASON_HOT = 8;
 /** A caller made slow by a slower span below it: on that span's path, kept as a skeleton even when paths are summarized. */
 const REASON_SLOW_CALLER = 9;
+/** Below the deepest error of its chain: what the failing call did (errorCauseSpans). */
+const REASON_CAUSE = 10;
 /** Names of the keep reasons by number (AutoscopeDecisionDetail). */
-export const AUTOSCOPE_REASONS = ['none', 'root', 'error', 'outlier', 'novel', 'representative', 'budget', 'path', 'hot', 'slow-caller'] as const;
+export const AUTOSCOPE_REASONS = ['none', 'root', 'error', 'outlier', 'novel', 'representative', 'budget', 'path', 'hot', 'slow-caller', 'cause'] as const;
 /** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
-const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3];
+const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3, 2];
 /** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
 const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
@@ -159,7 +169,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   readonly name: string;
   readonly budget: ByteBudget;
   readonly operations = new OperationTable();
-  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0, bytesByReason: { root: 0, error: 0, outlier: 0, novel: 0, hot: 0, representative: 0, budget: 0, path: 0 } };
+  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptCause: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0, bytesByReason: { root: 0, error: 0, outlier: 0, novel: 0, hot: 0, cause: 0, representative: 0, budget: 0, path: 0 } };
   private readonly code: CodeKnowledge | undefined;
   private readonly mined: MinedStructure | undefined;
   private readonly paperOnly: boolean;
@@ -187,6 +197,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly tiers: boolean;
   private readonly deepestSlow: boolean;
   private readonly summaries: boolean;
+  private readonly errorCauseSpans: number;
   private readonly reserveTraces: number;
   private readonly borrowTraces: number;
   private readonly inspect: AutoscopeOptions['inspect'];
@@ -229,6 +240,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
     this.summaries = options.summaries ?? true;
+    this.errorCauseSpans = this.keepErrors ? (options.errorCauseSpans ?? 64) : 0;
     this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;
     this.inspect = options.inspect;
@@ -369,9 +381,13 @@ export class AutoscopeSampler implements SamplingStrategy {
         }
     }
     const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
+    const isError = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       let why = 0;
-      if (this.keepErrors && spanHasError(trace.spans[i]!.span)) why = REASON_ERROR;
+      if (this.keepErrors && spanHasError(trace.spans[i]!.span)) {
+        why = REASON_ERROR;
+        isError[i] = 1;
+      }
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
       if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
@@ -386,6 +402,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         }
       }
     }
+    if (this.errorCauseSpans > 0) this.markErrorCauses(trace, isError, keep, reason, skel);
     // One representative per DSS: its highest-scoring span (the earliest on a tie); when nothing in
     // the DSS is anomalous, any span shows the path the request took, so the smallest one does.
     const best = new Int32Array(dssCount).fill(-1);
@@ -445,6 +462,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         case REASON_PATH:
         case REASON_SLOW_CALLER: c.keptPath++; b.path += size; break;
         case REASON_HOT: c.keptHot++; b.hot += size; break;
+        case REASON_CAUSE: c.keptCause++; b.cause += size; break;
       }
     }
     return keep;
@@ -661,6 +679,41 @@ export class AutoscopeSampler implements SamplingStrategy {
     // A skeleton that would not be smaller (a span with nothing to strip: the marker costs bytes) is written whole.
     for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
     this.lastLevel = level;
+  }
+
+  /**
+   * The subtree below each deepest error (an error with no error among its descendants), breadth
+   * first, up to errorCauseSpans spans per error, as skeletons: the calls whose answers made it
+   * fail. A span already kept for a weaker reason (hot, representative) is kept as a cause now, so
+   * the controller does not summarize it with those.
+   */
+  private markErrorCauses(trace: SampledTrace, isError: Uint8Array, keep: Uint8Array, reason: Uint8Array, skel: number): void {
+    const n = trace.spans.length;
+    let any = false;
+    for (let i = 0; i < n; i++) if (isError[i]) any = true;
+    if (!any) return;
+    const errorBelow = new Uint8Array(n);
+    for (let k = n - 1; k >= 0; k--) {
+      const i = trace.order[k]!;
+      const p = trace.parent[i]!;
+      if (p >= 0 && (isError[i] || errorBelow[i])) errorBelow[p] = 1;
+    }
+    const queue: number[] = [];
+    for (let e = 0; e < n; e++) {
+      if (!isError[e] || errorBelow[e]) continue;
+      queue.length = 0;
+      for (const c of trace.children[e]!) queue.push(c);
+      let taken = 0;
+      for (let q = 0; q < queue.length && taken < this.errorCauseSpans; q++) {
+        const i = queue[q]!;
+        taken++;
+        if (!keep[i]) {
+          keep[i] = skel;
+          reason[i] = REASON_CAUSE;
+        } else if (reason[i] === REASON_HOT || reason[i] === REASON_REPRESENTATIVE) reason[i] = REASON_CAUSE;
+        for (const c of trace.children[i]!) queue.push(c);
+      }
+    }
   }
 
   /** Does span p's code imply its child i (no branch point between them)? */
