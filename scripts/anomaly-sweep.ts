@@ -20,6 +20,8 @@ const GRID: [string, keyof AutoscopeOptions, unknown[]][] = [
   ['minShapeSamples', 'minShapeSamples', [5, 100]],
   ['hotWindowMs', 'hotWindowMs', [0, 30_000]],
   ['errorCauseSpans', 'errorCauseSpans', [0, 16, 256]],
+  ['hotAfterRepresentatives', 'hotAfterRepresentatives', [true]],
+  ['hotOn', 'hotOn', ['anomalies']],
 ];
 
 const argv = process.argv.slice(2);

@@ -94,6 +94,8 @@ export interface AutoscopeOptions {
    * tail sampling keeps the whole trace for that, this keeps the failing call's subtree.
    */
   errorCauseSpans?: number;
+  /** The controller summarizes DSS representatives before the spans of hot operations (default false). */
+  hotAfterRepresentatives?: boolean;
   /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
   summaries?: boolean;
   /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
@@ -198,6 +200,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly deepestSlow: boolean;
   private readonly summaries: boolean;
   private readonly errorCauseSpans: number;
+  private readonly hotAfterRepresentatives: boolean;
   private readonly reserveTraces: number;
   private readonly borrowTraces: number;
   private readonly inspect: AutoscopeOptions['inspect'];
@@ -240,6 +243,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
     this.summaries = options.summaries ?? true;
+    this.hotAfterRepresentatives = options.hotAfterRepresentatives ?? false;
     this.errorCauseSpans = this.keepErrors ? (options.errorCauseSpans ?? 64) : 0;
     this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;
@@ -632,8 +636,10 @@ export class AutoscopeSampler implements SamplingStrategy {
       cost = this.estimate(trace, ops, keep, level);
       step(name, 0);
     };
-    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first.
-    if (cost > optional) {
+    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first
+    // (or, with hotAfterRepresentatives, after the representatives, which are not near anything).
+    const dropHot = (): void => {
+      if (cost <= optional) return;
       let moved = 0;
       for (const i of anomalies) {
         if (cost <= optional || reason[i] !== REASON_HOT) break;
@@ -646,9 +652,11 @@ export class AutoscopeSampler implements SamplingStrategy {
         cost = this.estimate(trace, ops, keep, level);
         step('hot-to-summary', moved);
       }
-    }
+    };
+    if (!this.hotAfterRepresentatives) dropHot();
     lower('totals', 'summaries-to-totals');
     dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
+    if (this.hotAfterRepresentatives) dropHot();
     lower('none', 'summaries-dropped');
     dropReason(REASON_PATH, 'paths-to-summary');
     if (cost > required) {
