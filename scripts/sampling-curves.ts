@@ -7,9 +7,11 @@
 // writes the raw points as JSON and one SVG chart per input and definition.
 //
 //   node --max-old-space-size=8000 --import tsx scripts/sampling-curves.ts [INPUT ...] [--targets 0.5,0.7,...]
-//        [--strategies a,b] [--traces N] [--json FILE] [--svg-dir DIR]
+//        [--strategies a,b] [--traces N] [--json FILE] [--svg-dir DIR] [--merge FILE]
+// --merge FILE: points of an earlier run (its --json) for the strategies not run now, so a change to
+// Autoscope re-runs only Autoscope's curve (the baselines do not change).
 // INPUT: a dataset directory or trace file, or `generated` (the default traffic, 2,000 traces).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openInput } from '../src/cli/input.js';
 import { evaluateSampling, type EvaluationReport, type StrategyFigures, type StrategyResult } from '../src/eval/index.js';
@@ -41,13 +43,14 @@ interface Curves {
   points: Point[];
 }
 
-function parseArgs(argv: string[]): { inputs: string[]; targets: number[]; strategies: StrategyName[]; traces?: number; json?: string; svgDir?: string } {
+function parseArgs(argv: string[]): { inputs: string[]; targets: number[]; strategies: StrategyName[]; traces?: number; json?: string; svgDir?: string; merge?: string } {
   const inputs: string[] = [];
   let targets = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97];
   let strategies = STRATEGY_NAMES.filter((n) => n !== 'autoscope-mined') as StrategyName[];
   let traces: number | undefined;
   let json: string | undefined;
   let svgDir: string | undefined;
+  let merge: string | undefined;
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const value = (): string => {
@@ -60,11 +63,12 @@ function parseArgs(argv: string[]): { inputs: string[]; targets: number[]; strat
     else if (a === '--traces') traces = Number(value());
     else if (a === '--json') json = value();
     else if (a === '--svg-dir') svgDir = value();
+    else if (a === '--merge') merge = value();
     else inputs.push(a);
   }
   for (const t of targets) if (!(t > 0 && t < 1)) throw new Error(`target reduction ${t} is not in (0, 1)`);
   for (const s of strategies) if (!(STRATEGY_NAMES as readonly string[]).includes(s)) throw new Error(`unknown strategy ${s}`);
-  return { inputs: inputs.length > 0 ? inputs : ['generated'], targets, strategies, traces, json, svgDir };
+  return { inputs: inputs.length > 0 ? inputs : ['generated'], targets, strategies, traces, json, svgDir, merge };
 }
 
 async function sweep(input: string, targets: readonly number[], names: readonly StrategyName[], traces: number | undefined): Promise<Curves> {
@@ -198,11 +202,15 @@ function charts(c: Curves, def: Definition, target: number): string {
 }
 
 const args = parseArgs(process.argv.slice(2));
+const earlier: Curves[] = args.merge ? (JSON.parse(await readFile(args.merge, 'utf8')) as Curves[]) : [];
 const all: Curves[] = [];
 for (const input of args.inputs) {
   const c = await sweep(input, args.targets, args.strategies, args.traces);
+  const before = earlier.find((e) => e.input === input);
+  if (before) c.points.push(...before.points.filter((p) => !args.strategies.includes(p.strategy as StrategyName)));
+  const names = [...new Set([...args.strategies, ...c.points.map((p) => p.strategy as StrategyName)])].sort((a, b) => STRATEGY_NAMES.indexOf(a) - STRATEGY_NAMES.indexOf(b));
   all.push(c);
-  process.stdout.write(markdown(c, args.targets, args.strategies) + '\n');
+  process.stdout.write(markdown(c, args.targets, names) + '\n');
   if (args.svgDir) {
     await mkdir(args.svgDir, { recursive: true });
     const base = input === 'generated' ? 'generated' : input.replace(/\/+$/, '').split('/').pop()!;
