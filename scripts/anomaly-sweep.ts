@@ -20,6 +20,7 @@ const GRID: [string, keyof AutoscopeOptions, unknown[]][] = [
   ['hotWindowMs', 'hotWindowMs', [0]],
   ['errorCauseSpans', 'errorCauseSpans', [0, 16]],
   ['hotAfterRepresentatives', 'hotAfterRepresentatives', [true]],
+  ['slowCallerZ', 'slowCallerZ', [6, Infinity]],
 ];
 
 const argv = process.argv.slice(2);

@@ -88,6 +88,13 @@ export interface AutoscopeOptions {
   /** An outlier with a slower-than-usual descendant is that descendant's path, not an outlier of its own (default true unless paperOnly). */
   deepestSlow?: boolean;
   /**
+   * With deepestSlow, a span above an outlier whose own edge z-score is above this is a slow caller
+   * too (kept as a skeleton when paths are summarized), though not above its edge's quantile
+   * (default 3, as outlierZ; Infinity: only outliers). A fault's callers are slow by the fault's
+   * time, and their edges' quantiles rise with it just as the faulty span's does.
+   */
+  slowCallerZ?: number;
+  /**
    * Spans below the deepest error of each error chain kept as skeletons, at most this many per error
    * (breadth first; default 64, 0 turns it off). An error whose descendants all succeeded was
    * caused by what they answered (a call that returned a wrong value, an early return taken on it):
@@ -198,6 +205,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly representativeMinScore: number;
   private readonly tiers: boolean;
   private readonly deepestSlow: boolean;
+  private readonly slowCallerZ: number;
   private readonly summaries: boolean;
   private readonly errorCauseSpans: number;
   private readonly hotAfterRepresentatives: boolean;
@@ -242,6 +250,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
+    this.slowCallerZ = options.slowCallerZ ?? 3;
     this.summaries = options.summaries ?? true;
     this.hotAfterRepresentatives = options.hotAfterRepresentatives ?? false;
     this.errorCauseSpans = this.keepErrors ? (options.errorCauseSpans ?? 64) : 0;
@@ -269,7 +278,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     const score = new Float64Array(n);
     const outlier = new Uint8Array(n);
     const inspect = this.inspect;
-    const edgeZ = inspect ? new Float64Array(n) : undefined;
+    // Per-edge z of every span: the deepest-slow rule reads it for the callers of an outlier.
+    const edgeZ = new Float64Array(n);
     const edgeQuantile = inspect ? new Float64Array(n) : undefined;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
@@ -287,10 +297,8 @@ export class AutoscopeSampler implements SamplingStrategy {
       else score[i] = opZ;
       byShape.observe(d);
       const isOutlier = byOp.count >= 20 && opZ > this.outlierZ && (opZ > this.outlierStrongZ || d > byOp.quantile(this.outlierQuantile));
-      if (edgeZ) {
-        edgeZ[i] = opZ;
-        edgeQuantile![i] = byOp.quantile(this.outlierQuantile);
-      }
+      edgeZ[i] = byOp.count >= 20 ? opZ : 0;
+      if (edgeQuantile) edgeQuantile[i] = byOp.quantile(this.outlierQuantile);
       if (isOutlier) outlier[i] = 1;
       if (!isOutlier || ++this.outlierAdmit % this.outlierAdmitEvery === 0) byOp.observe(d);
     }
@@ -379,7 +387,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         if (p >= 0 && (outlier[i] || slowBelow[i])) slowBelow[p] = 1;
       }
       for (let i = 0; i < n; i++)
-        if (outlier[i] && slowBelow[i]) {
+        if (slowBelow[i] && (outlier[i] || edgeZ[i]! > this.slowCallerZ)) {
           outlier[i] = 0;
           slowCaller[i] = 1;
         }
@@ -448,7 +456,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     if (inspect) {
       const signatureShare = new Float64Array(n);
       for (let i = 0; i < n; i++) signatureShare[i] = this.mined ? this.mined.signatureShare(ops[i]!, signature[i]!) : 1;
-      inspect(trace, { selected: selected!, reason: reason.slice(), keep: keep.slice(), score, edgeZ: edgeZ!, edgeQuantile: edgeQuantile!, signatureShare });
+      inspect(trace, { selected: selected!, reason: reason.slice(), keep: keep.slice(), score, edgeZ, edgeQuantile: edgeQuantile!, signatureShare });
     }
     if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!, reason[i] === REASON_NOVEL ? this.novelAdmitWeight : 1);
     const c = this.counters;
