@@ -19,8 +19,8 @@ const GRID: [string, keyof AutoscopeOptions, unknown[]][] = [
   ['novelPathShare', 'novelPathShare', [0, 0.05]],
   ['hotWindowMs', 'hotWindowMs', [0]],
   ['errorCauseSpans', 'errorCauseSpans', [0, 16]],
-  ['hotAfterRepresentatives', 'hotAfterRepresentatives', [true]],
-  ['slowCallerZ', 'slowCallerZ', [6, Infinity]],
+  ['hotAfterRepresentatives', 'hotAfterRepresentatives', [false]],
+  ['slowCallerZ', 'slowCallerZ', [3, Infinity]],
 ];
 
 const argv = process.argv.slice(2);

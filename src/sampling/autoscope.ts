@@ -90,8 +90,9 @@ export interface AutoscopeOptions {
   /**
    * With deepestSlow, a span above an outlier whose own edge z-score is above this is a slow caller
    * too (kept as a skeleton when paths are summarized), though not above its edge's quantile
-   * (default 3, as outlierZ; Infinity: only outliers). A fault's callers are slow by the fault's
-   * time, and their edges' quantiles rise with it just as the faulty span's does.
+   * (default 6, chosen by scripts/anomaly-sweep.ts: 3 summarized too many other path spans on
+   * trastrainer; Infinity: only outliers). A fault's callers are slow by the fault's time, and their
+   * edges' quantiles rise with it just as the faulty span's does.
    */
   slowCallerZ?: number;
   /**
@@ -101,7 +102,11 @@ export interface AutoscopeOptions {
    * tail sampling keeps the whole trace for that, this keeps the failing call's subtree.
    */
   errorCauseSpans?: number;
-  /** The controller summarizes DSS representatives before the spans of hot operations (default false). */
+  /**
+   * The controller summarizes DSS representatives before the spans of hot operations (default true:
+   * hot spans are near an error, representatives near nothing; generated traffic's slow coverage
+   * 84.8% -> 92.0% at 0.85, the datasets unchanged).
+   */
   hotAfterRepresentatives?: boolean;
   /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
   summaries?: boolean;
@@ -250,9 +255,9 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
-    this.slowCallerZ = options.slowCallerZ ?? 3;
+    this.slowCallerZ = options.slowCallerZ ?? 6;
     this.summaries = options.summaries ?? true;
-    this.hotAfterRepresentatives = options.hotAfterRepresentatives ?? false;
+    this.hotAfterRepresentatives = options.hotAfterRepresentatives ?? true;
     this.errorCauseSpans = this.keepErrors ? (options.errorCauseSpans ?? 64) : 0;
     this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;

@@ -70,6 +70,25 @@ describe('Autoscope anomaly rules', () => {
     assert.ok(d.detail.keep[i]! > 0);
   });
 
+  it('a caller of the outlier slower than usual (edge z above slowCallerZ) is a slow caller, though under its polluted percentile', () => {
+    // GET /x -> Service.load (its own time 0-40 ms, so a 90 ms slowdown is z about 9) -> SELECT x (10-14 ms, then 100 ms).
+    const chain3 = Array.from({ length: 240 }, (_, k) =>
+      traceOf(k, (trace, t0) => {
+        const q = k >= 200 ? 100_000 : 10_000 + (k % 5) * 1000;
+        const own = (k % 9) * 5000;
+        return [
+          span(trace, '1', '', 'GET /x', SpanKind.SERVER, t0, t0 + q + own + 4000),
+          span(trace, '2', '1', 'Service.load', SpanKind.INTERNAL, t0 + 1000, t0 + 1000 + q + own + 2000),
+          span(trace, '3', '2', 'SELECT x', SpanKind.CLIENT, t0 + 2000, t0 + 2000 + q),
+        ];
+      }),
+    );
+    // Every flagged span joins the window here, so the fault's own spans lift the percentile quickly.
+    const late = (o: AutoscopeOptions) => decide(chain3, { outlierAdmitEvery: 1, slowCallerZ: 3, ...o }).slice(232).map((d) => reasonOf(d, '2'));
+    assert.deepEqual(new Set(late({})), new Set(['slow-caller']));
+    assert.ok(late({ slowCallerZ: Infinity }).some((r) => r !== 'slow-caller'), 'only outliers are slow callers without it');
+  });
+
   // frontend GET /buy -> client POST (fails 409) -> server POST /cart -> client CheckStock -> server CheckStock -> GET cache.
   const chain = (k: number, clientFails: boolean, serverFails: boolean, other = true) =>
     traceOf(k, (trace, t0) => {
