@@ -8,8 +8,8 @@
 //
 //   node --max-old-space-size=8000 --import tsx scripts/sampling-curves.ts [INPUT ...] [--targets 0.5,0.7,...]
 //        [--strategies a,b] [--traces N] [--json FILE] [--svg-dir DIR] [--merge FILE]
-// --merge FILE: points of an earlier run (its --json) for the strategies not run now, so a change to
-// Autoscope re-runs only Autoscope's curve (the baselines do not change).
+// --merge FILE: points of an earlier run (its --json) for what was not run now (strategy and target),
+// so a change to Autoscope re-runs only Autoscope's curve (the baselines do not change).
 // INPUT: a dataset directory or trace file, or `generated` (the default traffic, 2,000 traces).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -139,7 +139,7 @@ function markdown(c: Curves, targets: readonly number[], names: readonly Strateg
     if (d === 'proxy' && defs.length > 1) continue;
     out.push(`Reduction / ${d} coverage per target (${c.points.find((p) => p.coverage[d])!.coverage[d]!.faulty} faulty spans):`, '');
     out.push(`| target | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
-    for (const t of targets) {
+    for (const t of [...new Set(c.points.map((p) => p.target))].sort((a, b) => a - b)) {
       const cells = names.map((n) => {
         const p = byName.get(n)?.find((x) => x.target === t);
         return p ? `${pct(p.reduction)} / ${pct(p.coverage[d]!.share)}` : '';
@@ -207,7 +207,9 @@ const all: Curves[] = [];
 for (const input of args.inputs) {
   const c = await sweep(input, args.targets, args.strategies, args.traces);
   const before = earlier.find((e) => e.input === input);
-  if (before) c.points.push(...before.points.filter((p) => !args.strategies.includes(p.strategy as StrategyName)));
+  // Earlier points stay unless this run measured the same strategy at the same target.
+  if (before) c.points.push(...before.points.filter((p) => !c.points.some((q) => q.strategy === p.strategy && q.target === p.target)));
+  c.points.sort((a, b) => a.target - b.target);
   const names = [...new Set([...args.strategies, ...c.points.map((p) => p.strategy as StrategyName)])].sort((a, b) => STRATEGY_NAMES.indexOf(a) - STRATEGY_NAMES.indexOf(b));
   all.push(c);
   process.stdout.write(markdown(c, args.targets, names) + '\n');
