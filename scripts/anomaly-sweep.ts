@@ -14,7 +14,7 @@ const GRID: [string, keyof AutoscopeOptions, unknown[]][] = [
   ['outlierQuantile', 'outlierQuantile', [0.95, 0.995]],
   ['outlierStrongZ', 'outlierStrongZ', [5, 20, Infinity]],
   ['operationWindow', 'operationWindow', [500]],
-  ['outlierAdmitEvery', 'outlierAdmitEvery', [3, 12]],
+  ['outlierAdmitEvery', 'outlierAdmitEvery', [3, 6, 12]],
   ['deepestSlow', 'deepestSlow', [false]],
   ['novelPathShare', 'novelPathShare', [0, 0.05]],
   ['hotWindowMs', 'hotWindowMs', [0]],

@@ -129,7 +129,7 @@ export function coverageAt(curve: readonly Point[], def: Definition, r: number):
   return undefined;
 }
 
-function markdown(c: Curves, targets: readonly number[], names: readonly StrategyName[]): string {
+function markdown(c: Curves, names: readonly StrategyName[]): string {
   const out: string[] = [];
   out.push(`### ${c.input}: ${c.description}, ${c.spans} spans, ${mb(c.inputBytes)} MB of OTLP`, '');
   const defs = DEFS.filter((d) => c.points.some((p) => p.coverage[d]));
@@ -153,7 +153,12 @@ function markdown(c: Curves, targets: readonly number[], names: readonly Strateg
     let compared = 0;
     for (const [n, pts] of byName) {
       if (n === 'autoscope') continue;
+      // A strategy without a budget gives the same point at every target: compare it once.
+      const seen = new Set<string>();
       for (const p of pts) {
+        const key = `${p.reduction}/${p.coverage[d]?.share}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
         const a = coverageAt(auto, d, p.reduction);
         if (a === undefined) {
           // Outside Autoscope's measured range: dominated only when Autoscope does better with fewer bytes.
@@ -212,7 +217,7 @@ for (const input of args.inputs) {
   c.points.sort((a, b) => a.target - b.target);
   const names = [...new Set([...args.strategies, ...c.points.map((p) => p.strategy as StrategyName)])].sort((a, b) => STRATEGY_NAMES.indexOf(a) - STRATEGY_NAMES.indexOf(b));
   all.push(c);
-  process.stdout.write(markdown(c, args.targets, names) + '\n');
+  process.stdout.write(markdown(c, names) + '\n');
   if (args.svgDir) {
     await mkdir(args.svgDir, { recursive: true });
     const base = input === 'generated' ? 'generated' : input.replace(/\/+$/, '').split('/').pop()!;
