@@ -5,7 +5,7 @@
 // at the same position in traces of the same shape; at least one span per DSS is kept, more while
 // the byte budget allows. On top of the paper (on by default, off in the `autoscope-paper` variant):
 // spans with errors, latency outliers and spans on a rarely seen path are kept with their path to the
-// root, shape statistics back off to per-operation statistics for rare shapes, and a byte budget
+// root, the subtree under the deepest error of a chain as that error's cause, shape statistics back off to per-operation statistics for rare shapes, and a byte budget
 // (not a span count) sets how much is kept. What is kept is priced by tier (anomalies whole; roots,
 // paths and representatives as skeletons; dropped spans as summaries) and a budget controller
 // degrades by tier before it gives up coverage (fitBudget). Hot path: typed arrays per trace, numeric keys.
