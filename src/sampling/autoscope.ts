@@ -5,7 +5,7 @@
 // at the same position in traces of the same shape; at least one span per DSS is kept, more while
 // the byte budget allows. On top of the paper (on by default, off in the `autoscope-paper` variant):
 // spans with errors, latency outliers and spans on a rarely seen path are kept with their path to the
-// root, shape statistics back off to per-operation statistics for rare shapes, and a byte budget
+// root, the subtree under the deepest error of a chain as that error's cause, shape statistics back off to per-operation statistics for rare shapes, and a byte budget
 // (not a span count) sets how much is kept. What is kept is priced by tier (anomalies whole; roots,
 // paths and representatives as skeletons; dropped spans as summaries) and a budget controller
 // degrades by tier before it gives up coverage (fitBudget). Hot path: typed arrays per trace, numeric keys.
@@ -45,6 +45,13 @@ export interface AutoscopeOptions {
   /** Default 0.99. */
   outlierQuantile?: number;
   /**
+   * A span whose per-edge robust z-score is above this is an outlier whatever the quantile says
+   * (default 10; Infinity turns it off): a fault that lasts minutes fills more than 1% of the edge's
+   * window with its own slow spans, the quantile rises to them, while median and MAD, being robust,
+   * still tell them apart (measured: z 30-1,800 under a p99 they just missed on the TrainTicket data).
+   */
+  outlierStrongZ?: number;
+  /**
    * After an error, an outlier or a novel path of an operation, every span of that (service,
    * operation) is kept for this long, in the data's time (default 120 s; 0 turns it off): a fault
    * rarely marks every span it touches, but it marks some of them first.
@@ -52,7 +59,12 @@ export interface AutoscopeOptions {
   hotWindowMs?: number;
   /** What makes an operation hot: only errors (default), or errors, outliers and novel paths. */
   hotOn?: 'errors' | 'anomalies';
-  /** Flagged outliers join the normal window one time in this many (default 6): a fault that slows an operation for minutes must not become its baseline, yet a lasting change must. */
+  /**
+   * Flagged outliers join the normal window one time in this many (default 4; 6 before the sweep of
+   * issue 14: trastrainer slow 98.8% -> 99.4% at 0.85, nezha unchanged, 3 cost nezha two exact
+   * spans): a fault that slows an operation for minutes must not become its baseline, yet a lasting
+   * change must.
+   */
   outlierAdmitEvery?: number;
   /** Keep spans whose path signature has been seen in less than this share of their operation's spans (default 0.02; 0 turns it off). */
   novelPathShare?: number;
@@ -80,6 +92,27 @@ export interface AutoscopeOptions {
   tiers?: boolean;
   /** An outlier with a slower-than-usual descendant is that descendant's path, not an outlier of its own (default true unless paperOnly). */
   deepestSlow?: boolean;
+  /**
+   * With deepestSlow, a span above an outlier whose own edge z-score is above this is a slow caller
+   * too (kept as a skeleton when paths are summarized), though not above its edge's quantile
+   * (default 6, chosen by scripts/anomaly-sweep.ts: 3 summarized too many other path spans on
+   * trastrainer; Infinity: only outliers). A fault's callers are slow by the fault's time, and their
+   * edges' quantiles rise with it just as the faulty span's does.
+   */
+  slowCallerZ?: number;
+  /**
+   * Spans below the deepest error of each error chain kept as skeletons, at most this many per error
+   * (breadth first; default 64, 0 turns it off). An error whose descendants all succeeded was
+   * caused by what they answered (a call that returned a wrong value, an early return taken on it):
+   * tail sampling keeps the whole trace for that, this keeps the failing call's subtree.
+   */
+  errorCauseSpans?: number;
+  /**
+   * The controller summarizes DSS representatives before the spans of hot operations (default true:
+   * hot spans are near an error, representatives near nothing; generated traffic's slow coverage
+   * 84.8% -> 92.0% at 0.85, the datasets unchanged).
+   */
+  hotAfterRepresentatives?: boolean;
   /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
   summaries?: boolean;
   /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
@@ -88,6 +121,24 @@ export interface AutoscopeOptions {
   reserveTraces?: number;
   /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 1000). */
   borrowTraces?: number;
+  /** Called after each decision with why each span was selected before and after the budget controller (diagnostics: scripts/coverage-misses.ts). */
+  inspect?: (trace: SampledTrace, detail: AutoscopeDecisionDetail) => void;
+}
+
+/** One decision, span by span (indexes of the trace's spans), for diagnostics. */
+export interface AutoscopeDecisionDetail {
+  /** Keep reason before the budget controller (0: not selected; see AUTOSCOPE_REASONS). */
+  selected: Uint8Array;
+  /** Keep reason after it. */
+  reason: Uint8Array;
+  /** KEEP_FULL, KEEP_SKELETON or 0. */
+  keep: Uint8Array;
+  /** Robust z-score used for ranking, and the per-call-edge z-score with the edge's quantile at outlierQuantile. */
+  score: Float64Array;
+  edgeZ: Float64Array;
+  edgeQuantile: Float64Array;
+  /** Share of the operation's spans with this span's path signature (1 while too few were seen). */
+  signatureShare: Float64Array;
 }
 
 /** Why each kept span was kept (counts over all traces seen): the accounting the docs report. */
@@ -100,11 +151,12 @@ export interface AutoscopeCounters {
   keptOutlier: number;
   keptNovel: number;
   keptHot: number;
+  keptCause: number;
   keptRepresentative: number;
   keptBudget: number;
   keptPath: number;
   /** OTLP bytes of the kept spans by reason, same order as the counts. */
-  bytesByReason: { root: number; error: number; outlier: number; novel: number; hot: number; representative: number; budget: number; path: number };
+  bytesByReason: { root: number; error: number; outlier: number; novel: number; hot: number; cause: number; representative: number; budget: number; path: number };
 }
 
 const REASON_ROOT = 1;
@@ -117,14 +169,18 @@ const REASON_PATH = 7;
 const REASON_HOT = 8;
 /** A caller made slow by a slower span below it: on that span's path, kept as a skeleton even when paths are summarized. */
 const REASON_SLOW_CALLER = 9;
+/** Below the deepest error of its chain: what the failing call did (errorCauseSpans). */
+const REASON_CAUSE = 10;
 /**
  * The server side of a slow CLIENT span that has no slow span below it: with the slow client span it
  * tells time spent in the callee from time spent on the way (network delay, a saturated callee's
  * queue), which is what root-cause ranking needs to blame the callee rather than the caller.
  */
-const REASON_CALLEE = 10;
+const REASON_CALLEE = 11;
+/** Names of the keep reasons by number (AutoscopeDecisionDetail). */
+export const AUTOSCOPE_REASONS = ['none', 'root', 'error', 'outlier', 'novel', 'representative', 'budget', 'path', 'hot', 'slow-caller', 'cause', 'callee'] as const;
 /** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
-const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3, 3];
+const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3, 2, 3];
 /** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
 const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
@@ -138,7 +194,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   readonly name: string;
   readonly budget: ByteBudget;
   readonly operations = new OperationTable();
-  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0, bytesByReason: { root: 0, error: 0, outlier: 0, novel: 0, hot: 0, representative: 0, budget: 0, path: 0 } };
+  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptCause: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0, bytesByReason: { root: 0, error: 0, outlier: 0, novel: 0, hot: 0, cause: 0, representative: 0, budget: 0, path: 0 } };
   private readonly code: CodeKnowledge | undefined;
   private readonly mined: MinedStructure | undefined;
   private readonly paperOnly: boolean;
@@ -147,6 +203,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly novelPaths: boolean;
   private readonly outlierZ: number;
   private readonly outlierQuantile: number;
+  private readonly outlierStrongZ: number;
   private readonly hotWindowMs: number;
   /** operation id -> time (ms, data time) until which its spans are all kept. */
   private readonly hotUntil = new Map<number, number>();
@@ -164,9 +221,13 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly representativeMinScore: number;
   private readonly tiers: boolean;
   private readonly deepestSlow: boolean;
+  private readonly slowCallerZ: number;
   private readonly summaries: boolean;
+  private readonly errorCauseSpans: number;
+  private readonly hotAfterRepresentatives: boolean;
   private readonly reserveTraces: number;
   private readonly borrowTraces: number;
+  private readonly inspect: AutoscopeOptions['inspect'];
   private lastLevel: SummaryLevel | undefined;
   private readonly steps: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
   private readonly stepSpans: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
@@ -191,9 +252,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.novelPaths = options.novelPaths ?? true;
     this.outlierZ = this.paperOnly ? Infinity : (options.outlierZ ?? 3);
     this.outlierQuantile = options.outlierQuantile ?? 0.99;
+    this.outlierStrongZ = this.paperOnly ? Infinity : (options.outlierStrongZ ?? 10);
     this.hotWindowMs = this.paperOnly ? 0 : (options.hotWindowMs ?? 120_000);
     this.hotOn = options.hotOn ?? 'errors';
-    this.outlierAdmitEvery = options.outlierAdmitEvery ?? 6;
+    this.outlierAdmitEvery = options.outlierAdmitEvery ?? 4;
     this.novelAdmitWeight = options.novelAdmitWeight ?? 0.03;
     this.novelPathShare = this.paperOnly ? 0 : (options.novelPathShare ?? 0.02);
     this.minShapeSamples = options.minShapeSamples ?? 20;
@@ -204,9 +266,13 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
+    this.slowCallerZ = options.slowCallerZ ?? 6;
     this.summaries = options.summaries ?? true;
+    this.hotAfterRepresentatives = options.hotAfterRepresentatives ?? true;
+    this.errorCauseSpans = this.keepErrors ? (options.errorCauseSpans ?? 64) : 0;
     this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;
+    this.inspect = options.inspect;
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
@@ -227,6 +293,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     // Scores: robust z against the same position in same-shape traces, backing off to the operation.
     const score = new Float64Array(n);
     const outlier = new Uint8Array(n);
+    const inspect = this.inspect;
+    // Per-edge z of every span: the deepest-slow rule reads it for the callers of an outlier.
+    const edgeZ = new Float64Array(n);
+    const edgeQuantile = inspect ? new Float64Array(n) : undefined;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const d = trace.duration[i]!;
@@ -242,7 +312,9 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);
       else score[i] = opZ;
       byShape.observe(d);
-      const isOutlier = byOp.count >= 20 && opZ > this.outlierZ && d > byOp.quantile(this.outlierQuantile);
+      const isOutlier = byOp.count >= 20 && opZ > this.outlierZ && (opZ > this.outlierStrongZ || d > byOp.quantile(this.outlierQuantile));
+      edgeZ[i] = byOp.count >= 20 ? opZ : 0;
+      if (edgeQuantile) edgeQuantile[i] = byOp.quantile(this.outlierQuantile);
       if (isOutlier) outlier[i] = 1;
       if (!isOutlier || ++this.outlierAdmit % this.outlierAdmitEvery === 0) byOp.observe(d);
     }
@@ -331,15 +403,19 @@ export class AutoscopeSampler implements SamplingStrategy {
         if (p >= 0 && (outlier[i] || slowBelow[i])) slowBelow[p] = 1;
       }
       for (let i = 0; i < n; i++)
-        if (outlier[i] && slowBelow[i]) {
+        if (slowBelow[i] && (outlier[i] || edgeZ[i]! > this.slowCallerZ)) {
           outlier[i] = 0;
           slowCaller[i] = 1;
         }
     }
     const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
+    const isError = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       let why = 0;
-      if (this.keepErrors && spanHasError(trace.spans[i]!.span)) why = REASON_ERROR;
+      if (this.keepErrors && spanHasError(trace.spans[i]!.span)) {
+        why = REASON_ERROR;
+        isError[i] = 1;
+      }
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
       if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
@@ -356,6 +432,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         }
       }
     }
+    if (this.errorCauseSpans > 0) this.markErrorCauses(trace, isError, keep, reason, skel);
     // One representative per DSS: its highest-scoring span (the earliest on a tie); when nothing in
     // the DSS is anomalous, any span shows the path the request took, so the smallest one does.
     const best = new Int32Array(dssCount).fill(-1);
@@ -373,6 +450,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
     for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
 
+    const selected = inspect ? reason.slice() : undefined;
     if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
     else {
       // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
@@ -393,6 +471,11 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
     }
 
+    if (inspect) {
+      const signatureShare = new Float64Array(n);
+      for (let i = 0; i < n; i++) signatureShare[i] = this.mined ? this.mined.signatureShare(ops[i]!, signature[i]!) : 1;
+      inspect(trace, { selected: selected!, reason: reason.slice(), keep: keep.slice(), score, edgeZ, edgeQuantile: edgeQuantile!, signatureShare });
+    }
     if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!, reason[i] === REASON_NOVEL ? this.novelAdmitWeight : 1);
     const c = this.counters;
     const b = c.bytesByReason;
@@ -410,6 +493,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         case REASON_SLOW_CALLER:
         case REASON_CALLEE: c.keptPath++; b.path += size; break;
         case REASON_HOT: c.keptHot++; b.hot += size; break;
+        case REASON_CAUSE: c.keptCause++; b.cause += size; break;
       }
     }
     return keep;
@@ -587,8 +671,10 @@ export class AutoscopeSampler implements SamplingStrategy {
       cost = this.estimate(trace, ops, keep, level);
       step(name, 0);
     };
-    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first.
-    if (cost > optional) {
+    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first
+    // (or, with hotAfterRepresentatives, after the representatives, which are not near anything).
+    const dropHot = (): void => {
+      if (cost <= optional) return;
       let moved = 0;
       for (const i of anomalies) {
         if (cost <= optional || reason[i] !== REASON_HOT) break;
@@ -601,9 +687,11 @@ export class AutoscopeSampler implements SamplingStrategy {
         cost = this.estimate(trace, ops, keep, level);
         step('hot-to-summary', moved);
       }
-    }
+    };
+    if (!this.hotAfterRepresentatives) dropHot();
     lower('totals', 'summaries-to-totals');
     dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
+    if (this.hotAfterRepresentatives) dropHot();
     lower('none', 'summaries-dropped');
     dropReason(REASON_PATH, 'paths-to-summary');
     if (cost > required) {
@@ -634,6 +722,41 @@ export class AutoscopeSampler implements SamplingStrategy {
     // A skeleton that would not be smaller (a span with nothing to strip: the marker costs bytes) is written whole.
     for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
     this.lastLevel = level;
+  }
+
+  /**
+   * The subtree below each deepest error (an error with no error among its descendants), breadth
+   * first, up to errorCauseSpans spans per error, as skeletons: the calls whose answers made it
+   * fail. A span already kept for a weaker reason (hot, representative) is kept as a cause now, so
+   * the controller does not summarize it with those.
+   */
+  private markErrorCauses(trace: SampledTrace, isError: Uint8Array, keep: Uint8Array, reason: Uint8Array, skel: number): void {
+    const n = trace.spans.length;
+    let any = false;
+    for (let i = 0; i < n; i++) if (isError[i]) any = true;
+    if (!any) return;
+    const errorBelow = new Uint8Array(n);
+    for (let k = n - 1; k >= 0; k--) {
+      const i = trace.order[k]!;
+      const p = trace.parent[i]!;
+      if (p >= 0 && (isError[i] || errorBelow[i])) errorBelow[p] = 1;
+    }
+    const queue: number[] = [];
+    for (let e = 0; e < n; e++) {
+      if (!isError[e] || errorBelow[e]) continue;
+      queue.length = 0;
+      for (const c of trace.children[e]!) queue.push(c);
+      let taken = 0;
+      for (let q = 0; q < queue.length && taken < this.errorCauseSpans; q++) {
+        const i = queue[q]!;
+        taken++;
+        if (!keep[i]) {
+          keep[i] = skel;
+          reason[i] = REASON_CAUSE;
+        } else if (reason[i] === REASON_HOT || reason[i] === REASON_REPRESENTATIVE) reason[i] = REASON_CAUSE;
+        for (const c of trace.children[i]!) queue.push(c);
+      }
+    }
   }
 
   /** Does span p's code imply its child i (no branch point between them)? */

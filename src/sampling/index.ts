@@ -6,7 +6,7 @@ export { SortedWindow, RobustScore, type RobustScoreOptions } from './robust-sta
 export { OperationTable } from './operations.js';
 export { MinedStructure, type MinedStructureOptions } from './mined.js';
 export { CodeKnowledge, codeKnowledgeFromAnalysis, readCodeKnowledge, type CodeSpanInfo } from './code-knowledge.js';
-export { AutoscopeSampler, type AutoscopeOptions, type AutoscopeCounters } from './autoscope.js';
+export { AutoscopeSampler, AUTOSCOPE_REASONS, type AutoscopeOptions, type AutoscopeCounters, type AutoscopeDecisionDetail } from './autoscope.js';
 export { StreamingSampler, dataClockMs, type StreamingSamplerOptions, type StreamingSamplerCounters, type SamplingCounters } from './processor.js';
 export type { SpanPatch } from './reduce.js';
 export { HeadSampler, TailSampler, RandomSpanSampler, LeafAggregateSampler, AGGREGATE_ATTR, traceIdRatioKeeps, traceIdRatioValue, idUniform, type HeadSamplerOptions, type TailSamplerOptions, type TailSamplerCounters, type RandomSpanSamplerOptions, type LeafAggregateOptions } from './baselines.js';

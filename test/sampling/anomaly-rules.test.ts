@@ -1,0 +1,126 @@
+// Autoscope's anomaly rules added for issue 14, on hand-built traces with known answers: a lasting
+// slowdown stays an outlier after it has pushed the edge's quantile up (outlierStrongZ), and the
+// subtree under the deepest error of a chain is kept as its cause (errorCauseSpans), read through
+// the sampler's inspection hook.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { bytesToHex, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, SpanKind, type Span } from '../../src/model/index.js';
+import { assembleTrace, AUTOSCOPE_REASONS, AutoscopeSampler, sampleTrace, type AutoscopeDecisionDetail, type AutoscopeOptions, type SampledTrace } from '../../src/sampling/index.js';
+import { checkReducedTrace } from '../../src/eval/sampling.js';
+
+function span(trace: string, id: string, parent: string, name: string, kind: number, startUs: number, endUs: number, extra: Partial<Span> = {}): Span {
+  return makeSpan({
+    traceId: hexToBytes(trace)!,
+    spanId: hexToBytes(id.padStart(16, '0'))!,
+    parentSpanId: parent ? hexToBytes(parent.padStart(16, '0'))! : new Uint8Array(0),
+    name,
+    kind,
+    startTimeUnixNano: BigInt(startUs) * 1000n,
+    endTimeUnixNano: BigInt(endUs) * 1000n,
+    attributes: [kv('k', 'v'.repeat(30))],
+    ...extra,
+  });
+}
+
+function traceOf(k: number, spans: (trace: string, t0: number) => Span[]): SampledTrace {
+  const trace = (k + 1).toString(16).padStart(32, '0');
+  const list = spans(trace, k * 1_000_000);
+  const rs = makeResourceSpans({ resource: makeResource({ attributes: [kv('service.name', 'svc')] }), scopeSpans: [makeScopeSpans({ spans: list })] });
+  const ss = rs.scopeSpans[0]!;
+  return assembleTrace(trace, list.map((s) => ({ span: s, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss })));
+}
+
+/** Runs Autoscope over the traces and returns each trace's decision detail. */
+function decide(traces: SampledTrace[], options: AutoscopeOptions): { trace: SampledTrace; detail: AutoscopeDecisionDetail }[] {
+  const out: { trace: SampledTrace; detail: AutoscopeDecisionDetail }[] = [];
+  const sampler = new AutoscopeSampler({ targetReduction: 0.3, ...options, inspect: (trace, detail) => out.push({ trace, detail }) });
+  for (const t of traces) {
+    const reduced = sampleTrace(sampler, t);
+    assert.ok(reduced);
+    assert.equal(checkReducedTrace(t, reduced), undefined);
+  }
+  return out;
+}
+
+const reasonOf = (d: { trace: SampledTrace; detail: AutoscopeDecisionDetail }, id: string): string => {
+  const i = d.trace.spans.findIndex((s) => bytesToHex(s.span.spanId) === id.padStart(16, '0'));
+  return AUTOSCOPE_REASONS[d.detail.selected[i]!]!;
+};
+
+describe('Autoscope anomaly rules', () => {
+  // GET /x -> SELECT x; the query takes 10-14 ms, then 100 ms for the last 40 requests (a lasting fault).
+  const traces = Array.from({ length: 240 }, (_, k) =>
+    traceOf(k, (trace, t0) => {
+      const q = k >= 200 ? 100_000 : 10_000 + (k % 5) * 1000;
+      return [span(trace, '1', '', 'GET /x', SpanKind.SERVER, t0, t0 + q + 2000), span(trace, '2', '1', 'SELECT x', SpanKind.CLIENT, t0 + 1000, t0 + 1000 + q)];
+    }),
+  );
+
+  it('a lasting slowdown stays an outlier after its own spans pushed the quantile up (outlierStrongZ)', () => {
+    const late = (o: AutoscopeOptions) => decide(traces, o).slice(230).map((d) => reasonOf(d, '2'));
+    assert.deepEqual(new Set(late({})), new Set(['outlier']), 'the deepest slow span, every time');
+    const without = late({ outlierStrongZ: Infinity });
+    assert.ok(without.some((r) => r !== 'outlier'), `without the rule the polluted p99 hides some: ${without.join(',')}`);
+  });
+
+  it('the slow caller of the deepest slow span (the root here) is kept for being the root, not as an outlier', () => {
+    const d = decide(traces, {})[235]!;
+    assert.equal(reasonOf(d, '1'), 'root');
+    const i = d.trace.spans.findIndex((s) => s.span.name === 'GET /x');
+    assert.ok(d.detail.keep[i]! > 0);
+  });
+
+  it('a caller of the outlier slower than usual (edge z above slowCallerZ) is a slow caller, though under its polluted percentile', () => {
+    // GET /x -> Service.load (its own time 0-40 ms, so a 90 ms slowdown is z about 9) -> SELECT x (10-14 ms, then 100 ms).
+    const chain3 = Array.from({ length: 240 }, (_, k) =>
+      traceOf(k, (trace, t0) => {
+        const q = k >= 200 ? 100_000 : 10_000 + (k % 5) * 1000;
+        const own = (k % 9) * 5000;
+        return [
+          span(trace, '1', '', 'GET /x', SpanKind.SERVER, t0, t0 + q + own + 4000),
+          span(trace, '2', '1', 'Service.load', SpanKind.INTERNAL, t0 + 1000, t0 + 1000 + q + own + 2000),
+          span(trace, '3', '2', 'SELECT x', SpanKind.CLIENT, t0 + 2000, t0 + 2000 + q),
+        ];
+      }),
+    );
+    // Every flagged span joins the window here, so the fault's own spans lift the percentile quickly.
+    const late = (o: AutoscopeOptions) => decide(chain3, { outlierAdmitEvery: 1, slowCallerZ: 3, ...o }).slice(232).map((d) => reasonOf(d, '2'));
+    assert.deepEqual(new Set(late({})), new Set(['slow-caller']));
+    assert.ok(late({ slowCallerZ: Infinity }).some((r) => r !== 'slow-caller'), 'only outliers are slow callers without it');
+  });
+
+  // frontend GET /buy -> client POST (fails 409) -> server POST /cart -> client CheckStock -> server CheckStock -> GET cache.
+  const chain = (k: number, clientFails: boolean, serverFails: boolean, other = true) =>
+    traceOf(k, (trace, t0) => {
+      const err = { status: { code: 2, message: 'failed' } };
+      const spans = [
+        span(trace, '1', '', 'GET /buy', SpanKind.SERVER, t0, t0 + 50_000, clientFails ? err : {}),
+        span(trace, '2', '1', 'POST', SpanKind.CLIENT, t0 + 1000, t0 + 40_000, clientFails ? err : {}),
+        span(trace, '3', '2', 'POST /cart', SpanKind.SERVER, t0 + 2000, t0 + 39_000, serverFails ? err : {}),
+        span(trace, '4', '3', 'CheckStock', SpanKind.CLIENT, t0 + 3000, t0 + 20_000),
+        span(trace, '5', '4', 'CheckStock', SpanKind.SERVER, t0 + 4000, t0 + 19_000),
+        span(trace, '6', '5', 'GET', SpanKind.CLIENT, t0 + 5000, t0 + 6000),
+      ];
+      if (other) spans.push(span(trace, '7', '1', 'Audit', SpanKind.INTERNAL, t0 + 41_000, t0 + 45_000));
+      return spans;
+    });
+
+  it('keeps the subtree under the deepest error as its cause (errorCauseSpans), and only that subtree', () => {
+    const traces2 = [...Array.from({ length: 50 }, (_, k) => chain(k, false, false)), chain(50, true, false)];
+    const d = decide(traces2, {}).at(-1)!;
+    assert.equal(reasonOf(d, '2'), 'error');
+    for (const id of ['3', '4', '5', '6']) assert.equal(reasonOf(d, id), 'cause', `span ${id}`);
+    assert.notEqual(reasonOf(d, '7'), 'cause', 'a sibling of the failing call is not its cause');
+    const off = decide(traces2, { errorCauseSpans: 0 }).at(-1)!;
+    for (const id of ['3', '4', '5', '6']) assert.notEqual(reasonOf(off, id), 'cause');
+    const capped = decide(traces2, { errorCauseSpans: 2 }).at(-1)!;
+    assert.deepEqual(['3', '4', '5', '6'].map((id) => reasonOf(capped, id) === 'cause'), [true, true, false, false], 'breadth first, at most 2');
+  });
+
+  it('when the error goes deeper, the cause is below the deepest error', () => {
+    const traces2 = [...Array.from({ length: 50 }, (_, k) => chain(k, false, false)), chain(50, true, true)];
+    const d = decide(traces2, {}).at(-1)!;
+    assert.equal(reasonOf(d, '3'), 'error');
+    for (const id of ['4', '5', '6']) assert.equal(reasonOf(d, id), 'cause', `span ${id}`);
+  });
+});
