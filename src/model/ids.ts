@@ -22,12 +22,18 @@ function nibble(c: number): number {
  * Parses hex (either case) into bytes. Returns undefined when the text is not even-length hex, so
  * callers can name the offending field in their own error.
  */
+// Nibble of each character code below 128, -1 for non-hex: one load instead of three comparisons.
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 128; c++) NIBBLE[c] = nibble(c);
+
 export function hexToBytes(hex: string): Uint8Array | undefined {
   if ((hex.length & 1) !== 0) return undefined;
   const out = new Uint8Array(hex.length >> 1);
   for (let i = 0, j = 0; i < hex.length; i += 2, j++) {
-    const hi = nibble(hex.charCodeAt(i));
-    const lo = nibble(hex.charCodeAt(i + 1));
+    const a = hex.charCodeAt(i);
+    const b = hex.charCodeAt(i + 1);
+    const hi = a < 128 ? NIBBLE[a]! : -1;
+    const lo = b < 128 ? NIBBLE[b]! : -1;
     if (hi < 0 || lo < 0) return undefined;
     out[j] = (hi << 4) | lo;
   }

@@ -67,6 +67,27 @@ if (typeof proto.utf8Slice !== 'function' || typeof proto.latin1Slice !== 'funct
 const STRING_CACHE_SIZE = 4096; // power of two
 const STRING_CACHE_MAX_LEN = 64;
 
+// The intern cache of short strings, shared by every reader so that a reader allocates nothing for
+// it (a per-reader cache of two 4,096-slot arrays and a Buffer view per cached string cost ~130
+// bytes of garbage a span on requests of 512 spans). A slot remembers where in its reader's input
+// the string's bytes are (start, length) and the reader's generation: a reader only trusts slots
+// stamped with its own generation, so a slot left by another reader (another input) is a miss,
+// never a wrong string, and readers may interleave. Strings from one input are compared in place.
+const cacheGeneration = new Int32Array(STRING_CACHE_SIZE);
+const cacheStart = new Int32Array(STRING_CACHE_SIZE);
+const cacheLength = new Int32Array(STRING_CACHE_SIZE);
+const cacheString: string[] = new Array<string>(STRING_CACHE_SIZE).fill('');
+let lastGeneration = 0;
+
+function nextGeneration(): number {
+  if (lastGeneration === 0x7fffffff) {
+    // After 2^31 readers: no slot may carry a generation that is handed out again.
+    cacheGeneration.fill(0);
+    lastGeneration = 0;
+  }
+  return ++lastGeneration;
+}
+
 /** Reader over one input buffer. `pos` advances; every read checks against `end` of the message. */
 export class ProtobufReader {
   readonly buf: FastBuffer;
@@ -78,8 +99,8 @@ export class ProtobufReader {
   /** Decode budget (protobuf.ts checks and charges it; see limits.ts). */
   spansLeft = Infinity;
   memoryLeft = Infinity;
-  private readonly cacheStrings: (string | undefined)[] = new Array(STRING_CACHE_SIZE);
-  private readonly cacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SIZE);
+  /** This reader's tag in the shared intern cache (its slots are the ones stamped with it). */
+  private readonly generation = nextGeneration();
 
   private readonly arrayBuffer: ArrayBufferLike;
   private readonly byteOffset: number;
@@ -235,35 +256,45 @@ export class ProtobufReader {
       if (!isAscii(buf, start, stop) && !isUtf8(buf.subarray(start, stop))) this.fail('utf8', 'string is not valid UTF-8', start);
       return buf.utf8Slice(start, stop);
     }
-    // Short strings: hash while checking for ASCII, then look up the intern cache.
-    let h = 0x811c9dc5;
-    let ascii = 0;
-    for (let i = start; i < stop; i++) {
-      const b = buf[i]!;
-      ascii |= b;
-      h = Math.imul(h ^ b, 0x01000193);
-    }
-    const slot = (h ^ (h >>> 15) ^ len) & (STRING_CACHE_SIZE - 1);
-    const cached = this.cacheBytes[slot];
-    if (cached !== undefined && cached.length === len) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (cached[i] !== buf[start + i]) {
-          same = false;
-          break;
-        }
+    // Short strings: the slot comes from the length and five of the bytes (first, last, middle,
+    // quarters) instead of a hash of every byte, so a hit costs one comparison pass; strings that
+    // differ only elsewhere share a slot and take turns in it (a miss, never a wrong string).
+    const last = stop - 1;
+    const q = len >> 2;
+    let h = Math.imul(len, 0x9e3779b1) ^ buf[start]! ^ (buf[last]! << 8) ^ (buf[start + (len >> 1)]! << 16) ^ (buf[start + q]! << 24) ^ (buf[last - q]! << 4);
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+    const slot = (h ^ (h >>> 12)) & (STRING_CACHE_SIZE - 1);
+    const generation = this.generation;
+    // Both passes read four bytes at a time through the DataView: a byte loop over the Buffer
+    // cost about 4 ns a byte here, half of decoding a generated span (bench: 1.77 -> 1.32 µs/span).
+    const view = this.view;
+    const stop4 = stop - 3;
+    if (cacheGeneration[slot] === generation && cacheLength[slot] === len) {
+      let a = cacheStart[slot]!;
+      let b = start;
+      while (b < stop4 && view.getInt32(a) === view.getInt32(b)) {
+        a += 4;
+        b += 4;
       }
-      if (same) return this.cacheStrings[slot]!;
+      while (b < stop && buf[a] === buf[b]) {
+        a++;
+        b++;
+      }
+      if (b === stop) return cacheString[slot]!;
     }
+    let i = start;
+    while (i < stop4 && (view.getInt32(i) & 0x80808080) === 0) i += 4;
+    while (i < stop && buf[i]! < 0x80) i++;
     let s: string;
-    if (ascii < 0x80) s = buf.latin1Slice(start, stop);
+    if (i === stop) s = buf.latin1Slice(start, stop);
     else {
-      const bytes = buf.subarray(start, stop);
-      if (!isUtf8(bytes)) this.fail('utf8', 'string is not valid UTF-8', start);
+      if (!isUtf8(buf.subarray(start, stop))) this.fail('utf8', 'string is not valid UTF-8', start);
       s = buf.utf8Slice(start, stop);
     }
-    this.cacheBytes[slot] = buf.slice(start, stop);
-    this.cacheStrings[slot] = s;
+    cacheGeneration[slot] = generation;
+    cacheStart[slot] = start;
+    cacheLength[slot] = len;
+    cacheString[slot] = s;
     return s;
   }
 

@@ -85,16 +85,26 @@ export class GatewayLink {
    * Sends `batch` until a gateway acknowledges it. Rejects only when `signal` aborts; the batch is
    * then not known to be delivered (its records stay in the agent's queue).
    */
-  async deliver(batch: TracesData, signal?: AbortSignal): Promise<void> {
-    const spans = countSpans(batch);
+  async deliver(source: TracesData | (() => TracesData), signal?: AbortSignal): Promise<void> {
+    // A factory (the TracezipExporter's: it converts the SDK's spans again) is called whenever the
+    // batch is needed (first encoding, resync, split, plain-OTLP fallback), so the batch is not kept
+    // alive across the gateway's round trip: objects that outlive a scavenge are copied and
+    // promoted, which made garbage collection a third of the exporter's CPU. Each call must give
+    // an equal batch.
+    const make = typeof source === 'function' ? source : (): TracesData => source;
+    let held: TracesData | undefined = make();
+    const spans = countSpans(held);
     if (spans === 0) return;
     if (spans > this.maxFrameSpans) {
-      const [a, b] = splitBatch(batch);
+      const [a, b] = splitBatch(held);
+      held = undefined;
       await this.deliver(a, signal);
       await this.deliver(b, signal);
       return;
     }
-    let frame = this.encode(batch);
+    let frame = this.encode(held);
+    if (typeof source === 'function') held = undefined; // from here on, made again when needed
+    const batch = (): TracesData => held ?? make();
     const backoff = new Backoff(this.policy);
     let failures = 0;
     let resyncs = 0;
@@ -110,19 +120,19 @@ export class GatewayLink {
         case 'resync':
           this.observer.onResync?.(out.reason);
           this.encoder.resync();
-          frame = this.encode(batch);
+          frame = this.encode(batch());
           // A gateway that keeps asking for state it was just sent is unwell: slow down.
           if (++resyncs > 2) await this.wait(backoff, `resync loop (${out.reason})`, undefined, signal);
           continue;
         case 'malformed':
           if (++malformed >= 2) {
-            await this.deliverAsOtlp(batch, spans, signal);
+            await this.deliverAsOtlp(batch(), spans, signal);
             this.encoder.resync();
             return;
           }
           this.observer.onResync?.('malformed');
           this.encoder.resync();
-          frame = this.encode(batch);
+          frame = this.encode(batch());
           continue;
         case 'refused':
           if (out.status === 413) {
@@ -133,7 +143,7 @@ export class GatewayLink {
               return;
             }
             this.maxFrameSpans = Math.min(this.maxFrameSpans, Math.max(1, spans >> 1));
-            const [a, b] = splitBatch(batch);
+            const [a, b] = splitBatch(batch());
             await this.deliver(a, signal);
             await this.deliver(b, signal);
             return;

@@ -94,7 +94,8 @@ export class JetStreamLink {
    * then not known to be stored (its records stay in the agent's queue) and the next frame starts a
    * new epoch, so a frame that never reached the stream leaves no gap behind.
    */
-  async deliver(batch: TracesData, signal?: AbortSignal): Promise<void> {
+  async deliver(source: TracesData | (() => TracesData), signal?: AbortSignal): Promise<void> {
+    const batch = typeof source === 'function' ? source() : source; // kept: a JetStream publish is quick
     const spans = countSpans(batch);
     if (spans === 0) return;
     if (this.resyncReason !== undefined) {

@@ -4,6 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputError } from '../model/errors.js';
+import type { TracesData } from '../model/types.js';
+import { decodeTracesData, type DecodeOptions } from '../otlp/protobuf.js';
 import { Backpressure, type BackpressureReason, type ReceivedRequest, type TraceSink } from './sink.js';
 
 /** How a request ended, from the receiver's point of view. */
@@ -81,6 +83,25 @@ export type SinkAnswer =
   | { kind: 'backpressure'; reason: BackpressureReason; retryAfterSeconds: number; message: string }
   | { kind: 'invalid'; message: string }
   | { kind: 'error'; error: unknown };
+
+/**
+ * A request that came as OTLP protobuf, for the sink, without its decoded form: the receiver decodes
+ * to validate and count, then lets that go, and `data` decodes the bytes again (once) only if the
+ * sink asks for it (the disk queue stores the bytes and never does). Holding the decoded request
+ * through the queue's fsync made the scavenger copy and promote all of it: garbage collection was
+ * the agent's largest cost after decoding (docs/benchmarks.md).
+ */
+export function protobufRequest(protobuf: Uint8Array, spans: number, receiver: string, decodeOptions: DecodeOptions | undefined): ReceivedRequest {
+  let data: TracesData | undefined;
+  return {
+    get data(): TracesData {
+      return (data ??= decodeTracesData(protobuf, decodeOptions));
+    },
+    spans,
+    protobuf,
+    receiver,
+  };
+}
 
 /** Offers a request to the sink and reads its answer; never throws. */
 export async function offerToSink(sink: TraceSink, request: ReceivedRequest): Promise<SinkAnswer> {

@@ -7,7 +7,7 @@
 // backpressure, RESOURCE_EXHAUSTED without RetryInfo (never retried) above the message size limit.
 import * as grpc from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
-import { countSpans, type ExportTraceServiceResponse, type TracesData } from '../model/index.js';
+import { countSpans, type ExportTraceServiceResponse } from '../model/index.js';
 import { InputError } from '../model/errors.js';
 import { decodeTraceResponse, decodeTracesData, encodeTraceResponse, type DecodeOptions } from '../otlp/protobuf.js';
 import { encodeStatus, makeStatus, type StatusDetails } from './otlp-status.js';
@@ -17,6 +17,7 @@ import {
   positiveOption,
   describeError,
   offerToSink,
+  protobufRequest,
   readTlsFiles,
   type ReceiverLog,
   type ReceiverMetrics,
@@ -209,18 +210,17 @@ export class OtlpGrpcReceiver {
   }
 
   private async handle(ex: GrpcExchange, bytes: Buffer): Promise<void> {
-    let data: TracesData;
+    let spans: number;
     try {
-      data = decodeTracesData(bytes, this.decodeOptions);
+      spans = countSpans(decodeTracesData(bytes, this.decodeOptions)); // validates; the result is let go
     } catch (e) {
       if (!(e instanceof InputError)) return this.internal(ex, e, 'decoding a request');
       const message = `malformed OTLP protobuf request: ${e.message}`;
       return ex.fail(grpc.status.INVALID_ARGUMENT, message, 'invalid', { badRequest: { description: message } });
     }
-    const spans = countSpans(data);
     ex.spans = spans;
     if (spans === 0) return ex.ok(EMPTY_RESPONSE, 'accepted', 0, 0);
-    const answer = await offerToSink(this.sink, { data, spans, protobuf: bytes, receiver: RECEIVER });
+    const answer = await offerToSink(this.sink, protobufRequest(bytes, spans, RECEIVER, this.decodeOptions));
     switch (answer.kind) {
       case 'accepted': {
         const { rejectedSpans, errorMessage } = answer;

@@ -21,6 +21,7 @@ import {
   positiveOption,
   describeError,
   offerToSink,
+  protobufRequest,
   readTlsFiles,
   type ReceiverLog,
   type ReceiverMetrics,
@@ -364,9 +365,12 @@ export class OtlpHttpReceiver {
     if (ex.answered) return;
     ex.bodyBytes = read.body.length;
 
-    let data: TracesData;
+    let data: TracesData | undefined;
+    let spans: number;
     try {
-      data = ex.format === 'json' ? decodeJsonBody(read.body, this.decodeOptions) : decodeTracesData(read.body, this.decodeOptions);
+      // A protobuf body is decoded to validate and count only (protobufRequest): it goes on as bytes.
+      if (ex.format === 'json') spans = countSpans((data = decodeJsonBody(read.body, this.decodeOptions)));
+      else spans = countSpans(decodeTracesData(read.body, this.decodeOptions));
     } catch (e) {
       if (e instanceof InputError) {
         const message = `malformed OTLP ${ex.format === 'json' ? 'JSON' : 'protobuf'} request: ${e.message}`;
@@ -374,12 +378,13 @@ export class OtlpHttpReceiver {
       } else this.internal(ex, e, 'decoding a request');
       return;
     }
-    const spans = countSpans(data);
     ex.spans = spans;
     // An empty request is a success (specification, "Full Success"); nothing to hand on.
     if (spans === 0) return void this.succeed(ex, 0, '');
 
-    const answer = await offerToSink(this.sink, { data, spans, protobuf: ex.format === 'protobuf' ? read.body : undefined, receiver: RECEIVER });
+    const request = data === undefined ? protobufRequest(read.body, spans, RECEIVER, this.decodeOptions) : { data, spans, receiver: RECEIVER };
+    data = undefined;
+    const answer = await offerToSink(this.sink, request);
     switch (answer.kind) {
       case 'accepted':
         return void this.succeed(ex, answer.rejectedSpans, answer.errorMessage);

@@ -77,6 +77,33 @@ describe('GatewayLink', () => {
     }
   });
 
+  it('takes a batch factory: made again for a resync (zstd stream) and a split, every span delivered equal', async () => {
+    const first = await endpoint();
+    const second = await endpoint({ maxFrameBytes: 6000 });
+    const link = new GatewayLink({ gateways: [first.url, second.url], retry: FAST, failoverAfter: 1, encoder: { streamId: 0n, compression: 'zstd-stream', zstdLevel: 3 } });
+    let made = 0;
+    const factory = (b: TracesData) => (): TracesData => {
+      made++;
+      // A fresh copy each time, as the TracezipExporter converts the SDK's spans again.
+      return decodeTracesData(encodeTracesData(b));
+    };
+    try {
+      await link.deliver(factory(batches[0]!));
+      assert.equal(made, 1, 'made once when the first frame is taken');
+      first.server.closeAllConnections();
+      await close(first);
+      made = 0;
+      const big: TracesData = { resourceSpans: batches.slice(1, 5).flatMap((b) => b.resourceSpans) };
+      await link.deliver(factory(big)); // fails over, resyncs, then splits on 413: made again each time
+      assert.ok(made >= 2, `made ${made} times`);
+      assert.ok(tracesDataEqual(first.got[0]!, batches[0]!));
+      assert.equal(spansOf(second.got), countSpans(big));
+    } finally {
+      link.close();
+      await close(second);
+    }
+  });
+
   it('spreads streams over the gateways by stream id', () => {
     const urls = ['http://a:1', 'http://b:1', 'http://c:1'];
     const picked = new Set<string>();
