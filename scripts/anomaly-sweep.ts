@@ -4,15 +4,17 @@
 // faulty-span coverage per definition for each value.
 //
 //   node --max-old-space-size=8000 --import tsx scripts/anomaly-sweep.ts [INPUT|generated ...] [--target 0.85] [--traces N] [--only NAME,NAME]
+//     [--seed N] [--topology default|grpc] [--analysis analysis.json]
 import { openInput } from '../src/cli/input.js';
 import { evaluateSampling } from '../src/eval/index.js';
-import { AutoscopeSampler, type AutoscopeOptions } from '../src/sampling/index.js';
+import { AutoscopeSampler, readCodeKnowledge, type AutoscopeOptions, type CodeKnowledge } from '../src/sampling/index.js';
 
 /** Parameter name -> values tried (the default is always run as its own row). */
 const GRID: [string, keyof AutoscopeOptions, unknown[]][] = [
   ['outlierZ', 'outlierZ', [2, 4, Infinity]],
   ['outlierQuantile', 'outlierQuantile', [0.95, 0.995]],
   ['outlierStrongZ', 'outlierStrongZ', [5, 20, Infinity]],
+  ['outlierBurstZ', 'outlierBurstZ', [3, 4, 5, 6, Infinity]],
   ['operationWindow', 'operationWindow', [500]],
   ['outlierAdmitEvery', 'outlierAdmitEvery', [3, 6, 12]],
   ['deepestSlow', 'deepestSlow', [false]],
@@ -28,12 +30,18 @@ const inputs: string[] = [];
 let target = 0.85;
 let traces: number | undefined;
 let only: string[] | undefined;
+let seed: number | undefined;
+let topology: string | undefined;
+let code: CodeKnowledge | undefined;
 let extra: [string, Partial<AutoscopeOptions>][] = [];
 for (let k = 0; k < argv.length; k++) {
   const a = argv[k]!;
   if (a === '--target') target = Number(argv[++k]);
   else if (a === '--traces') traces = Number(argv[++k]);
   else if (a === '--only') only = argv[++k]!.split(',');
+  else if (a === '--seed') seed = Number(argv[++k]);
+  else if (a === '--topology') topology = argv[++k];
+  else if (a === '--analysis') code = await readCodeKnowledge(argv[++k]!);
   else if (a === '--variant') {
     // --variant 'label={"outlierZ":3}' adds one variant of several options at once.
     const [label, json] = argv[++k]!.split(/=(.*)/s) as [string, string];
@@ -46,9 +54,9 @@ variants.push(...extra);
 extra = [];
 
 for (const input of inputs.length > 0 ? inputs : ['generated']) {
-  const source = await openInput(input === 'generated' ? undefined : input, { traces });
+  const source = await openInput(input === 'generated' ? undefined : input, { traces, seed, topology });
   const labels = await source.labels?.();
-  const strategies = variants.map(([label, o]) => new AutoscopeSampler({ targetReduction: target, ...o, name: label }));
+  const strategies = variants.map(([label, o]) => new AutoscopeSampler({ targetReduction: target, code, ...o, name: label }));
   const started = performance.now();
   const results = await evaluateSampling({ batches: source.batches(), strategies, faultySpans: labels?.faultySpans, faultTypes: labels?.faultTypes });
   process.stderr.write(`${input}: ${variants.length} variants in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

@@ -6,24 +6,31 @@
 // (definition, fault type, operation, selected-before) and the first misses in detail.
 //
 //   node --max-old-space-size=8000 --import tsx scripts/coverage-misses.ts [INPUT|generated] [--target 0.85] [--traces N] [--detail N]
+//     [--seed N] [--topology default|grpc] [--analysis analysis.json]
 import { openInput } from '../src/cli/input.js';
 import { evaluateSampling } from '../src/eval/index.js';
 import { bytesToHex } from '../src/model/index.js';
-import { AUTOSCOPE_REASONS, AutoscopeSampler, spanHasError, type AutoscopeDecisionDetail, type SampledTrace } from '../src/sampling/index.js';
+import { AUTOSCOPE_REASONS, AutoscopeSampler, readCodeKnowledge, type CodeKnowledge, spanHasError, type AutoscopeDecisionDetail, type SampledTrace } from '../src/sampling/index.js';
 
 const argv = process.argv.slice(2);
 let input: string | undefined;
 let target = 0.85;
 let traces: number | undefined;
 let detailLimit = 20;
+let seed: number | undefined;
+let topology: string | undefined;
+let code: CodeKnowledge | undefined;
 for (let k = 0; k < argv.length; k++) {
   const a = argv[k]!;
   if (a === '--target') target = Number(argv[++k]);
   else if (a === '--traces') traces = Number(argv[++k]);
   else if (a === '--detail') detailLimit = Number(argv[++k]);
+  else if (a === '--seed') seed = Number(argv[++k]);
+  else if (a === '--topology') topology = argv[++k];
+  else if (a === '--analysis') code = await readCodeKnowledge(argv[++k]!);
   else input = a === 'generated' ? undefined : a;
 }
-const source = await openInput(input, { traces });
+const source = await openInput(input, { traces, seed, topology });
 const labels = await source.labels?.();
 if (!labels) throw new Error('the input has no fault labels');
 const faulty = labels.faultySpans;
@@ -57,7 +64,7 @@ const inspect = (trace: SampledTrace, d: AutoscopeDecisionDetail): void => {
     }
   }
 };
-const sampler = new AutoscopeSampler({ targetReduction: target, inspect });
+const sampler = new AutoscopeSampler({ targetReduction: target, inspect, code, ...(process.env.AUTOSCOPE_OPTIONS ? (JSON.parse(process.env.AUTOSCOPE_OPTIONS) as object) : {}) });
 const [r] = await evaluateSampling({ batches: source.batches(), strategies: [sampler], faultySpans: faulty, faultTypes: labels.faultTypes });
 const cov = DEFS.map((d) => (r!.coverage[d] ? `${d} ${(r!.coverage[d]!.share * 100).toFixed(2)}% (${r!.coverage[d]!.kept}/${r!.coverage[d]!.faulty})` : '')).join(', ');
 console.log(`${source.description}: target ${target}, reduction ${(r!.reduction * 100).toFixed(2)}%, ${cov}; ${missed} faulty (span, definition) misses\n`);

@@ -52,6 +52,23 @@ export interface AutoscopeOptions {
    */
   outlierStrongZ?: number;
   /**
+   * Once a call edge has had an outlier, for `outlierBurstMs` of data time its spans are outliers
+   * on this z-score alone, whatever the quantile (default 5; Infinity turns it off; the sweep in
+   * docs/sampling.md).
+   * A fault on an edge that carries little traffic lifts its quantile after one or two of its
+   * spans (the window of a rare edge is short, its 99th percentile its largest values), while
+   * median and MAD still tell the faulty spans apart.
+   */
+  outlierBurstZ?: number;
+  /** How long an edge stays in a burst after its last outlier (default 120 s of data time). */
+  outlierBurstMs?: number;
+  /**
+   * The burst rule holds only while the edge's window has fewer durations than this (default 100):
+   * there a 99th percentile is the window's few largest values, which one admitted faulty span
+   * lifts; a busy edge's percentile holds, and z alone there flags too much normal traffic.
+   */
+  outlierBurstMaxCount?: number;
+  /**
    * After an error, an outlier or a novel path of an operation, every span of that (service,
    * operation) is kept for this long, in the data's time (default 120 s; 0 turns it off): a fault
    * rarely marks every span it touches, but it marks some of them first.
@@ -204,6 +221,11 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly outlierZ: number;
   private readonly outlierQuantile: number;
   private readonly outlierStrongZ: number;
+  private readonly outlierBurstZ: number;
+  private readonly outlierBurstMs: number;
+  private readonly outlierBurstMaxCount: number;
+  /** Call edge -> data time (ms) until which its spans are judged by outlierBurstZ. */
+  private readonly burstUntil = new Map<number, number>();
   private readonly hotWindowMs: number;
   /** operation id -> time (ms, data time) until which its spans are all kept. */
   private readonly hotUntil = new Map<number, number>();
@@ -253,6 +275,9 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.outlierZ = this.paperOnly ? Infinity : (options.outlierZ ?? 3);
     this.outlierQuantile = options.outlierQuantile ?? 0.99;
     this.outlierStrongZ = this.paperOnly ? Infinity : (options.outlierStrongZ ?? 10);
+    this.outlierBurstZ = this.paperOnly ? Infinity : (options.outlierBurstZ ?? 5);
+    this.outlierBurstMs = options.outlierBurstMs ?? 120_000;
+    this.outlierBurstMaxCount = options.outlierBurstMaxCount ?? 100;
     this.hotWindowMs = this.paperOnly ? 0 : (options.hotWindowMs ?? 120_000);
     this.hotOn = options.hotOn ?? 'errors';
     this.outlierAdmitEvery = options.outlierAdmitEvery ?? 4;
@@ -297,6 +322,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     // Per-edge z of every span: the deepest-slow rule reads it for the callers of an outlier.
     const edgeZ = new Float64Array(n);
     const edgeQuantile = inspect ? new Float64Array(n) : undefined;
+    const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
+    const bursts = this.outlierBurstZ < Infinity;
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const d = trace.duration[i]!;
@@ -312,7 +339,18 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);
       else score[i] = opZ;
       byShape.observe(d);
-      const isOutlier = byOp.count >= 20 && opZ > this.outlierZ && (opZ > this.outlierStrongZ || d > byOp.quantile(this.outlierQuantile));
+      let isOutlier = byOp.count >= 20 && opZ > this.outlierZ && (opZ > this.outlierStrongZ || d > byOp.quantile(this.outlierQuantile));
+      if (bursts && byOp.count < this.outlierBurstMaxCount) {
+        const until = this.burstUntil.get(edge);
+        if (!isOutlier && until !== undefined) {
+          if (nowMs <= until) isOutlier = byOp.count >= 20 && opZ > this.outlierBurstZ;
+          else this.burstUntil.delete(edge);
+        }
+        if (isOutlier) {
+          if (this.burstUntil.size >= this.maxKeys && !this.burstUntil.has(edge)) this.burstUntil.delete(this.burstUntil.keys().next().value!);
+          this.burstUntil.set(edge, nowMs + this.outlierBurstMs);
+        }
+      }
       edgeZ[i] = byOp.count >= 20 ? opZ : 0;
       if (edgeQuantile) edgeQuantile[i] = byOp.quantile(this.outlierQuantile);
       if (isOutlier) outlier[i] = 1;
@@ -408,7 +446,6 @@ export class AutoscopeSampler implements SamplingStrategy {
           slowCaller[i] = 1;
         }
     }
-    const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
     const isError = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       let why = 0;

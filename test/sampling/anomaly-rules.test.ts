@@ -63,6 +63,29 @@ describe('Autoscope anomaly rules', () => {
     assert.ok(without.some((r) => r !== 'outlier'), `without the rule the polluted p99 hides some: ${without.join(',')}`);
   });
 
+  it('on an edge in a burst, a span is an outlier on its z-score alone once its own spans lifted the quantile (outlierBurstZ)', () => {
+    // A rare edge: 60 normal queries (10-18 ms), then 30 ms from
+    // then on. Its window is short, so the first admitted slow span is its 99th percentile already.
+    const rare = Array.from({ length: 90 }, (_, k) =>
+      traceOf(k, (trace, t0) => {
+        const q = k >= 60 ? 30_000 : 10_000 + (k % 5) * 2000;
+        return [span(trace, '1', '', 'GET /x', SpanKind.SERVER, t0, t0 + q + 2000), span(trace, '2', '1', 'SELECT x', SpanKind.CLIENT, t0 + 1000, t0 + 1000 + q)];
+      }),
+    );
+    // The first 15 slow queries (later ones, admitted one in four, lift the median and MAD too).
+    const late = (o: AutoscopeOptions) => decide(rare, o).slice(60, 75).map((d) => reasonOf(d, '2'));
+    assert.deepEqual(new Set(late({})), new Set(['outlier']), 'every slow query of the burst, at the defaults');
+    // Only on an edge whose window is short (60-75 durations here): a busy edge's percentile holds.
+    assert.ok(late({ outlierBurstMaxCount: 50 }).some((r) => r !== 'outlier'), 'a window longer than outlierBurstMaxCount keeps its quantile test');
+    const without = late({ outlierBurstZ: Infinity });
+    assert.equal(without[0], 'outlier', 'the first is an outlier by the quantile');
+    assert.ok(without.some((r) => r !== 'outlier'), `without the rule the lifted p99 hides the rest: ${without.join(',')}`);
+    // The burst lasts outlierBurstMs of data time after the edge's last outlier (traces here are 1 s apart).
+    assert.ok(late({ outlierBurstZ: 5, outlierBurstMs: 500 }).some((r) => r !== 'outlier'), 'a burst shorter than the gap between spans never carries over');
+    // The slow queries' edge z is about 8 (5.3 once the median moves): a burst z above it keeps none of them.
+    assert.ok(late({ outlierBurstZ: 9 }).some((r) => r !== 'outlier'), 'under the burst z the rule keeps nothing');
+  });
+
   it('the slow caller of the deepest slow span (the root here) is kept for being the root, not as an outlier', () => {
     const d = decide(traces, {})[235]!;
     assert.equal(reasonOf(d, '1'), 'root');
