@@ -350,8 +350,13 @@ export class AutoscopeSampler implements SamplingStrategy {
     let w = 0;
     for (let i = 0; i < n; i++) {
       childFrom[i] = w;
-      for (const c of trace.children[i]!) childOps[w++] = ops[c]!;
-      childOps.subarray(childFrom[i]!, w).sort();
+      // Sorted in place (insertion sort: a span has few children; a subarray view per span to sort was garbage).
+      for (const c of trace.children[i]!) {
+        const o = ops[c]!;
+        let k = w++;
+        for (; k > childFrom[i]! && childOps[k - 1]! > o; k--) childOps[k] = childOps[k - 1]!;
+        childOps[k] = o;
+      }
       let h = FNV_OFFSET;
       for (let k = childFrom[i]!; k < w; k++) if (k === childFrom[i] || childOps[k] !== childOps[k - 1]) h = fnvMix(h, childOps[k]!);
       for (const e of trace.spans[i]!.span.events) {

@@ -64,9 +64,35 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
   return out;
 }
 
+const NO_ID = new Uint8Array(0);
+/**
+ * The skeleton skeletonSize prices, reused: the controller prices skeletons of many spans per trace,
+ * and building a span for each was a good part of the sampler's garbage.
+ */
+const pricedSkeleton: Span = skeletonSpan({ traceId: NO_ID, spanId: NO_ID, traceState: '', parentSpanId: NO_ID, flags: 0, name: '', kind: 0, startTimeUnixNano: 0n, endTimeUnixNano: 0n, attributes: [], droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0 });
+
 /** OTLP bytes of a span's skeleton (without re-parenting or summary attributes). */
 export function skeletonSize(span: Span): number {
-  return encodedSpanSize(skeletonSpan(span));
+  // The fields skeletonSpan copies or derives; attributes (the marker), events and links stay as built.
+  const s = pricedSkeleton;
+  s.traceId = span.traceId;
+  s.spanId = span.spanId;
+  s.traceState = span.traceState;
+  s.parentSpanId = span.parentSpanId;
+  s.flags = span.flags;
+  s.name = span.name;
+  s.kind = span.kind;
+  s.startTimeUnixNano = span.startTimeUnixNano;
+  s.endTimeUnixNano = span.endTimeUnixNano;
+  s.droppedAttributesCount = span.droppedAttributesCount + span.attributes.length;
+  s.droppedEventsCount = span.droppedEventsCount + span.events.length;
+  s.droppedLinksCount = span.droppedLinksCount + span.links.length;
+  s.status = span.status;
+  const size = encodedSpanSize(s);
+  // Not to pin the span's ids (views into a whole request, perhaps) until the next call.
+  s.traceId = s.spanId = s.parentSpanId = NO_ID;
+  s.status = undefined;
+  return size;
 }
 
 /** Bytes a string attribute adds to a span: what a summary or a marker costs. */
