@@ -4,7 +4,7 @@
 // trace comes out. Late spans of a decided trace follow its decision: dropped with a dropped trace,
 // otherwise forwarded under their nearest kept ancestor. The clock is injected, so a server passes
 // wall time and an offline run passes the data's own time.
-import { bytesEqual, bytesToHex, kv, type LocatedSpan, type TracesData } from '../model/index.js';
+import { bytesEqual, bytesToHex, hexToBytes, kv, type LocatedSpan, type TracesData } from '../model/index.js';
 import { SAMPLING_ATTR, toTracesData, type ReduceOptions, type ReducedTrace } from './reduce.js';
 import { sampleTrace, type SamplingStrategy } from './strategy.js';
 import { assembleTrace, spanKey, type SampledTrace } from './trace.js';
@@ -61,6 +61,9 @@ export interface StreamingSamplerCounters extends SamplingCounters {
 }
 
 interface OpenTrace {
+  /** spanKey of the trace id: the maps' key (one short string per trace, not a hex string per span). */
+  key: string;
+  /** The trace id in hex, for the assembled trace. */
   id: string;
   spans: LocatedSpan[];
   lastSeenMs: number;
@@ -121,8 +124,11 @@ export class StreamingSampler {
    * when a request's spans have all been decided (to acknowledge it in its queue) asks before pushing.
    */
   traceState(traceIdHex: string): 'open' | 'decided' | undefined {
-    if (this.open.has(traceIdHex)) return 'open';
-    return this.decided.has(traceIdHex) ? 'decided' : undefined;
+    const id = hexToBytes(traceIdHex);
+    if (!id) return undefined;
+    const key = spanKey(id);
+    if (this.open.has(key)) return 'open';
+    return this.decided.has(key) ? 'decided' : undefined;
   }
 
   /** Takes in a message's spans at time `nowMs`. */
@@ -140,18 +146,18 @@ export class StreamingSampler {
           // Spans of one trace often arrive together: the previous span's trace id text and place.
           if (!bytesEqual(span.traceId, lastTraceId)) {
             lastTraceId = span.traceId;
-            const id = bytesToHex(span.traceId);
-            lastDecision = this.decided.get(id);
+            const key = spanKey(span.traceId);
+            lastDecision = this.decided.get(key);
             lastOpen = undefined;
             if (!lastDecision) {
-              lastOpen = this.open.get(id);
+              lastOpen = this.open.get(key);
               if (!lastOpen) {
-                lastOpen = { id, spans: [], lastSeenMs: nowMs };
-                this.open.set(id, lastOpen);
+                lastOpen = { key, id: bytesToHex(span.traceId), spans: [], lastSeenMs: nowMs };
+                this.open.set(key, lastOpen);
               } else if (lastOpen !== this.newest) {
                 // Touched: to the end of the least-recently-active order.
-                this.open.delete(id);
-                this.open.set(id, lastOpen);
+                this.open.delete(key);
+                this.open.set(key, lastOpen);
               }
               this.newest = lastOpen;
             }
@@ -196,7 +202,7 @@ export class StreamingSampler {
   }
 
   private decide(t: OpenTrace): void {
-    this.open.delete(t.id);
+    this.open.delete(t.key);
     this.heldSpans -= t.spans.length;
     const trace = assembleTrace(t.id, t.spans);
     const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
@@ -224,7 +230,7 @@ export class StreamingSampler {
     }
     this.onDecision?.(trace, reduced);
     if (this.newest === t) this.newest = undefined;
-    this.decided.set(t.id, decision);
+    this.decided.set(t.key, decision);
     if (this.decided.size > this.cacheSize) this.decided.delete(this.decided.keys().next().value!);
   }
 

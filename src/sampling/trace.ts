@@ -31,12 +31,24 @@ export interface SampledTrace {
 }
 
 /**
- * A compact map key for a span id: an 8-byte id as four UTF-16 code units (a quarter of its hex,
- * no hex digits to compute: ids are keyed for every span on the sampling hot path), any other
- * length as '#' and its hex, so keys of different lengths never collide.
+ * A compact map key for a span or trace id: an 8-byte (span) or 16-byte (trace) id as four or eight
+ * UTF-16 code units (a quarter of its hex, no hex digits to compute: ids are keyed for every span on
+ * the sampling hot path), any other length as '#' and its hex (odd length), so keys of different
+ * lengths never collide.
  */
 export function spanKey(id: Uint8Array): string {
   if (id.length === 8) return String.fromCharCode((id[0]! << 8) | id[1]!, (id[2]! << 8) | id[3]!, (id[4]! << 8) | id[5]!, (id[6]! << 8) | id[7]!);
+  if (id.length === 16)
+    return String.fromCharCode(
+      (id[0]! << 8) | id[1]!,
+      (id[2]! << 8) | id[3]!,
+      (id[4]! << 8) | id[5]!,
+      (id[6]! << 8) | id[7]!,
+      (id[8]! << 8) | id[9]!,
+      (id[10]! << 8) | id[11]!,
+      (id[12]! << 8) | id[13]!,
+      (id[14]! << 8) | id[15]!,
+    );
   return '#' + bytesToHex(id);
 }
 
