@@ -578,9 +578,32 @@ export function decodeTraceResponse(bytes: Uint8Array): ExportTraceServiceRespon
 // Encoding: pass 1 sizes every nested message (pre-order, into `sizes`), pass 2 writes.
 // ================================================================================================
 
-/** Lengths of nested messages in pre-order; reused across calls (encode is not re-entrant). */
-let sizes: number[] = [];
+/**
+ * Lengths of nested messages in pre-order, `sizes[0..sizesLength)`; reused across calls (encode is
+ * not re-entrant). A typed array with its own length, not a JS array: emptying an array drops its
+ * backing store, and samplers size spans one by one (encodedSpanSize), so every span reallocated it.
+ */
+let sizes = new Float64Array(1024);
+let sizesLength = 0;
 let cursor = 0;
+/** Past this many entries the scratch is released after an encode (a huge request must not pin it). */
+const KEPT_SIZES = 65_536;
+
+/** The index of a new entry in `sizes` (0 until its message is sized). */
+function reserveSize(): number {
+  if (sizesLength === sizes.length) {
+    const grown = new Float64Array(sizes.length * 2);
+    grown.set(sizes);
+    sizes = grown;
+  }
+  sizes[sizesLength] = 0;
+  return sizesLength++;
+}
+
+function releaseSizes(): void {
+  sizesLength = 0;
+  if (sizes.length > KEPT_SIZES) sizes = new Float64Array(1024);
+}
 
 function lenFieldSize(fieldTagSize: number, len: number): number {
   return fieldTagSize + varint32Size(len) + len;
@@ -593,7 +616,7 @@ function stringFieldSize(s: string): number {
 
 /** Encodes an ExportTraceServiceRequest (or TracesData). */
 export function encodeTracesData(data: TracesData): Uint8Array {
-  sizes = [];
+  releaseSizes();
   cursor = 0;
   let total = 0;
   for (const rs of data.resourceSpans) total += lenFieldSize(1, sizeResourceSpans(rs));
@@ -606,7 +629,7 @@ export function encodeTracesData(data: TracesData): Uint8Array {
   }
   if (data.unknownFields) w.raw(data.unknownFields);
   if (w.pos !== total) throw new Error(`internal: OTLP encoder wrote ${w.pos} bytes, sized ${total}`);
-  sizes = [];
+  releaseSizes();
   return w.buf;
 }
 
@@ -616,15 +639,14 @@ export function encodeTracesData(data: TracesData): Uint8Array {
  * encoder's size scratch instead of encoding.
  */
 export function encodedSpanSize(span: Span): number {
-  sizes.length = 0;
+  sizesLength = 0;
   const n = sizeSpan(span);
-  sizes.length = 0;
+  sizesLength = 0;
   return 1 + varint32Size(n) + n;
 }
 
 function sizeResourceSpans(rs: ResourceSpans): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = 0;
   if (rs.resource) n += lenFieldSize(1, sizeResource(rs.resource));
   for (const ss of rs.scopeSpans) n += lenFieldSize(1, sizeScopeSpans(ss));
@@ -669,8 +691,7 @@ function writeAttributes(w: ProtobufWriter, t: number, attrs: readonly KeyValue[
 }
 
 function sizeResource(res: Resource): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = sizeAttributes(res.attributes);
   if (res.droppedAttributesCount) n += 1 + varint32Size(res.droppedAttributesCount);
   for (const ref of res.entityRefs) n += lenFieldSize(1, sizeEntityRef(ref));
@@ -694,8 +715,7 @@ function writeResource(w: ProtobufWriter, res: Resource): void {
 }
 
 function sizeEntityRef(ref: EntityRef): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = 0;
   if (ref.schemaUrl) n += stringFieldSize(ref.schemaUrl);
   if (ref.type) n += stringFieldSize(ref.type);
@@ -715,8 +735,7 @@ function writeEntityRef(w: ProtobufWriter, ref: EntityRef): void {
 }
 
 function sizeScopeSpans(ss: ScopeSpans): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = 0;
   if (ss.scope) n += lenFieldSize(1, sizeScope(ss.scope));
   const spans = ss.spans;
@@ -744,8 +763,7 @@ function writeScopeSpans(w: ProtobufWriter, ss: ScopeSpans): void {
 }
 
 function sizeScope(s: InstrumentationScope): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = 0;
   if (s.name) n += stringFieldSize(s.name);
   if (s.version) n += stringFieldSize(s.version);
@@ -772,8 +790,7 @@ function bytesFieldSize(tagSize: number, b: Uint8Array): number {
 }
 
 function sizeSpan(s: Span): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = bytesFieldSize(1, s.traceId) + bytesFieldSize(1, s.spanId) + bytesFieldSize(1, s.parentSpanId);
   if (s.traceState) n += stringFieldSize(s.traceState);
   if (s.name) n += stringFieldSize(s.name);
@@ -853,8 +870,7 @@ function writeSpan(w: ProtobufWriter, s: Span): void {
 }
 
 function sizeStatus(s: Status): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = 0;
   if (s.message) n += stringFieldSize(s.message);
   if (s.code) n += 1 + varint32Size(s.code);
@@ -873,8 +889,7 @@ function writeStatus(w: ProtobufWriter, s: Status): void {
 }
 
 function sizeEvent(e: SpanEvent): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = 0;
   if (e.timeUnixNano) n += 9;
   if (e.name) n += stringFieldSize(e.name);
@@ -900,8 +915,7 @@ function writeEvent(w: ProtobufWriter, e: SpanEvent): void {
 }
 
 function sizeLink(l: SpanLink): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = bytesFieldSize(1, l.traceId) + bytesFieldSize(1, l.spanId);
   if (l.traceState) n += stringFieldSize(l.traceState);
   n += sizeAttributes(l.attributes);
@@ -929,8 +943,7 @@ function writeLink(w: ProtobufWriter, l: SpanLink): void {
 }
 
 function sizeKeyValue(kv: KeyValue): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   let n = kv.key ? stringFieldSize(kv.key) : 0;
   // A KeyValue always carries its value field, even an empty AnyValue, so presence survives.
   n += lenFieldSize(1, sizeAnyValue(kv.value));
@@ -948,8 +961,7 @@ function writeKeyValue(w: ProtobufWriter, kv: KeyValue): void {
 }
 
 function sizeAnyValue(v: AnyValue): number {
-  const idx = sizes.length;
-  sizes.push(0);
+  const idx = reserveSize();
   const n = anyValueBodySize(v);
   sizes[idx] = n;
   return n;
@@ -975,8 +987,7 @@ function anyValueBodySize(v: AnyValue): number {
   if (v === null) return 0;
   if (v instanceof Uint8Array) return 1 + varint32Size(v.length) + v.length;
   if (v instanceof ArrayValue) {
-    const idx = sizes.length;
-    sizes.push(0);
+    const idx = reserveSize();
     let n = 0;
     for (const item of v.values) n += lenFieldSize(1, sizeAnyValue(item));
     if (v.unknownFields) n += v.unknownFields.length;
@@ -984,8 +995,7 @@ function anyValueBodySize(v: AnyValue): number {
     return lenFieldSize(1, n);
   }
   if (v instanceof KeyValueList) {
-    const idx = sizes.length;
-    sizes.push(0);
+    const idx = reserveSize();
     let n = 0;
     for (const item of v.values) n += lenFieldSize(1, sizeKeyValue(item));
     if (v.unknownFields) n += v.unknownFields.length;

@@ -207,6 +207,45 @@ const STEP_NAMES = ['anomalies-to-skeleton', 'hot-to-summary', 'summaries-to-tot
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+/**
+ * A typed array reused as a trace's working array: at least as long as asked, its first `n` entries
+ * reset. Read only below `n` (the rest is an earlier trace's).
+ */
+class Reused<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
+  private buf: T;
+  constructor(private readonly make: (n: number) => T) {
+    this.buf = make(64);
+  }
+
+  take(n: number, fill = 0): T {
+    if (this.buf.length < n) this.buf = this.make(Math.max(n, 2 * this.buf.length));
+    this.buf.fill(fill, 0, n);
+    return this.buf;
+  }
+}
+
+/**
+ * The arrays a decision works in that do not outlive it (the keep flags do: they are the decision).
+ * Allocated per trace they were some fifteen typed arrays per fifteen spans, most of the sampler's
+ * own garbage. `below` serves the slow-below and error-below passes, which do not overlap.
+ */
+class DecisionWork {
+  readonly score = new Reused((n) => new Float64Array(n));
+  readonly edgeZ = new Reused((n) => new Float64Array(n));
+  readonly outlier = new Reused((n) => new Uint8Array(n));
+  readonly dss = new Reused((n) => new Int32Array(n));
+  readonly signature = new Reused((n) => new Uint32Array(n));
+  readonly childOps = new Reused((n) => new Int32Array(n));
+  readonly childFrom = new Reused((n) => new Int32Array(n));
+  readonly reason = new Reused((n) => new Uint8Array(n));
+  readonly slowCaller = new Reused((n) => new Uint8Array(n));
+  readonly below = new Reused((n) => new Uint8Array(n));
+  readonly isError = new Reused((n) => new Uint8Array(n));
+  readonly best = new Reused((n) => new Int32Array(n));
+  readonly smallest = new Reused((n) => new Int32Array(n));
+  readonly dssKept = new Reused((n) => new Uint8Array(n));
+}
+
 export class AutoscopeSampler implements SamplingStrategy {
   readonly name: string;
   readonly budget: ByteBudget;
@@ -260,6 +299,8 @@ export class AutoscopeSampler implements SamplingStrategy {
   private skelTrace: SampledTrace | undefined;
   private ancScratch = new Int32Array(64);
   private readonly summaryScratch = new Set<number>();
+  /** The decision's working arrays, reused from trace to trace (see DecisionWork). */
+  private readonly work = new DecisionWork();
   private readonly shapeStats = new Map<number, RobustScore>();
   private readonly opStats = new Map<number, RobustScore>();
 
@@ -316,11 +357,12 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let k = 0; k < n; k++) shape = fnvMix(shape, ops[order[k]!]!);
 
     // Scores: robust z against the same position in same-shape traces, backing off to the operation.
-    const score = new Float64Array(n);
-    const outlier = new Uint8Array(n);
+    const w = this.work;
+    const score = w.score.take(n);
+    const outlier = w.outlier.take(n);
     const inspect = this.inspect;
     // Per-edge z of every span: the deepest-slow rule reads it for the callers of an outlier.
-    const edgeZ = new Float64Array(n);
+    const edgeZ = w.edgeZ.take(n);
     const edgeQuantile = inspect ? new Float64Array(n) : undefined;
     const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
     const bursts = this.outlierBurstZ < Infinity;
@@ -359,7 +401,7 @@ export class AutoscopeSampler implements SamplingStrategy {
 
     // Dominant Span Sets: a child stays in its parent's DSS when the parent's code implies it;
     // otherwise it opens the DSS of (its parent's DSS, its operation), so a loop's iterations share one.
-    const dss = new Int32Array(n);
+    const dss = w.dss.take(n);
     let dssCount = 0;
     const opened = new Map<number, number>();
     for (let k = 0; k < n; k++) {
@@ -382,16 +424,21 @@ export class AutoscopeSampler implements SamplingStrategy {
 
     // Path signatures (children's operations and log code locations) for the novel-path rule and
     // the mined structure; observed after this trace's decision so a span never explains itself.
-    const signature = new Uint32Array(n);
-    const childOps = new Int32Array(n);
-    const childFrom = new Int32Array(n + 1);
-    let w = 0;
+    const signature = w.signature.take(n);
+    const childOps = w.childOps.take(n);
+    const childFrom = w.childFrom.take(n + 1);
+    let to = 0;
     for (let i = 0; i < n; i++) {
-      childFrom[i] = w;
-      for (const c of trace.children[i]!) childOps[w++] = ops[c]!;
-      childOps.subarray(childFrom[i]!, w).sort();
+      childFrom[i] = to;
+      // Sorted in place (insertion sort: a span has few children; a subarray view per span to sort was garbage).
+      for (const c of trace.children[i]!) {
+        const o = ops[c]!;
+        let k = to++;
+        for (; k > childFrom[i]! && childOps[k - 1]! > o; k--) childOps[k] = childOps[k - 1]!;
+        childOps[k] = o;
+      }
       let h = FNV_OFFSET;
-      for (let k = childFrom[i]!; k < w; k++) if (k === childFrom[i] || childOps[k] !== childOps[k - 1]) h = fnvMix(h, childOps[k]!);
+      for (let k = childFrom[i]!; k < to; k++) if (k === childFrom[i] || childOps[k] !== childOps[k - 1]) h = fnvMix(h, childOps[k]!);
       for (const e of trace.spans[i]!.span.events) {
         h = fnvString(h, e.name);
         for (const a of e.attributes) {
@@ -401,14 +448,14 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
       signature[i] = h;
     }
-    childFrom[n] = w;
+    childFrom[n] = to;
 
     // Selection: what must stay, each at its tier. Anomalies (errors, outliers, novel paths, hot
     // operations) whole; roots, the paths that connect anomalies to them and one representative per
     // DSS as skeletons (with tiers off, everything whole, as before).
     const skel = this.tiers ? KEEP_SKELETON : KEEP_FULL;
     const keep = new Uint8Array(n);
-    const reason = new Uint8Array(n);
+    const reason = w.reason.take(n);
     const mark = (i: number, why: number, tier: number, withPath: boolean): void => {
       if (!keep[i]) {
         keep[i] = tier;
@@ -432,9 +479,9 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (const r of trace.roots) mark(r, REASON_ROOT, skel, false);
     // Slowness belongs to the deepest slow span: a fault makes every caller above it slow too, and
     // those callers are on its path anyway (as skeletons), so they are not outliers of their own.
-    const slowCaller = new Uint8Array(n);
+    const slowCaller = w.slowCaller.take(n);
     if (this.deepestSlow && this.anomalyPaths) {
-      const slowBelow = new Uint8Array(n);
+      const slowBelow = w.below.take(n);
       for (let k = n - 1; k >= 0; k--) {
         const i = order[k]!;
         const p = trace.parent[i]!;
@@ -446,7 +493,7 @@ export class AutoscopeSampler implements SamplingStrategy {
           slowCaller[i] = 1;
         }
     }
-    const isError = new Uint8Array(n);
+    const isError = w.isError.take(n);
     for (let i = 0; i < n; i++) {
       let why = 0;
       if (this.keepErrors && spanHasError(trace.spans[i]!.span)) {
@@ -472,8 +519,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     if (this.errorCauseSpans > 0) this.markErrorCauses(trace, isError, keep, reason, skel);
     // One representative per DSS: its highest-scoring span (the earliest on a tie); when nothing in
     // the DSS is anomalous, any span shows the path the request took, so the smallest one does.
-    const best = new Int32Array(dssCount).fill(-1);
-    const smallest = new Int32Array(dssCount).fill(-1);
+    const best = w.best.take(dssCount, -1);
+    const smallest = w.smallest.take(dssCount, -1);
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const d = dss[i]!;
@@ -483,11 +530,11 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (m < 0 || trace.size[i]! < trace.size[m]!) smallest[d] = i;
     }
     for (let d = 0; d < dssCount; d++) if (score[best[d]!]! < this.representativeMinScore) best[d] = smallest[d]!;
-    const dssKept = new Uint8Array(dssCount);
+    const dssKept = w.dssKept.take(dssCount);
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
     for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
 
-    const selected = inspect ? reason.slice() : undefined;
+    const selected = inspect ? reason.slice(0, n) : undefined;
     if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
     else {
       // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
@@ -511,7 +558,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     if (inspect) {
       const signatureShare = new Float64Array(n);
       for (let i = 0; i < n; i++) signatureShare[i] = this.mined ? this.mined.signatureShare(ops[i]!, signature[i]!) : 1;
-      inspect(trace, { selected: selected!, reason: reason.slice(), keep: keep.slice(), score, edgeZ, edgeQuantile: edgeQuantile!, signatureShare });
+      inspect(trace, { selected: selected!, reason: reason.slice(0, n), keep: keep.slice(), score: score.slice(0, n), edgeZ: edgeZ.slice(0, n), edgeQuantile: edgeQuantile!, signatureShare });
     }
     if (this.mined) for (let i = 0; i < n; i++) this.mined.observe(ops[i]!, childOps, childFrom[i]!, childFrom[i + 1]!, signature[i]!, reason[i] === REASON_NOVEL ? this.novelAdmitWeight : 1);
     const c = this.counters;
@@ -772,7 +819,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     let any = false;
     for (let i = 0; i < n; i++) if (isError[i]) any = true;
     if (!any) return;
-    const errorBelow = new Uint8Array(n);
+    const errorBelow = this.work.below.take(n);
     for (let k = n - 1; k >= 0; k--) {
       const i = trace.order[k]!;
       const p = trace.parent[i]!;

@@ -4,7 +4,7 @@
 // trace comes out. Late spans of a decided trace follow its decision: dropped with a dropped trace,
 // otherwise forwarded under their nearest kept ancestor. The clock is injected, so a server passes
 // wall time and an offline run passes the data's own time.
-import { bytesEqual, bytesToHex, kv, type LocatedSpan, type TracesData } from '../model/index.js';
+import { bytesEqual, bytesToHex, hexToBytes, kv, type LocatedSpan, type TracesData } from '../model/index.js';
 import { SAMPLING_ATTR, toTracesData, type ReduceOptions, type ReducedTrace } from './reduce.js';
 import { sampleTrace, type SamplingStrategy } from './strategy.js';
 import { assembleTrace, spanKey, type SampledTrace } from './trace.js';
@@ -16,14 +16,15 @@ const NO_ID = new Uint8Array(0);
  * is later. Offline, a trace is decided once this much data time has passed, not wall time.
  */
 export function dataClockMs(data: TracesData, previous: number): number {
-  let latest = previous;
+  // The latest end in nanoseconds, divided once: a division per span allocated a bigint per span
+  // (whole milliseconds rise with the nanoseconds, so the maximum is the same).
+  let latestNs: bigint | undefined;
   for (const rs of data.resourceSpans)
     for (const ss of rs.scopeSpans)
-      for (const span of ss.spans) {
-        const end = Number(span.endTimeUnixNano / 1_000_000n);
-        if (end > latest) latest = end;
-      }
-  return latest;
+      for (const span of ss.spans) if (latestNs === undefined || span.endTimeUnixNano > latestNs) latestNs = span.endTimeUnixNano;
+  if (latestNs === undefined) return previous;
+  const end = Number(latestNs / 1_000_000n);
+  return end > previous ? end : previous;
 }
 
 export interface StreamingSamplerOptions {
@@ -60,6 +61,9 @@ export interface StreamingSamplerCounters extends SamplingCounters {
 }
 
 interface OpenTrace {
+  /** spanKey of the trace id: the maps' key (one short string per trace, not a hex string per span). */
+  key: string;
+  /** The trace id in hex, for the assembled trace. */
   id: string;
   spans: LocatedSpan[];
   lastSeenMs: number;
@@ -67,8 +71,17 @@ interface OpenTrace {
 
 interface Decision {
   kept: boolean;
-  /** spanKey -> the id of its nearest kept ancestor (null when the span itself was kept). */
-  ancestors: Map<string, Uint8Array | null>;
+  /**
+   * Of a kept trace, what its late spans need, in two typed arrays rather than a map per trace
+   * (every decided trace is remembered, few ever get a late span): its span ids copied end to end
+   * (the input's ids may be views into a whole request) with where each ends, and the index of each
+   * span's nearest kept ancestor (-1 when the span itself was kept).
+   */
+  ids?: Uint8Array;
+  idEnds?: Int32Array;
+  ancestorIndex?: Int32Array;
+  /** Built at the trace's first late span: spanKey -> the id of its nearest kept ancestor (null when kept). */
+  ancestors?: Map<string, Uint8Array | null>;
 }
 
 export class StreamingSampler {
@@ -84,6 +97,8 @@ export class StreamingSampler {
   private readonly open = new Map<string, OpenTrace>();
   private readonly decided = new Map<string, Decision>();
   private heldSpans = 0;
+  /** The open trace last appended to: it is already the most recently active, no need to move it. */
+  private newest: OpenTrace | undefined;
   private output: LocatedSpan[] = [];
 
   constructor(options: StreamingSamplerOptions) {
@@ -109,36 +124,51 @@ export class StreamingSampler {
    * when a request's spans have all been decided (to acknowledge it in its queue) asks before pushing.
    */
   traceState(traceIdHex: string): 'open' | 'decided' | undefined {
-    if (this.open.has(traceIdHex)) return 'open';
-    return this.decided.has(traceIdHex) ? 'decided' : undefined;
+    const id = hexToBytes(traceIdHex);
+    if (!id) return undefined;
+    const key = spanKey(id);
+    if (this.open.has(key)) return 'open';
+    return this.decided.has(key) ? 'decided' : undefined;
   }
 
   /** Takes in a message's spans at time `nowMs`. */
   push(data: TracesData, nowMs: number): void {
     let lastTraceId: Uint8Array = NO_ID;
-    let lastTraceHex = '';
+    // Where the previous span went: its decision, or the open trace it joined. Nothing is decided
+    // inside this loop, so the next span of the same trace goes to the same place.
+    let lastDecision: Decision | undefined;
+    let lastOpen: OpenTrace | undefined;
     for (const rs of data.resourceSpans)
       for (const ss of rs.scopeSpans)
         for (const span of ss.spans) {
           this.counters.spansIn++;
-          // Spans of one trace often arrive together: reuse the previous span's trace id text.
+          const located: LocatedSpan = { span, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss };
+          // Spans of one trace often arrive together: the previous span's trace id text and place.
           if (!bytesEqual(span.traceId, lastTraceId)) {
             lastTraceId = span.traceId;
-            lastTraceHex = bytesToHex(span.traceId);
+            const key = spanKey(span.traceId);
+            lastDecision = this.decided.get(key);
+            lastOpen = undefined;
+            if (!lastDecision) {
+              lastOpen = this.open.get(key);
+              if (!lastOpen) {
+                lastOpen = { key, id: bytesToHex(span.traceId), spans: [], lastSeenMs: nowMs };
+                this.open.set(key, lastOpen);
+              } else if (lastOpen !== this.newest) {
+                // Touched: to the end of the least-recently-active order.
+                this.open.delete(key);
+                this.open.set(key, lastOpen);
+              }
+              this.newest = lastOpen;
+            }
           }
-          const id = lastTraceHex;
-          const located: LocatedSpan = { span, resource: rs.resource, scope: ss.scope, resourceSpans: rs, scopeSpans: ss };
-          const decision = this.decided.get(id);
-          if (decision) {
-            this.late(decision, located);
+          if (lastDecision) {
+            this.late(lastDecision, located);
             continue;
           }
-          let t = this.open.get(id);
-          if (t) this.open.delete(id);
-          else t = { id, spans: [], lastSeenMs: nowMs };
+          const t = lastOpen!;
           t.spans.push(located);
           t.lastSeenMs = nowMs;
-          this.open.set(id, t);
           this.heldSpans++;
         }
     while (this.open.size > this.maxTraces || this.heldSpans > this.maxSpans) {
@@ -172,30 +202,35 @@ export class StreamingSampler {
   }
 
   private decide(t: OpenTrace): void {
-    this.open.delete(t.id);
+    this.open.delete(t.key);
     this.heldSpans -= t.spans.length;
     const trace = assembleTrace(t.id, t.spans);
     const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
     this.counters.tracesDecided++;
-    const ancestors = new Map<string, Uint8Array | null>();
+    const decision: Decision = { kept: reduced !== undefined };
     if (reduced) {
       this.counters.tracesKept++;
       for (const s of reduced.spans) this.output.push(s);
-      // Remember where each span's late descendants will hang: null under a kept span, else its
-      // nearest kept ancestor's id (copied: the input's ids may be views into a whole request).
-      const copies = new Map<number, Uint8Array>();
-      for (let i = 0; i < trace.spans.length; i++) {
-        const a = reduced.kept[i] ? -1 : reduced.keptAncestor[i]!;
-        let id: Uint8Array | null = null;
-        if (a >= 0) {
-          id = copies.get(a) ?? null;
-          if (!id) copies.set(a, (id = trace.spans[a]!.span.spanId.slice()));
-        }
-        ancestors.set(trace.keys[i]!, id);
+      // Remember where each span's late descendants will hang: under the span itself when it was
+      // kept, else under its nearest kept ancestor (see late()).
+      const n = trace.spans.length;
+      const idEnds = new Int32Array(n);
+      const ancestorIndex = new Int32Array(n);
+      let length = 0;
+      for (let i = 0; i < n; i++) {
+        length += trace.spans[i]!.span.spanId.length;
+        idEnds[i] = length;
+        ancestorIndex[i] = reduced.kept[i] ? -1 : reduced.keptAncestor[i]!;
       }
+      const ids = new Uint8Array(length);
+      for (let i = 0; i < n; i++) ids.set(trace.spans[i]!.span.spanId, i === 0 ? 0 : idEnds[i - 1]!);
+      decision.ids = ids;
+      decision.idEnds = idEnds;
+      decision.ancestorIndex = ancestorIndex;
     }
     this.onDecision?.(trace, reduced);
-    this.decided.set(t.id, { kept: reduced !== undefined, ancestors });
+    if (this.newest === t) this.newest = undefined;
+    this.decided.set(t.key, decision);
     if (this.decided.size > this.cacheSize) this.decided.delete(this.decided.keys().next().value!);
   }
 
@@ -205,8 +240,9 @@ export class StreamingSampler {
       return;
     }
     this.counters.lateSpansForwarded++;
-    const ancestor = decision.ancestors.get(spanKey(located.span.parentSpanId));
-    decision.ancestors.set(spanKey(located.span.spanId), null);
+    const ancestors = (decision.ancestors ??= lateAncestors(decision));
+    const ancestor = ancestors.get(spanKey(located.span.parentSpanId));
+    ancestors.set(spanKey(located.span.spanId), null);
     if (!ancestor) {
       this.output.push(located);
       return;
@@ -215,4 +251,21 @@ export class StreamingSampler {
     const span = { ...located.span, parentSpanId: ancestor, attributes: [...located.span.attributes, kv(SAMPLING_ATTR.SKIPPED_LEVELS, -1n)] };
     this.output.push({ ...located, span });
   }
+}
+
+/**
+ * The map a decided trace's late spans look up: spanKey of each of its spans -> the id of its
+ * nearest kept ancestor, null when the span itself was kept (a later copy of a duplicated id wins).
+ */
+function lateAncestors(decision: Decision): Map<string, Uint8Array | null> {
+  const ancestors = new Map<string, Uint8Array | null>();
+  const ids = decision.ids!;
+  const ends = decision.idEnds!;
+  const index = decision.ancestorIndex!;
+  const idOf = (i: number): Uint8Array => ids.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
+  for (let i = 0; i < index.length; i++) {
+    const a = index[i]!;
+    ancestors.set(spanKey(idOf(i)), a < 0 ? null : idOf(a));
+  }
+  return ancestors;
 }

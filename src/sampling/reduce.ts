@@ -64,9 +64,35 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
   return out;
 }
 
+const NO_ID = new Uint8Array(0);
+/**
+ * The skeleton skeletonSize prices, reused: the controller prices skeletons of many spans per trace,
+ * and building a span for each was a good part of the sampler's garbage.
+ */
+const pricedSkeleton: Span = skeletonSpan({ traceId: NO_ID, spanId: NO_ID, traceState: '', parentSpanId: NO_ID, flags: 0, name: '', kind: 0, startTimeUnixNano: 0n, endTimeUnixNano: 0n, attributes: [], droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0 });
+
 /** OTLP bytes of a span's skeleton (without re-parenting or summary attributes). */
 export function skeletonSize(span: Span): number {
-  return encodedSpanSize(skeletonSpan(span));
+  // The fields skeletonSpan copies or derives; attributes (the marker), events and links stay as built.
+  const s = pricedSkeleton;
+  s.traceId = span.traceId;
+  s.spanId = span.spanId;
+  s.traceState = span.traceState;
+  s.parentSpanId = span.parentSpanId;
+  s.flags = span.flags;
+  s.name = span.name;
+  s.kind = span.kind;
+  s.startTimeUnixNano = span.startTimeUnixNano;
+  s.endTimeUnixNano = span.endTimeUnixNano;
+  s.droppedAttributesCount = span.droppedAttributesCount + span.attributes.length;
+  s.droppedEventsCount = span.droppedEventsCount + span.events.length;
+  s.droppedLinksCount = span.droppedLinksCount + span.links.length;
+  s.status = span.status;
+  const size = encodedSpanSize(s);
+  // Not to pin the span's ids (views into a whole request, perhaps) until the next call.
+  s.traceId = s.spanId = s.parentSpanId = NO_ID;
+  s.status = undefined;
+  return size;
 }
 
 /** Bytes a string attribute adds to a span: what a summary or a marker costs. */
@@ -278,7 +304,13 @@ export interface DroppedOperation {
   max: number;
 }
 
-const escapeText = (t: string): string => t.replace(/[\\;]/g, (c) => '\\' + c);
+// Most names need no escape: test before running a regular expression over each.
+const escapeText = (t: string): string => (t.indexOf('\\') < 0 && t.indexOf(';') < 0 ? t : t.replace(/[\\;]/g, (c) => '\\' + c));
+const us = (ns: number): number => Math.round(ns / 1000);
+const entryText = (o: DroppedOperation): string => {
+  const name = escapeText(o.name);
+  return o.count === 1 ? `1|${us(o.sum)}|${name}` : `${o.count}|${us(o.sum)}|${us(o.min)}|${us(o.max)}|${name}`;
+};
 
 /**
  * The text of `slimtrace.sampling.dropped`: entries separated by `;`, each
@@ -288,24 +320,25 @@ const escapeText = (t: string): string => t.replace(/[\\;]/g, (c) => '\\' + c);
  * last field, so it may contain `|`.
  */
 export function formatDroppedSummary(ops: Iterable<DroppedOperation>, ownService: string): string {
-  const bySvc = new Map<string, DroppedOperation[]>();
+  // The kept span's own service first, then the others in first-seen order, each with its entries
+  // in order. Written straight into the text; only other services' entries are grouped (rarer).
+  let text = '';
+  let others: Map<string, DroppedOperation[]> | undefined;
   for (const o of ops) {
-    let list = bySvc.get(o.service);
-    if (!list) bySvc.set(o.service, (list = []));
-    list.push(o);
-  }
-  const parts: string[] = [];
-  const us = (ns: number): number => Math.round(ns / 1000);
-  const own = bySvc.get(ownService);
-  const groups = own ? [[ownService, own] as const, ...[...bySvc].filter(([svc]) => svc !== ownService)] : [...bySvc];
-  for (const [svc, list] of groups) {
-    if (svc !== ownService) parts.push('@' + escapeText(svc));
-    for (const o of list) {
-      const name = escapeText(o.name);
-      parts.push(o.count === 1 ? `1|${us(o.sum)}|${name}` : `${o.count}|${us(o.sum)}|${us(o.min)}|${us(o.max)}|${name}`);
+    if (o.service === ownService) text = text.length === 0 ? entryText(o) : text + ';' + entryText(o);
+    else {
+      others ??= new Map();
+      const list = others.get(o.service);
+      if (list) list.push(o);
+      else others.set(o.service, [o]);
     }
   }
-  return parts.join(';');
+  if (others)
+    for (const [svc, list] of others) {
+      text = text.length === 0 ? '@' + escapeText(svc) : text + ';@' + escapeText(svc);
+      for (const o of list) text += ';' + entryText(o);
+    }
+  return text;
 }
 
 /** Reads `slimtrace.sampling.dropped` back (durations in ns, from the microseconds written). */

@@ -4,21 +4,23 @@
 // (100 durations, 500 deviations). Hand-written because it runs per span on the sampling hot path.
 
 /**
- * A sliding window of the last `capacity` numbers that keeps a sorted copy. Its buffers start small
- * and double up to the capacity: statistics are kept per (trace shape, position), most keys see only
- * a few spans, and a full-size window per key would cost megabytes for nothing.
+ * A sliding window of the last `capacity` numbers that keeps a sorted copy. Its buffer starts small
+ * and doubles up to the capacity: statistics are kept per (trace shape, position), most keys see only
+ * a few spans, and a full-size window per key would cost megabytes for nothing. The ring (arrival
+ * order) and the sorted copy share one typed array, ring first: one allocation per window, not two,
+ * since a key is created for most spans of a new shape.
  */
 export class SortedWindow {
-  private ring: Float64Array;
-  private sorted: Float64Array;
+  /** ring at [0, room), sorted copy at [room, 2 * room). */
+  private buf: Float64Array;
+  private room: number;
   private head = 0;
   private count = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`window capacity must be a positive integer, got ${capacity}`);
-    const initial = Math.min(capacity, 8);
-    this.ring = new Float64Array(initial);
-    this.sorted = new Float64Array(initial);
+    this.room = Math.min(capacity, 2);
+    this.buf = new Float64Array(2 * this.room);
   }
 
   get size(): number {
@@ -26,26 +28,29 @@ export class SortedWindow {
   }
 
   push(value: number): void {
+    const buf = this.buf;
     if (this.count === this.capacity) {
-      const old = this.ring[this.head]!;
+      const old = buf[this.head]!;
       const at = this.lowerBound(old);
-      this.sorted.copyWithin(at, at + 1, this.count);
+      const s = this.room;
+      buf.copyWithin(s + at, s + at + 1, s + this.count);
       this.count--;
-    } else if (this.count === this.ring.length) {
+    } else if (this.count === this.room) {
       // Not yet wrapped (the ring only wraps at full capacity), so the ring is in arrival order.
-      const size = Math.min(this.capacity, this.ring.length * 2);
-      const ring = new Float64Array(size);
-      ring.set(this.ring);
-      const sorted = new Float64Array(size);
-      sorted.set(this.sorted);
-      this.ring = ring;
-      this.sorted = sorted;
+      const room = Math.min(this.capacity, this.room * 2);
+      const grown = new Float64Array(2 * room);
+      grown.set(buf.subarray(0, this.count));
+      grown.set(buf.subarray(this.room, this.room + this.count), room);
+      this.buf = grown;
+      this.room = room;
     }
-    this.ring[this.head] = value;
+    const b = this.buf;
+    const s = this.room;
+    b[this.head] = value;
     this.head = (this.head + 1) % this.capacity;
     const at = this.lowerBound(value);
-    this.sorted.copyWithin(at + 1, at, this.count);
-    this.sorted[at] = value;
+    b.copyWithin(s + at + 1, s + at, s + this.count);
+    b[s + at] = value;
     this.count++;
   }
 
@@ -53,23 +58,25 @@ export class SortedWindow {
   median(): number {
     const n = this.count;
     if (n === 0) return NaN;
-    const m = n >> 1;
-    return n & 1 ? this.sorted[m]! : (this.sorted[m - 1]! + this.sorted[m]!) / 2;
+    const m = this.room + (n >> 1);
+    return n & 1 ? this.buf[m]! : (this.buf[m - 1]! + this.buf[m]!) / 2;
   }
 
   /** The q-quantile (0..1) by nearest rank (NaN when empty). */
   quantile(q: number): number {
     if (this.count === 0) return NaN;
     const i = Math.min(this.count - 1, Math.max(0, Math.ceil(q * this.count) - 1));
-    return this.sorted[i]!;
+    return this.buf[this.room + i]!;
   }
 
   private lowerBound(v: number): number {
+    const b = this.buf;
+    const s = this.room;
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.sorted[mid]! < v) lo = mid + 1;
+      if (b[s + mid]! < v) lo = mid + 1;
       else hi = mid;
     }
     return lo;

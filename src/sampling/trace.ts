@@ -31,12 +31,24 @@ export interface SampledTrace {
 }
 
 /**
- * A compact map key for a span id: an 8-byte id as four UTF-16 code units (a quarter of its hex,
- * no hex digits to compute: ids are keyed for every span on the sampling hot path), any other
- * length as '#' and its hex, so keys of different lengths never collide.
+ * A compact map key for a span or trace id: an 8-byte (span) or 16-byte (trace) id as four or eight
+ * UTF-16 code units (a quarter of its hex, no hex digits to compute: ids are keyed for every span on
+ * the sampling hot path), any other length as '#' and its hex (odd length), so keys of different
+ * lengths never collide.
  */
 export function spanKey(id: Uint8Array): string {
   if (id.length === 8) return String.fromCharCode((id[0]! << 8) | id[1]!, (id[2]! << 8) | id[3]!, (id[4]! << 8) | id[5]!, (id[6]! << 8) | id[7]!);
+  if (id.length === 16)
+    return String.fromCharCode(
+      (id[0]! << 8) | id[1]!,
+      (id[2]! << 8) | id[3]!,
+      (id[4]! << 8) | id[5]!,
+      (id[6]! << 8) | id[7]!,
+      (id[8]! << 8) | id[9]!,
+      (id[10]! << 8) | id[11]!,
+      (id[12]! << 8) | id[13]!,
+      (id[14]! << 8) | id[15]!,
+    );
   return '#' + bytesToHex(id);
 }
 
@@ -112,12 +124,12 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
     return sa < sb ? -1 : sa > sb ? 1 : a - b;
   };
   // The true root (no parent id) comes first, then orphans whose parent is missing, each by start.
-  roots.sort((a, b) => {
+  sortSmall(roots, (a, b) => {
     const ra = spans[a]!.span.parentSpanId.length === 0 ? 0 : 1;
     const rb = spans[b]!.span.parentSpanId.length === 0 ? 0 : 1;
     return ra - rb || byStart(a, b);
   });
-  for (const c of children) if (c.length > 1) c.sort(byStart);
+  for (const c of children) if (c.length > 1) sortSmall(c, byStart);
   const order = new Int32Array(n);
   let k = 0;
   const stack: number[] = [];
@@ -131,26 +143,49 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
   return { traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy, keys };
 }
 
+/**
+ * Sorts in place with a total order `cmp` (ties broken by index), by insertion: the lists sorted per
+ * trace (a span's children, the roots) are short, and Array.prototype.sort allocates a work copy
+ * of each. A total order has one sorted result, so it is the one the built-in sort gave.
+ */
+function sortSmall(list: number[], cmp: (a: number, b: number) => number): void {
+  if (list.length > 32) {
+    list.sort(cmp);
+    return;
+  }
+  for (let k = 1; k < list.length; k++) {
+    const v = list[k]!;
+    let j = k;
+    for (; j > 0 && cmp(list[j - 1]!, v) > 0; j--) list[j] = list[j - 1]!;
+    list[j] = v;
+  }
+}
+
 function breakCycles(parent: Int32Array, spans: readonly LocatedSpan[]): void {
   const n = parent.length;
   const state = new Uint8Array(n); // 0 unseen, 1 on the current walk, 2 done
+  // The current walk, path[0..length): one buffer for every walk (an array per span was garbage).
+  const path = new Int32Array(n);
   for (let s = 0; s < n; s++) {
     if (state[s] !== 0) continue;
-    const path: number[] = [];
+    let length = 0;
     let i = s;
     while (i >= 0 && state[i] === 0) {
       state[i] = 1;
-      path.push(i);
+      path[length++] = i;
       i = parent[i]!;
     }
     if (i >= 0 && state[i] === 1) {
       // i is on the current path: the cycle is path[path.indexOf(i)..]; cut it at its earliest span.
-      const cycle = path.slice(path.indexOf(i));
-      let first = cycle[0]!;
-      for (const c of cycle) if (spans[c]!.span.startTimeUnixNano < spans[first]!.span.startTimeUnixNano) first = c;
+      const from = path.subarray(0, length).indexOf(i);
+      let first = path[from]!;
+      for (let k = from; k < length; k++) {
+        const c = path[k]!;
+        if (spans[c]!.span.startTimeUnixNano < spans[first]!.span.startTimeUnixNano) first = c;
+      }
       parent[first] = -1;
     }
-    for (const p of path) state[p] = 2;
+    for (let k = 0; k < length; k++) state[path[k]!] = 2;
   }
 }
 
