@@ -1,5 +1,5 @@
 // Public surface of the OTLP codecs. IMPORTANT: exports added here are public API of slimtrace.
-export { decodeTracesData, encodeTracesData, encodedSpanSize, decodeTraceResponse, encodeTraceResponse, type DecodeOptions } from './protobuf.js';
+export { decodeTracesData, encodeTracesData, encodedSpanSize, encodedTracesDataSize, decodeTraceResponse, encodeTraceResponse, type DecodeOptions } from './protobuf.js';
 export { ProtobufDecodeError, type ProtobufDecodeErrorKind, MAX_DEPTH } from './wire.js';
 export {
   encodeTracesJson,

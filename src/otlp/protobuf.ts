@@ -634,6 +634,19 @@ export function encodeTracesData(data: TracesData): Uint8Array {
 }
 
 /**
+ * Bytes encodeTracesData(data) would return, computed by its sizing pass alone (nothing written):
+ * what a batch costs as one OTLP protobuf request.
+ */
+export function encodedTracesDataSize(data: TracesData): number {
+  sizes = [];
+  let total = 0;
+  for (const rs of data.resourceSpans) total += lenFieldSize(1, sizeResourceSpans(rs));
+  if (data.unknownFields) total += data.unknownFields.length;
+  sizes = [];
+  return total;
+}
+
+/**
  * Bytes a span takes inside its ScopeSpans message (field tag, length prefix and body): what keeping
  * or dropping that span changes in an OTLP request. Samplers call it per span, so it reuses the
  * encoder's size scratch instead of encoding.

@@ -27,8 +27,10 @@ export interface BatchSink {
   /**
    * `batch` may be a factory, called whenever the link needs the batch (again after a resync): the
    * forwarder's decodes its records again, so the decoded batch need not outlive its encoding.
+   * `otlpBytes` is the batch's size as OTLP protobuf when the caller knows it without sizing the
+   * spans (the queued requests it was made of), for the compression figure.
    */
-  deliver(batch: TracesData | (() => TracesData), signal?: AbortSignal): Promise<void>;
+  deliver(batch: TracesData | (() => TracesData), signal?: AbortSignal, otlpBytes?: number): Promise<void>;
 }
 
 export interface ForwarderOptions {
@@ -201,20 +203,29 @@ export class Forwarder {
     this.gatheredPayloads = undefined;
     if (batch === undefined || payloads === undefined || this.options.sampler) return this.send(batch, signal);
     const spans = countSpans(batch);
+    // The queued requests, concatenated, are this batch as one OTLP request (protobuf merges the
+    // repeated resource_spans of concatenated messages), so their bytes are its OTLP size.
+    let otlpBytes = 0;
+    for (const p of payloads) otlpBytes += p.length;
     let first: TracesData | undefined = batch;
-    return this.send(() => {
-      const data = first ?? decodeRecords(payloads);
-      first = undefined;
-      return data;
-    }, signal, spans);
+    return this.send(
+      () => {
+        const data = first ?? decodeRecords(payloads);
+        first = undefined;
+        return data;
+      },
+      signal,
+      spans,
+      otlpBytes,
+    );
   }
 
   /** Delivers a batch (if any), then acknowledges every record completed before it was built. */
-  private async send(batch: TracesData | (() => TracesData) | undefined, signal: AbortSignal, spans = batch === undefined || typeof batch === 'function' ? 0 : countSpans(batch)): Promise<void> {
+  private async send(batch: TracesData | (() => TracesData) | undefined, signal: AbortSignal, spans = batch === undefined || typeof batch === 'function' ? 0 : countSpans(batch), otlpBytes?: number): Promise<void> {
     const done = this.completed;
     this.completed = [];
     try {
-      if (batch) await this.options.link.deliver(batch, signal);
+      if (batch) await this.options.link.deliver(batch, signal, otlpBytes);
     } catch (e) {
       this.completed = done.concat(this.completed); // not delivered: they stay unacknowledged
       throw e;

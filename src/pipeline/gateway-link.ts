@@ -36,8 +36,11 @@ export interface GatewayLinkOptions {
 }
 
 export interface GatewayLinkObserver {
-  /** A frame was encoded from `batch` (first try, or again after a resync) in `seconds`. */
-  onEncoded?(batch: TracesData, frameBytes: number, seconds: number): void;
+  /**
+   * A frame was encoded from `batch` (first try, or again after a resync) in `seconds`; `otlpBytes`
+   * is the batch's OTLP protobuf size when the deliverer knew it (undefined: size it if needed).
+   */
+  onEncoded?(batch: TracesData, frameBytes: number, seconds: number, otlpBytes: number | undefined): void;
   onFrame?(outcome: SendOutcome, frameBytes: number, spans: number): void;
   onResync?(reason: string): void;
   onFailover?(from: string, to: string): void;
@@ -83,9 +86,10 @@ export class GatewayLink {
 
   /**
    * Sends `batch` until a gateway acknowledges it. Rejects only when `signal` aborts; the batch is
-   * then not known to be delivered (its records stay in the agent's queue).
+   * then not known to be delivered (its records stay in the agent's queue). `otlpBytes`, the
+   * batch's OTLP protobuf size if the caller knows it, is handed to the observer (not to halves).
    */
-  async deliver(source: TracesData | (() => TracesData), signal?: AbortSignal): Promise<void> {
+  async deliver(source: TracesData | (() => TracesData), signal?: AbortSignal, otlpBytes?: number): Promise<void> {
     // A factory (the TracezipExporter's: it converts the SDK's spans again) is called whenever the
     // batch is needed (first encoding, resync, split, plain-OTLP fallback), so the batch is not kept
     // alive across the gateway's round trip: objects that outlive a scavenge are copied and
@@ -102,7 +106,7 @@ export class GatewayLink {
       await this.deliver(b, signal);
       return;
     }
-    let frame = this.encode(held);
+    let frame = this.encode(held, otlpBytes);
     if (typeof source === 'function') held = undefined; // from here on, made again when needed
     const batch = (): TracesData => held ?? make();
     const backoff = new Backoff(this.policy);
@@ -120,7 +124,7 @@ export class GatewayLink {
         case 'resync':
           this.observer.onResync?.(out.reason);
           this.encoder.resync();
-          frame = this.encode(batch());
+          frame = this.encode(batch(), otlpBytes);
           // A gateway that keeps asking for state it was just sent is unwell: slow down.
           if (++resyncs > 2) await this.wait(backoff, `resync loop (${out.reason})`, undefined, signal);
           continue;
@@ -132,7 +136,7 @@ export class GatewayLink {
           }
           this.observer.onResync?.('malformed');
           this.encoder.resync();
-          frame = this.encode(batch());
+          frame = this.encode(batch(), otlpBytes);
           continue;
         case 'refused':
           if (out.status === 413) {
@@ -164,10 +168,10 @@ export class GatewayLink {
     }
   }
 
-  private encode(batch: TracesData): Uint8Array {
+  private encode(batch: TracesData, otlpBytes: number | undefined): Uint8Array {
     const t0 = process.hrtime.bigint();
     const frame = this.encoder.encode(batch);
-    this.observer.onEncoded?.(batch, frame.length, Number(process.hrtime.bigint() - t0) / 1e9);
+    this.observer.onEncoded?.(batch, frame.length, Number(process.hrtime.bigint() - t0) / 1e9, otlpBytes);
     return frame;
   }
 

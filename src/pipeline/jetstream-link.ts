@@ -94,7 +94,7 @@ export class JetStreamLink {
    * then not known to be stored (its records stay in the agent's queue) and the next frame starts a
    * new epoch, so a frame that never reached the stream leaves no gap behind.
    */
-  async deliver(source: TracesData | (() => TracesData), signal?: AbortSignal): Promise<void> {
+  async deliver(source: TracesData | (() => TracesData), signal?: AbortSignal, otlpBytes?: number): Promise<void> {
     const batch = typeof source === 'function' ? source() : source; // kept: a JetStream publish is quick
     const spans = countSpans(batch);
     if (spans === 0) return;
@@ -105,7 +105,7 @@ export class JetStreamLink {
     } else if (this.framesInEpoch >= this.options.jetstream.maxEpochFrames) this.encoder.resync();
     const t0 = process.hrtime.bigint();
     const frame = this.encoder.encode(batch);
-    this.observer.onEncoded?.(batch, frame.length, Number(process.hrtime.bigint() - t0) / 1e9);
+    this.observer.onEncoded?.(batch, frame.length, Number(process.hrtime.bigint() - t0) / 1e9, otlpBytes);
     const h = readFrameHeader(frame);
     if (frame.length > this.nc.info!.max_payload) {
       // Over the server's message limit: this frame is never sent, so the halves start a new epoch.

@@ -32,7 +32,7 @@ export class PipelineMetrics {
   readonly queueCorrupt = new Counter({ name: 'slimtrace_queue_corrupt_records_total', help: 'Queue records found damaged at start (skipped, logged).', registers: [this.registry] });
   readonly streams = new Gauge({ name: 'slimtrace_gateway_streams', help: 'Tracezip streams the gateway holds state for.', registers: [this.registry] });
   readonly streamStateBytes = new Gauge({ name: 'slimtrace_gateway_stream_state_bytes', help: 'State the gateway holds for all streams.', registers: [this.registry] });
-  readonly compressionRatio = new Gauge({ name: 'tracezip_compression_ratio', help: 'OTLP protobuf bytes over Tracezip frame bytes, since start.', registers: [this.registry] });
+  readonly compressionRatio = new Gauge({ name: 'tracezip_compression_ratio', help: 'OTLP protobuf request bytes of the spans the frames carry over the Tracezip frame bytes, since start.', registers: [this.registry] });
   readonly compressionSeconds = new Histogram({ name: 'tracezip_compression_duration_seconds', help: 'Time to encode one frame.', buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
   readonly decompressionSeconds = new Histogram({ name: 'tracezip_decompression_duration_seconds', help: 'Time to decode one frame.', buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [this.registry] });
 
@@ -44,7 +44,7 @@ export class PipelineMetrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'slimtrace_' });
   }
 
-  /** Records one frame's sizes: the OTLP protobuf size of its spans and the frame's own. */
+  /** Records one frame's sizes: its spans' size as an OTLP protobuf request and the frame's own. */
   frameEncoded(otlpBytes: number, frameBytes: number, seconds: number): void {
     this.otlpBytes += otlpBytes;
     this.tracezipBytes += frameBytes;

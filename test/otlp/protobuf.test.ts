@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import {
   decodeTracesData,
   encodeTracesData,
+  encodedTracesDataSize,
   decodeTraceResponse,
   encodeTraceResponse,
   ProtobufDecodeError,
@@ -227,6 +228,12 @@ describe('round trip decode(encode(x)) = x', () => {
     const d = decodeTracesData(new Uint8Array(0));
     assert.deepEqual(d.resourceSpans, []);
     assert.equal(d.unknownFields === undefined || d.unknownFields.length === 0, true);
+  });
+
+  test('encodedTracesDataSize is the length encodeTracesData writes (arbitrary messages, unknown fields, edge cases)', () => {
+    const opts: ArbitraryOptions = { unknownFieldRate: 0.8, maxDepth: 6, edgeRate: 0.6 };
+    const cases = [...SEEDS(100, 1).map((s) => arbitraryTracesData(s)), ...SEEDS(50, 5000).map((s) => arbitraryTracesData(s, opts)), ...edgeCaseTracesData().map((c) => c.data)];
+    for (const d of cases) assert.equal(encodedTracesDataSize(d), encodeTracesData(d).length);
   });
 
   test('unknown fields are written after the known fields of their message', () => {

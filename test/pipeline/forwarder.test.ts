@@ -1,10 +1,10 @@
 // The agent's forwarder between its queue and its link: without a sampler it hands the link a batch
 // factory (the decoded batch once, the records decoded again when asked again, as after a resync),
-// and acknowledges the records only once the batch is delivered.
+// and acknowledges the records only once the batch is delivered; it tells the link the batch's OTLP size.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { countSpans, tracesDataEqual, type TracesData } from '../../src/model/index.js';
-import { encodeTracesData } from '../../src/otlp/index.js';
+import { encodeTracesData, encodedTracesDataSize } from '../../src/otlp/index.js';
 import { trafficData } from '../../src/generator/index.js';
 import { Forwarder, type QueuedRecord, type RecordSource } from '../../src/pipeline/forwarder.js';
 
@@ -24,6 +24,7 @@ describe('Forwarder', () => {
       ack: (seq) => acked.push(seq),
     };
     const made: TracesData[] = [];
+    let toldOtlpBytes: number | undefined;
     const forwarder = new Forwarder({
       source,
       // Full exactly at the last record: the batch closes then, whatever the machine's load.
@@ -31,7 +32,8 @@ describe('Forwarder', () => {
       lingerMs: 60_000,
       pollMs: 60_000,
       link: {
-        deliver: async (batch) => {
+        deliver: async (batch, _signal, otlpBytes) => {
+          toldOtlpBytes = otlpBytes;
           assert.equal(typeof batch, 'function');
           const make = batch as () => TracesData;
           made.push(make(), make(), make()); // first the decoded batch, then decoded again
@@ -50,5 +52,7 @@ describe('Forwarder', () => {
     made.forEach((m, i) => assert.ok(tracesDataEqual(m, expected), `batch made ${i}: ${countSpans(m)} spans, ${countSpans(expected)} expected`));
     assert.notEqual(made[0], made[1], 'made again, not the same object kept');
     assert.deepEqual(acked.sort(), [1, 2, 3, 4]);
+    // The batch's OTLP size is its records' bytes: the size of the batch encoded as one request.
+    assert.equal(toldOtlpBytes, encodedTracesDataSize(expected));
   });
 });

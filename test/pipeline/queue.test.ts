@@ -1,12 +1,13 @@
 // DiskQueue behaviour on real files in a temp directory: order, group commit under concurrent
 // appends, acks in any order, the commit point and segment deletion, the bound (Backpressure, never a
-// silent drop), the record size limit, nack/rewind, the in-flight window, reopening (exactly the
+// silent drop), the record size limit, nack/rewind, the in-flight window, records handed out from
+// the queue's own copies or read back, reopening (exactly the
 // records not committed come back), close, and the directory lock against a second opener in this
 // process, in another process, and a stale lock left by a dead one.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -57,6 +58,35 @@ describe('DiskQueue', () => {
     assert.deepEqual(got.map((r) => r.seq), range(0, 200));
     got.forEach((r, i) => assert.deepEqual(Buffer.from(r.payload), Buffer.from(payloads[i]!)));
     assert.ok(q.stats().segments > 10, `records spread over segments: ${q.stats().segments}`);
+    await q.close();
+  });
+
+  it('hands out a record it wrote from its own copy: the caller may reuse its buffer, and the file is not read back', async () => {
+    const dir = tempDir();
+    const q = await open(dir);
+    const p = payloadFor(7, 3000);
+    await q.append(p);
+    p.fill(0); // the caller's buffer, reused once the append resolved
+    // The record's bytes on disk changed after it was synced: the first hand-out does not read them.
+    const seg = join(dir, segments(dir)[0]!);
+    const fd = openSync(seg, 'r+');
+    writeSync(fd, Buffer.alloc(100, 0xee), 0, 100, statSync(seg).size - 200);
+    closeSync(fd);
+    const r = await q.next();
+    assert.equal(checkPayload(r.payload), 7);
+    await q.close();
+  });
+
+  it('past its in-memory copies (appends far ahead of the reader) reads records back from disk, in order', async () => {
+    const q = await open(tempDir());
+    // 24 MiB appended before anything is taken: more than the copies kept (16 MiB).
+    const ids = range(0, 24);
+    for (const i of ids) await q.append(payloadFor(i, 1024 * 1024));
+    const got = await take(q, ids.length);
+    assert.deepEqual(got.map((r) => checkPayload(r.payload)), ids);
+    // And again once the reader caught up: copies are kept for new appends.
+    for (const i of range(24, 30)) await q.append(payloadFor(i, 4096));
+    assert.deepEqual((await take(q, 6)).map((r) => checkPayload(r.payload)), range(24, 30));
     await q.close();
   });
 

@@ -9,7 +9,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TracezipDecoder, TracezipEncoder, readFrameHeader, type Compression } from '../../src/tracezip/index.js';
-import { crc32c } from '../../src/tracezip/crc32c.js';
+import { crc32c, crc32cIsNative, crc32cPortable } from '../../src/tracezip/crc32c.js';
 import { jsonEscaped, rfc3339Nano } from '../../src/tracezip/context.js';
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
 import { ArrayValue, KeyValueList, bytesToHex, countSpans, diffTracesData, rebatch, type KeyValue, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../../src/model/index.js';
@@ -771,4 +771,27 @@ test('CRC-32C: the check value of "123456789" is 0xe3069283 (the checksum the fr
   const rng = new Rng(0xc5c);
   const data = Uint8Array.from({ length: 300 }, () => rng.int(256));
   for (let start = 0; start < 20; start++) for (let end = start; end <= 300; end += 1 + (end % 7)) assert.equal(crc32c(data, start, end), bitwise(data, start, end), `bytes ${start}..${end}`);
+});
+
+test('CRC-32C of large inputs (the native module where it loads) equals the table code and the definition', () => {
+  // The prebuilt module ships for Linux on x64 and arm64: there the fast path must be in use.
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) assert.ok(crc32cIsNative, '@node-rs/crc32 did not load');
+  const rng = new Rng(0xc5d);
+  const data = Buffer.from(Uint8Array.from({ length: 70_000 }, () => rng.int(256)));
+  for (const len of [500, 511, 512, 513, 1024, 4099, 65_536, 69_990]) {
+    for (const start of [0, 1, 3, 9]) {
+      const end = Math.min(data.length, start + len);
+      assert.equal(crc32c(data, start, end), crc32cPortable(data, start, end), `bytes ${start}..${end}`);
+    }
+  }
+  const bitwise = (d: Uint8Array) => {
+    let c = 0xffffffff;
+    for (const b of d) {
+      c ^= b;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    }
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  assert.equal(crc32c(data), bitwise(data));
+  assert.equal(crc32c(data.subarray(7, 5000)), bitwise(data.subarray(7, 5000)), 'a view with an offset into its buffer');
 });
