@@ -638,11 +638,11 @@ export function encodeTracesData(data: TracesData): Uint8Array {
  * what a batch costs as one OTLP protobuf request.
  */
 export function encodedTracesDataSize(data: TracesData): number {
-  sizes = [];
+  releaseSizes();
   let total = 0;
   for (const rs of data.resourceSpans) total += lenFieldSize(1, sizeResourceSpans(rs));
   if (data.unknownFields) total += data.unknownFields.length;
-  sizes = [];
+  releaseSizes();
   return total;
 }
 
