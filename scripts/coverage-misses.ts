@@ -72,3 +72,9 @@ console.log('| definition | fault type | operation | selected before the control
 console.log('|---|---|---|---|---|---|');
 for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`${k} ${v} |`);
 console.log('\n' + details.join('\n'));
+// Where the output's bytes went (by keep reason) and what the controller had to do.
+const c = sampler.counters;
+const outBytes = Object.values(c.bytesByReason).reduce((a, b) => a + b, 0);
+console.log(`\nkept-span bytes by reason (share of the kept spans' bytes): ${Object.entries(c.bytesByReason).map(([k, v]) => `${k} ${((v / outBytes) * 100).toFixed(1)}%`).join(', ')}`);
+const rep = sampler.budgetReport();
+console.log(`controller steps (traces / spans): ${Object.entries(rep.steps).map(([k, v]) => `${k} ${v}/${rep.spans[k]}`).join(', ')}${rep.notes.length ? `; ${rep.notes.join('; ')}` : ''}`);

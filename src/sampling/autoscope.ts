@@ -74,6 +74,12 @@ export interface AutoscopeOptions {
    * rarely marks every span it touches, but it marks some of them first.
    */
   hotWindowMs?: number;
+  /**
+   * A SERVER span is slow by itself (kept whole with its path, reason `self`) when its self time
+   * (its duration less its children's) is above its call edge's `outlierQuantile` of self times
+   * and its robust z-score there is above this (default 3; Infinity turns the rule off).
+   */
+  selfTimeZ?: number;
   /** What makes an operation hot: only errors (default), or errors, outliers and novel paths. */
   hotOn?: 'errors' | 'anomalies';
   /**
@@ -138,6 +144,13 @@ export interface AutoscopeOptions {
   reserveTraces?: number;
   /** Debt (in average trace shares) anomalies may run into, as skeletons, before any is dropped (default 1000). */
   borrowTraces?: number;
+  /**
+   * Debt (in average trace shares) the paths of anomalies may run into before they are summarized
+   * (default 10): a path is a few skeletons, and a slow span's callers are slow too (a fault's
+   * `slow` spans are often an outlier's path). Past that debt the paths are summarized as before,
+   * so an input whose anomalies alone overrun the budget does not lend to paths what its anomalies need.
+   */
+  pathBorrowTraces?: number;
   /** Called after each decision with why each span was selected before and after the budget controller (diagnostics: scripts/coverage-misses.ts). */
   inspect?: (trace: SampledTrace, detail: AutoscopeDecisionDetail) => void;
 }
@@ -172,8 +185,9 @@ export interface AutoscopeCounters {
   keptRepresentative: number;
   keptBudget: number;
   keptPath: number;
+  keptSelf: number;
   /** OTLP bytes of the kept spans by reason, same order as the counts. */
-  bytesByReason: { root: number; error: number; outlier: number; novel: number; hot: number; cause: number; representative: number; budget: number; path: number };
+  bytesByReason: { root: number; error: number; outlier: number; novel: number; hot: number; cause: number; representative: number; budget: number; path: number; self: number };
 }
 
 const REASON_ROOT = 1;
@@ -194,10 +208,18 @@ const REASON_CAUSE = 10;
  * queue), which is what root-cause ranking needs to blame the callee rather than the caller.
  */
 const REASON_CALLEE = 11;
+/**
+ * A SERVER span whose own work (self time) is slow for its call edge, though its duration is not: a
+ * fault that slows a service's work (CPU contention) hides in the spread of its spans' durations,
+ * which their callees' latency makes wide. Ranked with novel paths, under outliers and slow callers.
+ */
+const REASON_SELF = 12;
 /** Names of the keep reasons by number (AutoscopeDecisionDetail). */
-export const AUTOSCOPE_REASONS = ['none', 'root', 'error', 'outlier', 'novel', 'representative', 'budget', 'path', 'hot', 'slow-caller', 'cause', 'callee'] as const;
+export const AUTOSCOPE_REASONS = ['none', 'root', 'error', 'outlier', 'novel', 'representative', 'budget', 'path', 'hot', 'slow-caller', 'cause', 'callee', 'self'] as const;
 /** How important a kept span is when bytes are short (0: not an anomaly): errors last to be degraded or dropped. */
-const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3, 2, 3];
+const ANOMALY_RANK = [0, 0, 5, 4, 2, 0, 0, 0, 1, 3, 2, 3, 2];
+/** The self-time z-score's floor, as a share of the edge's median self time (and at least 1 µs). */
+const SELF_FLOOR_SHARE = 0.2;
 /** The re-parenting attribute (`slimtrace.sampling.skipped_levels`, a small int), in OTLP bytes. */
 const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
@@ -233,6 +255,7 @@ class DecisionWork {
   readonly score = new Reused((n) => new Float64Array(n));
   readonly edgeZ = new Reused((n) => new Float64Array(n));
   readonly outlier = new Reused((n) => new Uint8Array(n));
+  readonly selfSlow = new Reused((n) => new Uint8Array(n));
   readonly dss = new Reused((n) => new Int32Array(n));
   readonly signature = new Reused((n) => new Uint32Array(n));
   readonly childOps = new Reused((n) => new Int32Array(n));
@@ -250,7 +273,7 @@ export class AutoscopeSampler implements SamplingStrategy {
   readonly name: string;
   readonly budget: ByteBudget;
   readonly operations = new OperationTable();
-  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptCause: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0, bytesByReason: { root: 0, error: 0, outlier: 0, novel: 0, hot: 0, cause: 0, representative: 0, budget: 0, path: 0 } };
+  readonly counters: AutoscopeCounters = { traces: 0, spans: 0, dss: 0, keptRoot: 0, keptError: 0, keptOutlier: 0, keptNovel: 0, keptHot: 0, keptCause: 0, keptRepresentative: 0, keptBudget: 0, keptPath: 0, keptSelf: 0, bytesByReason: { root: 0, error: 0, outlier: 0, novel: 0, hot: 0, cause: 0, representative: 0, budget: 0, path: 0, self: 0 } };
   private readonly code: CodeKnowledge | undefined;
   private readonly mined: MinedStructure | undefined;
   private readonly paperOnly: boolean;
@@ -288,6 +311,8 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly hotAfterRepresentatives: boolean;
   private readonly reserveTraces: number;
   private readonly borrowTraces: number;
+  private readonly pathBorrowTraces: number;
+  private readonly selfTimeZ: number;
   private readonly inspect: AutoscopeOptions['inspect'];
   private lastLevel: SummaryLevel | undefined;
   private readonly steps: Record<string, number> = Object.fromEntries(STEP_NAMES.map((s) => [s, 0]));
@@ -303,6 +328,8 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly work = new DecisionWork();
   private readonly shapeStats = new Map<number, RobustScore>();
   private readonly opStats = new Map<number, RobustScore>();
+  /** Self times of SERVER spans per call edge (selfTimeZ). */
+  private readonly selfStats = new Map<number, RobustScore>();
 
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
@@ -338,6 +365,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.errorCauseSpans = this.keepErrors ? (options.errorCauseSpans ?? 64) : 0;
     this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;
+    this.pathBorrowTraces = this.paperOnly ? 0 : (options.pathBorrowTraces ?? 10);
+    this.selfTimeZ = this.paperOnly ? Infinity : (options.selfTimeZ ?? 3);
     this.inspect = options.inspect;
   }
 
@@ -364,6 +393,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     // Per-edge z of every span: the deepest-slow rule reads it for the callers of an outlier.
     const edgeZ = w.edgeZ.take(n);
     const edgeQuantile = inspect ? new Float64Array(n) : undefined;
+    const selfSlow = w.selfSlow.take(n);
+    const selfRule = this.selfTimeZ < Infinity;
     const nowMs = Number(trace.spans[trace.roots[0]!]!.span.startTimeUnixNano / 1_000_000n);
     const bursts = this.outlierBurstZ < Infinity;
     for (let k = 0; k < n; k++) {
@@ -397,6 +428,21 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (edgeQuantile) edgeQuantile[i] = byOp.quantile(this.outlierQuantile);
       if (isOutlier) outlier[i] = 1;
       if (!isOutlier || ++this.outlierAdmit % this.outlierAdmitEvery === 0) byOp.observe(d);
+      const children = trace.children[i]!;
+      if (selfRule && children.length > 0 && trace.spans[i]!.span.kind === SpanKind.SERVER) {
+        // Children in parallel can sum past the duration: self time 0 then, a low score, no harm.
+        let self = d;
+        for (let c = 0; c < children.length; c++) self -= trace.duration[children[c]!]!;
+        if (self < 0) self = 0;
+        const bySelf = this.stats(this.selfStats, edge, this.operationWindow, 512);
+        let slow = false;
+        if (bySelf.count >= 20) {
+          const z = bySelf.score(self, Math.max(1000, SELF_FLOOR_SHARE * bySelf.median()));
+          slow = z > this.selfTimeZ && (z > this.outlierStrongZ || self > bySelf.quantile(this.outlierQuantile));
+          if (slow && !isOutlier) selfSlow[i] = 1;
+        }
+        if (!slow || ++this.outlierAdmit % this.outlierAdmitEvery === 0) bySelf.observe(self);
+      }
     }
 
     // Dominant Span Sets: a child stays in its parent's DSS when the parent's code implies it;
@@ -501,6 +547,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         isError[i] = 1;
       }
       else if (outlier[i]) why = REASON_OUTLIER;
+      else if (selfSlow[i] && !slowCaller[i]) why = REASON_SELF;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
       if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
       else if (why !== 0) {
@@ -578,6 +625,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         case REASON_CALLEE: c.keptPath++; b.path += size; break;
         case REASON_HOT: c.keptHot++; b.hot += size; break;
         case REASON_CAUSE: c.keptCause++; b.cause += size; break;
+        case REASON_SELF: c.keptSelf++; b.self += size; break;
       }
     }
     return keep;
@@ -689,10 +737,10 @@ export class AutoscopeSampler implements SamplingStrategy {
    */
   private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): void {
     const n = trace.spans.length;
-    const allowance = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces);
+    const allowance = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces, this.pathBorrowTraces);
     const { required } = allowance;
     // Degrade only past what the trace may spend with all the credit; fill only within the credit above the reserve.
-    const optional = allowance.degrade;
+    let degradeAt = allowance.degrade;
     const fill = allowance.optional;
     this.inputBytes += trace.bytes;
     let level: SummaryLevel = this.summaries ? 'operations' : 'none';
@@ -707,10 +755,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
     // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
     anomalies.sort((a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
-    if (cost > optional) {
+    if (cost > degradeAt) {
       let moved = 0;
       for (const i of anomalies) {
-        if (cost <= optional) break;
+        if (cost <= degradeAt) break;
         if (keep[i] !== KEEP_FULL) continue;
         const saved = trace.size[i]! - this.skeletonBytes(trace, i);
         if (saved <= 0) continue;
@@ -730,14 +778,14 @@ export class AutoscopeSampler implements SamplingStrategy {
     };
     // Drops the spans kept for `why`, least anomalous (lowest score) first, until the trace fits.
     const dropReason = (why: number, name: string): void => {
-      if (cost <= optional) return;
+      if (cost <= degradeAt) return;
       const list: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
       if (list.length === 0) return;
       list.sort((a, b) => score[a]! - score[b]! || a - b);
       let moved = 0;
       for (const i of list) {
-        if (cost <= optional) break;
+        if (cost <= degradeAt) break;
         const saved = dropSaves(i);
         if (saved <= 0) continue;
         keep[i] = 0;
@@ -750,7 +798,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       step(name, moved);
     };
     const lower = (to: SummaryLevel, name: string): void => {
-      if (cost <= optional || level === 'none' || level === to) return;
+      if (cost <= degradeAt || level === 'none' || level === to) return;
       level = to;
       cost = this.estimate(trace, ops, keep, level);
       step(name, 0);
@@ -758,10 +806,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     // Hot operations' spans are kept for being near an error, not for being anomalous: they go first
     // (or, with hotAfterRepresentatives, after the representatives, which are not near anything).
     const dropHot = (): void => {
-      if (cost <= optional) return;
+      if (cost <= degradeAt) return;
       let moved = 0;
       for (const i of anomalies) {
-        if (cost <= optional || reason[i] !== REASON_HOT) break;
+        if (cost <= degradeAt || reason[i] !== REASON_HOT) break;
         cost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
         keep[i] = 0;
         reason[i] = 0;
@@ -777,6 +825,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
     if (this.hotAfterRepresentatives) dropHot();
     lower('none', 'summaries-dropped');
+    degradeAt = allowance.paths; // paths may borrow a little (pathBorrowTraces)
     dropReason(REASON_PATH, 'paths-to-summary');
     if (cost > required) {
       let moved = 0;

@@ -121,16 +121,19 @@ export class ByteBudget {
    * spans instead of skeletons, representatives, detailed summaries, budget fill): its share plus
    * the credit above a reserve, so quiet traffic leaves room for the anomalies of a fault burst;
    * `degrade` is what it may spend before it degrades what must stay: its share plus all the credit;
+   * `paths` is what it may spend before it summarizes the paths of its anomalies: `degrade` plus a
+   * small debt (`pathBorrowTraces` average shares), none once the debt is deeper than that;
    * `required` is how far it may go to keep its anomalies at all: its share plus all the credit plus
    * a bounded debt (`borrowTraces` average shares), paid back by the traces after it.
    */
-  tieredAllowance(traceBytes: number, reserveTraces = 30, borrowTraces = 200): { optional: number; degrade: number; required: number } {
+  tieredAllowance(traceBytes: number, reserveTraces = 30, borrowTraces = 200, pathBorrowTraces = 0): { optional: number; degrade: number; paths: number; required: number } {
     const share = this.keepShare * traceBytes;
     const avg = this.averageShare > 0 ? this.averageShare : share;
     const spare = Math.min(this.creditBytes - reserveTraces * avg, this.maxCarry * share);
     return {
       optional: Math.max(0, share + spare),
       degrade: Math.max(0, share + this.creditBytes),
+      paths: Math.max(0, share + this.creditBytes + Math.min(pathBorrowTraces, borrowTraces) * avg),
       required: Math.max(share, share + this.creditBytes + borrowTraces * avg),
     };
   }

@@ -1,11 +1,13 @@
 // Autoscope's anomaly rules added for issue 14, on hand-built traces with known answers: a lasting
 // slowdown stays an outlier after it has pushed the edge's quantile up (outlierStrongZ), and the
 // subtree under the deepest error of a chain is kept as its cause (errorCauseSpans), read through
-// the sampler's inspection hook.
+// the sampler's inspection hook; a server span slow by its own work though its duration is within
+// the spread its callee gives it (selfTimeZ); and the small debt the anomalies' paths may run into
+// before they are summarized (pathBorrowTraces).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, SpanKind, type Span } from '../../src/model/index.js';
-import { assembleTrace, AUTOSCOPE_REASONS, AutoscopeSampler, sampleTrace, type AutoscopeDecisionDetail, type AutoscopeOptions, type SampledTrace } from '../../src/sampling/index.js';
+import { assembleTrace, AUTOSCOPE_REASONS, AutoscopeSampler, ByteBudget, sampleTrace, type AutoscopeDecisionDetail, type AutoscopeOptions, type SampledTrace } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
 
 function span(trace: string, id: string, parent: string, name: string, kind: number, startUs: number, endUs: number, extra: Partial<Span> = {}): Span {
@@ -145,5 +147,41 @@ describe('Autoscope anomaly rules', () => {
     const d = decide(traces2, {}).at(-1)!;
     assert.equal(reasonOf(d, '3'), 'error');
     for (const id of ['4', '5', '6']) assert.equal(reasonOf(d, id), 'cause', `span ${id}`);
+  });
+
+  it('a server span slow by its own work, though its duration is within the spread its callee gives it, is kept as `self` (selfTimeZ)', () => {
+    // GET /cart (SERVER) -> HGETALL (CLIENT): the callee takes 5-45 ms, the handler's own work 1 ms;
+    // from trace 150 on the handler's own work takes 6 ms (CPU contention): +5 ms, far inside the
+    // durations' 40 ms spread, and the callee is unchanged.
+    const contended = Array.from({ length: 170 }, (_, k) =>
+      traceOf(k, (trace, t0) => {
+        const own = k >= 150 ? 6000 : 1000 + (k % 3) * 50;
+        const callee = 5000 + ((k * 7919) % 41) * 1000;
+        return [
+          span(trace, '1', '', 'GET /cart', SpanKind.SERVER, t0, t0 + own + callee),
+          span(trace, '2', '1', 'HGETALL', SpanKind.CLIENT, t0 + own / 2, t0 + own / 2 + callee),
+        ];
+      }),
+    );
+    const reasons = (o: AutoscopeOptions) => decide(contended, o).map((d) => reasonOf(d, '1'));
+    const at = reasons({});
+    assert.deepEqual(new Set(at.slice(150)), new Set(['self']), `every contended handler: ${at.slice(150).join(',')}`);
+    assert.ok(!at.slice(20, 150).includes('self'), 'no handler before the contention');
+    assert.ok(!reasons({ selfTimeZ: Infinity }).includes('self'), 'off with selfTimeZ Infinity');
+    assert.ok(!reasons({ paperOnly: true }).includes('self'), "not in the paper's variant");
+  });
+
+  it("the anomalies' paths may run into a small debt (pathBorrowTraces), and none once the debt is deeper", () => {
+    const budget = new ByteBudget({ targetReduction: 0.8 });
+    budget.record(1000, 200); // the average share: 200 bytes
+    const fresh = budget.tieredAllowance(1000, 10, 1000, 10);
+    assert.equal(Math.round(fresh.degrade), 200);
+    assert.equal(Math.round(fresh.paths), 200 + 10 * 200, 'ten average shares beyond what the trace may spend');
+    budget.record(1000, 200 + 30 * 200); // thirty shares over
+    const deep = budget.tieredAllowance(1000, 10, 1000, 10);
+    assert.equal(deep.degrade, 0);
+    assert.equal(deep.paths, 0, 'past the path debt, paths are summarized as before');
+    assert.ok(deep.required > 0, 'while anomalies may still borrow');
+    assert.equal(budget.tieredAllowance(1000, 10, 1000).paths, 0, 'no path debt by default');
   });
 });
