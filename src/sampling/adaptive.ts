@@ -193,6 +193,11 @@ export class AdaptiveSampler implements SamplingStrategy {
     this.inner.recordOutcome?.(inputBytes, outputBytes);
   }
 
+  recordEnvelope(bytes: number): void {
+    this.adaptive.recordOutput(bytes);
+    this.inner.recordEnvelope?.(bytes);
+  }
+
   summaryLevel(trace: SampledTrace): SummaryLevel | undefined {
     return this.inner.summaryLevel?.(trace);
   }

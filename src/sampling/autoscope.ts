@@ -374,6 +374,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.budget.record(inputBytes, outputBytes);
   }
 
+  recordEnvelope(bytes: number): void {
+    this.budget.recordOverhead(bytes);
+  }
+
   decide(trace: SampledTrace): Uint8Array {
     const n = trace.spans.length;
     const order = trace.order;

@@ -150,6 +150,10 @@ export class TailSampler implements SamplingStrategy {
     this.budget?.record(inputBytes, outputBytes);
   }
 
+  recordEnvelope(bytes: number): void {
+    this.budget?.recordOverhead(bytes);
+  }
+
   decide(trace: SampledTrace): boolean {
     this.counters.traces++;
     if (this.keepErrors) {
@@ -202,6 +206,10 @@ export class RandomSpanSampler implements SamplingStrategy {
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
     this.budget.record(inputBytes, outputBytes);
+  }
+
+  recordEnvelope(bytes: number): void {
+    this.budget.recordOverhead(bytes);
   }
 
   decide(trace: SampledTrace): Uint8Array {

@@ -8,6 +8,7 @@ import { bytesEqual, bytesToHex, hexToBytes, kv, type LocatedSpan, type TracesDa
 import { SAMPLING_ATTR, toTracesData, type ReduceOptions, type ReducedTrace } from './reduce.js';
 import { sampleTrace, type SamplingStrategy } from './strategy.js';
 import { assembleTrace, spanKey, type SampledTrace } from './trace.js';
+import { EnvelopeMeter } from './envelopes.js';
 
 const NO_ID = new Uint8Array(0);
 
@@ -38,6 +39,12 @@ export interface StreamingSamplerOptions {
   /** Decided traces remembered so their late spans follow the decision (default 100,000). */
   decisionCacheSize?: number;
   reduce?: ReduceOptions;
+  /**
+   * Spans per request of whatever sends the output on (default 512, the SDK's batch): the
+   * envelopes a request carries are measured at that size and reported to the strategy
+   * (SamplingStrategy.recordEnvelope), so its byte budget counts them.
+   */
+  envelopeBatchSpans?: number;
   /** Called with every decided trace (the sampler's view and what was written), e.g. for evaluation. */
   onDecision?: (trace: SampledTrace, reduced: ReducedTrace | undefined) => void;
 }
@@ -87,6 +94,7 @@ interface Decision {
 export class StreamingSampler {
   readonly counters: StreamingSamplerCounters = { spansIn: 0, spansOut: 0, tracesDecided: 0, tracesKept: 0, tracesDecidedEarly: 0, lateSpansForwarded: 0, lateSpansDropped: 0, lateSpansUnknown: 0 };
   private readonly strategy: SamplingStrategy;
+  private readonly envelopes: EnvelopeMeter | undefined;
   private readonly waitMs: number;
   private readonly maxTraces: number;
   private readonly maxSpans: number;
@@ -103,6 +111,7 @@ export class StreamingSampler {
 
   constructor(options: StreamingSamplerOptions) {
     this.strategy = options.strategy;
+    this.envelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.waitMs = options.decisionWaitMs ?? 10_000;
     this.maxTraces = options.maxTraces ?? 50_000;
     this.maxSpans = options.maxSpans ?? 1_000_000;
@@ -196,6 +205,7 @@ export class StreamingSampler {
   private drain(): TracesData | undefined {
     if (this.output.length === 0) return undefined;
     const out = toTracesData(this.output);
+    if (this.envelopes) this.strategy.recordEnvelope!(this.envelopes.addData(out));
     this.counters.spansOut += this.output.length;
     this.output = [];
     return out;

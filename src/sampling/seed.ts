@@ -84,6 +84,10 @@ export class ImportanceSampler implements SamplingStrategy {
     this.budget.record(inputBytes, outputBytes);
   }
 
+  recordEnvelope(bytes: number): void {
+    this.budget.recordOverhead(bytes);
+  }
+
   /** The importance score of every span of the trace. */
   scores(trace: SampledTrace): Float64Array {
     const n = trace.spans.length;
@@ -172,6 +176,10 @@ export class StructurePreservingSampler implements SamplingStrategy {
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
     this.inner.recordOutcome?.(inputBytes, outputBytes);
+  }
+
+  recordEnvelope(bytes: number): void {
+    this.inner.recordEnvelope?.(bytes);
   }
 
   patches(trace: SampledTrace, keep: Uint8Array): { patches: ReadonlyMap<number, SpanPatch>; accounted?: Uint8Array } | undefined {

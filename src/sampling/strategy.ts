@@ -13,6 +13,11 @@ export interface SamplingStrategy {
   /** Told what the decision cost once the trace is written, so byte budgets follow real output. */
   recordOutcome?(inputBytes: number, outputBytes: number): void;
   /**
+   * Told what the output's OTLP requests add around the kept spans (resource and scope envelopes,
+   * measured by the streaming processor): a byte budget counts them as output too.
+   */
+  recordEnvelope?(bytes: number): void;
+  /**
    * Optional, for strategies that merge spans: called after a span-level decision of the same
    * trace, returns the changes to kept spans and the dropped spans those changes account for
    * (see ReduceOptions.patches / accounted).
@@ -84,7 +89,8 @@ export class ByteBudget {
   private averageShare = 0;
   private keepShare: number;
   private target: number;
-  private readonly margin: number;
+  /** Stands in for the envelopes until they are reported (recordEnvelope), then 0. */
+  private margin: number;
   private readonly maxCarry: number;
 
   constructor(options: ByteBudgetOptions) {
@@ -151,6 +157,19 @@ export class ByteBudget {
     this.creditBytes += this.keepShare * inputBytes - outputBytes;
     const share = this.keepShare * inputBytes;
     this.averageShare = this.averageShare === 0 ? share : 0.99 * this.averageShare + 0.01 * share;
+  }
+
+  /**
+   * Output bytes beyond the kept spans' own (the requests' envelopes): counted as output. Once they
+   * are reported the margin, which only estimated them, is dropped.
+   */
+  recordOverhead(bytes: number): void {
+    if (this.margin !== 0) {
+      this.margin = 0;
+      this.keepShare = this.share(this.target);
+    }
+    this.outputBytes += bytes;
+    this.creditBytes -= bytes;
   }
 
   /** Reduction achieved so far (0 before any input). */

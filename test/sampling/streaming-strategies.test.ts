@@ -9,7 +9,7 @@ import { bytesToHex } from '../../src/model/index.js';
 import { dataClockMs, StreamingSampler, type ReduceOptions, type SamplingStrategy } from '../../src/sampling/index.js';
 import { HeadSampler, LeafAggregateSampler, RandomSpanSampler, TailSampler } from '../../src/sampling/baselines.js';
 import { ImportanceSampler, StructurePreservingSampler } from '../../src/sampling/seed.js';
-import { checkReducedTrace } from '../../src/eval/sampling.js';
+import { checkReducedTrace, OtlpByteCounter } from '../../src/eval/sampling.js';
 
 const run = collectTraffic({ seed: 21, durationSeconds: 40, rate: 40, faults: defaultFaultScenario(40), batchSpans: 1000 });
 
@@ -23,8 +23,10 @@ interface Outcome {
 }
 
 function stream(strategy: SamplingStrategy, reduce?: ReduceOptions): Outcome {
-  let inBytes = 0;
-  let outBytes = 0;
+  // OTLP bytes as the evaluation counts them (requests of 512 spans): the budgets count the
+  // envelopes of what they write (recordEnvelope), so span bytes alone would show them over-reducing.
+  const input = new OtlpByteCounter();
+  const output = new OtlpByteCounter();
   let traces = 0;
   let tracesKept = 0;
   const keptSpanKeys = new Set<string>();
@@ -34,10 +36,8 @@ function stream(strategy: SamplingStrategy, reduce?: ReduceOptions): Outcome {
     reduce,
     onDecision: (trace, reduced) => {
       traces++;
-      inBytes += trace.bytes;
       if (!reduced) return;
       tracesKept++;
-      outBytes += reduced.bytes;
       const problem = checkReducedTrace(trace, reduced);
       assert.equal(problem, undefined, `${strategy.name}: ${problem}`);
       for (const s of reduced.spans) keptSpanKeys.add(bytesToHex(s.span.traceId) + bytesToHex(s.span.spanId));
@@ -46,16 +46,19 @@ function stream(strategy: SamplingStrategy, reduce?: ReduceOptions): Outcome {
   let clock = 0;
   let spansOut = 0;
   const count = (d: ReturnType<StreamingSampler['poll']>): void => {
-    if (d) for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) spansOut += ss.spans.length;
+    if (!d) return;
+    output.addData(d);
+    for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) spansOut += ss.spans.length;
   };
   for (const b of run.batches) {
     clock = dataClockMs(b, clock);
+    input.addData(b);
     sampler.push(b, clock);
     count(sampler.poll(clock));
   }
   count(sampler.flush());
   assert.equal(sampler.counters.lateSpansUnknown, 0);
-  return { reduction: 1 - outBytes / inBytes, traces, tracesKept, keptSpanKeys, spansOut, spansIn: run.spans };
+  return { reduction: 1 - output.finish() / input.finish(), traces, tracesKept, keptSpanKeys, spansOut, spansIn: run.spans };
 }
 
 const exactOf = (faultType: string): string[] => {
