@@ -79,7 +79,7 @@ function renamed(s: SamplingStrategy, name: string): SamplingStrategy {
     name,
     decide: (t) => s.decide(t),
     ...(s.recordOutcome ? { recordOutcome: (i: number, o: number) => s.recordOutcome!(i, o) } : {}),
-    ...(s.recordEnvelope ? { recordEnvelope: (b: number) => s.recordEnvelope!(b) } : {}),
+    ...(s.recordEnvelope ? { recordEnvelope: (i: number, o: number) => s.recordEnvelope!(i, o) } : {}),
     ...(s.patches ? { patches: (t: Parameters<NonNullable<SamplingStrategy['patches']>>[0], k: Uint8Array) => s.patches!(t, k) } : {}),
   };
 }

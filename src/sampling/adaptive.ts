@@ -193,9 +193,9 @@ export class AdaptiveSampler implements SamplingStrategy {
     this.inner.recordOutcome?.(inputBytes, outputBytes);
   }
 
-  recordEnvelope(bytes: number): void {
-    this.adaptive.recordOutput(bytes);
-    this.inner.recordEnvelope?.(bytes);
+  recordEnvelope(inputBytes: number, outputBytes: number): void {
+    this.adaptive.recordOutput(outputBytes);
+    this.inner.recordEnvelope?.(inputBytes, outputBytes);
   }
 
   summaryLevel(trace: SampledTrace): SummaryLevel | undefined {

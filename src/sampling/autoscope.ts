@@ -374,8 +374,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.budget.record(inputBytes, outputBytes);
   }
 
-  recordEnvelope(bytes: number): void {
-    this.budget.recordOverhead(bytes);
+  recordEnvelope(inputBytes: number, outputBytes: number): void {
+    this.budget.recordOverhead(inputBytes, outputBytes);
   }
 
   decide(trace: SampledTrace): Uint8Array {

@@ -150,8 +150,8 @@ export class TailSampler implements SamplingStrategy {
     this.budget?.record(inputBytes, outputBytes);
   }
 
-  recordEnvelope(bytes: number): void {
-    this.budget?.recordOverhead(bytes);
+  recordEnvelope(inputBytes: number, outputBytes: number): void {
+    this.budget?.recordOverhead(inputBytes, outputBytes);
   }
 
   decide(trace: SampledTrace): boolean {
@@ -208,8 +208,8 @@ export class RandomSpanSampler implements SamplingStrategy {
     this.budget.record(inputBytes, outputBytes);
   }
 
-  recordEnvelope(bytes: number): void {
-    this.budget.recordOverhead(bytes);
+  recordEnvelope(inputBytes: number, outputBytes: number): void {
+    this.budget.recordOverhead(inputBytes, outputBytes);
   }
 
   decide(trace: SampledTrace): Uint8Array {

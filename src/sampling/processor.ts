@@ -41,7 +41,7 @@ export interface StreamingSamplerOptions {
   reduce?: ReduceOptions;
   /**
    * Spans per request of whatever sends the output on (default 512, the SDK's batch): the
-   * envelopes a request carries are measured at that size and reported to the strategy
+   * envelopes the kept spans of each decision add to such requests are reported to the strategy
    * (SamplingStrategy.recordEnvelope), so its byte budget counts them.
    */
   envelopeBatchSpans?: number;
@@ -95,6 +95,9 @@ export class StreamingSampler {
   readonly counters: StreamingSamplerCounters = { spansIn: 0, spansOut: 0, tracesDecided: 0, tracesKept: 0, tracesDecidedEarly: 0, lateSpansForwarded: 0, lateSpansDropped: 0, lateSpansUnknown: 0 };
   private readonly strategy: SamplingStrategy;
   private readonly envelopes: EnvelopeMeter | undefined;
+  private readonly inputEnvelopes: EnvelopeMeter | undefined;
+  /** Input envelope bytes not yet reported to the strategy. */
+  private inputEnvelopeBytes = 0;
   private readonly waitMs: number;
   private readonly maxTraces: number;
   private readonly maxSpans: number;
@@ -112,6 +115,7 @@ export class StreamingSampler {
   constructor(options: StreamingSamplerOptions) {
     this.strategy = options.strategy;
     this.envelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
+    this.inputEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.waitMs = options.decisionWaitMs ?? 10_000;
     this.maxTraces = options.maxTraces ?? 50_000;
     this.maxSpans = options.maxSpans ?? 1_000_000;
@@ -142,6 +146,7 @@ export class StreamingSampler {
 
   /** Takes in a message's spans at time `nowMs`. */
   push(data: TracesData, nowMs: number): void {
+    if (this.inputEnvelopes) this.inputEnvelopeBytes += this.inputEnvelopes.addData(data);
     let lastTraceId: Uint8Array = NO_ID;
     // Where the previous span went: its decision, or the open trace it joined. Nothing is decided
     // inside this loop, so the next span of the same trace goes to the same place.
@@ -205,7 +210,6 @@ export class StreamingSampler {
   private drain(): TracesData | undefined {
     if (this.output.length === 0) return undefined;
     const out = toTracesData(this.output);
-    if (this.envelopes) this.strategy.recordEnvelope!(this.envelopes.addData(out));
     this.counters.spansOut += this.output.length;
     this.output = [];
     return out;
@@ -221,6 +225,10 @@ export class StreamingSampler {
     if (reduced) {
       this.counters.tracesKept++;
       for (const s of reduced.spans) this.output.push(s);
+      if (this.envelopes) {
+        this.strategy.recordEnvelope!(this.inputEnvelopeBytes, this.envelopes.add(reduced.spans));
+        this.inputEnvelopeBytes = 0;
+      }
       // Remember where each span's late descendants will hang: under the span itself when it was
       // kept, else under its nearest kept ancestor (see late()).
       const n = trace.spans.length;

@@ -84,8 +84,8 @@ export class ImportanceSampler implements SamplingStrategy {
     this.budget.record(inputBytes, outputBytes);
   }
 
-  recordEnvelope(bytes: number): void {
-    this.budget.recordOverhead(bytes);
+  recordEnvelope(inputBytes: number, outputBytes: number): void {
+    this.budget.recordOverhead(inputBytes, outputBytes);
   }
 
   /** The importance score of every span of the trace. */
@@ -178,8 +178,8 @@ export class StructurePreservingSampler implements SamplingStrategy {
     this.inner.recordOutcome?.(inputBytes, outputBytes);
   }
 
-  recordEnvelope(bytes: number): void {
-    this.inner.recordEnvelope?.(bytes);
+  recordEnvelope(inputBytes: number, outputBytes: number): void {
+    this.inner.recordEnvelope?.(inputBytes, outputBytes);
   }
 
   patches(trace: SampledTrace, keep: Uint8Array): { patches: ReadonlyMap<number, SpanPatch>; accounted?: Uint8Array } | undefined {

@@ -13,10 +13,11 @@ export interface SamplingStrategy {
   /** Told what the decision cost once the trace is written, so byte budgets follow real output. */
   recordOutcome?(inputBytes: number, outputBytes: number): void;
   /**
-   * Told what the output's OTLP requests add around the kept spans (resource and scope envelopes,
-   * measured by the streaming processor): a byte budget counts them as output too.
+   * Told what OTLP requests add around the spans (resource and scope envelopes, measured by the
+   * streaming processor): of the input since the last call, and of the kept spans of the last
+   * decision. A byte budget counts them as input and output too.
    */
-  recordEnvelope?(bytes: number): void;
+  recordEnvelope?(inputBytes: number, outputBytes: number): void;
   /**
    * Optional, for strategies that merge spans: called after a span-level decision of the same
    * trace, returns the changes to kept spans and the dropped spans those changes account for
@@ -160,16 +161,17 @@ export class ByteBudget {
   }
 
   /**
-   * Output bytes beyond the kept spans' own (the requests' envelopes): counted as output. Once they
+   * Bytes beyond the spans' own (the requests' envelopes), of the input and of the output: counted as such. Once they
    * are reported the margin, which only estimated them, is dropped.
    */
-  recordOverhead(bytes: number): void {
+  recordOverhead(inputBytes: number, outputBytes: number): void {
     if (this.margin !== 0) {
       this.margin = 0;
       this.keepShare = this.share(this.target);
     }
-    this.outputBytes += bytes;
-    this.creditBytes -= bytes;
+    this.inputBytes += inputBytes;
+    this.outputBytes += outputBytes;
+    this.creditBytes += this.keepShare * inputBytes - outputBytes;
   }
 
   /** Reduction achieved so far (0 before any input). */

@@ -3,20 +3,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectTraffic } from '../../src/generator/index.js';
+import { locatedSpans } from '../../src/model/index.js';
 import { encodedSpanSize } from '../../src/otlp/index.js';
 import { ByteBudget } from '../../src/sampling/index.js';
 import { EnvelopeMeter } from '../../src/sampling/envelopes.js';
 import { OtlpByteCounter } from '../../src/eval/sampling.js';
 
-test('the meter measures what requests of N spans add around their spans, within the length prefixes', () => {
+test('the meter measures what requests of N spans add around their spans, span by span or batch by batch, within the length prefixes', () => {
   const run = collectTraffic({ seed: 4, traces: 300, batchSpans: 97 });
-  for (const n of [512, 64, 7]) {
+  for (const [n, bySpans] of [[512, true], [64, true], [7, true], [512, false], [7, false]] as const) {
     const meter = new EnvelopeMeter(n);
     const counter = new OtlpByteCounter(n);
     let spanBytes = 0;
     let envelopes = 0;
     for (const b of run.batches) {
-      envelopes += meter.addData(b);
+      envelopes += bySpans ? meter.add([...locatedSpans(b)]) : meter.addData(b);
       counter.addData(b);
       for (const rs of b.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) spanBytes += encodedSpanSize(s);
     }
@@ -31,10 +32,10 @@ test('the meter measures what requests of N spans add around their spans, within
 test('the budget counts reported envelopes as output and drops its margin once they are reported', () => {
   const budget = new ByteBudget({ targetReduction: 0.8, margin: 0.05 });
   assert.ok(budget.allowance(1000) < 200, 'the margin lowers the share while envelopes are unknown');
-  budget.recordOverhead(0);
+  budget.recordOverhead(0, 0);
   assert.equal(Math.round(budget.allowance(1000)), 200, 'the share at the target once they are reported');
   budget.record(1000, 150);
-  budget.recordOverhead(30);
-  assert.equal(Math.round(budget.credit), 20);
-  assert.ok(Math.abs(budget.achieved() - 0.82) < 1e-9);
+  budget.recordOverhead(100, 30);
+  assert.equal(Math.round(budget.credit), 40, 'the input envelopes add to what may be kept, the output ones take from it');
+  assert.ok(Math.abs(budget.achieved() - (1 - 180 / 1100)) < 1e-9);
 });
