@@ -4,12 +4,13 @@
 // point of reduction on the generated traffic, less on inputs with few services); the streaming
 // processor measures it here, decision by decision, on the kept spans in the order it sends them,
 // cut the way an SDK's batch processor cuts them (requests of N spans, merged by resource and scope),
-// and tells the strategy (SamplingStrategy.recordEnvelope); the input's envelopes too, the trace's
-// spans as they came, in the same order (a reduction is of the input's OTLP bytes, envelopes and
-// all), so an offline run and a live one count alike whatever requests the input came in. Output
+// and tells the strategy (SamplingStrategy.recordEnvelope); the input's envelopes too, as the input
+// arrives (a reduction is of the input's OTLP bytes, envelopes and all). Envelopes are told apart by
+// their bytes, so an offline run and a live one (which decodes each request into new objects) count
+// alike. Output
 // that is regrouped by resource before it is cut (an evaluation that buffers it all) packs tighter
 // than that, and the budget then over-reduces a little (docs/sampling.md).
-import type { LocatedSpan, ResourceSpans, ScopeSpans } from '../model/index.js';
+import type { LocatedSpan, ResourceSpans, ScopeSpans, TracesData } from '../model/index.js';
 import { encodeTracesData, encodedTracesDataSize } from '../otlp/index.js';
 
 /** An envelope's identity (its encoded bytes as a string) and what it costs in a request. */
@@ -57,6 +58,31 @@ export class EnvelopeMeter {
       if (s.scopeSpans === this.lastScopeSpans) continue;
       this.lastScopeSpans = s.scopeSpans;
       bytes += this.enter(s.resourceSpans, s.scopeSpans);
+    }
+    return bytes;
+  }
+
+  /**
+   * Envelope bytes of a stream of requests (the input, as it arrives), cut into requests of
+   * `batchSpans`; walks the groups, not the spans.
+   */
+  addData(data: TracesData): number {
+    let bytes = 0;
+    for (const rs of data.resourceSpans) {
+      for (const ss of rs.scopeSpans) {
+        let left = ss.spans.length;
+        while (left > 0) {
+          if (this.spansInRequest === this.batchSpans) {
+            this.spansInRequest = 0;
+            this.inRequest.clear();
+          }
+          this.lastScopeSpans = undefined;
+          bytes += this.enter(rs, ss);
+          const taken = Math.min(left, this.batchSpans - this.spansInRequest);
+          this.spansInRequest += taken;
+          left -= taken;
+        }
+      }
     }
     return bytes;
   }

@@ -96,6 +96,8 @@ export class StreamingSampler {
   private readonly strategy: SamplingStrategy;
   private readonly envelopes: EnvelopeMeter | undefined;
   private readonly inputEnvelopes: EnvelopeMeter | undefined;
+  /** Input envelope bytes not yet reported to the strategy. */
+  private inputEnvelopeBytes = 0;
   private readonly waitMs: number;
   private readonly maxTraces: number;
   private readonly maxSpans: number;
@@ -144,6 +146,7 @@ export class StreamingSampler {
 
   /** Takes in a message's spans at time `nowMs`. */
   push(data: TracesData, nowMs: number): void {
+    if (this.inputEnvelopes) this.inputEnvelopeBytes += this.inputEnvelopes.addData(data);
     let lastTraceId: Uint8Array = NO_ID;
     // Where the previous span went: its decision, or the open trace it joined. Nothing is decided
     // inside this loop, so the next span of the same trace goes to the same place.
@@ -217,9 +220,11 @@ export class StreamingSampler {
     this.heldSpans -= t.spans.length;
     const trace = assembleTrace(t.id, t.spans);
     const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
-    // The envelopes of the trace as it came and as it goes, each in requests cut in decision order:
-    // the same for an offline run and a live one, whatever the input's requests were.
-    if (this.envelopes) this.strategy.recordEnvelope!(this.inputEnvelopes!.add(trace.spans), reduced ? this.envelopes.add(reduced.spans) : 0);
+    // The envelopes of the input since the last decision, and of what this one sends on.
+    if (this.envelopes) {
+      this.strategy.recordEnvelope!(this.inputEnvelopeBytes, reduced ? this.envelopes.add(reduced.spans) : 0);
+      this.inputEnvelopeBytes = 0;
+    }
     this.counters.tracesDecided++;
     const decision: Decision = { kept: reduced !== undefined };
     if (reduced) {

@@ -9,15 +9,15 @@ import { ByteBudget } from '../../src/sampling/index.js';
 import { EnvelopeMeter } from '../../src/sampling/envelopes.js';
 import { OtlpByteCounter } from '../../src/eval/sampling.js';
 
-test('the meter measures what requests of N spans add around their spans, within the length prefixes', () => {
+test('the meter measures what requests of N spans add around their spans, span by span or batch by batch, within the length prefixes', () => {
   const run = collectTraffic({ seed: 4, traces: 300, batchSpans: 97 });
-  for (const n of [512, 64, 7]) {
+  for (const [n, bySpans] of [[512, true], [64, true], [7, true], [512, false], [7, false]] as const) {
     const meter = new EnvelopeMeter(n);
     const counter = new OtlpByteCounter(n);
     let spanBytes = 0;
     let envelopes = 0;
     for (const b of run.batches) {
-      envelopes += meter.add([...locatedSpans(b)]);
+      envelopes += bySpans ? meter.add([...locatedSpans(b)]) : meter.addData(b);
       counter.addData(b);
       for (const rs of b.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) spanBytes += encodedSpanSize(s);
     }
