@@ -13,7 +13,7 @@ import { ATTR, SpanKind } from '../model/index.js';
 import type { CodeKnowledge } from './code-knowledge.js';
 import { MinedStructure, type MinedStructureOptions } from './mined.js';
 import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
-import { RobustScore } from './robust-stats.js';
+import { RobustScore, ScoreTable } from './robust-stats.js';
 import { KEEP_FULL, KEEP_SKELETON, skeletonSize, type SummaryLevel } from './reduce.js';
 import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
 import { spanHasError, type SampledTrace } from './trace.js';
@@ -301,8 +301,9 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly summaryScratch = new Set<number>();
   /** The decision's working arrays, reused from trace to trace (see DecisionWork). */
   private readonly work = new DecisionWork();
-  private readonly shapeStats = new Map<number, RobustScore>();
-  private readonly opStats = new Map<number, RobustScore>();
+  /** Statistics by (shape, position) and by call edge: number-keyed tables in a Map's insertion order (ScoreTable). */
+  private readonly shapeStats = new ScoreTable();
+  private readonly opStats = new ScoreTable();
 
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
@@ -863,10 +864,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     return this.mined !== undefined && this.mined.implied(ops[p]!, ops[i]!);
   }
 
-  private stats(map: Map<number, RobustScore>, key: number, window: number, deviationWindow: number): RobustScore {
+  private stats(map: ScoreTable, key: number, window: number, deviationWindow: number): RobustScore {
     let s = map.get(key);
     if (s === undefined) {
-      if (map.size >= this.maxKeys) map.delete(map.keys().next().value!);
+      if (map.size >= this.maxKeys) map.deleteOldest();
       s = new RobustScore({ window, deviationWindow });
       map.set(key, s);
     }

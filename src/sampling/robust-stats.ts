@@ -180,3 +180,115 @@ export class RobustScore {
     this.deviations.push(Math.abs(d - med));
   }
 }
+
+/**
+ * RobustScores by number key in insertion order, the oldest forgotten first: what a
+ * `Map<number, RobustScore>` with `delete(keys().next().value)` at a size bound does, hand-written
+ * for Autoscope's statistics (a lookup per span for each of two keys, shape x position and call
+ * edge). Their keys are integers beyond V8's small integers, so every Map lookup boxed its key into
+ * a heap number and hashed it; here a key stays a double in a typed array. Which keys are forgotten
+ * at the bound decides later scores, so the order is exactly the Map's (insertion; a `set` of a
+ * present key keeps its place). Keys are compared with `===` (finite numbers; NaN is never found).
+ */
+export class ScoreTable {
+  /** Entries in insertion order, a ring from `head` of `count` entries: their keys and values. */
+  private entryKey = new Float64Array(16);
+  private entryValue: (RobustScore | undefined)[] = new Array<RobustScore | undefined>(16).fill(undefined);
+  private head = 0;
+  private count = 0;
+  /** Open addressing with linear probing: slot -> ring position + 1 (0: empty); twice the ring's size. */
+  private slots = new Int32Array(32);
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(key: number): RobustScore | undefined {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let h = hashKey(key) & mask; ; h = (h + 1) & mask) {
+      const e = slots[h]!;
+      if (e === 0) return undefined;
+      if (this.entryKey[e - 1] === key) return this.entryValue[e - 1];
+    }
+  }
+
+  set(key: number, value: RobustScore): void {
+    const mask = this.slots.length - 1;
+    for (let h = hashKey(key) & mask; ; h = (h + 1) & mask) {
+      const e = this.slots[h]!;
+      if (e === 0) break;
+      if (this.entryKey[e - 1] === key) {
+        this.entryValue[e - 1] = value;
+        return;
+      }
+    }
+    if (this.count === this.entryKey.length) this.grow();
+    const ringMask = this.entryKey.length - 1;
+    const at = (this.head + this.count) & ringMask;
+    this.entryKey[at] = key;
+    this.entryValue[at] = value;
+    this.count++;
+    this.place(key, at);
+  }
+
+  /** Forgets the oldest key (nothing when empty). */
+  deleteOldest(): void {
+    if (this.count === 0) return;
+    const at = this.head;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let h = hashKey(this.entryKey[at]!) & mask;
+    while (slots[h] !== at + 1) h = (h + 1) & mask;
+    // Backward-shift deletion: later entries of the probe run move up into the hole, so lookups
+    // never need tombstones.
+    for (let next = (h + 1) & mask; slots[next] !== 0; next = (next + 1) & mask) {
+      const e = slots[next]!;
+      const home = hashKey(this.entryKey[e - 1]!) & mask;
+      // The entry may fill the hole when its home is not in (h, next] (cyclically).
+      if (h <= next ? home <= h || home > next : home <= h && home > next) {
+        slots[h] = e;
+        h = next;
+      }
+    }
+    slots[h] = 0;
+    this.entryValue[at] = undefined;
+    this.head = (at + 1) & (this.entryKey.length - 1);
+    this.count--;
+  }
+
+  private place(key: number, at: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let h = hashKey(key) & mask;
+    while (slots[h] !== 0) h = (h + 1) & mask;
+    slots[h] = at + 1;
+  }
+
+  /** Doubles the ring (its entries to the front, in order) and rebuilds the slots for it. */
+  private grow(): void {
+    const n = this.entryKey.length;
+    const keys = new Float64Array(2 * n);
+    const values = new Array<RobustScore | undefined>(2 * n).fill(undefined);
+    for (let k = 0; k < this.count; k++) {
+      const from = (this.head + k) & (n - 1);
+      keys[k] = this.entryKey[from]!;
+      values[k] = this.entryValue[from];
+    }
+    this.entryKey = keys;
+    this.entryValue = values;
+    this.head = 0;
+    this.slots = new Int32Array(4 * n);
+    for (let k = 0; k < this.count; k++) this.place(keys[k]!, k);
+  }
+}
+
+/** A 32-bit hash of a number key from its low and high 32-bit words (integers up to 2^53 exactly). */
+function hashKey(key: number): number {
+  const lo = key >>> 0;
+  const hi = (key / 4294967296) >>> 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}

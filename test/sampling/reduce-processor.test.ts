@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { bytesToHex, getAttribute, hexToBytes, InputError, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, kv, type Span, type TracesData } from '../../src/model/index.js';
 import { assembleTrace, codeKnowledgeFromAnalysis, formatDroppedSummary, MinedStructure, parseDroppedSummary, reduceTrace, RobustScore, SAMPLING_ATTR, SortedWindow, StreamingSampler, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
+import { ScoreTable } from '../../src/sampling/robust-stats.js';
 
 const TRACE = 'aa'.repeat(16);
 function span(id: string, parent: string, name: string, startMs: number, endMs: number, extra: Partial<Span> = {}): Span {
@@ -191,6 +192,49 @@ describe('SortedWindow and RobustScore', () => {
       assert.equal(w.quantile(0.9), win[Math.ceil(0.9 * win.length) - 1]);
     }
     assert.throws(() => new SortedWindow(0), RangeError);
+  });
+
+  it('stays exact at capacity 1, before its second value, and when a full window shifts far', () => {
+    let x = 99;
+    const rand = (): number => ((x = (x * 1103515245 + 12345) >>> 0) % 50) * 3;
+    for (const capacity of [1, 2, 300]) {
+      const w = new SortedWindow(capacity);
+      assert.ok(Number.isNaN(w.median()) && Number.isNaN(w.quantile(0.5)));
+      const all: number[] = [];
+      for (let k = 0; k < 1500; k++) {
+        const v = rand();
+        w.push(v);
+        all.push(v);
+        const win = all.slice(-capacity).sort((a, b) => a - b);
+        const m = win.length >> 1;
+        assert.equal(w.median(), win.length & 1 ? win[m]! : (win[m - 1]! + win[m]!) / 2);
+        for (const q of [0, 0.25, 0.99, 1]) assert.equal(w.quantile(q), win[Math.min(win.length - 1, Math.max(0, Math.ceil(q * win.length) - 1))]);
+      }
+    }
+  });
+
+  it('ScoreTable finds and forgets keys as a Map forgetting its oldest key does', () => {
+    const table = new ScoreTable();
+    const map = new Map<number, RobustScore>();
+    let x = 7;
+    // Keys as Autoscope makes them (a 32-bit shape hash x 65536 + position), from a small pool so
+    // they repeat; a bound of 300 forgets some of them.
+    const pool = Array.from({ length: 600 }, (_, k) => ((x = (x * 1103515245 + 12345) >>> 0) * 65536 + (k % 7)));
+    for (let k = 0; k < 20_000; k++) {
+      const key = pool[(x = (x * 1103515245 + 12345) >>> 0) % pool.length]!;
+      assert.equal(table.get(key), map.get(key));
+      if (!map.has(key)) {
+        if (map.size >= 300) {
+          map.delete(map.keys().next().value!);
+          table.deleteOldest();
+        }
+        const s = new RobustScore();
+        map.set(key, s);
+        table.set(key, s);
+      }
+      assert.equal(table.size, map.size);
+    }
+    for (const key of pool) assert.equal(table.get(key), map.get(key));
   });
 
   it('scores a slow value high and a typical one near zero, never against itself', () => {
