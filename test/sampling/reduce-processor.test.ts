@@ -33,6 +33,31 @@ function traceOf(spans: Span[]): SampledTrace {
 const chain = (): Span[] => [span('1', '', 'root', 0, 100), span('2', '1', 'a', 1, 90), span('3', '2', 'b', 2, 80), span('4', '3', 'c', 3, 70), span('5', '1', 'd', 91, 95), span('6', '2', 'e', 81, 85)];
 const idx = (t: SampledTrace, id: string): number => t.spans.findIndex((s) => bytesToHex(s.span.spanId) === id.padStart(16, '0'));
 
+describe('assembleTrace', () => {
+  it('links parents and duplicate copies the same with 8-byte ids (hash table) and other lengths (keys)', () => {
+    // Duplicates (an id written twice), a self-parent, a missing parent, a parent id of the wrong
+    // length, and many spans so the table probes; then the same trace with one 4-byte id added,
+    // which sends it down the general path.
+    const spans: Span[] = [span('1', '', 'root', 0, 1000)];
+    for (let k = 2; k < 400; k++) spans.push(span(k.toString(16), (k >> 1).toString(16), 'op' + (k % 5), k, k + 10));
+    spans.push(span('7', '3', 'op2', 7, 17), span('abc', 'abc', 'self', 5, 6), span('def', 'fffff', 'orphan', 3, 4));
+    spans.push({ ...span('ace', '', 'short parent', 8, 9), parentSpanId: new Uint8Array([0, 0, 0x0a, 0xce]) });
+    const fast = traceOf(spans);
+    const odd = traceOf([...spans, { ...span('bad', '1', 'short id', 1, 2), spanId: new Uint8Array([1, 2, 3, 4]) }]);
+    const n = spans.length;
+    assert.deepEqual([...odd.parent.subarray(0, n)], [...fast.parent]);
+    assert.deepEqual([...odd.firstCopy.subarray(0, n)], [...fast.firstCopy]);
+    assert.equal(fast.firstCopy[399], 6, 'a later copy points at the first');
+    assert.equal(fast.parent[idx(fast, 'e')], 6, "children hang under an id's first copy");
+    assert.equal(fast.parent[idx(fast, 'abc')], -1, 'a span is not its own parent');
+    assert.equal(fast.parent[idx(fast, 'def')], -1);
+    assert.equal(fast.parent[spans.length - 1], -1, 'a 4-byte parent id matches no 8-byte span id');
+    assert.equal(odd.parent[n], 0);
+    assert.equal(fast.keys.length, n);
+    assert.equal(new Set(fast.keys).size, n - 1, 'spanKey of every span, made when read');
+  });
+});
+
 describe('reduceTrace', () => {
   it('re-parents kept spans to their nearest kept ancestor and records the skipped levels', () => {
     const t = traceOf(chain());
