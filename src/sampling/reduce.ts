@@ -53,7 +53,7 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
     kind: span.kind,
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
-    attributes: [SKELETON_MARKER, ...extra],
+    attributes: withMarker(extra),
     droppedAttributesCount: span.droppedAttributesCount + span.attributes.length,
     events: [],
     droppedEventsCount: span.droppedEventsCount + span.events.length,
@@ -61,6 +61,13 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
     droppedLinksCount: span.droppedLinksCount + span.links.length,
   };
   if (span.status) out.status = span.status;
+  return out;
+}
+
+/** [SKELETON_MARKER, ...extra], without the spread's iterator (a skeleton is written for most kept spans). */
+function withMarker(extra: readonly KeyValue[]): KeyValue[] {
+  const out: KeyValue[] = [SKELETON_MARKER];
+  for (let k = 0; k < extra.length; k++) out.push(extra[k]!);
   return out;
 }
 
@@ -179,7 +186,12 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
   // nearest kept ancestor and skipped levels, computed in execution order (parents first).
   const keptAncestor = new Int32Array(n).fill(-1);
   const skipped = new Int32Array(n);
-  const dropped = summaries ? new Map<number, Map<string, DroppedOperation>>() : undefined;
+  // Dropped operations below each kept span, in first-seen order: a short list per kept span,
+  // searched by (service, name), instead of a Map per kept span keyed by `service NUL name` strings
+  // built per dropped span. The two agree unless a service name holds a NUL (then `a\0b`+`c` and
+  // `a`+`b\0c` were one key): such a trace keeps the keyed Maps.
+  const droppedLists: (DroppedOperation[] | undefined)[] | undefined = summaries && !hasNulService(trace.service) ? new Array<DroppedOperation[] | undefined>(n) : undefined;
+  const dropped = summaries && !droppedLists ? new Map<number, Map<string, DroppedOperation>>() : undefined;
   for (let k = 0; k < n; k++) {
     const i = trace.order[k]!;
     const p = trace.parent[i]!;
@@ -191,7 +203,28 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       keptAncestor[i] = keptAncestor[p]!;
       skipped[i] = skipped[p]! + 1;
     }
-    if (!keep[i] && dropped && !options.accounted?.[i]) {
+    if (!keep[i] && droppedLists && !options.accounted?.[i]) {
+      const a = keptAncestor[i]!;
+      const name = level === 'totals' ? '*' : trace.spans[i]!.span.name;
+      const service = trace.service[i]!;
+      const d = trace.duration[i]!;
+      let list = droppedLists[a];
+      if (!list) droppedLists[a] = list = [];
+      let s: DroppedOperation | undefined;
+      for (let e = 0; e < list.length; e++) {
+        const o = list[e]!;
+        if (o.service === service && o.name === name) {
+          s = o;
+          break;
+        }
+      }
+      if (s) {
+        s.count++;
+        s.sum += d;
+        if (d < s.min) s.min = d;
+        if (d > s.max) s.max = d;
+      } else list.push({ name, service, count: 1, sum: d, min: d, max: d });
+    } else if (!keep[i] && dropped && !options.accounted?.[i]) {
       const a = keptAncestor[i]!;
       let byOp = dropped.get(a);
       if (!byOp) dropped.set(a, (byOp = new Map()));
@@ -219,7 +252,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     if (!keep[i]) continue;
     kept++;
     const located = trace.spans[i]!;
-    const summary = dropped?.get(i);
+    const summary = droppedLists ? droppedLists[i] : dropped?.get(i)?.values();
     const p = trace.parent[i]!;
     const reparent = p >= 0 && !keep[p];
     const patch = options.patches?.get(i);
@@ -238,7 +271,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     }
     let summaryBytes = 0;
     if (summary) {
-      const text = formatDroppedSummary(summary.values(), trace.service[i]!);
+      const text = formatDroppedSummary(summary, trace.service[i]!);
       extra.push(kv(SAMPLING_ATTR.DROPPED, text));
       summaryBytes = stringAttributeSize(SAMPLING_ATTR.DROPPED, text);
     }
@@ -247,7 +280,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     else span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
     if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;
     if (patch?.endTimeUnixNano !== undefined) span.endTimeUnixNano = patch.endTimeUnixNano;
-    out.push({ ...located, span });
+    out.push({ span, resource: located.resource, scope: located.scope, resourceSpans: located.resourceSpans, scopeSpans: located.scopeSpans });
     const size = encodedSpanSize(span);
     bytes += size;
     tierBytes.summary += summaryBytes;
@@ -255,6 +288,18 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     else tierBytes.full += size - summaryBytes;
   }
   return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep, keptAncestor, tierBytes };
+}
+
+/** Does any span's service name hold a NUL (see reduceTrace's dropped lists)? Services repeat: each distinct one is tested once in a row. */
+function hasNulService(service: readonly string[]): boolean {
+  let last: string | undefined;
+  for (let i = 0; i < service.length; i++) {
+    const s = service[i]!;
+    if (s === last) continue;
+    last = s;
+    if (s.indexOf('\0') >= 0) return true;
+  }
+  return false;
 }
 
 /** Every span kept, unchanged: what a trace-level "keep" produces. */
