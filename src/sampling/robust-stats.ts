@@ -78,8 +78,13 @@ export class SortedWindow {
       // Not yet wrapped (the ring only wraps at full capacity), so the ring is in arrival order.
       const room = Math.min(this.capacity, this.room * 2);
       const grown = new Float64Array(2 * room);
-      grown.set(buf.subarray(0, this.count));
-      grown.set(buf.subarray(this.room, this.room + this.count), room);
+      // By hand: two subarray views per growth were more garbage than the copy is work.
+      const count = this.count;
+      const from = this.room;
+      for (let k = 0; k < count; k++) {
+        grown[k] = buf[k]!;
+        grown[room + k] = buf[from + k]!;
+      }
       this.buf = grown;
       this.room = room;
     }

@@ -197,24 +197,34 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
     const c = children[i]!;
     for (let j = c.length - 1; j >= 0; j--) stack.push(c[j]!);
   }
-  // spanKey of every span, made when first read: the sampler itself no longer keys spans by string.
-  let keys: string[] | undefined;
-  return {
-    traceIdHex,
-    spans,
-    service,
-    parent,
-    children,
-    roots,
-    order,
-    size,
-    duration,
-    bytes,
-    firstCopy,
-    get keys(): string[] {
-      return (keys ??= spans.map((s) => spanKey(s.span.spanId)));
-    },
-  };
+  return new AssembledTrace(traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy);
+}
+
+/**
+ * What assembleTrace returns: a class so `keys` is a getter on the prototype, made when first read
+ * (the sampler itself no longer keys spans by string); an object literal with a getter is built by
+ * a slow path of V8, once per trace.
+ */
+class AssembledTrace implements SampledTrace {
+  private keyCache: string[] | undefined = undefined;
+
+  constructor(
+    public traceIdHex: string,
+    public spans: LocatedSpan[],
+    public service: string[],
+    public parent: Int32Array,
+    public children: number[][],
+    public roots: number[],
+    public order: Int32Array,
+    public size: Float64Array,
+    public duration: Float64Array,
+    public bytes: number,
+    public firstCopy: Int32Array,
+  ) {}
+
+  get keys(): string[] {
+    return (this.keyCache ??= this.spans.map((s) => spanKey(s.span.spanId)));
+  }
 }
 
 /**
