@@ -868,7 +868,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     let s = map.get(key);
     if (s === undefined) {
       if (map.size >= this.maxKeys) map.deleteOldest();
-      s = new RobustScore({ window, deviationWindow });
+      s = new RobustScore({ window, deviationWindow, buffers: map.buffers });
       map.set(key, s);
     }
     return s;

@@ -6,6 +6,51 @@
 /** The buffer of a window that holds at most one value: none is allocated until the second. */
 const NO_BUFFER = new Float64Array(0);
 
+/** Buffers up to this many values (a window's room up to 64) come from WindowBuffers. */
+const POOLED_MAX = 128;
+/** Values per slab the pooled buffers are cut from (64 KB). */
+const SLAB = 8192;
+
+/**
+ * Small window buffers cut from shared slabs, and given back when a window grows or its key is
+ * forgotten, so the next window reuses them. A typed array of its own costs V8 an off-heap
+ * allocation past 64 bytes (0.5-0.8 us each, measured); a view into a slab costs a tenth of that,
+ * and most statistics windows grow through every small size (4 to 128 values) on new trace shapes.
+ * One per ScoreTable: the buffers live as long as the table's windows.
+ */
+export class WindowBuffers {
+  /** Free buffers by size class (log2 of their length). */
+  private readonly free: Float64Array[][] = [];
+  private slab = new Float64Array(0);
+  private used = 0;
+
+  /** A buffer of `length` values (a power of two up to POOLED_MAX), its contents undefined. */
+  take(length: number): Float64Array {
+    const list = this.free[31 - Math.clz32(length)];
+    if (list !== undefined && list.length > 0) return list.pop()!;
+    if (this.used + length > this.slab.length) {
+      this.slab = new Float64Array(SLAB);
+      this.used = 0;
+    }
+    const b = this.slab.subarray(this.used, this.used + length);
+    this.used += length;
+    return b;
+  }
+
+  give(buf: Float64Array): void {
+    const c = 31 - Math.clz32(buf.length);
+    (this.free[c] ??= []).push(buf);
+  }
+}
+
+/** Are buffers of this length pooled (when the window has a pool)? */
+const pooled = (length: number): boolean => length > 0 && length <= POOLED_MAX && (length & (length - 1)) === 0;
+
+/** A new buffer of `length` values: from `pool` when it has that size, else of its own. */
+function newBuffer(length: number, pool: WindowBuffers | undefined): Float64Array {
+  return pool !== undefined && pooled(length) ? pool.take(length) : new Float64Array(length);
+}
+
 /**
  * Moves b[from, end) to start at `to` (ranges may overlap), as copyWithin does. Most moves here are
  * a few values (small windows, or neighbouring ranks in a full one), where a loop beats the builtin
@@ -37,8 +82,24 @@ export class SortedWindow {
   /** The value while count is 1 and there is no buffer. */
   private single = 0;
 
-  constructor(readonly capacity: number) {
+  /** Where small buffers come from and go back to (none: each its own typed array). */
+  private readonly pool: WindowBuffers | undefined;
+
+  constructor(
+    readonly capacity: number,
+    pool?: WindowBuffers,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`window capacity must be a positive integer, got ${capacity}`);
+    this.pool = pool;
+  }
+
+  /** Gives the buffer back to the pool and empties the window: its key is forgotten. */
+  release(): void {
+    if (this.pool !== undefined && pooled(this.buf.length)) this.pool.give(this.buf);
+    this.buf = NO_BUFFER;
+    this.room = 0;
+    this.count = 0;
+    this.head = 0;
   }
 
   get size(): number {
@@ -55,7 +116,7 @@ export class SortedWindow {
       }
       // The first buffer, with the single value (if any) in both the ring and the sorted copy.
       this.room = Math.min(this.capacity, 2);
-      this.buf = new Float64Array(2 * this.room);
+      this.buf = newBuffer(2 * this.room, this.pool);
       if (this.count === 1) this.buf[0] = this.buf[this.room] = this.single;
     }
     const buf = this.buf;
@@ -77,7 +138,7 @@ export class SortedWindow {
     } else if (this.count === this.room) {
       // Not yet wrapped (the ring only wraps at full capacity), so the ring is in arrival order.
       const room = Math.min(this.capacity, this.room * 2);
-      const grown = new Float64Array(2 * room);
+      const grown = newBuffer(2 * room, this.pool);
       // By hand: two subarray views per growth were more garbage than the copy is work.
       const count = this.count;
       const from = this.room;
@@ -85,6 +146,7 @@ export class SortedWindow {
         grown[k] = buf[k]!;
         grown[room + k] = buf[from + k]!;
       }
+      if (this.pool !== undefined && pooled(buf.length)) this.pool.give(buf);
       this.buf = grown;
       this.room = room;
     }
@@ -134,6 +196,8 @@ export interface RobustScoreOptions {
   window?: number;
   /** Deviations in the MAD window (Autoscope: 500). */
   deviationWindow?: number;
+  /** Where the windows' small buffers come from (a ScoreTable's: see WindowBuffers). */
+  buffers?: WindowBuffers;
 }
 
 /**
@@ -145,8 +209,14 @@ export class RobustScore {
   private readonly deviations: SortedWindow;
 
   constructor(options: RobustScoreOptions = {}) {
-    this.values = new SortedWindow(options.window ?? 100);
-    this.deviations = new SortedWindow(options.deviationWindow ?? 500);
+    this.values = new SortedWindow(options.window ?? 100, options.buffers);
+    this.deviations = new SortedWindow(options.deviationWindow ?? 500, options.buffers);
+  }
+
+  /** Gives the windows' buffers back to their pool (the statistics are forgotten; empty after). */
+  release(): void {
+    this.values.release();
+    this.deviations.release();
   }
 
   get count(): number {
@@ -196,6 +266,8 @@ export class RobustScore {
  * present key keeps its place). Keys are compared with `===` (finite numbers; NaN is never found).
  */
 export class ScoreTable {
+  /** The small buffers of this table's windows: a forgotten key's go back here (RobustScoreOptions.buffers). */
+  readonly buffers = new WindowBuffers();
   /** Entries in insertion order, a ring from `head` of `count` entries: their keys and values. */
   private entryKey = new Float64Array(16);
   private entryValue: (RobustScore | undefined)[] = new Array<RobustScore | undefined>(16).fill(undefined);
@@ -257,6 +329,7 @@ export class ScoreTable {
       }
     }
     slots[h] = 0;
+    this.entryValue[at]!.release();
     this.entryValue[at] = undefined;
     this.head = (at + 1) & (this.entryKey.length - 1);
     this.count--;

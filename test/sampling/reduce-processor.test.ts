@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { bytesToHex, getAttribute, hexToBytes, InputError, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, kv, type Span, type TracesData } from '../../src/model/index.js';
 import { assembleTrace, codeKnowledgeFromAnalysis, formatDroppedSummary, MinedStructure, parseDroppedSummary, reduceTrace, RobustScore, SAMPLING_ATTR, SortedWindow, StreamingSampler, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
-import { ScoreTable } from '../../src/sampling/robust-stats.js';
+import { ScoreTable, WindowBuffers } from '../../src/sampling/robust-stats.js';
 
 const TRACE = 'aa'.repeat(16);
 function span(id: string, parent: string, name: string, startMs: number, endMs: number, extra: Partial<Span> = {}): Span {
@@ -235,6 +235,34 @@ describe('SortedWindow and RobustScore', () => {
         assert.equal(w.median(), win.length & 1 ? win[m]! : (win[m - 1]! + win[m]!) / 2);
         for (const q of [0, 0.25, 0.99, 1]) assert.equal(w.quantile(q), win[Math.min(win.length - 1, Math.max(0, Math.ceil(q * win.length) - 1))]);
       }
+    }
+  });
+
+  it('windows sharing pooled buffers stay exact as others grow, are released and reuse them', () => {
+    const pool = new WindowBuffers();
+    let x = 5;
+    const rand = (m: number): number => (x = (x * 1103515245 + 12345) >>> 0) % m;
+    const windows: { w: SortedWindow; all: number[]; capacity: number }[] = [];
+    const fresh = (): { w: SortedWindow; all: number[]; capacity: number } => {
+      const capacity = [3, 40, 100, 500][rand(4)]!;
+      return { w: new SortedWindow(capacity, pool), all: [], capacity };
+    };
+    for (let k = 0; k < 30; k++) windows.push(fresh());
+    for (let step = 0; step < 30_000; step++) {
+      const at = rand(windows.length);
+      if (rand(200) === 0) {
+        windows[at]!.w.release();
+        windows[at] = fresh();
+        continue;
+      }
+      const { w, all, capacity } = windows[at]!;
+      const v = rand(1000);
+      w.push(v);
+      all.push(v);
+      const win = all.slice(-capacity).sort((a, b) => a - b);
+      const m = win.length >> 1;
+      assert.equal(w.median(), win.length & 1 ? win[m]! : (win[m - 1]! + win[m]!) / 2);
+      assert.equal(w.quantile(0.9), win[Math.ceil(0.9 * win.length) - 1]);
     }
   });
 
