@@ -546,7 +546,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (used < allowance) {
         const candidates: number[] = [];
         for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
-        candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+        sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
         for (const i of candidates) {
           const s = trace.size[i]!;
           if (used + s > allowance) continue;
@@ -707,7 +707,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const anomalies: number[] = [];
     for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
     // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
-    anomalies.sort((a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
+    sortSmall(anomalies, (a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
     if (cost > optional) {
       let moved = 0;
       for (const i of anomalies) {
@@ -735,7 +735,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       const list: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
       if (list.length === 0) return;
-      list.sort((a, b) => score[a]! - score[b]! || a - b);
+      sortSmall(list, (a, b) => score[a]! - score[b]! || a - b);
       let moved = 0;
       for (const i of list) {
         if (cost <= optional) break;
@@ -795,7 +795,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       // Room left: by score, highest first, a skeleton made whole or a dropped span kept whole.
       const candidates: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
-      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+      sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
       for (const i of candidates) {
         const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
         if (cost + extra > fill) continue;
@@ -872,5 +872,23 @@ export class AutoscopeSampler implements SamplingStrategy {
       map.set(key, s);
     }
     return s;
+  }
+}
+
+/**
+ * Sorts a short list in place by insertion (the built-in sort copies every list into a work array
+ * first: the controller sorts a few short lists per trace). The comparators here are total orders
+ * (finite scores, ties by index), which have one sorted result: the built-in sort's.
+ */
+function sortSmall(list: number[], cmp: (a: number, b: number) => number): void {
+  if (list.length > 32) {
+    list.sort(cmp);
+    return;
+  }
+  for (let k = 1; k < list.length; k++) {
+    const v = list[k]!;
+    let j = k;
+    for (; j > 0 && cmp(list[j - 1]!, v) > 0; j--) list[j] = list[j - 1]!;
+    list[j] = v;
   }
 }

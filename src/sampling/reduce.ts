@@ -66,6 +66,16 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
 
 /** [SKELETON_MARKER, ...extra], without the spread's iterator (a skeleton is written for most kept spans). */
 function withMarker(extra: readonly KeyValue[]): KeyValue[] {
+  // Literals of the exact length for the usual counts (re-parenting, summary): push() from one
+  // element grew a backing store of 17.
+  switch (extra.length) {
+    case 0:
+      return [SKELETON_MARKER];
+    case 1:
+      return [SKELETON_MARKER, extra[0]!];
+    case 2:
+      return [SKELETON_MARKER, extra[0]!, extra[1]!];
+  }
   const out: KeyValue[] = [SKELETON_MARKER];
   for (let k = 0; k < extra.length; k++) out.push(extra[k]!);
   return out;
@@ -267,7 +277,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     let parentSpanId = located.span.parentSpanId;
     if (reparent) {
       parentSpanId = trace.spans[keptAncestor[i]!]!.span.spanId;
-      extra.push(kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(skipped[i]!)));
+      extra.push(skippedLevels(skipped[i]!));
     }
     let summaryBytes = 0;
     if (summary) {
@@ -288,6 +298,15 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     else tierBytes.full += size - summaryBytes;
   }
   return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep, keptAncestor, tierBytes };
+}
+
+/**
+ * The re-parenting attribute for `levels` skipped levels: shared for the common small counts, as
+ * SKELETON_MARKER is (a KeyValue and a bigint per re-parented span were garbage).
+ */
+const SKIPPED_LEVELS = Array.from({ length: 64 }, (_, k) => kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(k)));
+function skippedLevels(levels: number): KeyValue {
+  return levels < SKIPPED_LEVELS.length ? SKIPPED_LEVELS[levels]! : kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(levels));
 }
 
 /** Does any span's service name hold a NUL (see reduceTrace's dropped lists)? Services repeat: each distinct one is tested once in a row. */

@@ -2,7 +2,7 @@
 // span's service, OTLP size and duration, and the depth-first execution order the strategies walk.
 // Built once per trace and shared by every strategy, so the per-span work (ids to keys, sizes,
 // durations) is done once. Hot path: typed arrays instead of per-span objects where it matters.
-import { ATTR, bytesToHex, serviceName, type LocatedSpan, type Span } from '../model/index.js';
+import { ATTR, bytesToHex, serviceName, type LocatedSpan, type ResourceSpans, type Span } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
 
 export interface SampledTrace {
@@ -162,15 +162,19 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
   const service: string[] = new Array(n);
   const size = new Float64Array(n);
   const duration = new Float64Array(n);
-  const serviceOf = new Map<object, string>();
+  // A trace's spans arrive grouped by resource: the previous span's service is usually this one's
+  // (serviceName is a pure scan of the resource's attributes; a Map per trace was garbage).
+  let lastRs: ResourceSpans | undefined;
+  let svc = '';
   let bytes = 0;
   for (let i = 0; i < n; i++) {
     children[i] = [];
     const located = spans[i]!;
     const span = located.span;
-    const rs = located.resourceSpans;
-    let svc = serviceOf.get(rs);
-    if (svc === undefined) serviceOf.set(rs, (svc = serviceName(located.resource)));
+    if (located.resourceSpans !== lastRs) {
+      lastRs = located.resourceSpans;
+      svc = serviceName(located.resource);
+    }
     service[i] = svc;
     size[i] = encodedSpanSize(span);
     bytes += size[i]!;
