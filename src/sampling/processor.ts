@@ -214,15 +214,19 @@ export class StreamingSampler {
       // Remember where each span's late descendants will hang: under the span itself when it was
       // kept, else under its nearest kept ancestor (see late()).
       const n = trace.spans.length;
-      const idEnds = new Int32Array(n);
-      const ancestorIndex = new Int32Array(n);
       let length = 0;
+      for (let i = 0; i < n; i++) length += trace.spans[i]!.span.spanId.length;
+      // One buffer for the three arrays (one off-heap allocation instead of up to three).
+      const memory = new ArrayBuffer(8 * n + length);
+      const idEnds = new Int32Array(memory, 0, n);
+      const ancestorIndex = new Int32Array(memory, 4 * n, n);
+      const ids = new Uint8Array(memory, 8 * n, length);
+      length = 0;
       for (let i = 0; i < n; i++) {
         length += trace.spans[i]!.span.spanId.length;
         idEnds[i] = length;
         ancestorIndex[i] = reduced.kept[i] ? -1 : reduced.keptAncestor[i]!;
       }
-      const ids = new Uint8Array(length);
       // Byte by byte: ids are 8 bytes, and a set() call per span cost more than the copy.
       for (let i = 0, at = 0; i < n; i++) {
         const id = trace.spans[i]!.span.spanId;

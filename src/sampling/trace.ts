@@ -152,16 +152,20 @@ function indexIdsByKey(spans: readonly LocatedSpan[], firstCopy: Int32Array, par
 /** Builds the sampler's view of a trace from its spans (any order; duplicates of a span id keep the first as parent target). */
 export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): SampledTrace {
   const n = spans.length;
-  const firstCopy = new Int32Array(n).fill(-1);
-  const parent = new Int32Array(n).fill(-1);
+  // The per-span arrays share one buffer: typed arrays past 64 bytes each cost V8 an off-heap
+  // allocation (half a microsecond, and a sweep at every collection); views of one cost a tenth.
+  const memory = new ArrayBuffer(28 * n);
+  const size = new Float64Array(memory, 0, n);
+  const duration = new Float64Array(memory, 8 * n, n);
+  const parent = new Int32Array(memory, 16 * n, n).fill(-1);
+  const firstCopy = new Int32Array(memory, 20 * n, n).fill(-1);
+  const order = new Int32Array(memory, 24 * n, n);
   let all8 = true;
   for (let i = 0; i < n && all8; i++) all8 = spans[i]!.span.spanId.length === 8;
   if (all8) indexIds8(spans, firstCopy, parent);
   else indexIdsByKey(spans, firstCopy, parent);
   const children: number[][] = new Array(n);
   const service: string[] = new Array(n);
-  const size = new Float64Array(n);
-  const duration = new Float64Array(n);
   // A trace's spans arrive grouped by resource: the previous span's service is usually this one's
   // (serviceName is a pure scan of the resource's attributes; a Map per trace was garbage).
   let lastRs: ResourceSpans | undefined;
@@ -191,7 +195,6 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
   // The true root (no parent id) comes first, then orphans whose parent is missing, each by start.
   sortByStart(roots, spans, true);
   for (const c of children) if (c.length > 1) sortByStart(c, spans, false);
-  const order = new Int32Array(n);
   let k = 0;
   const stack: number[] = [];
   for (let r = roots.length - 1; r >= 0; r--) stack.push(roots[r]!);
