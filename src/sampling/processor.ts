@@ -216,11 +216,11 @@ export class StreamingSampler {
       const n = trace.spans.length;
       let length = 0;
       for (let i = 0; i < n; i++) length += trace.spans[i]!.span.spanId.length;
-      // One buffer for the three arrays (one off-heap allocation instead of up to three).
-      const memory = new ArrayBuffer(8 * n + length);
-      const idEnds = new Int32Array(memory, 0, n);
-      const ancestorIndex = new Int32Array(memory, 4 * n, n);
-      const ids = new Uint8Array(memory, 8 * n, length);
+      // Past 64 bytes a typed array is an off-heap allocation: then the three share one buffer.
+      const memory = length > 64 ? new ArrayBuffer(8 * n + length) : undefined;
+      const idEnds = memory ? new Int32Array(memory, 0, n) : new Int32Array(n);
+      const ancestorIndex = memory ? new Int32Array(memory, 4 * n, n) : new Int32Array(n);
+      const ids = memory ? new Uint8Array(memory, 8 * n, length) : new Uint8Array(length);
       length = 0;
       for (let i = 0; i < n; i++) {
         length += trace.spans[i]!.span.spanId.length;

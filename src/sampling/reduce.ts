@@ -194,10 +194,11 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     if (f >= 0 && (keep[i] || keep[f])) keep[i] = keep[f] = keep[f] === KEEP_FULL || keep[i] === KEEP_FULL ? KEEP_FULL : Math.max(keep[i]!, keep[f]!);
   }
   // nearest kept ancestor and skipped levels, computed in execution order (parents first).
-  // One buffer for both (one off-heap allocation, not two).
-  const memory = new ArrayBuffer(8 * n);
-  const keptAncestor = new Int32Array(memory, 0, n).fill(-1);
-  const skipped = new Int32Array(memory, 4 * n, n);
+  // Up to 16 spans each is a typed array inside V8's heap (64 bytes), cheap; past that each would be
+  // an off-heap allocation, so both share one.
+  const memory = n > 16 ? new ArrayBuffer(8 * n) : undefined;
+  const keptAncestor = (memory ? new Int32Array(memory, 0, n) : new Int32Array(n)).fill(-1);
+  const skipped = memory ? new Int32Array(memory, 4 * n, n) : new Int32Array(n);
   // Dropped operations below each kept span, in first-seen order: a short list per kept span,
   // searched by (service, name), instead of a Map per kept span keyed by `service NUL name` strings
   // built per dropped span. The two agree unless a service name holds a NUL (then `a\0b`+`c` and
