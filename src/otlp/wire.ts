@@ -298,6 +298,24 @@ export class ProtobufReader {
     return s;
   }
 
+  /**
+   * Checks a string field as readString would (its length, then valid UTF-8, failing at the same
+   * offset with the same error) without making the string: the validate-only pass of a receiver
+   * that hands the request on as bytes (validateTracesData). ASCII is checked four bytes at a time.
+   */
+  checkString(end: number): void {
+    const stop = this.readLengthEnd(end);
+    const start = this.pos;
+    this.pos = stop;
+    const view = this.view;
+    const buf = this.buf;
+    const stop4 = stop - 3;
+    let i = start;
+    while (i < stop4 && (view.getInt32(i) & 0x80808080) === 0) i += 4;
+    while (i < stop && buf[i]! < 0x80) i++;
+    if (i < stop && !isUtf8(buf.subarray(start, stop))) this.fail('utf8', 'string is not valid UTF-8', start);
+  }
+
   /** Skips one field's value, given its wire type; `tagStart` is for error messages. */
   skipField(wireType: number, fieldNumber: number, end: number, depth = 0): void {
     switch (wireType) {
