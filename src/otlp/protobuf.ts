@@ -548,6 +548,266 @@ function decodeKeyValueList(r: ProtobufReader, end: number, depth: number, into:
   return list;
 }
 
+// ================================================================================================
+// Validation without decoding
+// ================================================================================================
+
+/**
+ * Checks an ExportTraceServiceRequest exactly as decodeTracesData would, without building it, and
+ * returns its span count (countSpans of the decoded request). Throws what decodeTracesData throws
+ * on the same bytes and options: the same error class, kind, offset and message, limits included.
+ *
+ * Why: the OTLP receivers hand a protobuf request on as its bytes (the disk queue stores them), so
+ * decoding it only to validate and count built objects that were garbage at once: a third of the
+ * agent's decoding and much of its garbage collection (docs/benchmarks.md, fourth round).
+ *
+ * HOT PATH, and a mirror: each v* function below follows its decode* function above field by field,
+ * in the same order, with the same reads (so the same truncation and UTF-8 errors at the same
+ * offsets) and the same charges to the memory budget (so the same limit errors at the same point).
+ * A change to a decoder must be made to its mirror; test/otlp/validate.test.ts compares the two on
+ * valid, mutated, truncated and hostile inputs.
+ */
+export function validateTracesData(bytes: Uint8Array, options?: DecodeLimits): number {
+  const r = new ProtobufReader(bytes, false);
+  const limits = resolveDecodeLimits(options);
+  r.spansLeft = limits.maxSpans;
+  r.memoryLeft = limits.maxDecodedMemory - bytes.length * DECODE_COST.inputByte;
+  if (r.memoryLeft < 0) overMemory(r, limits.maxDecodedMemory);
+  maxMemory = limits.maxDecodedMemory;
+  maxSpans = limits.maxSpans;
+  if (bytes.length * (DECODE_COST.span / 2) > r.memoryLeft || bytes.length / 2 > limits.maxSpans) prescanSpans(bytes, r.memoryLeft, limits);
+  const end = bytes.length;
+  let spans = 0;
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10) spans += vResourceSpans(r, r.readLengthEnd(end));
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+  return spans;
+}
+
+/** A bytes field as readBytes reads it: its length, and the view's cost charged (checked at the next object). */
+function vBytes(r: ProtobufReader, end: number): void {
+  r.pos = r.readLengthEnd(end);
+  r.memoryLeft -= DECODE_COST.bytesView;
+}
+
+function vResourceSpans(r: ProtobufReader, end: number): number {
+  charge(r, DECODE_COST.message);
+  let spans = 0;
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10) vResource(r, r.readLengthEnd(end));
+    else if (t === 18) spans += vScopeSpans(r, r.readLengthEnd(end));
+    else if (t === 26) r.checkString(end);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+  return spans;
+}
+
+function vResource(r: ProtobufReader, end: number): void {
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10) vKeyValue(r, r.readLengthEnd(end), 0);
+    else if (t === 16) r.readVarint32(end);
+    else if (t === 26) vEntityRef(r, r.readLengthEnd(end));
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+function vEntityRef(r: ProtobufReader, end: number): void {
+  charge(r, DECODE_COST.message);
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10 || t === 18 || t === 26 || t === 34) r.checkString(end);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+function vScopeSpans(r: ProtobufReader, end: number): number {
+  charge(r, DECODE_COST.message);
+  let spans = 0;
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 18) {
+      vSpan(r, r.readLengthEnd(end));
+      spans++;
+    } else if (t === 10) vScope(r, r.readLengthEnd(end));
+    else if (t === 26) r.checkString(end);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+  return spans;
+}
+
+function vScope(r: ProtobufReader, end: number): void {
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10 || t === 18) r.checkString(end);
+    else if (t === 26) vKeyValue(r, r.readLengthEnd(end), 0);
+    else if (t === 32) r.readVarint32(end);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+function vSpan(r: ProtobufReader, end: number): void {
+  if (--r.spansLeft < 0) throw new DecodeLimitError('maxSpans', maxSpans, r.pos, 'too many spans in one request');
+  charge(r, DECODE_COST.span);
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    switch (t) {
+      case 10: // trace_id
+      case 18: // span_id
+      case 34: // parent_span_id
+        vBytes(r, end);
+        break;
+      case 26: // trace_state
+      case 42: // name
+        r.checkString(end);
+        break;
+      case 48: // kind
+      case 80: // dropped_attributes_count
+      case 96: // dropped_events_count
+      case 112: // dropped_links_count
+        r.readVarint32(end);
+        break;
+      case 57: // start_time_unix_nano
+      case 65: // end_time_unix_nano
+        if (r.pos + 8 > end) r.fail('truncated', 'fixed64 runs past the end');
+        r.pos += 8;
+        break;
+      case 74:
+        vKeyValue(r, r.readLengthEnd(end), 0);
+        break;
+      case 90:
+        vEvent(r, r.readLengthEnd(end));
+        break;
+      case 106:
+        vLink(r, r.readLengthEnd(end));
+        break;
+      case 122:
+        vStatus(r, r.readLengthEnd(end));
+        break;
+      case 133: // flags
+        r.readFixed32(end);
+        break;
+      default:
+        r.skipField(t & 7, t >>> 3, end);
+    }
+  }
+}
+
+function vStatus(r: ProtobufReader, end: number): void {
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 18) r.checkString(end);
+    else if (t === 24) r.readVarint32(end);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+function vEvent(r: ProtobufReader, end: number): void {
+  charge(r, DECODE_COST.event);
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 9) {
+      if (r.pos + 8 > end) r.fail('truncated', 'fixed64 runs past the end');
+      r.pos += 8;
+    } else if (t === 18) r.checkString(end);
+    else if (t === 26) vKeyValue(r, r.readLengthEnd(end), 0);
+    else if (t === 32) r.readVarint32(end);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+function vLink(r: ProtobufReader, end: number): void {
+  charge(r, DECODE_COST.link);
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10 || t === 18) vBytes(r, end);
+    else if (t === 26) r.checkString(end);
+    else if (t === 34) vKeyValue(r, r.readLengthEnd(end), 0);
+    else if (t === 40) r.readVarint32(end);
+    else if (t === 53) r.readFixed32(end);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+// What an AnyValue holds, as far as its mirror needs: a later occurrence of the same field merges
+// into an earlier ArrayValue or KeyValueList without charging for a new one (decodeAnyValue).
+const V_OTHER = 0;
+const V_ARRAY = 1;
+const V_KVLIST = 2;
+
+function vKeyValue(r: ProtobufReader, end: number, depth: number): void {
+  charge(r, DECODE_COST.keyValue);
+  let kind = V_OTHER;
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10) r.checkString(end);
+    else if (t === 18) kind = vAnyValue(r, r.readLengthEnd(end), depth, kind);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+/** Returns the kind of the value it leaves (`kind`: that of the earlier occurrence it merges into). */
+function vAnyValue(r: ProtobufReader, end: number, depth: number, kind: number): number {
+  if (depth >= MAX_DEPTH) r.fail('depth', `AnyValue nested deeper than ${MAX_DEPTH}`);
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    switch (t) {
+      case 10:
+        r.checkString(end);
+        kind = V_OTHER;
+        break;
+      case 16:
+      case 24:
+        r.readVarint64(end);
+        kind = V_OTHER;
+        break;
+      case 33:
+        if (r.pos + 8 > end) r.fail('truncated', 'double runs past the end');
+        r.pos += 8;
+        kind = V_OTHER;
+        break;
+      case 42:
+        vArrayValue(r, r.readLengthEnd(end), depth + 1, kind === V_ARRAY);
+        kind = V_ARRAY;
+        break;
+      case 50:
+        vKeyValueList(r, r.readLengthEnd(end), depth + 1, kind === V_KVLIST);
+        kind = V_KVLIST;
+        break;
+      case 58:
+        vBytes(r, end);
+        kind = V_OTHER;
+        break;
+      default:
+        r.skipField(t & 7, t >>> 3, end);
+    }
+  }
+  return kind;
+}
+
+function vArrayValue(r: ProtobufReader, end: number, depth: number, merged: boolean): void {
+  if (!merged) charge(r, DECODE_COST.message);
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10) {
+      charge(r, DECODE_COST.arrayElement);
+      vAnyValue(r, r.readLengthEnd(end), depth, V_OTHER);
+    } else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
+function vKeyValueList(r: ProtobufReader, end: number, depth: number, merged: boolean): void {
+  if (!merged) charge(r, DECODE_COST.message);
+  while (r.pos < end) {
+    const t = readTag(r, end);
+    if (t === 10) vKeyValue(r, r.readLengthEnd(end), depth);
+    else r.skipField(t & 7, t >>> 3, end);
+  }
+}
+
 /** Decodes an ExportTraceServiceResponse. */
 export function decodeTraceResponse(bytes: Uint8Array): ExportTraceServiceResponse {
   const r = new ProtobufReader(bytes);

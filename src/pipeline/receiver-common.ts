@@ -85,9 +85,10 @@ export type SinkAnswer =
   | { kind: 'error'; error: unknown };
 
 /**
- * A request that came as OTLP protobuf, for the sink, without its decoded form: the receiver decodes
- * to validate and count, then lets that go, and `data` decodes the bytes again (once) only if the
- * sink asks for it (the disk queue stores the bytes and never does). Holding the decoded request
+ * A request that came as OTLP protobuf, for the sink, without its decoded form: the receiver
+ * validates and counts it (validateTracesData, which refuses what the decoder refuses without
+ * building anything), and `data` decodes the bytes (once) only if the sink asks for it (the disk
+ * queue stores the bytes and never does). Holding the decoded request
  * through the queue's fsync made the scavenger copy and promote all of it: garbage collection was
  * the agent's largest cost after decoding (docs/benchmarks.md).
  */

@@ -7,9 +7,9 @@
 // backpressure, RESOURCE_EXHAUSTED without RetryInfo (never retried) above the message size limit.
 import * as grpc from '@grpc/grpc-js';
 import type { AddressInfo } from 'node:net';
-import { countSpans, type ExportTraceServiceResponse } from '../model/index.js';
+import type { ExportTraceServiceResponse } from '../model/index.js';
 import { InputError } from '../model/errors.js';
-import { decodeTraceResponse, decodeTracesData, encodeTraceResponse, type DecodeOptions } from '../otlp/protobuf.js';
+import { decodeTraceResponse, encodeTraceResponse, validateTracesData, type DecodeOptions } from '../otlp/protobuf.js';
 import { encodeStatus, makeStatus, type StatusDetails } from './otlp-status.js';
 import {
   defaultLog,
@@ -71,7 +71,7 @@ export interface OtlpGrpcReceiverOptions {
   /** Requests handled at once (and HTTP/2 streams per connection); beyond it UNAVAILABLE + RetryInfo. */
   maxConcurrentRequests?: number;
   overloadRetryAfterSeconds?: number;
-  /** Passed to decodeTracesData as is (the decoder's limits). */
+  /** The decoder's limits, which validateTracesData applies as decodeTracesData would. */
   decodeOptions?: DecodeOptions;
   /** TLS with these PEM files; insecure (plaintext HTTP/2) without. */
   tls?: ReceiverTlsOptions;
@@ -212,7 +212,7 @@ export class OtlpGrpcReceiver {
   private async handle(ex: GrpcExchange, bytes: Buffer): Promise<void> {
     let spans: number;
     try {
-      spans = countSpans(decodeTracesData(bytes, this.decodeOptions)); // validates; the result is let go
+      spans = validateTracesData(bytes, this.decodeOptions); // refuses what decodeTracesData refuses; builds nothing
     } catch (e) {
       if (!(e instanceof InputError)) return this.internal(ex, e, 'decoding a request');
       const message = `malformed OTLP protobuf request: ${e.message}`;

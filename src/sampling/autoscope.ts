@@ -13,7 +13,7 @@ import { ATTR, SpanKind } from '../model/index.js';
 import type { CodeKnowledge } from './code-knowledge.js';
 import { MinedStructure, type MinedStructureOptions } from './mined.js';
 import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
-import { RobustScore } from './robust-stats.js';
+import { RobustScore, ScoreTable } from './robust-stats.js';
 import { KEEP_FULL, KEEP_SKELETON, skeletonSize, type SummaryLevel } from './reduce.js';
 import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
 import { spanHasError, type SampledTrace } from './trace.js';
@@ -326,10 +326,11 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly summaryScratch = new Set<number>();
   /** The decision's working arrays, reused from trace to trace (see DecisionWork). */
   private readonly work = new DecisionWork();
-  private readonly shapeStats = new Map<number, RobustScore>();
-  private readonly opStats = new Map<number, RobustScore>();
+  /** Statistics by (shape, position) and by call edge: number-keyed tables in a Map's insertion order (ScoreTable). */
+  private readonly shapeStats = new ScoreTable();
+  private readonly opStats = new ScoreTable();
   /** Self times of SERVER spans per call edge (selfTimeZ). */
-  private readonly selfStats = new Map<number, RobustScore>();
+  private readonly selfStats = new ScoreTable();
 
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
@@ -596,7 +597,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (used < allowance) {
         const candidates: number[] = [];
         for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
-        candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+        sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
         for (const i of candidates) {
           const s = trace.size[i]!;
           if (used + s > allowance) continue;
@@ -758,7 +759,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const anomalies: number[] = [];
     for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
     // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
-    anomalies.sort((a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
+    sortSmall(anomalies, (a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
     if (cost > degradeAt) {
       let moved = 0;
       for (const i of anomalies) {
@@ -786,7 +787,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       const list: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
       if (list.length === 0) return;
-      list.sort((a, b) => score[a]! - score[b]! || a - b);
+      sortSmall(list, (a, b) => score[a]! - score[b]! || a - b);
       let moved = 0;
       for (const i of list) {
         if (cost <= degradeAt) break;
@@ -847,7 +848,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       // Room left: by score, highest first, a skeleton made whole or a dropped span kept whole.
       const candidates: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
-      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+      sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
       for (const i of candidates) {
         const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
         if (cost + extra > fill) continue;
@@ -916,13 +917,31 @@ export class AutoscopeSampler implements SamplingStrategy {
     return this.mined !== undefined && this.mined.implied(ops[p]!, ops[i]!);
   }
 
-  private stats(map: Map<number, RobustScore>, key: number, window: number, deviationWindow: number): RobustScore {
+  private stats(map: ScoreTable, key: number, window: number, deviationWindow: number): RobustScore {
     let s = map.get(key);
     if (s === undefined) {
-      if (map.size >= this.maxKeys) map.delete(map.keys().next().value!);
-      s = new RobustScore({ window, deviationWindow });
+      if (map.size >= this.maxKeys) map.deleteOldest();
+      s = new RobustScore({ window, deviationWindow, buffers: map.buffers });
       map.set(key, s);
     }
     return s;
+  }
+}
+
+/**
+ * Sorts a short list in place by insertion (the built-in sort copies every list into a work array
+ * first: the controller sorts a few short lists per trace). The comparators here are total orders
+ * (finite scores, ties by index), which have one sorted result: the built-in sort's.
+ */
+function sortSmall(list: number[], cmp: (a: number, b: number) => number): void {
+  if (list.length > 32) {
+    list.sort(cmp);
+    return;
+  }
+  for (let k = 1; k < list.length; k++) {
+    const v = list[k]!;
+    let j = k;
+    for (; j > 0 && cmp(list[j - 1]!, v) > 0; j--) list[j] = list[j - 1]!;
+    list[j] = v;
   }
 }

@@ -53,7 +53,7 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
     kind: span.kind,
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
-    attributes: [SKELETON_MARKER, ...extra],
+    attributes: withMarker(extra),
     droppedAttributesCount: span.droppedAttributesCount + span.attributes.length,
     events: [],
     droppedEventsCount: span.droppedEventsCount + span.events.length,
@@ -61,6 +61,23 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
     droppedLinksCount: span.droppedLinksCount + span.links.length,
   };
   if (span.status) out.status = span.status;
+  return out;
+}
+
+/** [SKELETON_MARKER, ...extra], without the spread's iterator (a skeleton is written for most kept spans). */
+function withMarker(extra: readonly KeyValue[]): KeyValue[] {
+  // Literals of the exact length for the usual counts (re-parenting, summary): push() from one
+  // element grew a backing store of 17.
+  switch (extra.length) {
+    case 0:
+      return [SKELETON_MARKER];
+    case 1:
+      return [SKELETON_MARKER, extra[0]!];
+    case 2:
+      return [SKELETON_MARKER, extra[0]!, extra[1]!];
+  }
+  const out: KeyValue[] = [SKELETON_MARKER];
+  for (let k = 0; k < extra.length; k++) out.push(extra[k]!);
   return out;
 }
 
@@ -177,9 +194,17 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     if (f >= 0 && (keep[i] || keep[f])) keep[i] = keep[f] = keep[f] === KEEP_FULL || keep[i] === KEEP_FULL ? KEEP_FULL : Math.max(keep[i]!, keep[f]!);
   }
   // nearest kept ancestor and skipped levels, computed in execution order (parents first).
-  const keptAncestor = new Int32Array(n).fill(-1);
-  const skipped = new Int32Array(n);
-  const dropped = summaries ? new Map<number, Map<string, DroppedOperation>>() : undefined;
+  // Up to 16 spans each is a typed array inside V8's heap (64 bytes), cheap; past that each would be
+  // an off-heap allocation, so both share one.
+  const memory = n > 16 ? new ArrayBuffer(8 * n) : undefined;
+  const keptAncestor = (memory ? new Int32Array(memory, 0, n) : new Int32Array(n)).fill(-1);
+  const skipped = memory ? new Int32Array(memory, 4 * n, n) : new Int32Array(n);
+  // Dropped operations below each kept span, in first-seen order: a short list per kept span,
+  // searched by (service, name), instead of a Map per kept span keyed by `service NUL name` strings
+  // built per dropped span. The two agree unless a service name holds a NUL (then `a\0b`+`c` and
+  // `a`+`b\0c` were one key): such a trace keeps the keyed Maps.
+  const droppedLists: (DroppedOperation[] | undefined)[] | undefined = summaries && !hasNulService(trace.service) ? new Array<DroppedOperation[] | undefined>(n) : undefined;
+  const dropped = summaries && !droppedLists ? new Map<number, Map<string, DroppedOperation>>() : undefined;
   for (let k = 0; k < n; k++) {
     const i = trace.order[k]!;
     const p = trace.parent[i]!;
@@ -191,7 +216,28 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       keptAncestor[i] = keptAncestor[p]!;
       skipped[i] = skipped[p]! + 1;
     }
-    if (!keep[i] && dropped && !options.accounted?.[i]) {
+    if (!keep[i] && droppedLists && !options.accounted?.[i]) {
+      const a = keptAncestor[i]!;
+      const name = level === 'totals' ? '*' : trace.spans[i]!.span.name;
+      const service = trace.service[i]!;
+      const d = trace.duration[i]!;
+      let list = droppedLists[a];
+      if (!list) droppedLists[a] = list = [];
+      let s: DroppedOperation | undefined;
+      for (let e = 0; e < list.length; e++) {
+        const o = list[e]!;
+        if (o.service === service && o.name === name) {
+          s = o;
+          break;
+        }
+      }
+      if (s) {
+        s.count++;
+        s.sum += d;
+        if (d < s.min) s.min = d;
+        if (d > s.max) s.max = d;
+      } else list.push({ name, service, count: 1, sum: d, min: d, max: d });
+    } else if (!keep[i] && dropped && !options.accounted?.[i]) {
       const a = keptAncestor[i]!;
       let byOp = dropped.get(a);
       if (!byOp) dropped.set(a, (byOp = new Map()));
@@ -219,7 +265,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     if (!keep[i]) continue;
     kept++;
     const located = trace.spans[i]!;
-    const summary = dropped?.get(i);
+    const summary = droppedLists ? droppedLists[i] : dropped?.get(i)?.values();
     const p = trace.parent[i]!;
     const reparent = p >= 0 && !keep[p];
     const patch = options.patches?.get(i);
@@ -234,11 +280,11 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     let parentSpanId = located.span.parentSpanId;
     if (reparent) {
       parentSpanId = trace.spans[keptAncestor[i]!]!.span.spanId;
-      extra.push(kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(skipped[i]!)));
+      extra.push(skippedLevels(skipped[i]!));
     }
     let summaryBytes = 0;
     if (summary) {
-      const text = formatDroppedSummary(summary.values(), trace.service[i]!);
+      const text = formatDroppedSummary(summary, trace.service[i]!);
       extra.push(kv(SAMPLING_ATTR.DROPPED, text));
       summaryBytes = stringAttributeSize(SAMPLING_ATTR.DROPPED, text);
     }
@@ -247,7 +293,7 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     else span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
     if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;
     if (patch?.endTimeUnixNano !== undefined) span.endTimeUnixNano = patch.endTimeUnixNano;
-    out.push({ ...located, span });
+    out.push({ span, resource: located.resource, scope: located.scope, resourceSpans: located.resourceSpans, scopeSpans: located.scopeSpans });
     const size = encodedSpanSize(span);
     bytes += size;
     tierBytes.summary += summaryBytes;
@@ -255,6 +301,27 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     else tierBytes.full += size - summaryBytes;
   }
   return { spans: out, keptSpans: kept, droppedSpans: n - kept, bytes, kept: keep, keptAncestor, tierBytes };
+}
+
+/**
+ * The re-parenting attribute for `levels` skipped levels: shared for the common small counts, as
+ * SKELETON_MARKER is (a KeyValue and a bigint per re-parented span were garbage).
+ */
+const SKIPPED_LEVELS = Array.from({ length: 64 }, (_, k) => kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(k)));
+function skippedLevels(levels: number): KeyValue {
+  return levels < SKIPPED_LEVELS.length ? SKIPPED_LEVELS[levels]! : kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(levels));
+}
+
+/** Does any span's service name hold a NUL (see reduceTrace's dropped lists)? Services repeat: each distinct one is tested once in a row. */
+function hasNulService(service: readonly string[]): boolean {
+  let last: string | undefined;
+  for (let i = 0; i < service.length; i++) {
+    const s = service[i]!;
+    if (s === last) continue;
+    last = s;
+    if (s.indexOf('\0') >= 0) return true;
+  }
+  return false;
 }
 
 /** Every span kept, unchanged: what a trace-level "keep" produces. */

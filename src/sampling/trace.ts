@@ -2,7 +2,7 @@
 // span's service, OTLP size and duration, and the depth-first execution order the strategies walk.
 // Built once per trace and shared by every strategy, so the per-span work (ids to keys, sizes,
 // durations) is done once. Hot path: typed arrays instead of per-span objects where it matters.
-import { ATTR, bytesToHex, serviceName, type LocatedSpan, type Span } from '../model/index.js';
+import { ATTR, bytesToHex, serviceName, type LocatedSpan, type ResourceSpans, type Span } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
 
 export interface SampledTrace {
@@ -26,8 +26,8 @@ export interface SampledTrace {
   bytes: number;
   /** For a span whose id appeared earlier in the trace (a duplicate row), the index of the first copy; else -1. */
   firstCopy: Int32Array;
-  /** spanKey of each span's id. */
-  keys: string[];
+  /** spanKey of each span's id (made on first read: nothing on the sampling path reads it). */
+  readonly keys: string[];
 }
 
 /**
@@ -72,43 +72,118 @@ function durationOf(span: Span): number {
   return d > 0n ? Number(d) : 0;
 }
 
-/** Builds the sampler's view of a trace from its spans (any order; duplicates of a span id keep the first as parent target). */
-export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): SampledTrace {
+/**
+ * Span ids to span indexes while a trace is assembled, reused from trace to trace (assembly is not
+ * re-entrant): open addressing over the 8-byte ids, slot -> span index + 1 (0: empty). Keying a Map
+ * by spanKey strings made two strings per span and hashed each, half of assembly's time.
+ */
+let idSlots = new Int32Array(256);
+
+/** A hash of the 8-byte id at `id` (its two 32-bit words mixed). */
+function idHash(id: Uint8Array): number {
+  const a = (id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!;
+  const b = (id[4]! << 24) | (id[5]! << 16) | (id[6]! << 8) | id[7]!;
+  const h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
+
+function sameId8(a: Uint8Array, b: Uint8Array): boolean {
+  return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3] && a[4] === b[4] && a[5] === b[5] && a[6] === b[6] && a[7] === b[7];
+}
+
+/**
+ * Fills firstCopy and parent when every span id has 8 bytes (OTLP's size; anything else goes by
+ * spanKey, indexIdsByKey). A parent id of another length matches no span, as its spanKey would not.
+ */
+function indexIds8(spans: readonly LocatedSpan[], firstCopy: Int32Array, parent: Int32Array): void {
+  const n = spans.length;
+  let size = 256;
+  while (size < 2 * n) size *= 2;
+  if (idSlots.length < size) idSlots = new Int32Array(size);
+  const slots = idSlots;
+  slots.fill(0, 0, size);
+  const mask = size - 1;
+  for (let i = 0; i < n; i++) {
+    const id = spans[i]!.span.spanId;
+    for (let h = idHash(id) & mask; ; h = (h + 1) & mask) {
+      const e = slots[h]!;
+      if (e === 0) {
+        slots[h] = i + 1;
+        break;
+      }
+      if (sameId8(spans[e - 1]!.span.spanId, id)) {
+        firstCopy[i] = e - 1;
+        break;
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const p = spans[i]!.span.parentSpanId;
+    if (p.length !== 8) continue;
+    for (let h = idHash(p) & mask; ; h = (h + 1) & mask) {
+      const e = slots[h]!;
+      if (e === 0) break;
+      if (sameId8(spans[e - 1]!.span.spanId, p)) {
+        if (e - 1 !== i) parent[i] = e - 1;
+        break;
+      }
+    }
+  }
+}
+
+/** indexIds8 for ids of any length, by spanKey. */
+function indexIdsByKey(spans: readonly LocatedSpan[], firstCopy: Int32Array, parent: Int32Array): void {
   const n = spans.length;
   const index = new Map<string, number>();
-  const firstCopy = new Int32Array(n).fill(-1);
-  const keys: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const k = spanKey(spans[i]!.span.spanId);
-    keys[i] = k;
     const first = index.get(k);
     if (first === undefined) index.set(k, i);
     else firstCopy[i] = first;
-  }
-  const parent = new Int32Array(n).fill(-1);
-  const children: number[][] = new Array(n);
-  const service: string[] = new Array(n);
-  const size = new Float64Array(n);
-  const duration = new Float64Array(n);
-  const serviceOf = new Map<object, string>();
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    children[i] = [];
-    const located = spans[i]!;
-    const span = located.span;
-    const rs = located.resourceSpans;
-    let svc = serviceOf.get(rs);
-    if (svc === undefined) serviceOf.set(rs, (svc = serviceName(located.resource)));
-    service[i] = svc;
-    size[i] = encodedSpanSize(span);
-    bytes += size[i]!;
-    duration[i] = durationOf(span);
   }
   for (let i = 0; i < n; i++) {
     const p = spans[i]!.span.parentSpanId;
     if (p.length === 0) continue;
     const j = index.get(spanKey(p));
     if (j !== undefined && j !== i) parent[i] = j;
+  }
+}
+
+/** Builds the sampler's view of a trace from its spans (any order; duplicates of a span id keep the first as parent target). */
+export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): SampledTrace {
+  const n = spans.length;
+  // The per-span arrays share one buffer past 8 spans: typed arrays past 64 bytes each cost V8 an
+  // off-heap allocation (half a microsecond, and a sweep at every collection); views of one buffer
+  // cost a tenth. Up to 8 spans every array fits in 64 bytes, inside the heap, cheaper still.
+  const memory = n > 8 ? new ArrayBuffer(28 * n) : undefined;
+  const size = memory ? new Float64Array(memory, 0, n) : new Float64Array(n);
+  const duration = memory ? new Float64Array(memory, 8 * n, n) : new Float64Array(n);
+  const parent = (memory ? new Int32Array(memory, 16 * n, n) : new Int32Array(n)).fill(-1);
+  const firstCopy = (memory ? new Int32Array(memory, 20 * n, n) : new Int32Array(n)).fill(-1);
+  const order = memory ? new Int32Array(memory, 24 * n, n) : new Int32Array(n);
+  let all8 = true;
+  for (let i = 0; i < n && all8; i++) all8 = spans[i]!.span.spanId.length === 8;
+  if (all8) indexIds8(spans, firstCopy, parent);
+  else indexIdsByKey(spans, firstCopy, parent);
+  const children: number[][] = new Array(n);
+  const service: string[] = new Array(n);
+  // A trace's spans arrive grouped by resource: the previous span's service is usually this one's
+  // (serviceName is a pure scan of the resource's attributes; a Map per trace was garbage).
+  let lastRs: ResourceSpans | undefined;
+  let svc = '';
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    children[i] = [];
+    const located = spans[i]!;
+    const span = located.span;
+    if (located.resourceSpans !== lastRs) {
+      lastRs = located.resourceSpans;
+      svc = serviceName(located.resource);
+    }
+    service[i] = svc;
+    size[i] = encodedSpanSize(span);
+    bytes += size[i]!;
+    duration[i] = durationOf(span);
   }
   // A cycle (corrupt data) would make every span of it someone's child: break it at its earliest span.
   breakCycles(parent, spans);
@@ -118,19 +193,9 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
     if (p < 0) roots.push(i);
     else children[p]!.push(i);
   }
-  const byStart = (a: number, b: number): number => {
-    const sa = spans[a]!.span.startTimeUnixNano;
-    const sb = spans[b]!.span.startTimeUnixNano;
-    return sa < sb ? -1 : sa > sb ? 1 : a - b;
-  };
   // The true root (no parent id) comes first, then orphans whose parent is missing, each by start.
-  sortSmall(roots, (a, b) => {
-    const ra = spans[a]!.span.parentSpanId.length === 0 ? 0 : 1;
-    const rb = spans[b]!.span.parentSpanId.length === 0 ? 0 : 1;
-    return ra - rb || byStart(a, b);
-  });
-  for (const c of children) if (c.length > 1) sortSmall(c, byStart);
-  const order = new Int32Array(n);
+  sortByStart(roots, spans, true);
+  for (const c of children) if (c.length > 1) sortByStart(c, spans, false);
   let k = 0;
   const stack: number[] = [];
   for (let r = roots.length - 1; r >= 0; r--) stack.push(roots[r]!);
@@ -140,23 +205,64 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
     const c = children[i]!;
     for (let j = c.length - 1; j >= 0; j--) stack.push(c[j]!);
   }
-  return { traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy, keys };
+  return new AssembledTrace(traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy);
 }
 
 /**
- * Sorts in place with a total order `cmp` (ties broken by index), by insertion: the lists sorted per
- * trace (a span's children, the roots) are short, and Array.prototype.sort allocates a work copy
- * of each. A total order has one sorted result, so it is the one the built-in sort gave.
+ * What assembleTrace returns: a class so `keys` is a getter on the prototype, made when first read
+ * (the sampler itself no longer keys spans by string); an object literal with a getter is built by
+ * a slow path of V8, once per trace.
  */
-function sortSmall(list: number[], cmp: (a: number, b: number) => number): void {
+class AssembledTrace implements SampledTrace {
+  private keyCache: string[] | undefined = undefined;
+
+  constructor(
+    public traceIdHex: string,
+    public spans: LocatedSpan[],
+    public service: string[],
+    public parent: Int32Array,
+    public children: number[][],
+    public roots: number[],
+    public order: Int32Array,
+    public size: Float64Array,
+    public duration: Float64Array,
+    public bytes: number,
+    public firstCopy: Int32Array,
+  ) {}
+
+  get keys(): string[] {
+    return (this.keyCache ??= this.spans.map((s) => spanKey(s.span.spanId)));
+  }
+}
+
+/**
+ * The order of a trace's children and roots: by start time, ties by index; with `rootsFirst`, spans
+ * without a parent id before the others. A total order, so there is one sorted result.
+ */
+function startOrder(a: number, b: number, spans: readonly LocatedSpan[], rootsFirst: boolean): number {
+  const x = spans[a]!.span;
+  const y = spans[b]!.span;
+  if (rootsFirst) {
+    const d = (x.parentSpanId.length === 0 ? 0 : 1) - (y.parentSpanId.length === 0 ? 0 : 1);
+    if (d !== 0) return d;
+  }
+  return x.startTimeUnixNano < y.startTimeUnixNano ? -1 : x.startTimeUnixNano > y.startTimeUnixNano ? 1 : a - b;
+}
+
+/**
+ * Sorts in place by startOrder, by insertion: the lists sorted per trace (a span's children, the
+ * roots) are short, and Array.prototype.sort allocates a work copy of each (and a comparator closure
+ * per trace). A total order has one sorted result, so it is the one the built-in sort gave.
+ */
+function sortByStart(list: number[], spans: readonly LocatedSpan[], rootsFirst: boolean): void {
   if (list.length > 32) {
-    list.sort(cmp);
+    list.sort((a, b) => startOrder(a, b, spans, rootsFirst));
     return;
   }
   for (let k = 1; k < list.length; k++) {
     const v = list[k]!;
     let j = k;
-    for (; j > 0 && cmp(list[j - 1]!, v) > 0; j--) list[j] = list[j - 1]!;
+    for (; j > 0 && startOrder(list[j - 1]!, v, spans, rootsFirst) > 0; j--) list[j] = list[j - 1]!;
     list[j] = v;
   }
 }

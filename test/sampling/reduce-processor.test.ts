@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { bytesToHex, getAttribute, hexToBytes, InputError, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, kv, type Span, type TracesData } from '../../src/model/index.js';
 import { assembleTrace, codeKnowledgeFromAnalysis, formatDroppedSummary, MinedStructure, parseDroppedSummary, reduceTrace, RobustScore, SAMPLING_ATTR, SortedWindow, StreamingSampler, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
+import { ScoreTable, WindowBuffers } from '../../src/sampling/robust-stats.js';
 
 const TRACE = 'aa'.repeat(16);
 function span(id: string, parent: string, name: string, startMs: number, endMs: number, extra: Partial<Span> = {}): Span {
@@ -31,6 +32,31 @@ function traceOf(spans: Span[]): SampledTrace {
 // root 1 -> 2 -> 3 -> 4, and 1 -> 5 (leaf), 2 -> 6 (leaf)
 const chain = (): Span[] => [span('1', '', 'root', 0, 100), span('2', '1', 'a', 1, 90), span('3', '2', 'b', 2, 80), span('4', '3', 'c', 3, 70), span('5', '1', 'd', 91, 95), span('6', '2', 'e', 81, 85)];
 const idx = (t: SampledTrace, id: string): number => t.spans.findIndex((s) => bytesToHex(s.span.spanId) === id.padStart(16, '0'));
+
+describe('assembleTrace', () => {
+  it('links parents and duplicate copies the same with 8-byte ids (hash table) and other lengths (keys)', () => {
+    // Duplicates (an id written twice), a self-parent, a missing parent, a parent id of the wrong
+    // length, and many spans so the table probes; then the same trace with one 4-byte id added,
+    // which sends it down the general path.
+    const spans: Span[] = [span('1', '', 'root', 0, 1000)];
+    for (let k = 2; k < 400; k++) spans.push(span(k.toString(16), (k >> 1).toString(16), 'op' + (k % 5), k, k + 10));
+    spans.push(span('7', '3', 'op2', 7, 17), span('abc', 'abc', 'self', 5, 6), span('def', 'fffff', 'orphan', 3, 4));
+    spans.push({ ...span('ace', '', 'short parent', 8, 9), parentSpanId: new Uint8Array([0, 0, 0x0a, 0xce]) });
+    const fast = traceOf(spans);
+    const odd = traceOf([...spans, { ...span('bad', '1', 'short id', 1, 2), spanId: new Uint8Array([1, 2, 3, 4]) }]);
+    const n = spans.length;
+    assert.deepEqual([...odd.parent.subarray(0, n)], [...fast.parent]);
+    assert.deepEqual([...odd.firstCopy.subarray(0, n)], [...fast.firstCopy]);
+    assert.equal(fast.firstCopy[399], 6, 'a later copy points at the first');
+    assert.equal(fast.parent[idx(fast, 'e')], 6, "children hang under an id's first copy");
+    assert.equal(fast.parent[idx(fast, 'abc')], -1, 'a span is not its own parent');
+    assert.equal(fast.parent[idx(fast, 'def')], -1);
+    assert.equal(fast.parent[spans.length - 1], -1, 'a 4-byte parent id matches no 8-byte span id');
+    assert.equal(odd.parent[n], 0);
+    assert.equal(fast.keys.length, n);
+    assert.equal(new Set(fast.keys).size, n - 1, 'spanKey of every span, made when read');
+  });
+});
 
 describe('reduceTrace', () => {
   it('re-parents kept spans to their nearest kept ancestor and records the skipped levels', () => {
@@ -191,6 +217,77 @@ describe('SortedWindow and RobustScore', () => {
       assert.equal(w.quantile(0.9), win[Math.ceil(0.9 * win.length) - 1]);
     }
     assert.throws(() => new SortedWindow(0), RangeError);
+  });
+
+  it('stays exact at capacity 1, before its second value, and when a full window shifts far', () => {
+    let x = 99;
+    const rand = (): number => ((x = (x * 1103515245 + 12345) >>> 0) % 50) * 3;
+    for (const capacity of [1, 2, 300]) {
+      const w = new SortedWindow(capacity);
+      assert.ok(Number.isNaN(w.median()) && Number.isNaN(w.quantile(0.5)));
+      const all: number[] = [];
+      for (let k = 0; k < 1500; k++) {
+        const v = rand();
+        w.push(v);
+        all.push(v);
+        const win = all.slice(-capacity).sort((a, b) => a - b);
+        const m = win.length >> 1;
+        assert.equal(w.median(), win.length & 1 ? win[m]! : (win[m - 1]! + win[m]!) / 2);
+        for (const q of [0, 0.25, 0.99, 1]) assert.equal(w.quantile(q), win[Math.min(win.length - 1, Math.max(0, Math.ceil(q * win.length) - 1))]);
+      }
+    }
+  });
+
+  it('windows sharing pooled buffers stay exact as others grow, are released and reuse them', () => {
+    const pool = new WindowBuffers();
+    let x = 5;
+    const rand = (m: number): number => (x = (x * 1103515245 + 12345) >>> 0) % m;
+    const windows: { w: SortedWindow; all: number[]; capacity: number }[] = [];
+    const fresh = (): { w: SortedWindow; all: number[]; capacity: number } => {
+      const capacity = [3, 40, 100, 500][rand(4)]!;
+      return { w: new SortedWindow(capacity, pool), all: [], capacity };
+    };
+    for (let k = 0; k < 30; k++) windows.push(fresh());
+    for (let step = 0; step < 30_000; step++) {
+      const at = rand(windows.length);
+      if (rand(200) === 0) {
+        windows[at]!.w.release();
+        windows[at] = fresh();
+        continue;
+      }
+      const { w, all, capacity } = windows[at]!;
+      const v = rand(1000);
+      w.push(v);
+      all.push(v);
+      const win = all.slice(-capacity).sort((a, b) => a - b);
+      const m = win.length >> 1;
+      assert.equal(w.median(), win.length & 1 ? win[m]! : (win[m - 1]! + win[m]!) / 2);
+      assert.equal(w.quantile(0.9), win[Math.ceil(0.9 * win.length) - 1]);
+    }
+  });
+
+  it('ScoreTable finds and forgets keys as a Map forgetting its oldest key does', () => {
+    const table = new ScoreTable();
+    const map = new Map<number, RobustScore>();
+    let x = 7;
+    // Keys as Autoscope makes them (a 32-bit shape hash x 65536 + position), from a small pool so
+    // they repeat; a bound of 300 forgets some of them.
+    const pool = Array.from({ length: 600 }, (_, k) => ((x = (x * 1103515245 + 12345) >>> 0) * 65536 + (k % 7)));
+    for (let k = 0; k < 20_000; k++) {
+      const key = pool[(x = (x * 1103515245 + 12345) >>> 0) % pool.length]!;
+      assert.equal(table.get(key), map.get(key));
+      if (!map.has(key)) {
+        if (map.size >= 300) {
+          map.delete(map.keys().next().value!);
+          table.deleteOldest();
+        }
+        const s = new RobustScore();
+        map.set(key, s);
+        table.set(key, s);
+      }
+      assert.equal(table.size, map.size);
+    }
+    for (const key of pool) assert.equal(table.get(key), map.get(key));
   });
 
   it('scores a slow value high and a typical one near zero, never against itself', () => {
