@@ -4,7 +4,7 @@
 // the strategy actually wrote, not from its decision flags, so what is shown is what was shipped.
 import { bytesToHex } from '../model/index.js';
 import type { FaultySpans } from '../datasets/index.js';
-import { AGGREGATE_ATTR, parseDroppedSummary, SAMPLING_ATTR, spanHasError, type ReducedTrace, type SampledTrace } from '../sampling/index.js';
+import { AGGREGATE_ATTR, isSkeletonScope, parseDroppedSummary, SAMPLING_ATTR, spanHasError, type ReducedTrace, type SampledTrace } from '../sampling/index.js';
 import type { SpanFate, WaterfallSpan, WaterfallTrace } from './results.js';
 
 export interface SpanFates {
@@ -38,6 +38,7 @@ export function spanFates(trace: SampledTrace, reduced: ReducedTrace | undefined
     const i = index.get(bytesToHex(s.span.spanId));
     if (i === undefined) continue;
     kept[i] = 1;
+    if (isSkeletonScope(s.scope)) skeleton[i] = true;
     for (const a of s.span.attributes) {
       if (a.key === SAMPLING_ATTR.TIER && a.value === 'skeleton') skeleton[i] = true;
       else if (a.key === SAMPLING_ATTR.DROPPED && typeof a.value === 'string') {

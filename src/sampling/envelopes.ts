@@ -10,7 +10,7 @@
 // alike. Output
 // that is regrouped by resource before it is cut (an evaluation that buffers it all) packs tighter
 // than that, and the budget then over-reduces a little (docs/sampling.md).
-import type { LocatedSpan, ResourceSpans, ScopeSpans, TracesData } from '../model/index.js';
+import type { InstrumentationScope, LocatedSpan, Resource, ResourceSpans, ScopeSpans, TracesData } from '../model/index.js';
 import { encodeTracesData, encodedTracesDataSize } from '../otlp/index.js';
 
 /** An envelope's identity (its encoded bytes as a string) and what it costs in a request. */
@@ -22,6 +22,16 @@ interface Envelope {
 /** Bytes of a TracesData holding one empty ResourceSpans: what a scope's encoding carries besides itself. */
 const EMPTY_RESOURCE_SPANS = encodedTracesDataSize({ resourceSpans: [{ resource: undefined, schemaUrl: '', unknownFields: undefined, scopeSpans: [] }], unknownFields: undefined });
 
+/** Distinct envelopes whose objects regroup reuses; past it the table starts over (a service fleet that churns). */
+const CANONICAL_MAX = 10_000;
+
+function canonical<T>(table: Map<string, T>, key: string, value: T): T {
+  if (table.has(key)) return table.get(key)!;
+  if (table.size >= CANONICAL_MAX) table.clear();
+  table.set(key, value);
+  return value;
+}
+
 /** Length prefixes grow with what they frame: a typical request's resource and scope messages need a byte or two more than an empty one. */
 const PREFIX_GROWTH = 2;
 
@@ -32,6 +42,12 @@ export class EnvelopeMeter {
   private lastScopeSpans: ScopeSpans | undefined;
   private readonly resources = new WeakMap<ResourceSpans, Envelope>();
   private readonly scopes = new WeakMap<ScopeSpans, Envelope>();
+  /** The first Resource and InstrumentationScope object seen of each envelope (regroup), at most CANONICAL_MAX of each. */
+  private readonly canonicalResources = new Map<string, Resource | undefined>();
+  private readonly canonicalScopes = new Map<string, InstrumentationScope | undefined>();
+  /** Resource and (resource, scope) envelopes in the drain under way (addRegrouped). */
+  private readonly drainResources = new Set<string>();
+  private readonly drainScopes = new Set<string>();
 
   constructor(readonly batchSpans = 512) {
     if (!Number.isInteger(batchSpans) || batchSpans < 1) throw new RangeError(`envelope batch size must be a positive integer, got ${batchSpans}`);
@@ -60,6 +76,92 @@ export class EnvelopeMeter {
       bytes += this.enter(s.resourceSpans, s.scopeSpans);
     }
     return bytes;
+  }
+
+  /**
+   * Envelope bytes these spans (one decision's) are estimated to add to output that is regrouped by
+   * resource and scope before it is cut into requests (StreamingSampler's drain, toTracesData): each
+   * envelope once in the drain, and once more per `batchSpans` spans of its own. The estimate holds
+   * until the drain is measured (addData on what it sends); endDrain starts the next.
+   */
+  addRegrouped(spans: readonly LocatedSpan[]): number {
+    let bytes = 0;
+    let lastScopeSpans: ScopeSpans | undefined;
+    let resourceKey = '';
+    let scopeKey = '';
+    let r: Envelope | undefined;
+    let sc: Envelope | undefined;
+    for (let k = 0; k < spans.length; k++) {
+      const s = spans[k]!;
+      if (s.scopeSpans !== lastScopeSpans) {
+        lastScopeSpans = s.scopeSpans;
+        r = this.resourceEnvelope(s.resourceSpans);
+        sc = this.scopeEnvelope(s.scopeSpans);
+        resourceKey = r.key;
+        scopeKey = r.key + sc.key;
+      }
+      // A group of c spans cut at a random offset into requests of N spans lands in 1 + (c - 1) / N
+      // of them on average: the first span pays the envelope, each later one 1/N of it.
+      if (this.drainResources.has(resourceKey)) bytes += r!.bytes / this.batchSpans;
+      else {
+        this.drainResources.add(resourceKey);
+        bytes += r!.bytes;
+      }
+      if (this.drainScopes.has(scopeKey)) bytes += sc!.bytes / this.batchSpans;
+      else {
+        this.drainScopes.add(scopeKey);
+        bytes += sc!.bytes;
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * The spans as OTLP envelopes merged by content: one ResourceSpans per distinct resource envelope
+   * and one ScopeSpans per distinct scope envelope in it, in first-seen order, sharing the first
+   * one's objects. A live processor's spans come from requests decoded into objects of their own;
+   * merged by object (toTracesData) the same service's resource would be sent once per request it
+   * came in, and addRegrouped's estimate would not hold. Drain after drain, equal envelopes share
+   * one Resource and one InstrumentationScope object, so a batcher downstream that merges by object
+   * (SpanBatcher, the SDK's exporters) merges them across drains too, as the meter counts them.
+   */
+  regroup(spans: readonly LocatedSpan[]): TracesData {
+    const resources = new Map<string, { rs: ResourceSpans; scopes: Map<string, ScopeSpans> }>();
+    const resourceSpans: ResourceSpans[] = [];
+    let lastScopeSpans: ScopeSpans | undefined;
+    let target: ScopeSpans | undefined;
+    for (let k = 0; k < spans.length; k++) {
+      const s = spans[k]!;
+      if (s.scopeSpans !== lastScopeSpans) {
+        lastScopeSpans = s.scopeSpans;
+        const rKey = this.resourceEnvelope(s.resourceSpans).key;
+        let r = resources.get(rKey);
+        if (!r) {
+          const src = s.resourceSpans;
+          const rs: ResourceSpans = { resource: canonical(this.canonicalResources, rKey, src.resource), scopeSpans: [], schemaUrl: src.schemaUrl };
+          if (src.unknownFields) rs.unknownFields = src.unknownFields;
+          resources.set(rKey, (r = { rs, scopes: new Map() }));
+          resourceSpans.push(rs);
+        }
+        const sKey = this.scopeEnvelope(s.scopeSpans).key;
+        target = r.scopes.get(sKey);
+        if (!target) {
+          const src = s.scopeSpans;
+          target = { scope: canonical(this.canonicalScopes, sKey, src.scope), spans: [], schemaUrl: src.schemaUrl };
+          if (src.unknownFields) target.unknownFields = src.unknownFields;
+          r.scopes.set(sKey, target);
+          r.rs.scopeSpans.push(target);
+        }
+      }
+      target!.spans.push(s.span);
+    }
+    return { resourceSpans };
+  }
+
+  /** The drain addRegrouped estimated for was sent. */
+  endDrain(): void {
+    this.drainResources.clear();
+    this.drainScopes.clear();
   }
 
   /**

@@ -1,6 +1,6 @@
 // Public surface of the sampling room. IMPORTANT: exports added here are public API of slimtrace.
 export { assembleTrace, assembleTraces, spanHasError, type SampledTrace } from './trace.js';
-export { reduceTrace, keepWholeTrace, toTracesData, SAMPLING_ATTR, KEEP_FULL, KEEP_SKELETON, skeletonSpan, skeletonSize, formatDroppedSummary, parseDroppedSummary, type DroppedOperation, type ReduceOptions, type ReducedTrace, type SummaryLevel, type TierBytes } from './reduce.js';
+export { reduceTrace, keepWholeTrace, toTracesData, SAMPLING_ATTR, KEEP_FULL, KEEP_SKELETON, skeletonSpan, skeletonSize, skeletonScopeSpans, isSkeletonScope, SKELETON_MARKER, formatDroppedSummary, parseDroppedSummary, type DroppedOperation, type ReduceOptions, type ReducedTrace, type SummaryLevel, type TierBytes } from './reduce.js';
 export { sampleTrace, ByteBudget, type SamplingStrategy, type ByteBudgetOptions, type BudgetReport } from './strategy.js';
 export { SortedWindow, RobustScore, type RobustScoreOptions } from './robust-stats.js';
 export { OperationTable } from './operations.js';

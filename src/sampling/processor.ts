@@ -96,6 +96,14 @@ export class StreamingSampler {
   private readonly strategy: SamplingStrategy;
   private readonly envelopes: EnvelopeMeter | undefined;
   private readonly inputEnvelopes: EnvelopeMeter | undefined;
+  /**
+   * The output's envelopes as it is sent (drain): merged by resource across the traces of a poll,
+   * they cost less than the decisions' estimates, which the strategy heard first and by which it
+   * would over-reduce; the difference is reported at each drain.
+   */
+  private readonly sentEnvelopes: EnvelopeMeter | undefined;
+  /** Envelope bytes estimated per decision since the last drain. */
+  private estimatedEnvelopeBytes = 0;
   /** Input envelope bytes not yet reported to the strategy. */
   private inputEnvelopeBytes = 0;
   private readonly waitMs: number;
@@ -116,6 +124,7 @@ export class StreamingSampler {
     this.strategy = options.strategy;
     this.envelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.inputEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
+    this.sentEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.waitMs = options.decisionWaitMs ?? 10_000;
     this.maxTraces = options.maxTraces ?? 50_000;
     this.maxSpans = options.maxSpans ?? 1_000_000;
@@ -209,9 +218,17 @@ export class StreamingSampler {
 
   private drain(): TracesData | undefined {
     if (this.output.length === 0) return undefined;
-    const out = toTracesData(this.output);
+    const out = this.envelopes ? this.envelopes.regroup(this.output) : toTracesData(this.output);
     this.counters.spansOut += this.output.length;
     this.output = [];
+    if (this.sentEnvelopes) {
+      // Negative when regrouping packed the envelopes tighter than the estimates: credit given back.
+      const correction = this.sentEnvelopes.addData(out) - this.estimatedEnvelopeBytes;
+      this.estimatedEnvelopeBytes = 0;
+      this.envelopes!.endDrain();
+      if (correction !== 0 || this.inputEnvelopeBytes !== 0) this.strategy.recordEnvelope!(this.inputEnvelopeBytes, correction);
+      this.inputEnvelopeBytes = 0;
+    }
     return out;
   }
 
@@ -222,7 +239,9 @@ export class StreamingSampler {
     const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
     // The envelopes of the input since the last decision, and of what this one sends on.
     if (this.envelopes) {
-      this.strategy.recordEnvelope!(this.inputEnvelopeBytes, reduced ? this.envelopes.add(reduced.spans) : 0);
+      const estimate = reduced ? this.envelopes.addRegrouped(reduced.spans) : 0;
+      this.estimatedEnvelopeBytes += estimate;
+      this.strategy.recordEnvelope!(this.inputEnvelopeBytes, estimate);
       this.inputEnvelopeBytes = 0;
     }
     this.counters.tracesDecided++;

@@ -5,7 +5,7 @@
 // kind, times, status and a marker; no events, links or other attributes), and the bytes of each
 // tier and of the summaries are counted. Also regroups kept spans into OTLP envelopes that keep their
 // resource and scope.
-import { kv, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
+import { kv, type InstrumentationScope, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
 import type { SampledTrace } from './trace.js';
 
@@ -19,7 +19,12 @@ export const SAMPLING_ATTR = {
    * on every kept span: a key-value list per entry cost more bytes than small spans themselves.
    */
   DROPPED: 'slimtrace.sampling.dropped',
-  /** string `skeleton`: the span was kept without its events, links and attributes (KEEP_SKELETON). */
+  /**
+   * string `skeleton`: the spans were kept without their events, links and attributes
+   * (KEEP_SKELETON). An attribute of the instrumentation scope they are sent under (a copy of their
+   * own scope), not of each span: 30 bytes a span were a quarter of a skeleton's bytes. Where
+   * scopes carry no attributes (the OpenTelemetry JS SDK's ReadableSpan), on the span itself.
+   */
   TIER: 'slimtrace.tier',
 } as const;
 
@@ -35,12 +40,43 @@ export const KEEP_SKELETON = 2;
  */
 export type SummaryLevel = 'operations' | 'totals' | 'none';
 
-const SKELETON_MARKER = kv(SAMPLING_ATTR.TIER, 'skeleton');
+/** The tier marker (SAMPLING_ATTR.TIER), on a skeleton's scope (skeletonScopeSpans) or, in the SDK, on the span. */
+export const SKELETON_MARKER: KeyValue = kv(SAMPLING_ATTR.TIER, 'skeleton');
+
+/** Is this the scope skeletons are sent under (it carries the tier marker)? */
+export function isSkeletonScope(scope: InstrumentationScope | undefined): boolean {
+  if (!scope) return false;
+  for (const a of scope.attributes) if (a.key === SAMPLING_ATTR.TIER && a.value === 'skeleton') return true;
+  return false;
+}
+
+const skeletonScopes = new WeakMap<ScopeSpans, ScopeSpans>();
+const NO_SCOPE: InstrumentationScope = { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
+
+/**
+ * The envelope skeletons of spans of `ss` are sent under: its scope with the tier marker added (one
+ * per ScopeSpans, cached, so regrouping puts a scope's skeletons together). Its `spans` stay empty:
+ * it names an envelope, toTracesData and the processor's regrouping fill copies of it.
+ */
+export function skeletonScopeSpans(ss: ScopeSpans): ScopeSpans {
+  let out = skeletonScopes.get(ss);
+  if (out === undefined) {
+    const scope = ss.scope ?? NO_SCOPE;
+    const attributes: KeyValue[] = [];
+    for (const a of scope.attributes) if (a.key !== SAMPLING_ATTR.TIER) attributes.push(a);
+    attributes.push(SKELETON_MARKER);
+    out = { scope: { ...scope, attributes }, spans: [], schemaUrl: ss.schemaUrl };
+    if (ss.unknownFields) out.unknownFields = ss.unknownFields;
+    skeletonScopes.set(ss, out);
+  }
+  return out;
+}
 
 /**
  * The skeleton of a span: what places it in the trace and says what it was and how it went (ids,
- * parent, name, kind, times, status), a `slimtrace.tier=skeleton` marker, and the counts of what was
- * left out in OTLP's dropped-count fields; `extra` attributes (re-parenting, summaries) follow the marker.
+ * parent, name, kind, times, status) and the counts of what was left out in OTLP's dropped-count
+ * fields; `extra` attributes (re-parenting, summaries) are its only attributes. Its tier is said by
+ * the scope it is sent under (skeletonScopeSpans).
  */
 export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentSpanId, extra: readonly KeyValue[] = []): Span {
   const out: Span = {
@@ -53,7 +89,7 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
     kind: span.kind,
     startTimeUnixNano: span.startTimeUnixNano,
     endTimeUnixNano: span.endTimeUnixNano,
-    attributes: withMarker(extra),
+    attributes: extra.length === 0 ? [] : extra.slice(),
     droppedAttributesCount: span.droppedAttributesCount + span.attributes.length,
     events: [],
     droppedEventsCount: span.droppedEventsCount + span.events.length,
@@ -61,23 +97,6 @@ export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentS
     droppedLinksCount: span.droppedLinksCount + span.links.length,
   };
   if (span.status) out.status = span.status;
-  return out;
-}
-
-/** [SKELETON_MARKER, ...extra], without the spread's iterator (a skeleton is written for most kept spans). */
-function withMarker(extra: readonly KeyValue[]): KeyValue[] {
-  // Literals of the exact length for the usual counts (re-parenting, summary): push() from one
-  // element grew a backing store of 17.
-  switch (extra.length) {
-    case 0:
-      return [SKELETON_MARKER];
-    case 1:
-      return [SKELETON_MARKER, extra[0]!];
-    case 2:
-      return [SKELETON_MARKER, extra[0]!, extra[1]!];
-  }
-  const out: KeyValue[] = [SKELETON_MARKER];
-  for (let k = 0; k < extra.length; k++) out.push(extra[k]!);
   return out;
 }
 
@@ -90,7 +109,7 @@ const pricedSkeleton: Span = skeletonSpan({ traceId: NO_ID, spanId: NO_ID, trace
 
 /** OTLP bytes of a span's skeleton (without re-parenting or summary attributes). */
 export function skeletonSize(span: Span): number {
-  // The fields skeletonSpan copies or derives; attributes (the marker), events and links stay as built.
+  // The fields skeletonSpan copies or derives; attributes, events and links stay as built (empty).
   const s = pricedSkeleton;
   s.traceId = span.traceId;
   s.spanId = span.spanId;
@@ -293,7 +312,10 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
     else span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
     if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;
     if (patch?.endTimeUnixNano !== undefined) span.endTimeUnixNano = patch.endTimeUnixNano;
-    out.push({ span, resource: located.resource, scope: located.scope, resourceSpans: located.resourceSpans, scopeSpans: located.scopeSpans });
+    if (skeleton) {
+      const scopeSpans = skeletonScopeSpans(located.scopeSpans);
+      out.push({ span, resource: located.resource, scope: scopeSpans.scope, resourceSpans: located.resourceSpans, scopeSpans });
+    } else out.push({ span, resource: located.resource, scope: located.scope, resourceSpans: located.resourceSpans, scopeSpans: located.scopeSpans });
     const size = encodedSpanSize(span);
     bytes += size;
     tierBytes.summary += summaryBytes;

@@ -70,6 +70,12 @@ export interface ByteBudgetOptions {
    * resource and scope envelopes that weigh more per kept byte when few spans of each are kept.
    */
   margin?: number;
+  /**
+   * While the output is over the target (in debt), aim this much above it (default 0): a budget that
+   * lets anomalies borrow (tieredAllowance) would otherwise hold its debt at a level, and end a
+   * finite input owing it; with the aim the traces after pay it back.
+   */
+  aim?: number;
 }
 
 /**
@@ -83,7 +89,8 @@ export class ByteBudget {
   private outputBytes = 0;
   /**
    * Bytes allowed so far minus bytes written, summed trace by trace at the target in force then, so
-   * a retarget (adaptive budget) changes what comes next without re-pricing the past.
+   * a retarget (adaptive budget) changes what comes next without re-pricing the past; while in debt,
+   * at the target plus the aim (spendShare), so a debt shrinks instead of being held.
    */
   private creditBytes = 0;
   /** Moving average of a trace's share (its bytes times the keep share): the unit of the reserve and the debt. */
@@ -93,9 +100,12 @@ export class ByteBudget {
   /** Stands in for the envelopes until they are reported (recordEnvelope), then 0. */
   private margin: number;
   private readonly maxCarry: number;
+  private readonly aim: number;
 
   constructor(options: ByteBudgetOptions) {
     this.margin = options.margin ?? 0;
+    this.aim = options.aim ?? 0;
+    if (!(this.aim >= 0)) throw new RangeError(`budget aim must be >= 0, got ${this.aim}`);
     this.target = options.targetReduction;
     this.keepShare = this.share(options.targetReduction);
     this.maxCarry = options.maxCarry ?? 2;
@@ -105,6 +115,11 @@ export class ByteBudget {
     if (!(r >= 0 && r < 1)) throw new RangeError(`target reduction must be in [0, 1), got ${r}`);
     // The margin never takes more than half of what the target leaves.
     return (1 - r) * Math.max(0.5, 1 - this.margin / Math.max(1e-9, 1 - r));
+  }
+
+  /** The share a trace may spend: the target's, less the aim while in debt. */
+  private spendShare(): number {
+    return this.creditBytes < 0 && this.aim > 0 ? Math.max(0.5 * this.keepShare, this.keepShare - this.aim) : this.keepShare;
   }
 
   get targetReduction(): number {
@@ -134,7 +149,7 @@ export class ByteBudget {
    * a bounded debt (`borrowTraces` average shares), paid back by the traces after it.
    */
   tieredAllowance(traceBytes: number, reserveTraces = 30, borrowTraces = 200, pathBorrowTraces = 0): { optional: number; degrade: number; paths: number; required: number } {
-    const share = this.keepShare * traceBytes;
+    const share = this.spendShare() * traceBytes;
     const avg = this.averageShare > 0 ? this.averageShare : share;
     const spare = Math.min(this.creditBytes - reserveTraces * avg, this.maxCarry * share);
     return {
@@ -147,7 +162,7 @@ export class ByteBudget {
 
   /** Bytes the next trace (of `traceBytes`) may keep. */
   allowance(traceBytes: number): number {
-    const share = this.keepShare * traceBytes;
+    const share = this.spendShare() * traceBytes;
     const bounded = Math.min(this.creditBytes, this.maxCarry * share);
     return Math.max(0, share + bounded);
   }
@@ -155,7 +170,7 @@ export class ByteBudget {
   record(inputBytes: number, outputBytes: number): void {
     this.inputBytes += inputBytes;
     this.outputBytes += outputBytes;
-    this.creditBytes += this.keepShare * inputBytes - outputBytes;
+    this.creditBytes += this.spendShare() * inputBytes - outputBytes;
     const share = this.keepShare * inputBytes;
     this.averageShare = this.averageShare === 0 ? share : 0.99 * this.averageShare + 0.01 * share;
   }

@@ -10,7 +10,7 @@
 import { TraceFlags, type Attributes, type Context, type SpanContext } from '@opentelemetry/api';
 import type { ReadableSpan, Sampler, SamplingDecision, SamplingResult, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { bytesToHex, type LocatedSpan, type Span as ModelSpan } from '../model/index.js';
-import { assembleTrace, sampleTrace, SAMPLING_ATTR, type ReduceOptions, type SamplingCounters, type SamplingStrategy } from '../sampling/index.js';
+import { assembleTrace, isSkeletonScope, sampleTrace, SAMPLING_ATTR, SKELETON_MARKER, type ReduceOptions, type SamplingCounters, type SamplingStrategy } from '../sampling/index.js';
 import { ReadableSpanConverter } from './from-readable.js';
 import { toAttributes, toHrTime } from './readable.js';
 
@@ -59,12 +59,13 @@ function isLocalRoot(span: ReadableSpan): boolean {
 }
 
 /** A copy of `orig` under another parent and/or with the model span's added attributes and times. */
-function changedSpan(orig: ReadableSpan, model: ModelSpan, originalAttributeCount: number, parentHex: string | undefined): ReadableSpan {
+function changedSpan(orig: ReadableSpan, model: ModelSpan, originalAttributeCount: number, parentHex: string | undefined, skeleton: boolean): ReadableSpan {
   const ctx = orig.spanContext();
   let parentSpanContext: SpanContext | undefined = orig.parentSpanContext;
   if (parentHex !== undefined) parentSpanContext = { traceId: ctx.traceId, spanId: parentHex, traceFlags: ctx.traceFlags, isRemote: false };
-  const added = model.attributes.slice(originalAttributeCount);
-  const attributes: Attributes = added.length > 0 ? { ...orig.attributes, ...toAttributes(added) } : orig.attributes;
+  // A skeleton's attributes are the reducer's only; the SDK's scopes carry no attributes, so its tier marker goes on the span.
+  const added = skeleton ? [SKELETON_MARKER, ...model.attributes] : model.attributes.slice(originalAttributeCount);
+  const attributes: Attributes = skeleton ? toAttributes(added) : added.length > 0 ? { ...orig.attributes, ...toAttributes(added) } : orig.attributes;
   const start = toHrTime(model.startTimeUnixNano);
   const end = toHrTime(model.endTimeUnixNano);
   return {
@@ -77,14 +78,14 @@ function changedSpan(orig: ReadableSpan, model: ModelSpan, originalAttributeCoun
     duration: toHrTime(model.endTimeUnixNano - model.startTimeUnixNano),
     status: orig.status,
     attributes,
-    links: orig.links,
-    events: orig.events,
+    links: skeleton ? [] : orig.links,
+    events: skeleton ? [] : orig.events,
     ended: true,
     resource: orig.resource,
     instrumentationScope: orig.instrumentationScope,
-    droppedAttributesCount: orig.droppedAttributesCount,
-    droppedEventsCount: orig.droppedEventsCount,
-    droppedLinksCount: orig.droppedLinksCount,
+    droppedAttributesCount: skeleton ? model.droppedAttributesCount : orig.droppedAttributesCount,
+    droppedEventsCount: skeleton ? model.droppedEventsCount : orig.droppedEventsCount,
+    droppedLinksCount: skeleton ? model.droppedLinksCount : orig.droppedLinksCount,
   };
 }
 
@@ -221,7 +222,7 @@ export class SamplingSpanProcessor implements SpanProcessor {
       const orig = t.spans[i]!;
       const before = trace.spans[i]!.span;
       const parentHex = s.span.parentSpanId === before.parentSpanId ? undefined : bytesToHex(s.span.parentSpanId);
-      this.emit(changedSpan(orig, s.span, before.attributes.length, parentHex));
+      this.emit(changedSpan(orig, s.span, before.attributes.length, parentHex, isSkeletonScope(s.scope)));
     }
     // Where each span's late children will hang: itself when kept, else its nearest kept ancestor.
     for (let i = 0; i < hex.length; i++) {
@@ -246,7 +247,7 @@ export class SamplingSpanProcessor implements SpanProcessor {
     }
     const converted = this.converter.convert(span).span;
     const attrs = [...converted.attributes, { key: SAMPLING_ATTR.SKIPPED_LEVELS, value: -1n }];
-    this.emit(changedSpan(span, { ...converted, attributes: attrs }, converted.attributes.length, ancestor));
+    this.emit(changedSpan(span, { ...converted, attributes: attrs }, converted.attributes.length, ancestor, false));
   }
 
   private emit(span: ReadableSpan): void {

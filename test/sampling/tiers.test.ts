@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, getAttribute, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, SpanKind, type Span } from '../../src/model/index.js';
 import { encodedSpanSize } from '../../src/otlp/index.js';
-import { assembleTrace, AutoscopeSampler, KEEP_FULL, KEEP_SKELETON, parseDroppedSummary, reduceTrace, SAMPLING_ATTR, skeletonSize, type SampledTrace } from '../../src/sampling/index.js';
+import { assembleTrace, AutoscopeSampler, KEEP_FULL, KEEP_SKELETON, isSkeletonScope, parseDroppedSummary, reduceTrace, SAMPLING_ATTR, skeletonScopeSpans, skeletonSize, toTracesData, type SampledTrace } from '../../src/sampling/index.js';
 import { checkReducedTrace } from '../../src/eval/sampling.js';
 import { runStream } from './helpers.js';
 
@@ -55,13 +55,31 @@ describe('tiers in the reducer', () => {
     keep[idx(t, '4')] = KEEP_FULL;
     const out = reduceTrace(t, keep);
     assert.equal(checkReducedTrace(t, out), undefined);
-    const a = out.spans.find((s) => s.span.name === 'OrderController.get')!.span;
+    const located = out.spans.find((s) => s.span.name === 'OrderController.get')!;
+    const a = located.span;
     const original = t.spans[idx(t, '2')]!.span;
     assert.deepEqual(a.events, []);
     assert.equal(a.droppedEventsCount, 5);
     assert.equal(a.droppedAttributesCount, 3);
-    assert.equal(getAttribute(a.attributes, SAMPLING_ATTR.TIER), 'skeleton');
-    assert.equal(a.attributes.length, 2, 'the marker and the summary of what was dropped below it');
+    // The tier marker is on the scope the skeleton is sent under: a copy of its own scope with the marker added.
+    assert.equal(getAttribute(a.attributes, SAMPLING_ATTR.TIER), undefined);
+    assert.equal(getAttribute(located.scope!.attributes, SAMPLING_ATTR.TIER), 'skeleton');
+    assert.equal(located.scopeSpans.scope, located.scope);
+    const ownScope = t.spans[idx(t, '2')]!.scope;
+    assert.equal(located.scope!.name, ownScope?.name ?? '');
+    assert.equal(located.scope!.version, ownScope?.version ?? '');
+    assert.equal(getAttribute(ownScope?.attributes ?? [], SAMPLING_ATTR.TIER), undefined, 'the input is not changed');
+    assert.equal(located.resourceSpans, t.spans[idx(t, '2')]!.resourceSpans);
+    assert.equal(a.attributes.length, 1, 'only the summary of what was dropped below it');
+    // Every skeleton of one scope shares one envelope (so regrouping sends it once), whole spans keep their own.
+    const root = out.spans.find((s) => s.span.name === 'GET /order')!;
+    assert.equal(root.scopeSpans, located.scopeSpans);
+    const whole = out.spans.find((s) => s.span.name === 'SELECT orders')!;
+    assert.equal(whole.scopeSpans, t.spans[idx(t, '4')]!.scopeSpans);
+    assert.equal(isSkeletonScope(whole.scope), false);
+    const data = toTracesData(out.spans);
+    assert.equal(data.resourceSpans.length, 1);
+    assert.equal(data.resourceSpans[0]!.scopeSpans.length, 2, 'one scope for whole spans, one for skeletons');
     assert.equal(a.startTimeUnixNano, original.startTimeUnixNano);
     assert.equal(a.endTimeUnixNano, original.endTimeUnixNano);
     assert.equal(a.name, original.name);
@@ -118,7 +136,7 @@ describe("Autoscope's budget controller", () => {
     for (const t of traces) {
       const out = r.reduced.get(t.traceIdHex)!;
       const c = out.spans.find((x) => x.span.status?.code === 2);
-      if (c && getAttribute(c.span.attributes, SAMPLING_ATTR.TIER) === undefined && c.span.attributes.length >= 3) whole++;
+      if (c && !isSkeletonScope(c.scope) && c.span.attributes.length >= 3) whole++;
     }
     assert.equal(whole, errorSpans(traces));
     assert.equal(s.budgetReport().steps['anomalies-dropped'], 0);
@@ -149,7 +167,7 @@ describe("Autoscope's budget controller", () => {
     for (const t of traces) {
       const out = r.reduced.get(t.traceIdHex)!;
       const a = out.spans.find((x) => x.span.name === 'OrderController.get');
-      if (a && getAttribute(a.span.attributes, SAMPLING_ATTR.TIER) === 'skeleton') skeletons++;
+      if (a && isSkeletonScope(a.scope)) skeletons++;
     }
     assert.ok(skeletons > 0, JSON.stringify(report));
   });
@@ -193,11 +211,30 @@ describe("Autoscope keeps both ends of a slow call", () => {
       const out = r.reduced.get(t.traceIdHex)!;
       const client = out.spans.find((x) => x.span.name === 'POST auth');
       const server = out.spans.find((x) => x.span.name === 'POST /verify');
-      assert.ok(client && getAttribute(client.span.attributes, SAMPLING_ATTR.TIER) === undefined, `trace ${k}: the slow client span is kept whole`);
+      assert.ok(client && !isSkeletonScope(client.scope), `trace ${k}: the slow client span is kept whole`);
       assert.ok(server, `trace ${k}: the server side of the slow call is kept`);
       assert.equal(bytesToHex(server.span.parentSpanId), bytesToHex(client.span.spanId));
-      assert.equal(getAttribute(server.span.attributes, SAMPLING_ATTR.TIER), 'skeleton');
+      assert.ok(isSkeletonScope(server.scope));
     }
     assert.equal(slow, 8);
+  });
+});
+
+describe('the skeletons’ scope', () => {
+  it('copies the scope with the tier marker added, once per ScopeSpans, and never changes the input', () => {
+    const scope = { name: 'io.example.orders', version: '1.4.0', attributes: [kv('team', 'checkout'), kv(SAMPLING_ATTR.TIER, 'old')], droppedAttributesCount: 2 };
+    const ss = makeScopeSpans({ scope, spans: [], schemaUrl: 'https://opentelemetry.io/schemas/1.26.0' });
+    const a = skeletonScopeSpans(ss);
+    assert.equal(skeletonScopeSpans(ss), a, 'cached: one envelope for all of its skeletons');
+    assert.equal(a.scope!.name, 'io.example.orders');
+    assert.equal(a.scope!.version, '1.4.0');
+    assert.equal(a.scope!.droppedAttributesCount, 2);
+    assert.equal(a.schemaUrl, ss.schemaUrl);
+    assert.deepEqual(a.scope!.attributes.map((x) => [x.key, x.value]), [['team', 'checkout'], [SAMPLING_ATTR.TIER, 'skeleton']]);
+    assert.equal(scope.attributes.length, 2);
+    assert.ok(isSkeletonScope(a.scope));
+    assert.equal(isSkeletonScope(ss.scope), false);
+    assert.equal(isSkeletonScope(undefined), false);
+    assert.deepEqual(a.spans, []);
   });
 });
