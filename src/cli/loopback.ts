@@ -33,6 +33,7 @@ export async function runLoopbackPipeline(batches: readonly TracesData[], setup:
   const t0 = performance.now();
   const dir = await mkdtemp(join(tmpdir(), 'slimtrace-demo-pipeline-'));
   let spansAtBackend = 0;
+  let otlpBytesAtBackend = 0;
   const backend: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -41,6 +42,7 @@ export async function runLoopbackPipeline(batches: readonly TracesData[], setup:
         let body = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         spansAtBackend += countSpans(decodeTracesData(body));
+        otlpBytesAtBackend += body.length;
         res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       } catch {
         res.writeHead(400).end();
@@ -101,6 +103,7 @@ export async function runLoopbackPipeline(batches: readonly TracesData[], setup:
       description: `OTLP/HTTP protobuf -> agent (autoscope${analysisFile ? ' with the analysis' : ', no code knowledge'}, 1 s decision wait) -> Tracezip over HTTP -> gateway -> OTLP/HTTP backend`,
       spansIn,
       spansAtBackend,
+      otlpBytesAtBackend,
       otlpBytesIn,
       wireBytes: await counterValue(a.metrics, 'wireBytes', { direction: 'sent', stage: 'tracezip' }),
       seconds: (performance.now() - t0) / 1000,

@@ -122,6 +122,8 @@ export interface PipelineFigures {
   description: string;
   spansIn: number;
   spansAtBackend: number;
+  /** OTLP protobuf bytes the backend received (uncompressed), in the gateway's export requests. */
+  otlpBytesAtBackend: number;
   /** OTLP protobuf bytes the agent received. */
   otlpBytesIn: number;
   /** Bytes from agent to gateway (Tracezip frames). */

@@ -163,7 +163,7 @@ function codecSection(report: EvaluationReport, codecs: CodecFigures): string {
     figure('codecs', codecChart(codecs), 'Bytes per span of the input for each codec, at each batch size (spans per OTLP request or Tracezip frame). Sample-then-compress rows divide by the input’s spans too, so they compare as the cost of shipping the same traffic.') +
     `<table class="codecs"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>` +
     `<p class="note">Tracezip is stream mode (one encoder per batch size, as an agent sends); every frame was ${l.checked ? (l.ok ? `decoded back and compared with its batch: lossless over ${int(l.spans)} spans.` : `decoded back and compared with its batch: <strong>NOT lossless</strong>: ${esc(l.problem ?? '')}`) : 'not checked.'}` +
-    `${report.pipeline ? ` Through a live agent and gateway on loopback: ${esc(report.pipeline.description)}; ${int(report.pipeline.spansIn)} spans in, ${int(report.pipeline.spansAtBackend)} at the backend, ${esc(bytes(report.pipeline.otlpBytesIn))} of OTLP in, ${esc(bytes(report.pipeline.wireBytes))} on the wire.` : ''}</p>`
+    `${report.pipeline ? ` Through a live agent and gateway on loopback: ${esc(report.pipeline.description)}; ${int(report.pipeline.spansIn)} spans in, ${int(report.pipeline.spansAtBackend)} at the backend, ${esc(bytes(report.pipeline.otlpBytesIn))} of OTLP in, ${esc(bytes(report.pipeline.otlpBytesAtBackend))} of OTLP out, ${esc(bytes(report.pipeline.wireBytes))} on the wire.` : ''}</p>`
   );
 }
 

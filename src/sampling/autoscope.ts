@@ -741,7 +741,8 @@ export class AutoscopeSampler implements SamplingStrategy {
    * tier before it gives up coverage: anomalies whole -> skeleton (least important first), hot
    * operations' spans -> summary, summaries per operation -> totals (the summaries are coarsened
    * before spans move into them: they buy no coverage), the DSS representatives -> summary,
-   * summaries -> none, the anomalies' paths -> summary (their spans re-parented, as with
+   * summaries -> none (with hotAfterRepresentatives, the hot operations' spans after these three),
+   * the anomalies' paths -> summary (their spans re-parented, as with
    * --no-anomaly-paths); only past the debt limit are anomalies dropped (never errors). When there
    * is room, it spends it by score: skeletons made whole,
    * dropped spans kept whole.
@@ -834,8 +835,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     if (!this.hotAfterRepresentatives) dropHot();
     lower('totals', 'summaries-to-totals');
     dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
-    if (this.hotAfterRepresentatives) dropHot();
+    // Summaries buy no coverage: they go before the hot operations' spans (gRPC topology slow
+    // coverage at 0.85, seeds 1-3: 95.7/97.3/99.8% -> 97.3/97.8/99.8%, the other inputs unchanged).
     lower('none', 'summaries-dropped');
+    if (this.hotAfterRepresentatives) dropHot();
     degradeAt = allowance.paths; // paths may borrow a little (pathBorrowTraces)
     dropReason(REASON_PATH, 'paths-to-summary');
     if (cost > required) {

@@ -81,11 +81,13 @@ export class EnvelopeMeter {
   /**
    * Envelope bytes these spans (one decision's) are estimated to add to output that is regrouped by
    * resource and scope before it is cut into requests (StreamingSampler's drain, toTracesData): each
-   * envelope once in the drain, and once more per `batchSpans` spans of its own. The estimate holds
-   * until the drain is measured (addData on what it sends); endDrain starts the next.
+   * envelope once in the drain (less if the request the last drain left under way has it), and once
+   * more per `batchSpans` spans of its own. The estimate holds until the drain is measured (addData
+   * on what it sends, by this meter); endDrain starts the next.
    */
   addRegrouped(spans: readonly LocatedSpan[]): number {
     let bytes = 0;
+    const carried = this.spansInRequest < this.batchSpans;
     let lastScopeSpans: ScopeSpans | undefined;
     let resourceKey = '';
     let scopeKey = '';
@@ -102,15 +104,17 @@ export class EnvelopeMeter {
       }
       // A group of c spans cut at a random offset into requests of N spans lands in 1 + (c - 1) / N
       // of them on average: the first span pays the envelope, each later one 1/N of it.
+      // The drain opens with the request the last one left under way (addData): what it holds
+      // already costs the first span no more than the later ones.
       if (this.drainResources.has(resourceKey)) bytes += r!.bytes / this.batchSpans;
       else {
         this.drainResources.add(resourceKey);
-        bytes += r!.bytes;
+        bytes += carried && this.inRequest.has(resourceKey) ? r!.bytes / this.batchSpans : r!.bytes;
       }
       if (this.drainScopes.has(scopeKey)) bytes += sc!.bytes / this.batchSpans;
       else {
         this.drainScopes.add(scopeKey);
-        bytes += sc!.bytes;
+        bytes += carried && this.inRequest.get(resourceKey)?.has(sc!.key) ? sc!.bytes / this.batchSpans : sc!.bytes;
       }
     }
     return bytes;

@@ -9,6 +9,7 @@ import { SAMPLING_ATTR, toTracesData, type ReduceOptions, type ReducedTrace } fr
 import { sampleTrace, type SamplingStrategy } from './strategy.js';
 import { assembleTrace, spanKey, type SampledTrace } from './trace.js';
 import { EnvelopeMeter } from './envelopes.js';
+import { encodedSpanSize } from '../otlp/index.js';
 
 const NO_ID = new Uint8Array(0);
 
@@ -96,15 +97,11 @@ export class StreamingSampler {
   private readonly strategy: SamplingStrategy;
   private readonly envelopes: EnvelopeMeter | undefined;
   private readonly inputEnvelopes: EnvelopeMeter | undefined;
-  /**
-   * The output's envelopes as it is sent (drain): merged by resource across the traces of a poll,
-   * they cost less than the decisions' estimates, which the strategy heard first and by which it
-   * would over-reduce; the difference is reported at each drain.
-   */
-  private readonly sentEnvelopes: EnvelopeMeter | undefined;
-  /** Envelope bytes estimated per decision since the last drain. */
+  /** Envelope bytes estimated per decision since the last drain (the drain measures them, and reports the difference). */
   private estimatedEnvelopeBytes = 0;
-  /** Input envelope bytes not yet reported to the strategy. */
+  /** Late spans forwarded since the last drain (their trace's decision was counted without them; their input goes with inputEnvelopeBytes). */
+  private lateBytes = 0;
+  /** Input bytes not yet reported to the strategy: envelopes, and late spans (decided without them). */
   private inputEnvelopeBytes = 0;
   private readonly waitMs: number;
   private readonly maxTraces: number;
@@ -124,7 +121,6 @@ export class StreamingSampler {
     this.strategy = options.strategy;
     this.envelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.inputEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
-    this.sentEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.waitMs = options.decisionWaitMs ?? 10_000;
     this.maxTraces = options.maxTraces ?? 50_000;
     this.maxSpans = options.maxSpans ?? 1_000_000;
@@ -221,11 +217,13 @@ export class StreamingSampler {
     const out = this.envelopes ? this.envelopes.regroup(this.output) : toTracesData(this.output);
     this.counters.spansOut += this.output.length;
     this.output = [];
-    if (this.sentEnvelopes) {
-      // Negative when regrouping packed the envelopes tighter than the estimates: credit given back.
-      const correction = this.sentEnvelopes.addData(out) - this.estimatedEnvelopeBytes;
+    if (this.envelopes) {
+      // What the drain adds to the requests it is sent in (merged by envelope, cut every N spans, the
+      // request under way carried over), less the decisions' estimates: the strategy hears the truth.
+      const correction = this.envelopes.addData(out) - this.estimatedEnvelopeBytes + this.lateBytes;
+      this.lateBytes = 0;
       this.estimatedEnvelopeBytes = 0;
-      this.envelopes!.endDrain();
+      this.envelopes.endDrain();
       if (correction !== 0 || this.inputEnvelopeBytes !== 0) this.strategy.recordEnvelope!(this.inputEnvelopeBytes, correction);
       this.inputEnvelopeBytes = 0;
     }
@@ -281,6 +279,8 @@ export class StreamingSampler {
   }
 
   private late(decision: Decision, located: LocatedSpan): void {
+    // Input the budget has not heard of (the trace was decided without it): told with the next drain.
+    if (this.envelopes) this.inputEnvelopeBytes += encodedSpanSize(located.span);
     if (!decision.kept) {
       this.counters.lateSpansDropped++;
       return;
@@ -290,12 +290,18 @@ export class StreamingSampler {
     const ancestor = ancestors.get(spanKey(located.span.parentSpanId));
     ancestors.set(spanKey(located.span.spanId), null);
     if (!ancestor) {
-      this.output.push(located);
+      this.pushLate(located);
       return;
     }
     // Its parent was dropped: hang it under the parent's nearest kept ancestor, as the trace's own spans are.
     const span = { ...located.span, parentSpanId: ancestor, attributes: [...located.span.attributes, kv(SAMPLING_ATTR.SKIPPED_LEVELS, -1n)] };
-    this.output.push({ ...located, span });
+    this.pushLate({ ...located, span });
+  }
+
+  private pushLate(located: LocatedSpan): void {
+    this.output.push(located);
+    // Bytes the budget has not heard of (their trace was decided without them): told with the next drain.
+    if (this.envelopes) this.lateBytes += encodedSpanSize(located.span);
   }
 }
 

@@ -29,12 +29,17 @@ describe('slimtrace demo and evaluate --report', { timeout: 300_000 }, () => {
     assert.equal(report.input.traces, 2000);
     assert.equal(report.settings.codeKnowledge, true);
     assert.ok(report.pipeline && report.pipeline.wireBytes > 0 && report.pipeline.wireBytes < report.pipeline.otlpBytesIn);
-    // The live agent runs the same Autoscope at the same target: it keeps what the offline run keeps
-    // (within a few spans: the agent decides on wall-clock time). Reading the backend before the
-    // agent's batcher had sent its last batches once reported 1,609 spans against 10,592.
-    const offline = report.strategies.find((s) => s.strategy === 'autoscope')!.outputSpans;
+    // The live agent runs the same Autoscope at the same target: it meets it as the offline run does,
+    // and keeps about as many spans. Not exactly the same ones: it decides on wall-clock time, in the
+    // order and chunks its polls find the traces, and its budget pays for every byte it sends (late
+    // spans and the envelopes of its drains included). Reading the backend before the agent's
+    // batcher had sent its last batches once reported 1,609 spans against 10,592.
+    const offline = report.strategies.find((s) => s.strategy === 'autoscope')!;
     const live = report.pipeline.spansAtBackend;
-    assert.ok(Math.abs(live - offline) <= Math.max(5, offline * 0.02), `live agent kept ${live} spans, offline ${offline}`);
+    assert.ok(Math.abs(live - offline.outputSpans) <= offline.outputSpans * 0.06, `live agent kept ${live} spans, offline ${offline.outputSpans}`);
+    // The backend's requests are the gateway's (its own batches and envelopes), hence a point of slack.
+    const liveReduction = 1 - report.pipeline.otlpBytesAtBackend / report.pipeline.otlpBytesIn;
+    assert.ok(Math.abs(liveReduction - offline.reduction) <= 0.01, `live reduction ${liveReduction}, offline ${offline.reduction}`);
     assert.ok(report.waterfalls && report.waterfalls.length > 0);
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /data-chart="waterfall"/);
   });

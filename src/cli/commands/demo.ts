@@ -56,7 +56,7 @@ export function formatDemoSummary(report: EvaluationReport): string {
     const s = report.strategies.find((x) => x.strategy === combined.strategy);
     lines.push(`combined (${combined.strategy} then Tracezip): ${pct(combined.reduction)} fewer bytes than raw OTLP protobuf${s?.coverage.exact ? `, ${pct(s.coverage.exact.share)} of faulty spans kept` : ''}`);
   }
-  if (report.pipeline) lines.push(`live agent -> gateway on loopback: ${report.pipeline.spansIn} spans in, ${report.pipeline.spansAtBackend} at the backend, ${report.pipeline.otlpBytesIn} bytes of OTLP in, ${report.pipeline.wireBytes} bytes on the wire (${pct(1 - report.pipeline.wireBytes / Math.max(1, report.pipeline.otlpBytesIn))} fewer)`);
+  if (report.pipeline) lines.push(`live agent -> gateway on loopback: ${report.pipeline.spansIn} spans in, ${report.pipeline.spansAtBackend} at the backend, ${report.pipeline.otlpBytesIn} bytes of OTLP in, ${report.pipeline.otlpBytesAtBackend} out (${pct(1 - report.pipeline.otlpBytesAtBackend / Math.max(1, report.pipeline.otlpBytesIn))} fewer), ${report.pipeline.wireBytes} bytes on the wire (${pct(1 - report.pipeline.wireBytes / Math.max(1, report.pipeline.otlpBytesIn))} fewer)`);
   return lines.join('\n') + '\n';
 }
 
