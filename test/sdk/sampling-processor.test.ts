@@ -9,7 +9,7 @@ import { context, ROOT_CONTEXT, SpanKind as ApiSpanKind, SpanStatusCode, trace a
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { bytesToHex, getAttribute, SpanKind } from '../../src/model/index.js';
-import { SAMPLING_ATTR, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
+import { KEEP_FULL, KEEP_SKELETON, SAMPLING_ATTR, type SampledTrace, type SamplingStrategy } from '../../src/sampling/index.js';
 import { HeadSampler, LeafAggregateSampler, RandomSpanSampler, AGGREGATE_ATTR } from '../../src/sampling/baselines.js';
 import { SamplingSpanProcessor, StrategySampler } from '../../src/sdk/autoscope-processor.js';
 import { ReadableSpanConverter } from '../../src/sdk/from-readable.js';
@@ -246,4 +246,41 @@ test('StrategySampler: the head strategy as the SDK sampler, the same traces as 
     assert.equal(new StrategySampler(new HeadSampler({ ratio })).toString(), `StrategySampler{head, ratio=${ratio}}`);
     await provider.shutdown();
   }
+});
+
+/** Keeps spans named "skel*" as skeletons, drops "drop*", keeps the rest whole. */
+class Skeletons implements SamplingStrategy {
+  readonly name = 'skeletons';
+  decide(trace: SampledTrace): Uint8Array {
+    return Uint8Array.from(trace.spans, (s) => (s.span.name.startsWith('drop') ? 0 : s.span.name.startsWith('skel') ? KEEP_SKELETON : KEEP_FULL));
+  }
+}
+
+test('a skeleton through the SDK: no attributes, events or links of its own, the counts of what was left out, and the tier marker on the span (SDK scopes carry no attributes)', async () => {
+  const { exporter, tracer } = setup(new Skeletons());
+  const root = tracer.startSpan('GET /cart', { kind: ApiSpanKind.SERVER, attributes: { 'http.route': '/cart' } });
+  const s = child(tracer, 'skelLoad', root, { attributes: { 'cart.size': 3, 'user.tier': 'gold' } });
+  s.addEvent('cache miss', { key: 'cart:1' });
+  s.addEvent('loaded');
+  const dropped = child(tracer, 'dropQuery', s);
+  const under = child(tracer, 'keepAudit', dropped, { attributes: { audit: true } });
+  under.end();
+  dropped.end();
+  s.end();
+  root.end();
+  const byName = new Map(exporter.getFinishedSpans().map((x) => [x.name, x]));
+  assert.deepEqual([...byName.keys()].sort(), ['GET /cart', 'keepAudit', 'skelLoad']);
+  const skel = byName.get('skelLoad')!;
+  assert.equal(skel.attributes[SAMPLING_ATTR.TIER], 'skeleton');
+  assert.equal(skel.attributes['cart.size'], undefined);
+  assert.equal(typeof skel.attributes[SAMPLING_ATTR.DROPPED], 'string', 'the summary of the dropped span below it');
+  assert.deepEqual(skel.events, []);
+  assert.equal(skel.droppedAttributesCount, 2);
+  assert.equal(skel.droppedEventsCount, 2);
+  assert.equal(skel.instrumentationScope.name, 'test');
+  const whole = byName.get('keepAudit')!;
+  assert.equal(whole.attributes.audit, true);
+  assert.equal(whole.attributes[SAMPLING_ATTR.TIER], undefined);
+  assert.equal(parentOf(whole), idOf(skel), 're-parented over the dropped span to the skeleton');
+  assert.equal(byName.get('GET /cart')!.attributes['http.route'], '/cart');
 });
