@@ -7,7 +7,7 @@
 // writes the raw points as JSON and one SVG chart per input and definition.
 //
 //   node --max-old-space-size=8000 --import tsx scripts/sampling-curves.ts [INPUT ...] [--targets 0.5,0.7,...]
-//        [--strategies a,b] [--traces N] [--json FILE] [--svg-dir DIR] [--merge FILE]
+//        [--strategies a,b] [--traces N] [--topology default|grpc] [--analysis analysis.json] [--json FILE] [--svg-dir DIR] [--merge FILE]
 // --merge FILE: points of an earlier run (its --json) for what was not run now (strategy and target),
 // so a change to Autoscope re-runs only Autoscope's curve (the baselines do not change).
 // INPUT: a dataset directory or trace file, or `generated` (the default traffic, 2,000 traces).
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { openInput } from '../src/cli/input.js';
 import { evaluateSampling, type EvaluationReport, type StrategyFigures, type StrategyResult } from '../src/eval/index.js';
 import { tradeoffChart } from '../src/report/charts.js';
-import { AutoscopeSampler, createStrategy, STRATEGY_NAMES, type SamplingStrategy, type StrategyName } from '../src/sampling/index.js';
+import { AutoscopeSampler, createStrategy, readCodeKnowledge, STRATEGY_NAMES, type CodeKnowledge, type SamplingStrategy, type StrategyName } from '../src/sampling/index.js';
 
 type Definition = 'exact' | 'slow' | 'proxy';
 const DEFS: readonly Definition[] = ['exact', 'slow', 'proxy'];
@@ -43,7 +43,20 @@ interface Curves {
   points: Point[];
 }
 
-function parseArgs(argv: string[]): { inputs: string[]; targets: number[]; strategies: StrategyName[]; traces?: number; json?: string; svgDir?: string; merge?: string } {
+interface Args {
+  inputs: string[];
+  targets: number[];
+  strategies: StrategyName[];
+  traces?: number;
+  json?: string;
+  svgDir?: string;
+  merge?: string;
+  /** Generated traffic's topology (`default` or `grpc`), and the analysis.json Autoscope reads. */
+  topology?: string;
+  analysis?: string;
+}
+
+function parseArgs(argv: string[]): Args {
   const inputs: string[] = [];
   let targets = [0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97];
   let strategies = STRATEGY_NAMES.filter((n) => n !== 'autoscope-mined') as StrategyName[];
@@ -51,6 +64,8 @@ function parseArgs(argv: string[]): { inputs: string[]; targets: number[]; strat
   let json: string | undefined;
   let svgDir: string | undefined;
   let merge: string | undefined;
+  let topology: string | undefined;
+  let analysis: string | undefined;
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const value = (): string => {
@@ -64,19 +79,21 @@ function parseArgs(argv: string[]): { inputs: string[]; targets: number[]; strat
     else if (a === '--json') json = value();
     else if (a === '--svg-dir') svgDir = value();
     else if (a === '--merge') merge = value();
+    else if (a === '--topology') topology = value();
+    else if (a === '--analysis') analysis = value();
     else inputs.push(a);
   }
   for (const t of targets) if (!(t > 0 && t < 1)) throw new Error(`target reduction ${t} is not in (0, 1)`);
   for (const s of strategies) if (!(STRATEGY_NAMES as readonly string[]).includes(s)) throw new Error(`unknown strategy ${s}`);
-  return { inputs: inputs.length > 0 ? inputs : ['generated'], targets, strategies, traces, json, svgDir, merge };
+  return { inputs: inputs.length > 0 ? inputs : ['generated'], targets, strategies, traces, json, svgDir, merge, topology, analysis };
 }
 
-async function sweep(input: string, targets: readonly number[], names: readonly StrategyName[], traces: number | undefined): Promise<Curves> {
-  const source = await openInput(input === 'generated' ? undefined : input, { traces });
+async function sweep(input: string, targets: readonly number[], names: readonly StrategyName[], traces: number | undefined, topology: string | undefined, code: CodeKnowledge | undefined): Promise<Curves> {
+  const source = await openInput(input === 'generated' ? undefined : input, { traces, topology });
   const runs: { name: StrategyName; target: number; strategy: SamplingStrategy }[] = [];
   for (const name of names) {
     // leaf-aggregate has no budget: one point.
-    for (const target of name === 'leaf-aggregate' ? [0.85] : targets) runs.push({ name, target, strategy: createStrategy(name, { targetReduction: target }) });
+    for (const target of name === 'leaf-aggregate' ? [0.85] : targets) runs.push({ name, target, strategy: createStrategy(name, { targetReduction: target, ...(code ? { code } : {}) }) });
   }
   // Datasets read their labels before the pass; generated traffic fills them while it streams.
   const labels = await source.labels?.();
@@ -207,10 +224,11 @@ function charts(c: Curves, def: Definition, target: number): string {
 }
 
 const args = parseArgs(process.argv.slice(2));
+const code = args.analysis ? await readCodeKnowledge(args.analysis) : undefined;
 const earlier: Curves[] = args.merge ? (JSON.parse(await readFile(args.merge, 'utf8')) as Curves[]) : [];
 const all: Curves[] = [];
 for (const input of args.inputs) {
-  const c = await sweep(input, args.targets, args.strategies, args.traces);
+  const c = await sweep(input, args.targets, args.strategies, args.traces, args.topology, code);
   const before = earlier.find((e) => e.input === input);
   // Earlier points stay unless this run measured the same strategy at the same target.
   if (before) c.points.push(...before.points.filter((p) => !c.points.some((q) => q.strategy === p.strategy && q.target === p.target)));
@@ -220,7 +238,7 @@ for (const input of args.inputs) {
   process.stdout.write(markdown(c, names) + '\n');
   if (args.svgDir) {
     await mkdir(args.svgDir, { recursive: true });
-    const base = input === 'generated' ? 'generated' : input.replace(/\/+$/, '').split('/').pop()!;
+    const base = input === 'generated' ? (args.topology && args.topology !== 'default' ? `generated-${args.topology}` : 'generated') : input.replace(/\/+$/, '').split('/').pop()!;
     for (const d of DEFS.filter((x) => x !== 'proxy' && c.points.some((p) => p.coverage[x]))) await writeFile(join(args.svgDir, `curve-${base}-${d}.svg`), charts(c, d, 0.85) + '\n');
   }
 }

@@ -97,6 +97,13 @@ export class StreamingSampler {
   private readonly strategy: SamplingStrategy;
   private readonly envelopes: EnvelopeMeter | undefined;
   private readonly inputEnvelopes: EnvelopeMeter | undefined;
+  /**
+   * The output's envelopes as drained and sent: what the decisions' estimates (addRegrouped) missed
+   * is reported at each drain, late spans' bytes with it.
+   */
+  private readonly sentEnvelopes: EnvelopeMeter | undefined;
+  /** Spans drained so far: where the next drain's first request cut falls. */
+  private drainedSpans = 0;
   /** Envelope bytes estimated per decision since the last drain (the drain measures them, and reports the difference). */
   private estimatedEnvelopeBytes = 0;
   /** Late spans forwarded since the last drain (their trace's decision was counted without them; their input goes with inputEnvelopeBytes). */
@@ -121,6 +128,7 @@ export class StreamingSampler {
     this.strategy = options.strategy;
     this.envelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.inputEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
+    this.sentEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
     this.waitMs = options.decisionWaitMs ?? 10_000;
     this.maxTraces = options.maxTraces ?? 50_000;
     this.maxSpans = options.maxSpans ?? 1_000_000;
@@ -214,16 +222,17 @@ export class StreamingSampler {
 
   private drain(): TracesData | undefined {
     if (this.output.length === 0) return undefined;
-    const out = this.envelopes ? this.envelopes.regroup(this.output) : toTracesData(this.output);
+    const out = this.envelopes ? this.envelopes.regroup(this.output, this.drainedSpans) : toTracesData(this.output);
+    this.drainedSpans += this.output.length;
     this.counters.spansOut += this.output.length;
     this.output = [];
-    if (this.envelopes) {
-      // What the drain adds to the requests it is sent in (merged by envelope, cut every N spans, the
-      // request under way carried over), less the decisions' estimates: the strategy hears the truth.
-      const correction = this.envelopes.addData(out) - this.estimatedEnvelopeBytes + this.lateBytes;
+    if (this.sentEnvelopes) {
+      // What the drain adds to the requests it is sent in, less the decisions' estimates, plus the late
+      // spans no decision priced: the strategy hears what was sent.
+      const correction = this.sentEnvelopes.addData(out) - this.estimatedEnvelopeBytes + this.lateBytes;
       this.lateBytes = 0;
       this.estimatedEnvelopeBytes = 0;
-      this.envelopes.endDrain();
+      this.envelopes!.endDrain();
       if (correction !== 0 || this.inputEnvelopeBytes !== 0) this.strategy.recordEnvelope!(this.inputEnvelopeBytes, correction);
       this.inputEnvelopeBytes = 0;
     }
@@ -237,7 +246,7 @@ export class StreamingSampler {
     const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
     // The envelopes of the input since the last decision, and of what this one sends on.
     if (this.envelopes) {
-      const estimate = reduced ? this.envelopes.addRegrouped(reduced.spans) : 0;
+      const estimate = reduced ? this.envelopes.addRegrouped(reduced.spans, this.sentEnvelopes) : 0;
       this.estimatedEnvelopeBytes += estimate;
       this.strategy.recordEnvelope!(this.inputEnvelopeBytes, estimate);
       this.inputEnvelopeBytes = 0;

@@ -44,7 +44,7 @@ test('regroup merges envelopes of equal content from different requests, and los
   // Small batches: every batch has envelope objects of its own, as decoded requests do.
   const run = collectTraffic({ seed: 5, traces: 200, batchSpans: 50 });
   const located = run.batches.flatMap((b) => [...locatedSpans(b)]);
-  const meter = new EnvelopeMeter(512);
+  const meter = new EnvelopeMeter(512, 1_000_000);
   const merged = meter.regroup(located);
   const byObject = toTracesData(located);
   const distinct = new Set(located.map((s) => Buffer.from(encodeTracesData({ resourceSpans: [{ ...s.resourceSpans, scopeSpans: [] }] })).toString('hex')));
@@ -58,32 +58,78 @@ test('regroup merges envelopes of equal content from different requests, and los
   assert.equal(countSpans(merged), located.length);
 });
 
-test('the estimate for regrouped output is close to what the regrouped output adds', () => {
+test('regroup cuts every N spans in their order and merges by envelope within each cut; cut per request, what add() estimates is what the cuts add', () => {
   const run = collectTraffic({ seed: 6, traces: 400, batchSpans: 60 });
   const traces = new Map<string, LocatedSpan[]>();
-  for (const b of run.batches) for (const s of locatedSpans(b)) {
-    const k = bytesToHex(s.span.traceId);
-    let list = traces.get(k);
-    if (!list) traces.set(k, (list = []));
-    list.push(s);
-  }
-  const meter = new EnvelopeMeter(512);
+  for (const b of run.batches)
+    for (const s of locatedSpans(b)) {
+      const k = bytesToHex(s.span.traceId);
+      let list = traces.get(k);
+      if (!list) traces.set(k, (list = []));
+      list.push(s);
+    }
+  const estimator = new EnvelopeMeter(64);
+  const grouper = new EnvelopeMeter(64, 64); // cuts of one request each: add()'s model exactly
+  const sent = new EnvelopeMeter(64);
   let estimate = 0;
+  let measured = 0;
+  let drained = 0;
   const drain: LocatedSpan[] = [];
   let k = 0;
-  let measured = 0;
-  for (const spans of traces.values()) {
-    // A third of each trace kept, drained every 50 traces (each drain measured on its own: the
-    // processor's own meter carries a request over from one drain to the next, and corrects by it).
-    const kept = spans.filter((_, i) => i % 3 === 0);
-    estimate += meter.addRegrouped(kept);
-    drain.push(...kept);
-    if (++k % 50 === 0) {
-      measured += new EnvelopeMeter(512).addData(meter.regroup(drain));
-      meter.endDrain();
-      drain.length = 0;
+  const flush = (): void => {
+    const out = grouper.regroup(drain, drained);
+    // Every cut holds the cut's spans, each resource once.
+    const got = [...locatedSpans(out)].map((s) => bytesToHex(s.span.spanId));
+    let at = 0;
+    let cutStart = 0;
+    let first = 64 - (drained % 64);
+    while (cutStart < drain.length) {
+      const len = Math.min(first, drain.length - cutStart);
+      assert.deepEqual(got.slice(at, at + len).sort(), drain.slice(cutStart, cutStart + len).map((s) => bytesToHex(s.span.spanId)).sort());
+      at += len;
+      cutStart += len;
+      first = 64;
     }
+    measured += sent.addData(out);
+    drained += drain.length;
+    drain.length = 0;
+  };
+  for (const spans of traces.values()) {
+    // A third of each trace kept, drained every 7 traces (not on a cut's end).
+    const kept = spans.filter((_, i) => i % 3 === 0);
+    estimate += estimator.add(kept);
+    drain.push(...kept);
+    if (++k % 7 === 0) flush();
   }
+  flush();
+  assert.ok(measured > 0);
+  assert.equal(estimate, measured);
+});
+
+test('addRegrouped estimates what drains cut every 4,096 spans, merged by envelope and sent in requests of 512, add', () => {
+  const run = collectTraffic({ seed: 7, traces: 1500, batchSpans: 60 });
+  const meter = new EnvelopeMeter();
+  const sent = new EnvelopeMeter();
+  let estimate = 0;
+  let measured = 0;
+  let drained = 0;
+  // Every other span kept, a batch a decision, drained past 9,000 spans (several cuts): an offline run
+  // drains most of its input at once, where the estimate stands alone until the end. Small drains
+  // (a live processor's polls) are measured and corrected one by one, so their estimate matters less.
+  let drain: LocatedSpan[] = [];
+  const flush = (): void => {
+    measured += sent.addData(meter.regroup(drain, drained));
+    meter.endDrain();
+    drained += drain.length;
+    drain = [];
+  };
+  for (const b of run.batches) {
+    const kept = [...locatedSpans(b)].filter((_, i) => i % 2 === 0);
+    estimate += meter.addRegrouped(kept, sent);
+    drain.push(...kept);
+    if (drain.length > 9000) flush();
+  }
+  flush();
   assert.ok(measured > 0);
   assert.ok(Math.abs(estimate - measured) <= 0.1 * measured, `estimated ${estimate}, measured ${measured}`);
 });
