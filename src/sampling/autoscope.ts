@@ -323,6 +323,10 @@ export class AutoscopeSampler implements SamplingStrategy {
   private skelCache = new Float64Array(64);
   private skelTrace: SampledTrace | undefined;
   private ancScratch = new Int32Array(64);
+  /** The fit under way in fitBudget: the estimated cost, the summary level, and the cost past which it degrades. */
+  private fitCost = 0;
+  private fitLevel: SummaryLevel = 'operations';
+  private fitDegradeAt = 0;
   private readonly summaryScratch = new Set<number>();
   /** The decision's working arrays, reused from trace to trace (see DecisionWork). */
   private readonly work = new DecisionWork();
@@ -507,27 +511,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const skel = this.tiers ? KEEP_SKELETON : KEEP_FULL;
     const keep = new Uint8Array(n);
     const reason = w.reason.take(n);
-    const mark = (i: number, why: number, tier: number, withPath: boolean): void => {
-      if (!keep[i]) {
-        keep[i] = tier;
-        reason[i] = why;
-      } else if (why === REASON_HOT || why === REASON_REPRESENTATIVE) {
-        // Weaker than whatever it is already kept for (an anomaly's path included).
-      } else if (tier === KEEP_FULL && keep[i] === KEEP_SKELETON) {
-        // First reached as another anomaly's path, then found anomalous itself: it is whole.
-        keep[i] = KEEP_FULL;
-        reason[i] = why;
-      } else if (reason[i] === REASON_PATH) reason[i] = why;
-      if (!withPath) return;
-      for (let p = trace.parent[i]!; p >= 0; p = trace.parent[p]!) {
-        if (!keep[p]) keep[p] = skel;
-        // A span kept for weaker reasons (a hot operation, a representative) is on an anomaly's
-        // path now, and must not be summarized as hot or representative.
-        else if (reason[p] !== REASON_HOT && reason[p] !== REASON_REPRESENTATIVE) break;
-        reason[p] = REASON_PATH;
-      }
-    };
-    for (const r of trace.roots) mark(r, REASON_ROOT, skel, false);
+    for (const r of trace.roots) this.mark(trace, keep, reason, r, REASON_ROOT, skel, false);
     // Slowness belongs to the deepest slow span: a fault makes every caller above it slow too, and
     // those callers are on its path anyway (as skeletons), so they are not outliers of their own.
     const slowCaller = w.slowCaller.take(n);
@@ -554,16 +538,16 @@ export class AutoscopeSampler implements SamplingStrategy {
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (selfSlow[i] && !slowCaller[i]) why = REASON_SELF;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
-      if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
+      if (why === 0 && slowCaller[i]) this.mark(trace, keep, reason, i, REASON_SLOW_CALLER, skel, true);
       else if (why !== 0) {
-        mark(i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
+        this.mark(trace, keep, reason, i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
         if (why === REASON_OUTLIER && this.deepestSlow && this.anomalyPaths && trace.spans[i]!.span.kind === SpanKind.CLIENT)
-          for (const c of trace.children[i]!) mark(c, REASON_CALLEE, skel, false);
+          for (const c of trace.children[i]!) this.mark(trace, keep, reason, c, REASON_CALLEE, skel, false);
         if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
       } else if (this.hotWindowMs > 0) {
         const until = this.hotUntil.get(ops[i]!);
         if (until !== undefined) {
-          if (nowMs <= until) mark(i, REASON_HOT, KEEP_FULL, false);
+          if (nowMs <= until) this.mark(trace, keep, reason, i, REASON_HOT, KEEP_FULL, false);
           else this.hotUntil.delete(ops[i]!);
         }
       }
@@ -584,7 +568,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let d = 0; d < dssCount; d++) if (score[best[d]!]! < this.representativeMinScore) best[d] = smallest[d]!;
     const dssKept = w.dssKept.take(dssCount);
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
-    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
+    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) this.mark(trace, keep, reason, best[d]!, REASON_REPRESENTATIVE, skel, false);
 
     const selected = inspect ? reason.slice(0, n) : undefined;
     if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
@@ -597,11 +581,11 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (used < allowance) {
         const candidates: number[] = [];
         for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
-        sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
+        sortSmall(candidates, byScoreDescending, reason, score);
         for (const i of candidates) {
           const s = trace.size[i]!;
           if (used + s > allowance) continue;
-          mark(i, REASON_BUDGET, KEEP_FULL, false);
+          this.mark(trace, keep, reason, i, REASON_BUDGET, KEEP_FULL, false);
           used += s;
         }
       }
@@ -634,6 +618,33 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
     }
     return keep;
+  }
+
+  /**
+   * Keeps span i for `why` at `tier` (unless it is kept for something stronger already), and with
+   * `withPath` its path to the root as skeletons (whole without tiers). A method, not a closure
+   * made per trace in decide: closures were garbage, and each costs a name definition under tsx.
+   */
+  private mark(trace: SampledTrace, keep: Uint8Array, reason: Uint8Array, i: number, why: number, tier: number, withPath: boolean): void {
+    if (!keep[i]) {
+      keep[i] = tier;
+      reason[i] = why;
+    } else if (why === REASON_HOT || why === REASON_REPRESENTATIVE) {
+      // Weaker than whatever it is already kept for (an anomaly's path included).
+    } else if (tier === KEEP_FULL && keep[i] === KEEP_SKELETON) {
+      // First reached as another anomaly's path, then found anomalous itself: it is whole.
+      keep[i] = KEEP_FULL;
+      reason[i] = why;
+    } else if (reason[i] === REASON_PATH) reason[i] = why;
+    if (!withPath) return;
+    const skel = this.tiers ? KEEP_SKELETON : KEEP_FULL;
+    for (let p = trace.parent[i]!; p >= 0; p = trace.parent[p]!) {
+      if (!keep[p]) keep[p] = skel;
+      // A span kept for weaker reasons (a hot operation, a representative) is on an anomaly's
+      // path now, and must not be summarized as hot or representative.
+      else if (reason[p] !== REASON_HOT && reason[p] !== REASON_REPRESENTATIVE) break;
+      reason[p] = REASON_PATH;
+    }
   }
 
   /** The summary level the last decision asked for (sampleTrace asks right after decide). */
@@ -745,93 +756,38 @@ export class AutoscopeSampler implements SamplingStrategy {
     const allowance = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces, this.pathBorrowTraces);
     const { required } = allowance;
     // Degrade only past what the trace may spend with all the credit; fill only within the credit above the reserve.
-    let degradeAt = allowance.degrade;
+    this.fitDegradeAt = allowance.degrade;
     const fill = allowance.optional;
     this.inputBytes += trace.bytes;
-    let level: SummaryLevel = this.summaries ? 'operations' : 'none';
-    let cost = this.estimate(trace, ops, keep, level);
+    this.fitLevel = this.summaries ? 'operations' : 'none';
+    this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
     // The floor no controller can go under without losing coverage: roots and anomalies as skeletons.
     for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET && reason[i] !== REASON_HOT) this.minimumBytes += this.skeletonBytes(trace, i);
-    const step = (name: string, spans: number): void => {
-      this.steps[name]!++;
-      this.stepSpans[name]! += spans;
-    };
     const anomalies: number[] = [];
     for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
     // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
-    sortSmall(anomalies, (a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
-    if (cost > degradeAt) {
+    sortSmall(anomalies, byAnomalyRank, reason, score);
+    if (this.fitCost > this.fitDegradeAt) {
       let moved = 0;
       for (const i of anomalies) {
-        if (cost <= degradeAt) break;
+        if (this.fitCost <= this.fitDegradeAt) break;
         if (keep[i] !== KEEP_FULL) continue;
         const saved = trace.size[i]! - this.skeletonBytes(trace, i);
         if (saved <= 0) continue;
         keep[i] = KEEP_SKELETON;
-        cost -= saved;
+        this.fitCost -= saved;
         moved++;
       }
-      if (moved > 0) step('anomalies-to-skeleton', moved);
+      if (moved > 0) this.step('anomalies-to-skeleton', moved);
     }
-    // What dropping span i saves, roughly: its bytes at its tier, less a summary entry for it and a
-    // re-parenting attribute on each kept child (re-estimated exactly after each step).
-    const dropSaves = (i: number): number => {
-      let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
-      if (level === 'operations') saved -= SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
-      for (const c of trace.children[i]!) if (keep[c]) saved -= REPARENT_BYTES;
-      return saved;
-    };
-    // Drops the spans kept for `why`, least anomalous (lowest score) first, until the trace fits.
-    const dropReason = (why: number, name: string): void => {
-      if (cost <= degradeAt) return;
-      const list: number[] = [];
-      for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
-      if (list.length === 0) return;
-      sortSmall(list, (a, b) => score[a]! - score[b]! || a - b);
-      let moved = 0;
-      for (const i of list) {
-        if (cost <= degradeAt) break;
-        const saved = dropSaves(i);
-        if (saved <= 0) continue;
-        keep[i] = 0;
-        reason[i] = 0;
-        cost -= saved;
-        moved++;
-      }
-      if (moved === 0) return;
-      cost = this.estimate(trace, ops, keep, level);
-      step(name, moved);
-    };
-    const lower = (to: SummaryLevel, name: string): void => {
-      if (cost <= degradeAt || level === 'none' || level === to) return;
-      level = to;
-      cost = this.estimate(trace, ops, keep, level);
-      step(name, 0);
-    };
-    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first
-    // (or, with hotAfterRepresentatives, after the representatives, which are not near anything).
-    const dropHot = (): void => {
-      if (cost <= degradeAt) return;
-      let moved = 0;
-      for (const i of anomalies) {
-        if (cost <= degradeAt || reason[i] !== REASON_HOT) break;
-        cost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
-        keep[i] = 0;
-        reason[i] = 0;
-        moved++;
-      }
-      if (moved > 0) {
-        cost = this.estimate(trace, ops, keep, level);
-        step('hot-to-summary', moved);
-      }
-    };
-    if (!this.hotAfterRepresentatives) dropHot();
-    lower('totals', 'summaries-to-totals');
-    dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
-    if (this.hotAfterRepresentatives) dropHot();
-    lower('none', 'summaries-dropped');
-    degradeAt = allowance.paths; // paths may borrow a little (pathBorrowTraces)
-    dropReason(REASON_PATH, 'paths-to-summary');
+    if (!this.hotAfterRepresentatives) this.dropHot(trace, ops, keep, reason, anomalies);
+    this.lowerSummaries(trace, ops, keep, 'totals', 'summaries-to-totals');
+    this.dropReason(trace, ops, keep, reason, score, REASON_REPRESENTATIVE, 'representatives-to-summary');
+    if (this.hotAfterRepresentatives) this.dropHot(trace, ops, keep, reason, anomalies);
+    this.lowerSummaries(trace, ops, keep, 'none', 'summaries-dropped');
+    this.fitDegradeAt = allowance.paths; // paths may borrow a little (pathBorrowTraces)
+    this.dropReason(trace, ops, keep, reason, score, REASON_PATH, 'paths-to-summary');
+    let cost = this.fitCost;
     if (cost > required) {
       let moved = 0;
       for (const i of anomalies) {
@@ -843,12 +799,12 @@ export class AutoscopeSampler implements SamplingStrategy {
         reason[i] = 0;
         moved++;
       }
-      if (moved > 0) step('anomalies-dropped', moved);
+      if (moved > 0) this.step('anomalies-dropped', moved);
     } else if (cost < fill) {
       // Room left: by score, highest first, a skeleton made whole or a dropped span kept whole.
       const candidates: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
-      sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
+      sortSmall(candidates, byScoreDescending, reason, score);
       for (const i of candidates) {
         const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
         if (cost + extra > fill) continue;
@@ -859,7 +815,78 @@ export class AutoscopeSampler implements SamplingStrategy {
     }
     // A skeleton that would not be smaller (a span with nothing to strip: the marker costs bytes) is written whole.
     for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
-    this.lastLevel = level;
+    this.lastLevel = this.fitLevel;
+  }
+
+  // fitBudget's steps. Methods on the fit under way (fitCost, fitLevel, fitDegradeAt), not closures
+  // made per trace: those were a good part of the controller's garbage.
+
+  private step(name: string, spans: number): void {
+    this.steps[name]!++;
+    this.stepSpans[name]! += spans;
+  }
+
+  /**
+   * What dropping span i saves, roughly: its bytes at its tier, less a summary entry for it and a
+   * re-parenting attribute on each kept child (re-estimated exactly after each step).
+   */
+  private dropSaves(trace: SampledTrace, keep: Uint8Array, i: number): number {
+    let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+    if (this.fitLevel === 'operations') saved -= SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
+    for (const c of trace.children[i]!) if (keep[c]) saved -= REPARENT_BYTES;
+    return saved;
+  }
+
+  /** Drops the spans kept for `why`, least anomalous (lowest score) first, until the trace fits. */
+  private dropReason(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array, why: number, name: string): void {
+    if (this.fitCost <= this.fitDegradeAt) return;
+    const n = trace.spans.length;
+    const list: number[] = [];
+    for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
+    if (list.length === 0) return;
+    sortSmall(list, byScoreAscending, reason, score);
+    let moved = 0;
+    for (const i of list) {
+      if (this.fitCost <= this.fitDegradeAt) break;
+      const saved = this.dropSaves(trace, keep, i);
+      if (saved <= 0) continue;
+      keep[i] = 0;
+      reason[i] = 0;
+      this.fitCost -= saved;
+      moved++;
+    }
+    if (moved === 0) return;
+    this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
+    this.step(name, moved);
+  }
+
+  /** Coarsens the summaries to `to` while the trace does not fit. */
+  private lowerSummaries(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, to: SummaryLevel, name: string): void {
+    if (this.fitCost <= this.fitDegradeAt || this.fitLevel === 'none' || this.fitLevel === to) return;
+    this.fitLevel = to;
+    this.fitCost = this.estimate(trace, ops, keep, to);
+    this.step(name, 0);
+  }
+
+  /**
+   * Hot operations' spans are kept for being near an error, not for being anomalous: they go first
+   * (or, with hotAfterRepresentatives, after the representatives, which are not near anything).
+   * `anomalies` is in fitBudget's order, hot spans first.
+   */
+  private dropHot(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, anomalies: readonly number[]): void {
+    if (this.fitCost <= this.fitDegradeAt) return;
+    let moved = 0;
+    for (const i of anomalies) {
+      if (this.fitCost <= this.fitDegradeAt || reason[i] !== REASON_HOT) break;
+      this.fitCost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+      keep[i] = 0;
+      reason[i] = 0;
+      moved++;
+    }
+    if (moved > 0) {
+      this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
+      this.step('hot-to-summary', moved);
+    }
   }
 
   /**
@@ -928,20 +955,27 @@ export class AutoscopeSampler implements SamplingStrategy {
   }
 }
 
+/** An order of span indexes for sortSmall: a module-level function given the arrays it reads, so no closure is made per sort. */
+type SpanOrder = (a: number, b: number, reason: Uint8Array, score: Float64Array) => number;
+/** Anomalies, least important first: hot operations, novel paths, outliers, errors; lower scores first. */
+const byAnomalyRank: SpanOrder = (a, b, reason, score) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b;
+const byScoreAscending: SpanOrder = (a, b, _reason, score) => score[a]! - score[b]! || a - b;
+const byScoreDescending: SpanOrder = (a, b, _reason, score) => score[b]! - score[a]! || a - b;
+
 /**
  * Sorts a short list in place by insertion (the built-in sort copies every list into a work array
- * first: the controller sorts a few short lists per trace). The comparators here are total orders
+ * first: the controller sorts a few short lists per trace). The orders here are total orders
  * (finite scores, ties by index), which have one sorted result: the built-in sort's.
  */
-function sortSmall(list: number[], cmp: (a: number, b: number) => number): void {
+function sortSmall(list: number[], order: SpanOrder, reason: Uint8Array, score: Float64Array): void {
   if (list.length > 32) {
-    list.sort(cmp);
+    list.sort((a, b) => order(a, b, reason, score));
     return;
   }
   for (let k = 1; k < list.length; k++) {
     const v = list[k]!;
     let j = k;
-    for (; j > 0 && cmp(list[j - 1]!, v) > 0; j--) list[j] = list[j - 1]!;
+    for (; j > 0 && order(list[j - 1]!, v, reason, score) > 0; j--) list[j] = list[j - 1]!;
     list[j] = v;
   }
 }
