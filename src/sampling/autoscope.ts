@@ -13,6 +13,7 @@ import { ATTR, SpanKind } from '../model/index.js';
 import type { CodeKnowledge } from './code-knowledge.js';
 import { MinedStructure, type MinedStructureOptions } from './mined.js';
 import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
+import { PairTable } from './pair-table.js';
 import { RobustScore, ScoreTable } from './robust-stats.js';
 import { KEEP_FULL, KEEP_SKELETON, skeletonSize, type SummaryLevel } from './reduce.js';
 import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
@@ -252,6 +253,7 @@ class Reused<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
  * own garbage. `below` serves the slow-below and error-below passes, which do not overlap.
  */
 class DecisionWork {
+  readonly ops = new Reused((n) => new Int32Array(n));
   readonly score = new Reused((n) => new Float64Array(n));
   readonly edgeZ = new Reused((n) => new Float64Array(n));
   readonly outlier = new Reused((n) => new Uint8Array(n));
@@ -327,7 +329,10 @@ export class AutoscopeSampler implements SamplingStrategy {
   private fitCost = 0;
   private fitLevel: SummaryLevel = 'operations';
   private fitDegradeAt = 0;
-  private readonly summaryScratch = new Set<number>();
+  /** The summaries estimate() has priced: (kept span, -1) for its attribute, (kept span, operation or service) per entry. */
+  private readonly summarized = new PairTable();
+  /** (parent's DSS, operation) -> the DSS it opened, in the decision under way. */
+  private readonly opened = new PairTable();
   /** The decision's working arrays, reused from trace to trace (see DecisionWork). */
   private readonly work = new DecisionWork();
   /** Statistics by (shape, position) and by call edge: number-keyed tables in a Map's insertion order (ScoreTable). */
@@ -386,7 +391,8 @@ export class AutoscopeSampler implements SamplingStrategy {
   decide(trace: SampledTrace): Uint8Array {
     const n = trace.spans.length;
     const order = trace.order;
-    const ops = this.operations.ofTrace(trace);
+    const w = this.work;
+    const ops = this.operations.ofTrace(trace, w.ops.take(n));
     this.counters.traces++;
     this.counters.spans += n;
 
@@ -395,7 +401,6 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let k = 0; k < n; k++) shape = fnvMix(shape, ops[order[k]!]!);
 
     // Scores: robust z against the same position in same-shape traces, backing off to the operation.
-    const w = this.work;
     const score = w.score.take(n);
     const outlier = w.outlier.take(n);
     const inspect = this.inspect;
@@ -458,7 +463,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     // otherwise it opens the DSS of (its parent's DSS, its operation), so a loop's iterations share one.
     const dss = w.dss.take(n);
     let dssCount = 0;
-    const opened = new Map<number, number>();
+    const opened = this.opened;
+    opened.clear();
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const p = trace.parent[i]!;
@@ -470,9 +476,8 @@ export class AutoscopeSampler implements SamplingStrategy {
         dss[i] = dss[p]!;
         continue;
       }
-      const key = dss[p]! * 1_048_576 + ops[i]!;
-      let id = opened.get(key);
-      if (id === undefined) opened.set(key, (id = dssCount++));
+      let id = opened.get(dss[p]!, ops[i]!);
+      if (id < 0) opened.set(dss[p]!, ops[i]!, (id = dssCount++));
       dss[i] = id;
     }
     this.counters.dss += dssCount;
@@ -698,7 +703,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const n = trace.spans.length;
     if (this.ancScratch.length < n) this.ancScratch = new Int32Array(Math.max(n, 2 * this.ancScratch.length));
     const anc = this.ancScratch;
-    const summarized = this.summaryScratch;
+    const summarized = this.summarized;
     summarized.clear();
     let cost = 0;
     for (let k = 0; k < n; k++) {
@@ -713,30 +718,15 @@ export class AutoscopeSampler implements SamplingStrategy {
       const a = p < 0 ? -1 : anc[p]!;
       anc[i] = a;
       if (a < 0 || level === 'none') continue;
+      if (summarized.add(a, -1)) cost += SUMMARY_ATTR_BYTES;
       if (level === 'totals') {
         // One entry per service of the dropped spans: a summary must not put one service's spans
         // under another's name (root-cause ranking reads which services a kept span called).
-        if (!summarized.has(a)) {
-          summarized.add(a);
-          cost += SUMMARY_ATTR_BYTES;
-        }
         const svc = this.operations.serviceIndex(ops[i]!);
-        const key = -(a * 2_097_152 + svc + 1);
-        if (!summarized.has(key)) {
-          summarized.add(key);
-          cost += SUMMARY_ENTRY_BYTES + 1 + (svc === this.operations.serviceIndex(ops[a]!) ? 0 : trace.service[i]!.length + 2);
-        }
+        if (summarized.add(a, svc)) cost += SUMMARY_ENTRY_BYTES + 1 + (svc === this.operations.serviceIndex(ops[a]!) ? 0 : trace.service[i]!.length + 2);
         continue;
       }
-      if (!summarized.has(a)) {
-        summarized.add(a);
-        cost += SUMMARY_ATTR_BYTES;
-      }
-      const key = -(a * 2_097_152 + ops[i]! + 1);
-      if (!summarized.has(key)) {
-        summarized.add(key);
-        cost += SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
-      }
+      if (summarized.add(a, ops[i]!)) cost += SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
     }
     return cost;
   }

@@ -267,11 +267,20 @@ function sortByStart(list: number[], spans: readonly LocatedSpan[], rootsFirst: 
   }
 }
 
+/** breakCycles' working arrays, reused from trace to trace (two typed arrays per trace were garbage). */
+let cycleState = new Uint8Array(64);
+let cyclePath = new Int32Array(64);
+
 function breakCycles(parent: Int32Array, spans: readonly LocatedSpan[]): void {
   const n = parent.length;
-  const state = new Uint8Array(n); // 0 unseen, 1 on the current walk, 2 done
+  if (cycleState.length < n) {
+    cycleState = new Uint8Array(Math.max(n, 2 * cycleState.length));
+    cyclePath = new Int32Array(cycleState.length);
+  }
+  const state = cycleState; // 0 unseen, 1 on the current walk, 2 done
+  state.fill(0, 0, n);
   // The current walk, path[0..length): one buffer for every walk (an array per span was garbage).
-  const path = new Int32Array(n);
+  const path = cyclePath;
   for (let s = 0; s < n; s++) {
     if (state[s] !== 0) continue;
     let length = 0;
