@@ -14,7 +14,7 @@ import type { CodeKnowledge } from './code-knowledge.js';
 import { MinedStructure, type MinedStructureOptions } from './mined.js';
 import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
 import { PairTable } from './pair-table.js';
-import { RobustScore, ScoreTable } from './robust-stats.js';
+import { RobustScore, ScoreTable, type RobustScoreOptions } from './robust-stats.js';
 import { KEEP_FULL, KEEP_SKELETON, skeletonSize, type SummaryLevel } from './reduce.js';
 import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
 import { spanHasError, type SampledTrace } from './trace.js';
@@ -340,6 +340,10 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly opStats = new ScoreTable();
   /** Self times of SERVER spans per call edge (selfTimeZ). */
   private readonly selfStats = new ScoreTable();
+  /** What each table's statistics are made with. */
+  private readonly shapeOptions: RobustScoreOptions;
+  private readonly opOptions: RobustScoreOptions;
+  private readonly selfOptions: RobustScoreOptions;
 
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
@@ -366,6 +370,9 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.window = options.window ?? 100;
     this.deviationWindow = options.deviationWindow ?? 500;
     this.operationWindow = options.operationWindow ?? 2000;
+    this.shapeOptions = { window: this.window, deviationWindow: this.deviationWindow, buffers: this.shapeStats.buffers };
+    this.opOptions = { window: this.operationWindow, deviationWindow: 512, buffers: this.opStats.buffers };
+    this.selfOptions = { window: this.operationWindow, deviationWindow: 512, buffers: this.selfStats.buffers };
     this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
@@ -415,12 +422,12 @@ export class AutoscopeSampler implements SamplingStrategy {
       const i = order[k]!;
       const d = trace.duration[i]!;
       const key = shape * 65536 + Math.min(k, 65535);
-      const byShape = this.stats(this.shapeStats, key, this.window, this.deviationWindow);
+      const byShape = this.stats(this.shapeStats, key, this.shapeOptions);
       // Per call edge (parent operation, operation): an `HTTP GET` span's latency depends on which
       // service it calls, and the edge tells them apart where the operation alone cannot.
       const p = trace.parent[i]!;
       const edge = (p < 0 ? 0 : ops[p]! + 1) * 2_097_152 + ops[i]!;
-      const byOp = this.stats(this.opStats, edge, this.operationWindow, 512);
+      const byOp = this.stats(this.opStats, edge, this.opOptions);
       const floor = this.paperOnly ? 0 : Math.max(1000, 0.05 * byOp.median() || 0);
       const opZ = byOp.count >= 5 ? byOp.score(d, floor) : 0;
       if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);
@@ -448,7 +455,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         let self = d;
         for (let c = 0; c < children.length; c++) self -= trace.duration[children[c]!]!;
         if (self < 0) self = 0;
-        const bySelf = this.stats(this.selfStats, edge, this.operationWindow, 512);
+        const bySelf = this.stats(this.selfStats, edge, this.selfOptions);
         let slow = false;
         if (bySelf.count >= 20) {
           const z = bySelf.score(self, Math.max(1000, SELF_FLOOR_SHARE * bySelf.median()));
@@ -934,11 +941,12 @@ export class AutoscopeSampler implements SamplingStrategy {
     return this.mined !== undefined && this.mined.implied(ops[p]!, ops[i]!);
   }
 
-  private stats(map: ScoreTable, key: number, window: number, deviationWindow: number): RobustScore {
+  /** The statistics of `key` in `map`, made with `options` (that table's; one object for all its keys) when new. */
+  private stats(map: ScoreTable, key: number, options: RobustScoreOptions): RobustScore {
     let s = map.get(key);
     if (s === undefined) {
       if (map.size >= this.maxKeys) map.deleteOldest();
-      s = new RobustScore({ window, deviationWindow, buffers: map.buffers });
+      s = new RobustScore(options);
       map.set(key, s);
     }
     return s;
