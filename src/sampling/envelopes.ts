@@ -95,13 +95,18 @@ export class EnvelopeMeter {
     let sc: Envelope | undefined;
     for (let k = 0; k < spans.length; k++) {
       const s = spans[k]!;
-      if (s.scopeSpans !== lastScopeSpans) {
-        lastScopeSpans = s.scopeSpans;
-        r = this.resourceEnvelope(s.resourceSpans);
-        sc = this.scopeEnvelope(s.scopeSpans);
-        resourceKey = r.key;
-        scopeKey = r.key + sc.key;
+      if (s.scopeSpans === lastScopeSpans) {
+        // The first span of this run put both envelopes in the drain: each later one adds its
+        // share (as the lookups below would find, without hashing the envelopes' keys per span).
+        bytes += r!.bytes / this.batchSpans;
+        bytes += sc!.bytes / this.batchSpans;
+        continue;
       }
+      lastScopeSpans = s.scopeSpans;
+      r = this.resourceEnvelope(s.resourceSpans);
+      sc = this.scopeEnvelope(s.scopeSpans);
+      resourceKey = r.key;
+      scopeKey = r.key + sc.key;
       // A group of c spans cut at a random offset into requests of N spans lands in 1 + (c - 1) / N
       // of them on average: the first span pays the envelope, each later one 1/N of it.
       // The drain opens with the request the last one left under way (addData): what it holds
