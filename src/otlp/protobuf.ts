@@ -918,6 +918,32 @@ export function encodedSpanSize(span: Span): number {
   return 1 + varint32Size(n) + n;
 }
 
+/**
+ * encodedSpanSize of a span whose fields took `size` bytes in all (its encodedSpanSize) and now take
+ * `delta` bytes more: a changed id, appended attributes, priced on their own (encodedAttributeSize)
+ * instead of walking the whole span again. Samplers re-parent and annotate most spans they keep.
+ */
+export function resizedSpanSize(size: number, delta: number): number {
+  // size = 1 + varint32Size(body) + body grows with the body, so one body has this size.
+  let body = size - 2;
+  while (body > 0 && 1 + varint32Size(body) + body > size) body--;
+  const changed = body + delta;
+  return 1 + varint32Size(changed) + changed;
+}
+
+/** Bytes an attribute takes in a message's attributes (field tag, length prefix and KeyValue). */
+export function encodedAttributeSize(kv: KeyValue): number {
+  sizesLength = 0;
+  const n = sizeKeyValue(kv);
+  sizesLength = 0;
+  return 1 + varint32Size(n) + n;
+}
+
+/** Bytes a span id field takes (tag, length and id; nothing when the id is empty). */
+export function encodedIdFieldSize(id: Uint8Array): number {
+  return bytesFieldSize(1, id);
+}
+
 function sizeResourceSpans(rs: ResourceSpans): number {
   const idx = reserveSize();
   let n = 0;

@@ -13,7 +13,8 @@ import { ATTR, SpanKind } from '../model/index.js';
 import type { CodeKnowledge } from './code-knowledge.js';
 import { MinedStructure, type MinedStructureOptions } from './mined.js';
 import { FNV_OFFSET, fnvMix, fnvString, OperationTable } from './operations.js';
-import { RobustScore, ScoreTable } from './robust-stats.js';
+import { PairTable } from './pair-table.js';
+import { RobustScore, ScoreTable, type RobustScoreOptions } from './robust-stats.js';
 import { KEEP_FULL, KEEP_SKELETON, skeletonSize, type SummaryLevel } from './reduce.js';
 import { ByteBudget, type BudgetReport, type SamplingStrategy } from './strategy.js';
 import { spanHasError, type SampledTrace } from './trace.js';
@@ -258,6 +259,7 @@ class Reused<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
  * own garbage. `below` serves the slow-below and error-below passes, which do not overlap.
  */
 class DecisionWork {
+  readonly ops = new Reused((n) => new Int32Array(n));
   readonly score = new Reused((n) => new Float64Array(n));
   readonly edgeZ = new Reused((n) => new Float64Array(n));
   readonly outlier = new Reused((n) => new Uint8Array(n));
@@ -329,7 +331,14 @@ export class AutoscopeSampler implements SamplingStrategy {
   private skelCache = new Float64Array(64);
   private skelTrace: SampledTrace | undefined;
   private ancScratch = new Int32Array(64);
-  private readonly summaryScratch = new Set<number>();
+  /** The fit under way in fitBudget: the estimated cost, the summary level, and the cost past which it degrades. */
+  private fitCost = 0;
+  private fitLevel: SummaryLevel = 'operations';
+  private fitDegradeAt = 0;
+  /** The summaries estimate() has priced: (kept span, -1) for its attribute, (kept span, operation or service) per entry. */
+  private readonly summarized = new PairTable();
+  /** (parent's DSS, operation) -> the DSS it opened, in the decision under way. */
+  private readonly opened = new PairTable();
   /** The decision's working arrays, reused from trace to trace (see DecisionWork). */
   private readonly work = new DecisionWork();
   /** Statistics by (shape, position) and by call edge: number-keyed tables in a Map's insertion order (ScoreTable). */
@@ -337,6 +346,10 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly opStats = new ScoreTable();
   /** Self times of SERVER spans per call edge (selfTimeZ). */
   private readonly selfStats = new ScoreTable();
+  /** What each table's statistics are made with. */
+  private readonly shapeOptions: RobustScoreOptions;
+  private readonly opOptions: RobustScoreOptions;
+  private readonly selfOptions: RobustScoreOptions;
 
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
@@ -363,6 +376,9 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.window = options.window ?? 100;
     this.deviationWindow = options.deviationWindow ?? 500;
     this.operationWindow = options.operationWindow ?? 2000;
+    this.shapeOptions = { window: this.window, deviationWindow: this.deviationWindow, buffers: this.shapeStats.buffers };
+    this.opOptions = { window: this.operationWindow, deviationWindow: 512, buffers: this.opStats.buffers };
+    this.selfOptions = { window: this.operationWindow, deviationWindow: 512, buffers: this.selfStats.buffers };
     this.representativeMinScore = this.paperOnly ? -Infinity : (options.representativeMinScore ?? 2);
     this.tiers = options.tiers ?? !this.paperOnly;
     this.deepestSlow = options.deepestSlow ?? !this.paperOnly;
@@ -388,7 +404,8 @@ export class AutoscopeSampler implements SamplingStrategy {
   decide(trace: SampledTrace): Uint8Array {
     const n = trace.spans.length;
     const order = trace.order;
-    const ops = this.operations.ofTrace(trace);
+    const w = this.work;
+    const ops = this.operations.ofTrace(trace, w.ops.take(n));
     this.counters.traces++;
     this.counters.spans += n;
 
@@ -397,7 +414,6 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let k = 0; k < n; k++) shape = fnvMix(shape, ops[order[k]!]!);
 
     // Scores: robust z against the same position in same-shape traces, backing off to the operation.
-    const w = this.work;
     const score = w.score.take(n);
     const outlier = w.outlier.take(n);
     const inspect = this.inspect;
@@ -412,12 +428,12 @@ export class AutoscopeSampler implements SamplingStrategy {
       const i = order[k]!;
       const d = trace.duration[i]!;
       const key = shape * 65536 + Math.min(k, 65535);
-      const byShape = this.stats(this.shapeStats, key, this.window, this.deviationWindow);
+      const byShape = this.stats(this.shapeStats, key, this.shapeOptions);
       // Per call edge (parent operation, operation): an `HTTP GET` span's latency depends on which
       // service it calls, and the edge tells them apart where the operation alone cannot.
       const p = trace.parent[i]!;
       const edge = (p < 0 ? 0 : ops[p]! + 1) * 2_097_152 + ops[i]!;
-      const byOp = this.stats(this.opStats, edge, this.operationWindow, 512);
+      const byOp = this.stats(this.opStats, edge, this.opOptions);
       const floor = this.paperOnly ? 0 : Math.max(1000, 0.05 * byOp.median() || 0);
       const opZ = byOp.count >= 5 ? byOp.score(d, floor) : 0;
       if (this.paperOnly || byShape.count >= this.minShapeSamples) score[i] = byShape.score(d, this.paperOnly ? 0 : floor);
@@ -449,7 +465,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         // (each has code before and after it), so a handler that made five calls has more of it than
         // one that made one, and a fault that multiplies it hides in that spread (gRPC topology slow
         // coverage at 0.85, seeds 1-3: 97.3/97.8/99.8% -> 99.0/98.3/99.4%; nezha exact 99.1 -> 99.3%).
-        const bySelf = this.stats(this.selfStats, edge * 16 + Math.min(children.length, 15), this.operationWindow, 512);
+        const bySelf = this.stats(this.selfStats, edge * 16 + Math.min(children.length, 15), this.selfOptions);
         let slow = false;
         if (bySelf.count >= 20) {
           const z = bySelf.score(self, Math.max(1000, SELF_FLOOR_SHARE * bySelf.median()));
@@ -464,7 +480,8 @@ export class AutoscopeSampler implements SamplingStrategy {
     // otherwise it opens the DSS of (its parent's DSS, its operation), so a loop's iterations share one.
     const dss = w.dss.take(n);
     let dssCount = 0;
-    const opened = new Map<number, number>();
+    const opened = this.opened;
+    opened.clear();
     for (let k = 0; k < n; k++) {
       const i = order[k]!;
       const p = trace.parent[i]!;
@@ -476,9 +493,8 @@ export class AutoscopeSampler implements SamplingStrategy {
         dss[i] = dss[p]!;
         continue;
       }
-      const key = dss[p]! * 1_048_576 + ops[i]!;
-      let id = opened.get(key);
-      if (id === undefined) opened.set(key, (id = dssCount++));
+      let id = opened.get(dss[p]!, ops[i]!);
+      if (id < 0) opened.set(dss[p]!, ops[i]!, (id = dssCount++));
       dss[i] = id;
     }
     this.counters.dss += dssCount;
@@ -517,27 +533,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const skel = this.tiers ? KEEP_SKELETON : KEEP_FULL;
     const keep = new Uint8Array(n);
     const reason = w.reason.take(n);
-    const mark = (i: number, why: number, tier: number, withPath: boolean): void => {
-      if (!keep[i]) {
-        keep[i] = tier;
-        reason[i] = why;
-      } else if (why === REASON_HOT || why === REASON_REPRESENTATIVE) {
-        // Weaker than whatever it is already kept for (an anomaly's path included).
-      } else if (tier === KEEP_FULL && keep[i] === KEEP_SKELETON) {
-        // First reached as another anomaly's path, then found anomalous itself: it is whole.
-        keep[i] = KEEP_FULL;
-        reason[i] = why;
-      } else if (reason[i] === REASON_PATH) reason[i] = why;
-      if (!withPath) return;
-      for (let p = trace.parent[i]!; p >= 0; p = trace.parent[p]!) {
-        if (!keep[p]) keep[p] = skel;
-        // A span kept for weaker reasons (a hot operation, a representative) is on an anomaly's
-        // path now, and must not be summarized as hot or representative.
-        else if (reason[p] !== REASON_HOT && reason[p] !== REASON_REPRESENTATIVE) break;
-        reason[p] = REASON_PATH;
-      }
-    };
-    for (const r of trace.roots) mark(r, REASON_ROOT, skel, false);
+    for (const r of trace.roots) this.mark(trace, keep, reason, r, REASON_ROOT, skel, false);
     // Slowness belongs to the deepest slow span: a fault makes every caller above it slow too, and
     // those callers are on its path anyway (as skeletons), so they are not outliers of their own.
     const slowCaller = w.slowCaller.take(n);
@@ -564,16 +560,16 @@ export class AutoscopeSampler implements SamplingStrategy {
       else if (outlier[i]) why = REASON_OUTLIER;
       else if (selfSlow[i] && !slowCaller[i]) why = REASON_SELF;
       else if (this.mined && this.novelPathShare > 0 && this.mined.signatureShare(ops[i]!, signature[i]!) < this.novelPathShare) why = REASON_NOVEL;
-      if (why === 0 && slowCaller[i]) mark(i, REASON_SLOW_CALLER, skel, true);
+      if (why === 0 && slowCaller[i]) this.mark(trace, keep, reason, i, REASON_SLOW_CALLER, skel, true);
       else if (why !== 0) {
-        mark(i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
+        this.mark(trace, keep, reason, i, why, KEEP_FULL, this.anomalyPaths && (why !== REASON_NOVEL || this.novelPaths));
         if (why === REASON_OUTLIER && this.deepestSlow && this.anomalyPaths && trace.spans[i]!.span.kind === SpanKind.CLIENT)
-          for (const c of trace.children[i]!) mark(c, REASON_CALLEE, skel, false);
+          for (const c of trace.children[i]!) this.mark(trace, keep, reason, c, REASON_CALLEE, skel, false);
         if (this.hotWindowMs > 0 && (why === REASON_ERROR || this.hotOn === 'anomalies')) this.hotUntil.set(ops[i]!, nowMs + this.hotWindowMs);
       } else if (this.hotWindowMs > 0) {
         const until = this.hotUntil.get(ops[i]!);
         if (until !== undefined) {
-          if (nowMs <= until) mark(i, REASON_HOT, KEEP_FULL, false);
+          if (nowMs <= until) this.mark(trace, keep, reason, i, REASON_HOT, KEEP_FULL, false);
           else this.hotUntil.delete(ops[i]!);
         }
       }
@@ -594,7 +590,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let d = 0; d < dssCount; d++) if (score[best[d]!]! < this.representativeMinScore) best[d] = smallest[d]!;
     const dssKept = w.dssKept.take(dssCount);
     for (let i = 0; i < n; i++) if (keep[i]) dssKept[dss[i]!] = 1;
-    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) mark(best[d]!, REASON_REPRESENTATIVE, skel, false);
+    for (let d = 0; d < dssCount; d++) if (!dssKept[d]) this.mark(trace, keep, reason, best[d]!, REASON_REPRESENTATIVE, skel, false);
 
     const selected = inspect ? reason.slice(0, n) : undefined;
     if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
@@ -607,11 +603,11 @@ export class AutoscopeSampler implements SamplingStrategy {
       if (used < allowance) {
         const candidates: number[] = [];
         for (let i = 0; i < n; i++) if (!keep[i]) candidates.push(i);
-        sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
+        sortSmall(candidates, byScoreDescending, reason, score);
         for (const i of candidates) {
           const s = trace.size[i]!;
           if (used + s > allowance) continue;
-          mark(i, REASON_BUDGET, KEEP_FULL, false);
+          this.mark(trace, keep, reason, i, REASON_BUDGET, KEEP_FULL, false);
           used += s;
         }
       }
@@ -644,6 +640,33 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
     }
     return keep;
+  }
+
+  /**
+   * Keeps span i for `why` at `tier` (unless it is kept for something stronger already), and with
+   * `withPath` its path to the root as skeletons (whole without tiers). A method, not a closure
+   * made per trace in decide: closures were garbage, and each costs a name definition under tsx.
+   */
+  private mark(trace: SampledTrace, keep: Uint8Array, reason: Uint8Array, i: number, why: number, tier: number, withPath: boolean): void {
+    if (!keep[i]) {
+      keep[i] = tier;
+      reason[i] = why;
+    } else if (why === REASON_HOT || why === REASON_REPRESENTATIVE) {
+      // Weaker than whatever it is already kept for (an anomaly's path included).
+    } else if (tier === KEEP_FULL && keep[i] === KEEP_SKELETON) {
+      // First reached as another anomaly's path, then found anomalous itself: it is whole.
+      keep[i] = KEEP_FULL;
+      reason[i] = why;
+    } else if (reason[i] === REASON_PATH) reason[i] = why;
+    if (!withPath) return;
+    const skel = this.tiers ? KEEP_SKELETON : KEEP_FULL;
+    for (let p = trace.parent[i]!; p >= 0; p = trace.parent[p]!) {
+      if (!keep[p]) keep[p] = skel;
+      // A span kept for weaker reasons (a hot operation, a representative) is on an anomaly's
+      // path now, and must not be summarized as hot or representative.
+      else if (reason[p] !== REASON_HOT && reason[p] !== REASON_REPRESENTATIVE) break;
+      reason[p] = REASON_PATH;
+    }
   }
 
   /** The summary level the last decision asked for (sampleTrace asks right after decide). */
@@ -697,7 +720,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const n = trace.spans.length;
     if (this.ancScratch.length < n) this.ancScratch = new Int32Array(Math.max(n, 2 * this.ancScratch.length));
     const anc = this.ancScratch;
-    const summarized = this.summaryScratch;
+    const summarized = this.summarized;
     summarized.clear();
     let cost = 0;
     for (let k = 0; k < n; k++) {
@@ -712,30 +735,15 @@ export class AutoscopeSampler implements SamplingStrategy {
       const a = p < 0 ? -1 : anc[p]!;
       anc[i] = a;
       if (a < 0 || level === 'none') continue;
+      if (summarized.add(a, -1)) cost += SUMMARY_ATTR_BYTES;
       if (level === 'totals') {
         // One entry per service of the dropped spans: a summary must not put one service's spans
         // under another's name (root-cause ranking reads which services a kept span called).
-        if (!summarized.has(a)) {
-          summarized.add(a);
-          cost += SUMMARY_ATTR_BYTES;
-        }
         const svc = this.operations.serviceIndex(ops[i]!);
-        const key = -(a * 2_097_152 + svc + 1);
-        if (!summarized.has(key)) {
-          summarized.add(key);
-          cost += SUMMARY_ENTRY_BYTES + 1 + (svc === this.operations.serviceIndex(ops[a]!) ? 0 : trace.service[i]!.length + 2);
-        }
+        if (summarized.add(a, svc)) cost += SUMMARY_ENTRY_BYTES + 1 + (svc === this.operations.serviceIndex(ops[a]!) ? 0 : trace.service[i]!.length + 2);
         continue;
       }
-      if (!summarized.has(a)) {
-        summarized.add(a);
-        cost += SUMMARY_ATTR_BYTES;
-      }
-      const key = -(a * 2_097_152 + ops[i]! + 1);
-      if (!summarized.has(key)) {
-        summarized.add(key);
-        cost += SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
-      }
+      if (summarized.add(a, ops[i]!)) cost += SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
     }
     return cost;
   }
@@ -756,95 +764,40 @@ export class AutoscopeSampler implements SamplingStrategy {
     const allowance = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces, this.pathBorrowTraces);
     const { required } = allowance;
     // Degrade only past what the trace may spend with all the credit; fill only within the credit above the reserve.
-    let degradeAt = allowance.degrade;
+    this.fitDegradeAt = allowance.degrade;
     const fill = allowance.optional;
     this.inputBytes += trace.bytes;
-    let level: SummaryLevel = this.summaries ? 'operations' : 'none';
-    let cost = this.estimate(trace, ops, keep, level);
+    this.fitLevel = this.summaries ? 'operations' : 'none';
+    this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
     // The floor no controller can go under without losing coverage: roots and anomalies as skeletons.
     for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET && reason[i] !== REASON_HOT) this.minimumBytes += this.skeletonBytes(trace, i);
-    const step = (name: string, spans: number): void => {
-      this.steps[name]!++;
-      this.stepSpans[name]! += spans;
-    };
     const anomalies: number[] = [];
     for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
     // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
-    sortSmall(anomalies, (a, b) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b);
-    if (cost > degradeAt) {
+    sortSmall(anomalies, byAnomalyRank, reason, score);
+    if (this.fitCost > this.fitDegradeAt) {
       let moved = 0;
       for (const i of anomalies) {
-        if (cost <= degradeAt) break;
+        if (this.fitCost <= this.fitDegradeAt) break;
         if (keep[i] !== KEEP_FULL) continue;
         const saved = trace.size[i]! - this.skeletonBytes(trace, i);
         if (saved <= 0) continue;
         keep[i] = KEEP_SKELETON;
-        cost -= saved;
+        this.fitCost -= saved;
         moved++;
       }
-      if (moved > 0) step('anomalies-to-skeleton', moved);
+      if (moved > 0) this.step('anomalies-to-skeleton', moved);
     }
-    // What dropping span i saves, roughly: its bytes at its tier, less a summary entry for it and a
-    // re-parenting attribute on each kept child (re-estimated exactly after each step).
-    const dropSaves = (i: number): number => {
-      let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
-      if (level === 'operations') saved -= SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
-      for (const c of trace.children[i]!) if (keep[c]) saved -= REPARENT_BYTES;
-      return saved;
-    };
-    // Drops the spans kept for `why`, least anomalous (lowest score) first, until the trace fits.
-    const dropReason = (why: number, name: string): void => {
-      if (cost <= degradeAt) return;
-      const list: number[] = [];
-      for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
-      if (list.length === 0) return;
-      sortSmall(list, (a, b) => score[a]! - score[b]! || a - b);
-      let moved = 0;
-      for (const i of list) {
-        if (cost <= degradeAt) break;
-        const saved = dropSaves(i);
-        if (saved <= 0) continue;
-        keep[i] = 0;
-        reason[i] = 0;
-        cost -= saved;
-        moved++;
-      }
-      if (moved === 0) return;
-      cost = this.estimate(trace, ops, keep, level);
-      step(name, moved);
-    };
-    const lower = (to: SummaryLevel, name: string): void => {
-      if (cost <= degradeAt || level === 'none' || level === to) return;
-      level = to;
-      cost = this.estimate(trace, ops, keep, level);
-      step(name, 0);
-    };
-    // Hot operations' spans are kept for being near an error, not for being anomalous: they go first
-    // (or, with hotAfterRepresentatives, after the representatives, which are not near anything).
-    const dropHot = (): void => {
-      if (cost <= degradeAt) return;
-      let moved = 0;
-      for (const i of anomalies) {
-        if (cost <= degradeAt || reason[i] !== REASON_HOT) break;
-        cost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
-        keep[i] = 0;
-        reason[i] = 0;
-        moved++;
-      }
-      if (moved > 0) {
-        cost = this.estimate(trace, ops, keep, level);
-        step('hot-to-summary', moved);
-      }
-    };
-    if (!this.hotAfterRepresentatives) dropHot();
-    lower('totals', 'summaries-to-totals');
-    dropReason(REASON_REPRESENTATIVE, 'representatives-to-summary');
+    if (!this.hotAfterRepresentatives) this.dropHot(trace, ops, keep, reason, anomalies);
+    this.lowerSummaries(trace, ops, keep, 'totals', 'summaries-to-totals');
+    this.dropReason(trace, ops, keep, reason, score, REASON_REPRESENTATIVE, 'representatives-to-summary');
     // Summaries buy no coverage: they go before the hot operations' spans (gRPC topology slow
     // coverage at 0.85, seeds 1-3: 95.7/97.3/99.8% -> 97.3/97.8/99.8%, the other inputs unchanged).
-    lower('none', 'summaries-dropped');
-    if (this.hotAfterRepresentatives) dropHot();
-    degradeAt = allowance.paths; // paths may borrow a little (pathBorrowTraces)
-    dropReason(REASON_PATH, 'paths-to-summary');
+    this.lowerSummaries(trace, ops, keep, 'none', 'summaries-dropped');
+    if (this.hotAfterRepresentatives) this.dropHot(trace, ops, keep, reason, anomalies);
+    this.fitDegradeAt = allowance.paths; // paths may borrow a little (pathBorrowTraces)
+    this.dropReason(trace, ops, keep, reason, score, REASON_PATH, 'paths-to-summary');
+    let cost = this.fitCost;
     if (cost > required) {
       let moved = 0;
       for (const i of anomalies) {
@@ -856,12 +809,12 @@ export class AutoscopeSampler implements SamplingStrategy {
         reason[i] = 0;
         moved++;
       }
-      if (moved > 0) step('anomalies-dropped', moved);
+      if (moved > 0) this.step('anomalies-dropped', moved);
     } else if (cost < fill) {
       // Room left: by score, highest first, a skeleton made whole or a dropped span kept whole.
       const candidates: number[] = [];
       for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
-      sortSmall(candidates, (a, b) => score[b]! - score[a]! || a - b);
+      sortSmall(candidates, byScoreDescending, reason, score);
       for (const i of candidates) {
         const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
         if (cost + extra > fill) continue;
@@ -872,7 +825,79 @@ export class AutoscopeSampler implements SamplingStrategy {
     }
     // A skeleton that would not be smaller (a span with nothing to strip: the marker costs bytes) is written whole.
     for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
-    this.lastLevel = level;
+    this.lastLevel = this.fitLevel;
+  }
+
+  // fitBudget's steps. Methods on the fit under way (fitCost, fitLevel, fitDegradeAt), not closures
+  // made per trace: those were a good part of the controller's garbage.
+
+  private step(name: string, spans: number): void {
+    this.steps[name]!++;
+    this.stepSpans[name]! += spans;
+  }
+
+  /**
+   * What dropping span i saves, roughly: its bytes at its tier, less a summary entry for it and a
+   * re-parenting attribute on each kept child (re-estimated exactly after each step).
+   */
+  private dropSaves(trace: SampledTrace, keep: Uint8Array, i: number): number {
+    let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+    if (this.fitLevel === 'operations') saved -= SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
+    for (const c of trace.children[i]!) if (keep[c]) saved -= REPARENT_BYTES;
+    return saved;
+  }
+
+  /** Drops the spans kept for `why`, least anomalous (lowest score) first, until the trace fits. */
+  private dropReason(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array, why: number, name: string): void {
+    if (this.fitCost <= this.fitDegradeAt) return;
+    const n = trace.spans.length;
+    const list: number[] = [];
+    for (let i = 0; i < n; i++) if (keep[i] && reason[i] === why) list.push(i);
+    if (list.length === 0) return;
+    sortSmall(list, byScoreAscending, reason, score);
+    let moved = 0;
+    for (const i of list) {
+      if (this.fitCost <= this.fitDegradeAt) break;
+      const saved = this.dropSaves(trace, keep, i);
+      if (saved <= 0) continue;
+      keep[i] = 0;
+      reason[i] = 0;
+      this.fitCost -= saved;
+      moved++;
+    }
+    if (moved === 0) return;
+    this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
+    this.step(name, moved);
+  }
+
+  /** Coarsens the summaries to `to` while the trace does not fit. */
+  private lowerSummaries(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, to: SummaryLevel, name: string): void {
+    if (this.fitCost <= this.fitDegradeAt || this.fitLevel === 'none' || this.fitLevel === to) return;
+    this.fitLevel = to;
+    this.fitCost = this.estimate(trace, ops, keep, to);
+    this.step(name, 0);
+  }
+
+  /**
+   * Hot operations' spans are kept for being near an error, not for being anomalous: they go first
+   * (or, with hotAfterRepresentatives, after the representatives, which are not near anything, and
+   * the summaries).
+   * `anomalies` is in fitBudget's order, hot spans first.
+   */
+  private dropHot(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, anomalies: readonly number[]): void {
+    if (this.fitCost <= this.fitDegradeAt) return;
+    let moved = 0;
+    for (const i of anomalies) {
+      if (this.fitCost <= this.fitDegradeAt || reason[i] !== REASON_HOT) break;
+      this.fitCost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+      keep[i] = 0;
+      reason[i] = 0;
+      moved++;
+    }
+    if (moved > 0) {
+      this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
+      this.step('hot-to-summary', moved);
+    }
   }
 
   /**
@@ -930,31 +955,39 @@ export class AutoscopeSampler implements SamplingStrategy {
     return this.mined !== undefined && this.mined.implied(ops[p]!, ops[i]!);
   }
 
-  private stats(map: ScoreTable, key: number, window: number, deviationWindow: number): RobustScore {
+  /** The statistics of `key` in `map`, made with `options` (that table's; one object for all its keys) when new. */
+  private stats(map: ScoreTable, key: number, options: RobustScoreOptions): RobustScore {
     let s = map.get(key);
     if (s === undefined) {
       if (map.size >= this.maxKeys) map.deleteOldest();
-      s = new RobustScore({ window, deviationWindow, buffers: map.buffers });
+      s = new RobustScore(options);
       map.set(key, s);
     }
     return s;
   }
 }
 
+/** An order of span indexes for sortSmall: a module-level function given the arrays it reads, so no closure is made per sort. */
+type SpanOrder = (a: number, b: number, reason: Uint8Array, score: Float64Array) => number;
+/** Anomalies, least important first: hot operations, novel paths, outliers, errors; lower scores first. */
+const byAnomalyRank: SpanOrder = (a, b, reason, score) => ANOMALY_RANK[reason[a]!]! - ANOMALY_RANK[reason[b]!]! || score[a]! - score[b]! || a - b;
+const byScoreAscending: SpanOrder = (a, b, _reason, score) => score[a]! - score[b]! || a - b;
+const byScoreDescending: SpanOrder = (a, b, _reason, score) => score[b]! - score[a]! || a - b;
+
 /**
  * Sorts a short list in place by insertion (the built-in sort copies every list into a work array
- * first: the controller sorts a few short lists per trace). The comparators here are total orders
+ * first: the controller sorts a few short lists per trace). The orders here are total orders
  * (finite scores, ties by index), which have one sorted result: the built-in sort's.
  */
-function sortSmall(list: number[], cmp: (a: number, b: number) => number): void {
+function sortSmall(list: number[], order: SpanOrder, reason: Uint8Array, score: Float64Array): void {
   if (list.length > 32) {
-    list.sort(cmp);
+    list.sort((a, b) => order(a, b, reason, score));
     return;
   }
   for (let k = 1; k < list.length; k++) {
     const v = list[k]!;
     let j = k;
-    for (; j > 0 && cmp(list[j - 1]!, v) > 0; j--) list[j] = list[j - 1]!;
+    for (; j > 0 && order(list[j - 1]!, v, reason, score) > 0; j--) list[j] = list[j - 1]!;
     list[j] = v;
   }
 }

@@ -37,10 +37,10 @@ export class OperationTable {
     return this.names[id];
   }
 
-  /** Operation id of every span of the trace. */
-  ofTrace(trace: SampledTrace): Int32Array {
+  /** Operation id of every span of the trace, in `into` when given (at least as long as the trace). */
+  ofTrace(trace: SampledTrace, into?: Int32Array): Int32Array {
     const n = trace.spans.length;
-    const ops = new Int32Array(n);
+    const ops = into ?? new Int32Array(n);
     for (let i = 0; i < n; i++) ops[i] = this.id(trace.service[i]!, trace.spans[i]!.span.name);
     return ops;
   }

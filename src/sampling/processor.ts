@@ -80,16 +80,54 @@ interface OpenTrace {
 interface Decision {
   kept: boolean;
   /**
-   * Of a kept trace, what its late spans need, in two typed arrays rather than a map per trace
-   * (every decided trace is remembered, few ever get a late span): its span ids copied end to end
-   * (the input's ids may be views into a whole request) with where each ends, and the index of each
-   * span's nearest kept ancestor (-1 when the span itself was kept).
+   * Of a kept trace, what its late spans need (every decided trace is remembered, few ever get a
+   * late span): its span ids end to end at ids[idAt..], and for each of its `spans` spans, where its
+   * id ends (relative to idAt) at ints[intAt..] and the index of its nearest kept ancestor (-1 when
+   * the span itself was kept) at ints[intAt + spans..]. The arrays are slabs shared by consecutive
+   * decisions (DecisionSlabs); the input's ids may be views into a whole request, so they are copied.
    */
   ids?: Uint8Array;
-  idEnds?: Int32Array;
-  ancestorIndex?: Int32Array;
+  idAt?: number;
+  ints?: Int32Array;
+  intAt?: number;
+  spans?: number;
   /** Built at the trace's first late span: spanKey -> the id of its nearest kept ancestor (null when kept). */
   ancestors?: Map<string, Uint8Array | null>;
+}
+
+/** Values per slab of DecisionSlabs (64 KB of ids, 64 KB of ints). */
+const SLAB_BYTES = 65_536;
+const SLAB_INTS = 16_384;
+
+/**
+ * The memory kept traces' decisions are written into: slabs cut in order, one decision after the
+ * other, a new slab when the current one is full (a slab is freed with the last decision cut from
+ * it; decisions are forgotten oldest first, so slabs are too). A buffer per kept trace, with its
+ * three views, was an off-heap allocation (and four objects) per trace on the streaming path.
+ */
+class DecisionSlabs {
+  private bytes = new Uint8Array(0);
+  private bytesUsed = 0;
+  private ints = new Int32Array(0);
+  private intsUsed = 0;
+
+  /** Gives `decision` room for `length` bytes of ids and `count` ints (ids, idAt, ints, intAt). */
+  place(decision: Decision, length: number, count: number): void {
+    if (this.bytesUsed + length > this.bytes.length) {
+      this.bytes = new Uint8Array(Math.max(SLAB_BYTES, length));
+      this.bytesUsed = 0;
+    }
+    if (this.intsUsed + count > this.ints.length) {
+      this.ints = new Int32Array(Math.max(SLAB_INTS, count));
+      this.intsUsed = 0;
+    }
+    decision.ids = this.bytes;
+    decision.idAt = this.bytesUsed;
+    decision.ints = this.ints;
+    decision.intAt = this.intsUsed;
+    this.bytesUsed += length;
+    this.intsUsed += count;
+  }
 }
 
 export class StreamingSampler {
@@ -123,6 +161,7 @@ export class StreamingSampler {
   /** The open trace last appended to: it is already the most recently active, no need to move it. */
   private newest: OpenTrace | undefined;
   private output: LocatedSpan[] = [];
+  private readonly slabs = new DecisionSlabs();
 
   constructor(options: StreamingSamplerOptions) {
     this.strategy = options.strategy;
@@ -252,7 +291,8 @@ export class StreamingSampler {
       this.inputEnvelopeBytes = 0;
     }
     this.counters.tracesDecided++;
-    const decision: Decision = { kept: reduced !== undefined };
+    // Every field in the literal: fields added later would go to a property store of their own.
+    const decision: Decision = { kept: reduced !== undefined, ids: undefined, idAt: 0, ints: undefined, intAt: 0, spans: 0, ancestors: undefined };
     if (reduced) {
       this.counters.tracesKept++;
       for (const s of reduced.spans) this.output.push(s);
@@ -261,25 +301,19 @@ export class StreamingSampler {
       const n = trace.spans.length;
       let length = 0;
       for (let i = 0; i < n; i++) length += trace.spans[i]!.span.spanId.length;
-      // Past 64 bytes a typed array is an off-heap allocation: then the three share one buffer.
-      const memory = length > 64 ? new ArrayBuffer(8 * n + length) : undefined;
-      const idEnds = memory ? new Int32Array(memory, 0, n) : new Int32Array(n);
-      const ancestorIndex = memory ? new Int32Array(memory, 4 * n, n) : new Int32Array(n);
-      const ids = memory ? new Uint8Array(memory, 8 * n, length) : new Uint8Array(length);
-      length = 0;
-      for (let i = 0; i < n; i++) {
-        length += trace.spans[i]!.span.spanId.length;
-        idEnds[i] = length;
-        ancestorIndex[i] = reduced.kept[i] ? -1 : reduced.keptAncestor[i]!;
-      }
+      decision.spans = n;
+      this.slabs.place(decision, length, 2 * n);
+      const ints = decision.ints!;
+      const intAt = decision.intAt!;
+      const ids = decision.ids!;
+      const idAt = decision.idAt!;
       // Byte by byte: ids are 8 bytes, and a set() call per span cost more than the copy.
       for (let i = 0, at = 0; i < n; i++) {
         const id = trace.spans[i]!.span.spanId;
-        for (let b = 0; b < id.length; b++) ids[at++] = id[b]!;
+        for (let b = 0; b < id.length; b++) ids[idAt + at++] = id[b]!;
+        ints[intAt + i] = at;
+        ints[intAt + n + i] = reduced.kept[i] ? -1 : reduced.keptAncestor[i]!;
       }
-      decision.ids = ids;
-      decision.idEnds = idEnds;
-      decision.ancestorIndex = ancestorIndex;
     }
     this.onDecision?.(trace, reduced);
     if (this.newest === t) this.newest = undefined;
@@ -321,12 +355,15 @@ export class StreamingSampler {
 function lateAncestors(decision: Decision): Map<string, Uint8Array | null> {
   const ancestors = new Map<string, Uint8Array | null>();
   const ids = decision.ids!;
-  const ends = decision.idEnds!;
-  const index = decision.ancestorIndex!;
-  const idOf = (i: number): Uint8Array => ids.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
-  for (let i = 0; i < index.length; i++) {
-    const a = index[i]!;
-    ancestors.set(spanKey(idOf(i)), a < 0 ? null : idOf(a));
+  const ints = decision.ints!;
+  const idAt = decision.idAt!;
+  const intAt = decision.intAt!;
+  const n = decision.spans!;
+  const idOf = (i: number): Uint8Array => ids.subarray(idAt + (i === 0 ? 0 : ints[intAt + i - 1]!), idAt + ints[intAt + i]!);
+  for (let i = 0; i < n; i++) {
+    const a = ints[intAt + n + i]!;
+    // A copy of the ancestor's id: the output must not pin a slab of other decisions.
+    ancestors.set(spanKey(idOf(i)), a < 0 ? null : idOf(a).slice());
   }
   return ancestors;
 }

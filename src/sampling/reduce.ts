@@ -7,6 +7,7 @@
 // resource and scope.
 import { kv, type InstrumentationScope, type KeyValue, type LocatedSpan, type ResourceSpans, type ScopeSpans, type Span, type TracesData } from '../model/index.js';
 import { encodedSpanSize } from '../otlp/index.js';
+import { encodedAttributeSize, encodedIdFieldSize, resizedSpanSize } from '../otlp/protobuf.js';
 import type { SampledTrace } from './trace.js';
 
 /** Attributes slimtrace writes on kept spans (documented in docs/sampling.md). */
@@ -79,25 +80,20 @@ export function skeletonScopeSpans(ss: ScopeSpans): ScopeSpans {
  * the scope it is sent under (skeletonScopeSpans).
  */
 export function skeletonSpan(span: Span, parentSpanId: Uint8Array = span.parentSpanId, extra: readonly KeyValue[] = []): Span {
-  const out: Span = {
-    traceId: span.traceId,
-    spanId: span.spanId,
-    traceState: span.traceState,
-    parentSpanId,
-    flags: span.flags,
-    name: span.name,
-    kind: span.kind,
-    startTimeUnixNano: span.startTimeUnixNano,
-    endTimeUnixNano: span.endTimeUnixNano,
-    attributes: extra.length === 0 ? [] : extra.slice(),
-    droppedAttributesCount: span.droppedAttributesCount + span.attributes.length,
-    events: [],
-    droppedEventsCount: span.droppedEventsCount + span.events.length,
-    links: [],
-    droppedLinksCount: span.droppedLinksCount + span.links.length,
-  };
-  if (span.status) out.status = span.status;
-  return out;
+  return skeletonWith(span, parentSpanId, extra.length === 0 ? [] : extra.slice());
+}
+
+/** skeletonSpan with its attributes as given. */
+function skeletonWith(span: Span, parentSpanId: Uint8Array, attributes: KeyValue[]): Span {
+  const droppedAttributesCount = span.droppedAttributesCount + span.attributes.length;
+  const droppedEventsCount = span.droppedEventsCount + span.events.length;
+  const droppedLinksCount = span.droppedLinksCount + span.links.length;
+  const { traceId, spanId, traceState, flags, name, kind, startTimeUnixNano, endTimeUnixNano, status } = span;
+  // Two literals, the status in one, rather than the status added afterwards: a property added to
+  // an object made from a literal goes to a property store of its own, one more allocation per skeleton.
+  if (status)
+    return { traceId, spanId, traceState, parentSpanId, flags, name, kind, startTimeUnixNano, endTimeUnixNano, attributes, droppedAttributesCount, events: [], droppedEventsCount, links: [], droppedLinksCount, status };
+  return { traceId, spanId, traceState, parentSpanId, flags, name, kind, startTimeUnixNano, endTimeUnixNano, attributes, droppedAttributesCount, events: [], droppedEventsCount, links: [], droppedLinksCount };
 }
 
 const NO_ID = new Uint8Array(0);
@@ -295,28 +291,42 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
       tierBytes.full += trace.size[i]!;
       continue;
     }
-    const extra: KeyValue[] = patch?.attributes ? [...patch.attributes] : [];
     let parentSpanId = located.span.parentSpanId;
+    let levels: KeyValue | undefined;
     if (reparent) {
       parentSpanId = trace.spans[keptAncestor[i]!]!.span.spanId;
-      extra.push(skippedLevels(skipped[i]!));
+      levels = skippedLevels(skipped[i]!);
     }
     let summaryBytes = 0;
+    let summaryAttribute: KeyValue | undefined;
     if (summary) {
       const text = formatDroppedSummary(summary, trace.service[i]!);
-      extra.push(kv(SAMPLING_ATTR.DROPPED, text));
+      summaryAttribute = kv(SAMPLING_ATTR.DROPPED, text);
       summaryBytes = stringAttributeSize(SAMPLING_ATTR.DROPPED, text);
     }
     let span: Span;
-    if (skeleton) span = skeletonSpan(located.span, parentSpanId, extra);
-    else span = { ...located.span, parentSpanId, attributes: [...located.span.attributes, ...extra] };
+    let size: number;
+    if (skeleton) {
+      span = skeletonWith(located.span, parentSpanId, appended(NO_ATTRIBUTES, patch?.attributes, levels, summaryAttribute));
+      size = encodedSpanSize(span);
+    } else {
+      span = { ...located.span, parentSpanId, attributes: appended(located.span.attributes, patch?.attributes, levels, summaryAttribute) };
+      if (patch?.startTimeUnixNano !== undefined || patch?.endTimeUnixNano !== undefined) size = -1;
+      else {
+        // The span's own size, changed by what changed (a span of many attributes is not walked again).
+        let delta = encodedIdFieldSize(parentSpanId) - encodedIdFieldSize(located.span.parentSpanId) + summaryBytes;
+        if (levels) delta += skippedLevelsSize(skipped[i]!, levels);
+        if (patch?.attributes) for (const a of patch.attributes) delta += encodedAttributeSize(a);
+        size = resizedSpanSize(trace.size[i]!, delta);
+      }
+    }
     if (patch?.startTimeUnixNano !== undefined) span.startTimeUnixNano = patch.startTimeUnixNano;
     if (patch?.endTimeUnixNano !== undefined) span.endTimeUnixNano = patch.endTimeUnixNano;
+    if (size < 0) size = encodedSpanSize(span);
     if (skeleton) {
       const scopeSpans = skeletonScopeSpans(located.scopeSpans);
       out.push({ span, resource: located.resource, scope: scopeSpans.scope, resourceSpans: located.resourceSpans, scopeSpans });
     } else out.push({ span, resource: located.resource, scope: located.scope, resourceSpans: located.resourceSpans, scopeSpans: located.scopeSpans });
-    const size = encodedSpanSize(span);
     bytes += size;
     tierBytes.summary += summaryBytes;
     if (skeleton) tierBytes.skeleton += size - summaryBytes;
@@ -330,8 +340,31 @@ export function reduceTrace(trace: SampledTrace, keep: Uint8Array, options: Redu
  * SKELETON_MARKER is (a KeyValue and a bigint per re-parented span were garbage).
  */
 const SKIPPED_LEVELS = Array.from({ length: 64 }, (_, k) => kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(k)));
+const SKIPPED_LEVELS_SIZE = SKIPPED_LEVELS.map(encodedAttributeSize);
 function skippedLevels(levels: number): KeyValue {
   return levels < SKIPPED_LEVELS.length ? SKIPPED_LEVELS[levels]! : kv(SAMPLING_ATTR.SKIPPED_LEVELS, BigInt(levels));
+}
+/** encodedAttributeSize of skippedLevels(levels), which is `attribute`. */
+function skippedLevelsSize(levels: number, attribute: KeyValue): number {
+  return levels < SKIPPED_LEVELS_SIZE.length ? SKIPPED_LEVELS_SIZE[levels]! : encodedAttributeSize(attribute);
+}
+
+const NO_ATTRIBUTES: readonly KeyValue[] = [];
+
+/**
+ * `base` followed by a patch's attributes and the reducer's (re-parenting, summary), in one new
+ * array of the exact length: copying `base` and pushing onto it grew a backing store with 16 spare
+ * slots, and the additions had an array of their own, for most kept spans.
+ */
+function appended(base: readonly KeyValue[], patch: readonly KeyValue[] | undefined, levels: KeyValue | undefined, dropped: KeyValue | undefined): KeyValue[] {
+  const length = base.length + (patch ? patch.length : 0) + (levels ? 1 : 0) + (dropped ? 1 : 0);
+  const out = new Array<KeyValue>(length);
+  let k = 0;
+  for (let j = 0; j < base.length; j++) out[k++] = base[j]!;
+  if (patch) for (let j = 0; j < patch.length; j++) out[k++] = patch[j]!;
+  if (levels) out[k++] = levels;
+  if (dropped) out[k++] = dropped;
+  return out;
 }
 
 /** Does any span's service name hold a NUL (see reduceTrace's dropped lists)? Services repeat: each distinct one is tested once in a row. */

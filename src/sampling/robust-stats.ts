@@ -44,6 +44,10 @@ export class WindowBuffers {
   }
 }
 
+function checkCapacity(capacity: number): void {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`window capacity must be a positive integer, got ${capacity}`);
+}
+
 /** Are buffers of this length pooled (when the window has a pool)? */
 const pooled = (length: number): boolean => length > 0 && length <= POOLED_MAX && (length & (length - 1)) === 0;
 
@@ -90,7 +94,7 @@ export class SortedWindow {
     readonly capacity: number,
     pool?: WindowBuffers,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`window capacity must be a positive integer, got ${capacity}`);
+    checkCapacity(capacity);
     this.pool = pool;
   }
 
@@ -204,36 +208,52 @@ export interface RobustScoreOptions {
 /**
  * (d - median) / MAD over a sliding window of the durations seen at one key. `score` reads the
  * statistics before `observe` adds the value, so a span is never compared with itself.
+ *
+ * The two windows are made at the second duration: until then the one duration seen (`first`)
+ * is the median and the quantiles, and its deviation, 0, the MAD. Most of Autoscope's keys (the
+ * positions of a trace shape) never see a second span, and each outlives many collections before
+ * it is forgotten: two window objects per key were most of what the statistics kept in memory.
  */
 export class RobustScore {
-  private readonly values: SortedWindow;
-  private readonly deviations: SortedWindow;
+  private values: SortedWindow | undefined = undefined;
+  private deviations: SortedWindow | undefined = undefined;
+  /** Durations seen while there are no windows: 0, or 1 (then it is `first`). */
+  private early = 0;
+  private first = 0;
+  private readonly options: RobustScoreOptions;
 
+  /** `options` is kept, not copied: one object may serve every score of a table. */
   constructor(options: RobustScoreOptions = {}) {
-    this.values = new SortedWindow(options.window ?? 100, options.buffers);
-    this.deviations = new SortedWindow(options.deviationWindow ?? 500, options.buffers);
+    checkCapacity(options.window ?? 100);
+    checkCapacity(options.deviationWindow ?? 500);
+    this.options = options;
   }
 
   /** Gives the windows' buffers back to their pool (the statistics are forgotten; empty after). */
   release(): void {
-    this.values.release();
-    this.deviations.release();
+    this.values?.release();
+    this.deviations?.release();
+    this.values = this.deviations = undefined;
+    this.early = 0;
   }
 
   get count(): number {
-    return this.values.size;
+    return this.values === undefined ? this.early : this.values.size;
   }
 
   median(): number {
+    if (this.values === undefined) return this.early === 0 ? NaN : this.first;
     return this.values.median();
   }
 
   /** The q-quantile of the duration window (NaN when empty). */
   quantile(q: number): number {
+    if (this.values === undefined) return this.early === 0 ? NaN : this.first;
     return this.values.quantile(q);
   }
 
   mad(): number {
+    if (this.deviations === undefined) return this.early === 0 ? NaN : Math.abs(this.first - this.first);
     return this.deviations.median();
   }
 
@@ -242,18 +262,31 @@ export class RobustScore {
    * when MAD is 0; with a floor a constant-latency operation that suddenly slows still scores high).
    */
   score(d: number, madFloor = 0): number {
-    if (this.values.size === 0) return 0;
-    const med = this.values.median();
-    let mad = this.deviations.size === 0 ? 0 : this.deviations.median();
+    if (this.count === 0) return 0;
+    const med = this.median();
+    let mad = this.mad();
     if (mad < madFloor) mad = madFloor;
     if (!(mad > 0)) return 0;
     return (d - med) / mad;
   }
 
   observe(d: number): void {
-    const med = this.values.size === 0 ? d : this.values.median();
+    if (this.values === undefined) {
+      if (this.early === 0) {
+        this.first = d;
+        this.early = 1;
+        return;
+      }
+      // The second duration: the windows, holding what observe(first) would have put in them.
+      const { window = 100, deviationWindow = 500, buffers } = this.options;
+      this.values = new SortedWindow(window, buffers);
+      this.deviations = new SortedWindow(deviationWindow, buffers);
+      this.values.push(this.first);
+      this.deviations.push(Math.abs(this.first - this.first));
+    }
+    const med = this.values.median();
     this.values.push(d);
-    this.deviations.push(Math.abs(d - med));
+    this.deviations!.push(Math.abs(d - med));
   }
 }
 

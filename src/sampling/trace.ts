@@ -173,7 +173,6 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
   let svc = '';
   let bytes = 0;
   for (let i = 0; i < n; i++) {
-    children[i] = [];
     const located = spans[i]!;
     const span = located.span;
     if (located.resourceSpans !== lastRs) {
@@ -187,23 +186,41 @@ export function assembleTrace(traceIdHex: string, spans: LocatedSpan[]): Sampled
   }
   // A cycle (corrupt data) would make every span of it someone's child: break it at its earliest span.
   breakCycles(parent, spans);
-  const roots: number[] = [];
+  // Each list at its exact length, counted first: pushing onto [] grew a backing store of 17 slots
+  // at the first child, for every span with children.
+  if (treeScratch.length < n) treeScratch = new Int32Array(Math.max(n, 2 * treeScratch.length));
+  const count = treeScratch;
+  count.fill(0, 0, n);
+  let rootCount = 0;
   for (let i = 0; i < n; i++) {
     const p = parent[i]!;
-    if (p < 0) roots.push(i);
-    else children[p]!.push(i);
+    if (p < 0) rootCount++;
+    else count[p]++;
+  }
+  for (let i = 0; i < n; i++) {
+    children[i] = count[i] === 0 ? [] : new Array<number>(count[i]!);
+    count[i] = 0;
+  }
+  const roots = new Array<number>(rootCount);
+  rootCount = 0;
+  for (let i = 0; i < n; i++) {
+    const p = parent[i]!;
+    if (p < 0) roots[rootCount++] = i;
+    else children[p]![count[p]!++] = i;
   }
   // The true root (no parent id) comes first, then orphans whose parent is missing, each by start.
   sortByStart(roots, spans, true);
   for (const c of children) if (c.length > 1) sortByStart(c, spans, false);
+  // Depth first from the roots; the stack holds each span once at most (count's memory again).
+  const stack = treeScratch;
+  let top = 0;
   let k = 0;
-  const stack: number[] = [];
-  for (let r = roots.length - 1; r >= 0; r--) stack.push(roots[r]!);
-  while (stack.length > 0) {
-    const i = stack.pop()!;
+  for (let r = roots.length - 1; r >= 0; r--) stack[top++] = roots[r]!;
+  while (top > 0) {
+    const i = stack[--top]!;
     order[k++] = i;
     const c = children[i]!;
-    for (let j = c.length - 1; j >= 0; j--) stack.push(c[j]!);
+    for (let j = c.length - 1; j >= 0; j--) stack[top++] = c[j]!;
   }
   return new AssembledTrace(traceIdHex, spans, service, parent, children, roots, order, size, duration, bytes, firstCopy);
 }
@@ -267,11 +284,23 @@ function sortByStart(list: number[], spans: readonly LocatedSpan[], rootsFirst: 
   }
 }
 
+/** assembleTrace's counts of children, then its depth-first stack: reused from trace to trace. */
+let treeScratch = new Int32Array(64);
+
+/** breakCycles' working arrays, reused from trace to trace (two typed arrays per trace were garbage). */
+let cycleState = new Uint8Array(64);
+let cyclePath = new Int32Array(64);
+
 function breakCycles(parent: Int32Array, spans: readonly LocatedSpan[]): void {
   const n = parent.length;
-  const state = new Uint8Array(n); // 0 unseen, 1 on the current walk, 2 done
+  if (cycleState.length < n) {
+    cycleState = new Uint8Array(Math.max(n, 2 * cycleState.length));
+    cyclePath = new Int32Array(cycleState.length);
+  }
+  const state = cycleState; // 0 unseen, 1 on the current walk, 2 done
+  state.fill(0, 0, n);
   // The current walk, path[0..length): one buffer for every walk (an array per span was garbage).
-  const path = new Int32Array(n);
+  const path = cyclePath;
   for (let s = 0; s < n; s++) {
     if (state[s] !== 0) continue;
     let length = 0;

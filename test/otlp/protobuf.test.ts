@@ -11,6 +11,7 @@ import {
   decodeTracesData,
   encodeTracesData,
   encodedTracesDataSize,
+  encodedSpanSize,
   decodeTraceResponse,
   encodeTraceResponse,
   ProtobufDecodeError,
@@ -31,6 +32,7 @@ import {
   type Span,
   type TracesData,
 } from '../../src/model/index.js';
+import { encodedAttributeSize, encodedIdFieldSize, resizedSpanSize } from '../../src/otlp/protobuf.js';
 import { Arbitrary, Rng, arbitraryResponse, arbitraryTracesData, largeTracesData, nestedArrays, nestedKvlists, singleSpan, type ArbitraryOptions } from '../helpers/arbitrary.js';
 import { edgeCaseTracesData, everyAnyValue, unknownFieldsEverywhere, unknownOfEveryWireType } from '../helpers/edge-cases.js';
 import {
@@ -234,6 +236,26 @@ describe('round trip decode(encode(x)) = x', () => {
     const opts: ArbitraryOptions = { unknownFieldRate: 0.8, maxDepth: 6, edgeRate: 0.6 };
     const cases = [...SEEDS(100, 1).map((s) => arbitraryTracesData(s)), ...SEEDS(50, 5000).map((s) => arbitraryTracesData(s, opts)), ...edgeCaseTracesData().map((c) => c.data)];
     for (const d of cases) assert.equal(encodedTracesDataSize(d), encodeTracesData(d).length);
+  });
+
+  test('resizedSpanSize: a span changed by a new parent id and appended attributes, priced from its own size (length prefixes of 1-3 bytes)', () => {
+    const arbitrarySpans: Span[] = [];
+    for (const d of SEEDS(30, 7000).map((s) => arbitraryTracesData(s))) for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) arbitrarySpans.push(...ss.spans);
+    // Bodies just under and over the one- and two-byte length prefixes (127/128, 16383/16384).
+    for (const length of [60, 70, 75, 80, 85, 90, 16_300, 16_320, 16_340]) arbitrarySpans.push(singleSpan([{ key: 'k', value: 'v'.repeat(length) }]).resourceSpans[0]!.scopeSpans[0]!.spans[0]!);
+    const parent = new Uint8Array(8).fill(7);
+    const extras: KeyValue[][] = [[], [{ key: 'slimtrace.sampling.skipped_levels', value: 3n }], [{ key: 'a', value: 'x'.repeat(5) }, { key: 'b', value: 'y'.repeat(300) }]];
+    let checked = 0;
+    for (const span of arbitrarySpans)
+      for (const extra of extras)
+        for (const parentSpanId of [parent, new Uint8Array(0), span.parentSpanId]) {
+          const changed: Span = { ...span, parentSpanId, attributes: [...span.attributes, ...extra] };
+          let delta = encodedIdFieldSize(parentSpanId) - encodedIdFieldSize(span.parentSpanId);
+          for (const a of extra) delta += encodedAttributeSize(a);
+          assert.equal(resizedSpanSize(encodedSpanSize(span), delta), encodedSpanSize(changed));
+          checked++;
+        }
+    assert.ok(checked > 100);
   });
 
   test('unknown fields are written after the known fields of their message', () => {
