@@ -41,6 +41,8 @@ export interface StrategyFigures {
   coverageByType: Partial<Record<CoverageDefinition, Record<string, CoverageFigure>>>;
   /** The strategy's output compressed with Tracezip (stream mode, 512 spans a frame), when measured. */
   sampleThenTracezipBytes?: number;
+  /** A strategy priced as Tracezip bytes: its output through its own meter's Tracezip stream, as its budget was told (its target is of these). */
+  tracezipBytes?: number;
   /** Span bytes written by tier (spans whole, skeletons, dropped-span summaries), before batching. */
   tierBytes: TierBytes;
   /** What a tiered budget controller gave up, and why a target was out of reach (Autoscope). */

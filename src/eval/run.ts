@@ -231,6 +231,7 @@ export function strategyFigures(r: StrategyResult, description: string | undefin
     coverage: r.coverage,
     coverageByType: r.coverageByType,
     ...(compressed && g >= 0 ? { sampleThenTracezipBytes: compressed.bytes.tracezip![g]! } : {}),
+    ...(r.tracezipBytes !== undefined ? { tracezipBytes: r.tracezipBytes } : {}),
     tierBytes: r.tierBytes,
     ...(r.budget ? { budget: r.budget } : {}),
     seconds: r.seconds,

@@ -8,6 +8,7 @@ import { encodeTracesData } from '../otlp/index.js';
 import type { FaultDefinition, FaultySpans, GroundTruth } from '../datasets/index.js';
 import { RcaCollector, type RcaFault, type RcaOptions, type RcaResult } from './rca.js';
 import { dataClockMs, StreamingSampler, type BudgetReport, type ReduceOptions, type ReducedTrace, type SampledTrace, type SamplingStrategy, type TierBytes } from '../sampling/index.js';
+import { tracezipByteMeter } from '../tracezip/index.js';
 
 const DEFINITIONS: readonly FaultDefinition[] = ['exact', 'slow', 'proxy'];
 
@@ -64,6 +65,11 @@ export interface StrategyResult {
   tierBytes: TierBytes;
   /** What a tiered budget controller had to give up, and why a target was out of reach (Autoscope). */
   budget?: BudgetReport;
+  /**
+   * A strategy priced as Tracezip bytes (priceUnit 'tracezip'): what its output took through a
+   * Tracezip stream in frames of 512 spans, as its budget was told; its target is of these bytes.
+   */
+  tracezipBytes?: number;
   seconds: number;
   /** Root-cause localisation on the full input and on this strategy's output (when faults were given). */
   rca?: { full: RcaResult; reduced: RcaResult };
@@ -127,6 +133,8 @@ interface Accumulator {
   tierBytes: TierBytes;
   seconds: number;
   rca?: RcaCollector;
+  /** Tracezip bytes measured for a strategy priced as Tracezip (undefined otherwise). */
+  wire?: { bytes: number };
 }
 
 /** Runs every strategy over the batches and measures them. */
@@ -137,10 +145,22 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
     const intact = { count: 0 };
     const kept = new Map(DEFINITIONS.map((d) => [d, new Set<string>()]));
     const tierBytes: TierBytes = { full: 0, skeleton: 0, summary: 0 };
+    const wire = strategy.priceUnit === 'tracezip' ? { bytes: 0 } : undefined;
+    const meter = wire ? tracezipByteMeter(512) : undefined;
     const sampler = new StreamingSampler({
       strategy,
       decisionWaitMs: options.decisionWaitMs ?? 30_000,
       reduce: options.reduce,
+      // A strategy priced as Tracezip bytes hears what its output takes, in frames of a request's spans.
+      ...(meter && wire
+        ? {
+            wireMeter: (d: TracesData): number => {
+              const b = meter(d);
+              wire.bytes += b;
+              return b;
+            },
+          }
+        : {}),
       onDecision: (trace, reduced) => {
         options.onDecision?.(strategy.name, trace, reduced);
         if (!reduced) return;
@@ -156,7 +176,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       },
     });
     const rca = options.rcaFaults ? new RcaCollector(options.rcaFaults, options.rcaOptions) : undefined;
-    return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, tierBytes, seconds: 0, rca };
+    return { strategy, sampler, out: new OtlpByteCounter(), intact, kept, tierBytes, seconds: 0, rca, wire };
   });
   const fullRca = options.rcaFaults ? new RcaCollector(options.rcaFaults, options.rcaOptions) : undefined;
   let clockMs = -Infinity;
@@ -228,6 +248,7 @@ export async function evaluateSampling(options: EvaluateSamplingOptions): Promis
       coverageByType,
       tierBytes: acc.tierBytes,
       budget: acc.strategy.budgetReport?.(),
+      ...(acc.wire ? { tracezipBytes: acc.wire.bytes } : {}),
       seconds: acc.seconds,
       ...(full && acc.rca ? { rca: { full, reduced: acc.rca.result() } } : {}),
     };

@@ -174,12 +174,14 @@ function formatNumber(v: number): string {
  */
 export class AdaptiveSampler implements SamplingStrategy {
   readonly name: string;
+  readonly priceUnit: 'otlp' | 'tracezip' | undefined;
 
   constructor(
     readonly inner: SamplingStrategy & { readonly budget: ByteBudget },
     readonly adaptive: AdaptiveBudget,
   ) {
     this.name = `adaptive(${inner.name})`;
+    this.priceUnit = inner.priceUnit;
     adaptive.attach(inner.budget);
   }
 
@@ -189,8 +191,14 @@ export class AdaptiveSampler implements SamplingStrategy {
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
-    this.adaptive.recordOutput(outputBytes);
+    // Priced as Tracezip, the output rate is what the encoder measured (recordEncoded).
+    if (this.priceUnit !== 'tracezip') this.adaptive.recordOutput(outputBytes);
     this.inner.recordOutcome?.(inputBytes, outputBytes);
+  }
+
+  recordEncoded(spans: number, bytes: number): void {
+    if (this.priceUnit === 'tracezip') this.adaptive.recordOutput(bytes);
+    this.inner.recordEncoded?.(spans, bytes);
   }
 
   recordEnvelope(inputBytes: number, outputBytes: number): void {

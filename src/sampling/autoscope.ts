@@ -139,7 +139,19 @@ export interface AutoscopeOptions {
   hotAfterRepresentatives?: boolean;
   /** Whether the reducer writes dropped-span summaries (default true): the controller prices them. */
   summaries?: boolean;
-  /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
+  /**
+   * What a kept byte is (default 'otlp'): OTLP protobuf bytes, or, for sample-then-compress, the
+   * bytes Tracezip will send. Tracezip sends a span's ids and times at full cost and most of its
+   * attributes for a reference into the tree, so a skeleton costs about what a whole span does, and
+   * the budget is better spent on fewer spans kept whole than on many skeletons. With 'tracezip' a
+   * kept span is priced `tracezipSpanBytes` plus a small share of the OTLP bytes beyond its skeleton;
+   * the streaming processor, given a Tracezip meter, reports what the output really took
+   * (recordEncoded), which corrects the budget and the per-span price. Needs tiers.
+   */
+  price?: 'otlp' | 'tracezip';
+  /** With price 'tracezip': the starting per-span price in bytes (default 24; learned from recordEncoded). */
+  tracezipSpanBytes?: number;
+  /** The byte budget aims this much above the target (default 0.015, 0 with paperOnly or price 'tracezip'): the OTLP requests' envelopes, which the budget does not see (ByteBudgetOptions.margin). */
   budgetMargin?: number;
   /**
    * While the output is over the target, the byte budget aims this much above it (default 0.002, 0
@@ -232,6 +244,15 @@ const REPARENT_BYTES = 41;
 /** The summary attribute's key and framing, and one entry's numbers and separators (a typical width). */
 const SUMMARY_ATTR_BYTES = 34;
 const SUMMARY_ENTRY_BYTES = 14;
+/**
+ * With price 'tracezip' (measured on the generated traffic's sampled output, scripts in
+ * docs/sampling.md): attributes beyond a skeleton's fields cost about this share of their OTLP bytes
+ * (most are a reference into the SRT), a summary about this share of its text, and the
+ * re-parenting attribute (a small int under a key the tree holds) about this many bytes.
+ */
+const TRACEZIP_DETAIL_SHARE = 0.03;
+const TRACEZIP_SUMMARY_SHARE = 0.3;
+const TRACEZIP_REPARENT_BYTES = 2;
 const STEP_NAMES = ['anomalies-to-skeleton', 'hot-to-summary', 'summaries-to-totals', 'representatives-to-summary', 'summaries-dropped', 'paths-to-summary', 'anomalies-dropped'] as const;
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
@@ -302,6 +323,22 @@ export class AutoscopeSampler implements SamplingStrategy {
   /** Flagged outliers join the normal window only one time in this many, so a fault does not become the baseline. */
   private outlierAdmit = 0;
   private readonly outlierAdmitEvery: number;
+  /** What a kept byte is (AutoscopeOptions.price). */
+  readonly priceUnit: 'otlp' | 'tracezip';
+  /** Price 'tracezip': bytes per kept span, learned from recordEncoded. */
+  private tracezipSpanBytes: number;
+  private readonly reparentPrice: number;
+  private readonly summaryPrice: number;
+  /** Price 'tracezip': what the decisions charged since the last recordEncoded, and what of it was not per span. */
+  private chargedSinceEncoded = 0;
+  private detailSinceEncoded = 0;
+  /** Price 'tracezip': totals over every recordEncoded, for the per-span price. */
+  private encodedBytes = 0;
+  private encodedDetail = 0;
+  private encodedSpans = 0;
+  /** The last decision's estimated cost, in the price's unit. */
+  private lastCost = 0;
+  private lastDetail = 0;
   private readonly novelAdmitWeight: number;
   private readonly hotOn: 'errors' | 'anomalies';
   private readonly novelPathShare: number;
@@ -354,7 +391,15 @@ export class AutoscopeSampler implements SamplingStrategy {
   constructor(options: AutoscopeOptions = {}) {
     this.paperOnly = options.paperOnly ?? false;
     this.name = options.name ?? (this.paperOnly ? 'autoscope-paper' : 'autoscope');
-    this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8, margin: options.budgetMargin ?? (options.paperOnly ? 0 : 0.015), aim: options.budgetAim ?? (options.paperOnly ? 0 : 0.002) });
+    this.priceUnit = options.price ?? 'otlp';
+    if (this.priceUnit !== 'otlp' && this.priceUnit !== 'tracezip') throw new RangeError(`price must be 'otlp' or 'tracezip', got ${String(this.priceUnit)}`);
+    if (this.priceUnit === 'tracezip' && (options.paperOnly || options.tiers === false)) throw new RangeError("price 'tracezip' needs the tiers (not with paperOnly or tiers: false)");
+    this.tracezipSpanBytes = options.tracezipSpanBytes ?? 24;
+    if (!(this.tracezipSpanBytes > 0)) throw new RangeError(`tracezipSpanBytes must be > 0, got ${this.tracezipSpanBytes}`);
+    const tz = this.priceUnit === 'tracezip';
+    this.reparentPrice = tz ? TRACEZIP_REPARENT_BYTES : REPARENT_BYTES;
+    this.summaryPrice = tz ? TRACEZIP_SUMMARY_SHARE : 1;
+    this.budget = new ByteBudget({ targetReduction: options.targetReduction ?? 0.8, margin: options.budgetMargin ?? (options.paperOnly || tz ? 0 : 0.015), aim: options.budgetAim ?? (options.paperOnly ? 0 : 0.002) });
     this.code = options.code;
     this.mined = (options.mined ?? !this.paperOnly) ? new MinedStructure(options.minedOptions) : undefined;
     this.keepErrors = !this.paperOnly && (options.keepErrors ?? true);
@@ -394,7 +439,28 @@ export class AutoscopeSampler implements SamplingStrategy {
   }
 
   recordOutcome(inputBytes: number, outputBytes: number): void {
-    this.budget.record(inputBytes, outputBytes);
+    if (this.priceUnit === 'otlp') return this.budget.record(inputBytes, outputBytes);
+    // Tracezip's bytes are known only once a whole drain is encoded (recordEncoded): the estimate till then.
+    const cost = outputBytes === 0 ? 0 : this.lastCost;
+    this.budget.record(inputBytes, cost);
+    this.chargedSinceEncoded += cost;
+    if (cost !== 0) this.detailSinceEncoded += this.lastDetail;
+  }
+
+  /**
+   * Price 'tracezip': what Tracezip took for the spans output since the last call (the streaming
+   * processor's meter). The budget is charged the difference from the decisions' estimates, and the
+   * per-span price follows the measurement.
+   */
+  recordEncoded(spans: number, bytes: number): void {
+    if (this.priceUnit !== 'tracezip') return;
+    this.budget.recordOverhead(0, bytes - this.chargedSinceEncoded);
+    this.encodedBytes += bytes;
+    this.encodedDetail += this.detailSinceEncoded;
+    this.encodedSpans += spans;
+    this.chargedSinceEncoded = 0;
+    this.detailSinceEncoded = 0;
+    if (this.encodedSpans >= 256) this.tracezipSpanBytes = Math.max(4, (this.encodedBytes - this.encodedDetail) / this.encodedSpans);
   }
 
   recordEnvelope(inputBytes: number, outputBytes: number): void {
@@ -623,7 +689,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const b = c.bytesByReason;
     for (let i = 0; i < n; i++) {
       if (!keep[i]) continue;
-      const size = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+      const size = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
       switch (reason[i]) {
         case REASON_ROOT: c.keptRoot++; b.root += size; break;
         case REASON_ERROR: c.keptError++; b.error += size; break;
@@ -698,8 +764,19 @@ export class AutoscopeSampler implements SamplingStrategy {
     return { steps: { ...this.steps }, spans: { ...this.stepSpans }, notes };
   }
 
-  /** OTLP bytes of span i's skeleton, or of the span when that is smaller (nothing to strip). */
+  /** What span i costs kept whole, in the price's unit. */
+  private wholeBytes(trace: SampledTrace, i: number): number {
+    if (this.priceUnit === 'otlp') return trace.size[i]!;
+    return this.tracezipSpanBytes + TRACEZIP_DETAIL_SHARE * (trace.size[i]! - this.skeletonOtlpBytes(trace, i));
+  }
+
+  /** What span i costs as a skeleton, in the price's unit (Tracezip: the per-span price alone). */
   private skeletonBytes(trace: SampledTrace, i: number): number {
+    return this.priceUnit === 'otlp' ? this.skeletonOtlpBytes(trace, i) : this.tracezipSpanBytes;
+  }
+
+  /** OTLP bytes of span i's skeleton, or of the span when that is smaller (nothing to strip). */
+  private skeletonOtlpBytes(trace: SampledTrace, i: number): number {
     if (this.skelTrace !== trace) {
       this.skelTrace = trace;
       if (this.skelCache.length < trace.spans.length) this.skelCache = new Float64Array(Math.max(trace.spans.length, 2 * this.skelCache.length));
@@ -728,22 +805,22 @@ export class AutoscopeSampler implements SamplingStrategy {
       const p = trace.parent[i]!;
       if (keep[i]) {
         anc[i] = i;
-        cost += keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
-        if (p >= 0 && !keep[p]) cost += REPARENT_BYTES;
+        cost += keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
+        if (p >= 0 && !keep[p]) cost += this.reparentPrice;
         continue;
       }
       const a = p < 0 ? -1 : anc[p]!;
       anc[i] = a;
       if (a < 0 || level === 'none') continue;
-      if (summarized.add(a, -1)) cost += SUMMARY_ATTR_BYTES;
+      if (summarized.add(a, -1)) cost += this.summaryPrice * SUMMARY_ATTR_BYTES;
       if (level === 'totals') {
         // One entry per service of the dropped spans: a summary must not put one service's spans
         // under another's name (root-cause ranking reads which services a kept span called).
         const svc = this.operations.serviceIndex(ops[i]!);
-        if (summarized.add(a, svc)) cost += SUMMARY_ENTRY_BYTES + 1 + (svc === this.operations.serviceIndex(ops[a]!) ? 0 : trace.service[i]!.length + 2);
+        if (summarized.add(a, svc)) cost += this.summaryPrice * (SUMMARY_ENTRY_BYTES + 1 + (svc === this.operations.serviceIndex(ops[a]!) ? 0 : trace.service[i]!.length + 2));
         continue;
       }
-      if (summarized.add(a, ops[i]!)) cost += SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
+      if (summarized.add(a, ops[i]!)) cost += this.summaryPrice * (SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length);
     }
     return cost;
   }
@@ -780,7 +857,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       for (const i of anomalies) {
         if (this.fitCost <= this.fitDegradeAt) break;
         if (keep[i] !== KEEP_FULL) continue;
-        const saved = trace.size[i]! - this.skeletonBytes(trace, i);
+        const saved = this.wholeBytes(trace, i) - this.skeletonBytes(trace, i);
         if (saved <= 0) continue;
         keep[i] = KEEP_SKELETON;
         this.fitCost -= saved;
@@ -816,7 +893,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       for (let i = 0; i < n; i++) if (keep[i] !== KEEP_FULL) candidates.push(i);
       sortSmall(candidates, byScoreDescending, reason, score);
       for (const i of candidates) {
-        const extra = keep[i] === KEEP_SKELETON ? trace.size[i]! - this.skeletonBytes(trace, i) : trace.size[i]!;
+        const extra = keep[i] === KEEP_SKELETON ? this.wholeBytes(trace, i) - this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
         if (cost + extra > fill) continue;
         if (!keep[i]) reason[i] = REASON_BUDGET;
         keep[i] = KEEP_FULL;
@@ -824,8 +901,14 @@ export class AutoscopeSampler implements SamplingStrategy {
       }
     }
     // A skeleton that would not be smaller (a span with nothing to strip: the marker costs bytes) is written whole.
-    for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
+    for (let i = 0; i < n; i++) if (keep[i] === KEEP_SKELETON && this.skeletonOtlpBytes(trace, i) >= trace.size[i]!) keep[i] = KEEP_FULL;
     this.lastLevel = this.fitLevel;
+    if (this.priceUnit === 'tracezip') {
+      let kept = 0;
+      for (let i = 0; i < n; i++) if (keep[i]) kept++;
+      this.lastCost = cost;
+      this.lastDetail = cost - kept * this.tracezipSpanBytes;
+    }
   }
 
   // fitBudget's steps. Methods on the fit under way (fitCost, fitLevel, fitDegradeAt), not closures
@@ -841,9 +924,9 @@ export class AutoscopeSampler implements SamplingStrategy {
    * re-parenting attribute on each kept child (re-estimated exactly after each step).
    */
   private dropSaves(trace: SampledTrace, keep: Uint8Array, i: number): number {
-    let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
-    if (this.fitLevel === 'operations') saved -= SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length;
-    for (const c of trace.children[i]!) if (keep[c]) saved -= REPARENT_BYTES;
+    let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
+    if (this.fitLevel === 'operations') saved -= this.summaryPrice * (SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length);
+    for (const c of trace.children[i]!) if (keep[c]) saved -= this.reparentPrice;
     return saved;
   }
 
@@ -889,7 +972,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     let moved = 0;
     for (const i of anomalies) {
       if (this.fitCost <= this.fitDegradeAt || reason[i] !== REASON_HOT) break;
-      this.fitCost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : trace.size[i]!;
+      this.fitCost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
       keep[i] = 0;
       reason[i] = 0;
       moved++;

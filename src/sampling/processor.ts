@@ -46,6 +46,13 @@ export interface StreamingSamplerOptions {
    * (SamplingStrategy.recordEnvelope), so its byte budget counts them.
    */
   envelopeBatchSpans?: number;
+  /**
+   * For a strategy that prices kept bytes as Tracezip sends them (SamplingStrategy.priceUnit
+   * 'tracezip'): the bytes each drain's output takes once encoded (the caller's Tracezip stream;
+   * sampling knows no codec). Each drain is measured and reported (recordEncoded); without a meter
+   * the strategy's own estimate stands.
+   */
+  wireMeter?: (data: TracesData) => number;
   /** Called with every decided trace (the sampler's view and what was written), e.g. for evaluation. */
   onDecision?: (trace: SampledTrace, reduced: ReducedTrace | undefined) => void;
 }
@@ -140,6 +147,7 @@ export class StreamingSampler {
    * is reported at each drain, late spans' bytes with it.
    */
   private readonly sentEnvelopes: EnvelopeMeter | undefined;
+  private readonly wireMeter: ((data: TracesData) => number) | undefined;
   /** Spans drained so far: where the next drain's first request cut falls. */
   private drainedSpans = 0;
   /** Envelope bytes estimated per decision since the last drain (the drain measures them, and reports the difference). */
@@ -165,9 +173,13 @@ export class StreamingSampler {
 
   constructor(options: StreamingSamplerOptions) {
     this.strategy = options.strategy;
-    this.envelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
-    this.inputEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
-    this.sentEnvelopes = options.strategy.recordEnvelope ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
+    const envelopes = options.strategy.recordEnvelope !== undefined;
+    // Priced as Tracezip bytes, the output's envelopes are a shell reference each: only the input's are counted.
+    const otlpPriced = envelopes && options.strategy.priceUnit !== 'tracezip';
+    this.envelopes = envelopes ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
+    this.inputEnvelopes = envelopes ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
+    this.sentEnvelopes = otlpPriced ? new EnvelopeMeter(options.envelopeBatchSpans ?? 512) : undefined;
+    this.wireMeter = options.strategy.priceUnit === 'tracezip' ? options.wireMeter : undefined;
     this.waitMs = options.decisionWaitMs ?? 10_000;
     this.maxTraces = options.maxTraces ?? 50_000;
     this.maxSpans = options.maxSpans ?? 1_000_000;
@@ -262,6 +274,7 @@ export class StreamingSampler {
   private drain(): TracesData | undefined {
     if (this.output.length === 0) return undefined;
     const out = this.envelopes ? this.envelopes.regroup(this.output, this.drainedSpans) : toTracesData(this.output);
+    const spans = this.output.length;
     this.drainedSpans += this.output.length;
     this.counters.spansOut += this.output.length;
     this.output = [];
@@ -274,7 +287,14 @@ export class StreamingSampler {
       this.envelopes!.endDrain();
       if (correction !== 0 || this.inputEnvelopeBytes !== 0) this.strategy.recordEnvelope!(this.inputEnvelopeBytes, correction);
       this.inputEnvelopeBytes = 0;
+    } else if (this.envelopes) {
+      // Priced as Tracezip: late spans ride in the measured drain; the input's envelopes are reported here.
+      this.envelopes.endDrain();
+      this.lateBytes = 0;
+      if (this.inputEnvelopeBytes !== 0) this.strategy.recordEnvelope!(this.inputEnvelopeBytes, 0);
+      this.inputEnvelopeBytes = 0;
     }
+    if (this.wireMeter) this.strategy.recordEncoded?.(spans, this.wireMeter(out));
     return out;
   }
 
@@ -285,7 +305,7 @@ export class StreamingSampler {
     const reduced = sampleTrace(this.strategy, trace, this.reduceOptions);
     // The envelopes of the input since the last decision, and of what this one sends on.
     if (this.envelopes) {
-      const estimate = reduced ? this.envelopes.addRegrouped(reduced.spans, this.sentEnvelopes) : 0;
+      const estimate = reduced && this.sentEnvelopes ? this.envelopes.addRegrouped(reduced.spans, this.sentEnvelopes) : 0;
       this.estimatedEnvelopeBytes += estimate;
       this.strategy.recordEnvelope!(this.inputEnvelopeBytes, estimate);
       this.inputEnvelopeBytes = 0;

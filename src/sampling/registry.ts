@@ -40,6 +40,11 @@ export interface StrategyOptions {
   anomalyPaths?: boolean;
   /** Autoscope: whether dropped-span summaries are written (default true), so its controller prices them. */
   summaries?: boolean;
+  /**
+   * Autoscope: what a kept byte is, OTLP protobuf (default) or Tracezip's bytes for sample-then-compress
+   * (AutoscopeOptions.price); the target reduction is then of the Tracezip output against the input's OTLP.
+   */
+  price?: 'otlp' | 'tracezip';
 }
 
 export function isStrategyName(name: string): name is StrategyName {
@@ -57,13 +62,15 @@ export function createStrategy(name: StrategyName, options: StrategyOptions): Sa
 
 function createFixed(name: StrategyName, options: StrategyOptions): SamplingStrategy {
   const r = options.targetReduction;
+  const price = options.price ?? 'otlp';
+  if (price !== 'otlp' && name !== 'autoscope' && name !== 'autoscope-mined') throw new RangeError(`only autoscope and autoscope-mined price kept bytes as Tracezip, not ${name}`);
   switch (name) {
     case 'autoscope':
-      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries });
+      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries, price });
     case 'autoscope-paper':
       return new AutoscopeSampler({ targetReduction: r, code: options.code, paperOnly: true });
     case 'autoscope-mined':
-      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths, summaries: options.summaries });
+      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths, summaries: options.summaries, price });
     case 'head':
       return new HeadSampler({ targetReduction: r });
     case 'tail':

@@ -19,6 +19,14 @@ export interface SamplingStrategy {
    */
   recordEnvelope?(inputBytes: number, outputBytes: number): void;
   /**
+   * What a kept byte is to the strategy's budget: OTLP protobuf bytes (the default), or the bytes
+   * Tracezip sends for them (sample-then-compress). With 'tracezip' the streaming processor reports
+   * what its output took once encoded, when it is given a meter (recordEncoded).
+   */
+  readonly priceUnit?: 'otlp' | 'tracezip';
+  /** Told what Tracezip took for the spans output since the last call (priceUnit 'tracezip'). */
+  recordEncoded?(spans: number, bytes: number): void;
+  /**
    * Optional, for strategies that merge spans: called after a span-level decision of the same
    * trace, returns the changes to kept spans and the dropped spans those changes account for
    * (see ReduceOptions.patches / accounted).

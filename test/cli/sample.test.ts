@@ -87,6 +87,20 @@ describe('slimtrace sample and evaluate', () => {
     assert.equal(rca.full.methods.traceRca.ac.length, 5);
   });
 
+  it('sample --price tracezip meets its target on the Tracezip bytes of its output, and evaluate says so', () => {
+    const out = join(dir, 'sampled-tz.otlp');
+    const r = run('sample', '--traces', '600', '--strategy', 'autoscope', '--analysis', analysis, '--price', 'tracezip', '--target-reduction', '0.95', '-o', out);
+    assert.equal(r.status, 0, r.stderr);
+    const m = /Tracezip bytes of the output: (\d+) \(([\d.]+)% reduction against the input's OTLP, target 95%\)/.exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.ok(Math.abs(Number(m[2]) - 95) <= 1, r.stdout);
+    const e = run('evaluate', '--traces', '600', '--strategies', 'autoscope,head', '--analysis', analysis, '--price', 'tracezip', '--target-reduction', '0.95', '--codecs', 'none');
+    assert.equal(e.status, 0, e.stderr);
+    // Autoscope's row compares its Tracezip bytes with the target; head, priced as OTLP, its OTLP bytes.
+    assert.match(e.stdout, /\| autoscope \|[^\n]*pt \(Tracezip: 9\d\.\d%\)/);
+    assert.doesNotMatch(/\| head \|[^\n]*/.exec(e.stdout)![0], /Tracezip/);
+  });
+
   it('names the mistake in one line with exit code 2', () => {
     const truncated = join(dir, 'truncated.json');
     writeFileSync(truncated, readFileSync(analysis, 'utf8').slice(0, 500));
@@ -98,6 +112,8 @@ describe('slimtrace sample and evaluate', () => {
       [['evaluate', '--traces', '10', '--analysis', join(root, 'package.json')], /package\.json.*format/],
       [['sample', '--traces', '10', '--strategy', 'autoscope', '--analysis', truncated, '-o', join(dir, 'x')], /truncated\.json: the analysis is not valid JSON/],
       [['sample', join(dir, 'no-such-input'), '--strategy', 'head', '-o', join(dir, 'x')], /no-such-input/],
+      [['sample', '--traces', '10', '--strategy', 'autoscope', '--price', 'bytes', '-o', join(dir, 'x')], /--price must be otlp or tracezip, got 'bytes'/],
+      [['sample', '--traces', '10', '--strategy', 'tail', '--price', 'tracezip', '-o', join(dir, 'x')], /only autoscope and autoscope-mined price kept bytes as Tracezip, not tail/],
     ];
     for (const [args, message] of cases) {
       assertOneLineError(run(...args), message);

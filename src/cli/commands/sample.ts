@@ -4,6 +4,8 @@
 // reduction, traces kept and intact, and faulty-span coverage against the input's labels.
 import type { Command } from 'commander';
 import { OtlpFileWriter } from '../../otlp/index.js';
+import { tracezipByteMeter } from '../../tracezip/index.js';
+import type { TracesData } from '../../model/index.js';
 import { resolve } from 'node:path';
 import { CODEC_NAMES, evaluateSampling, isCodecName, OtlpByteCounter, runEvaluation, type CodecFigures, type CodecName, type RcaFault, type RcaScore, type StrategyResult } from '../../eval/index.js';
 import { writeReport } from '../../report/index.js';
@@ -23,6 +25,7 @@ interface SamplingFlags extends CommonInputFlags {
   bytesPerSecond?: string;
   summaries?: boolean;
   anomalyPaths?: boolean;
+  price?: string;
 }
 
 function decisionWaitMs(flags: SamplingFlags): number {
@@ -37,6 +40,16 @@ function buildStrategy(name: StrategyName, options: StrategyOptions): SamplingSt
     if (err instanceof RangeError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+function priceFlag(text: string | undefined): 'otlp' | 'tracezip' {
+  if (text === undefined || text === 'otlp' || text === 'tracezip') return text ?? 'otlp';
+  throw new UsageError(`--price must be otlp or tracezip, got '${text}'`);
+}
+
+/** Only Autoscope prices kept bytes as Tracezip; in a comparison the other strategies keep OTLP's bytes. */
+function optionsFor(name: StrategyName, options: StrategyOptions): StrategyOptions {
+  return name === 'autoscope' || name === 'autoscope-mined' ? options : { ...options, price: 'otlp' };
 }
 
 function strategyName(text: string): StrategyName {
@@ -54,6 +67,7 @@ async function strategyOptions(flags: SamplingFlags, clock?: () => number): Prom
     bytesPerSecond: numberFlag('--bytes-per-second', flags.bytesPerSecond, undefined, { min: 0, minExclusive: true }),
     anomalyPaths: flags.anomalyPaths !== false,
     summaries: flags.summaries !== false,
+    price: priceFlag(flags.price),
     clock,
   };
 }
@@ -71,6 +85,10 @@ function samplingOptions(cmd: Command): Command {
     .option('--decision-wait <seconds>', "seconds (of the data's own time) a trace may stay silent before it is decided: a non-negative number", '30')
     .option('--latency-threshold <ms>', 'tail strategy: keep traces whose root is slower than this (a non-negative number)')
     .option('--no-anomaly-paths', 'autoscope: keep errors, outliers and novel paths without their path to the root (re-parented instead; see docs/sampling.md)')
+    .option(
+      '--price <unit>',
+      "autoscope: what a kept byte is, 'otlp' (default) or 'tracezip': for sample-then-compress, the target is then the reduction of the output's Tracezip bytes against the input's OTLP, and fewer spans are kept whole instead of many as skeletons (docs/sampling.md)",
+    )
     .option('--no-summaries', 'do not write dropped-span summaries on kept spans (they cost bytes: see docs/sampling.md)')
     .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use, a positive number; the reduction follows the load, from --target-reduction up (strategies with a byte budget only)");
 }
@@ -92,7 +110,15 @@ export function registerSample(program: Command): void {
     const strategy = buildStrategy(name, options);
     const output = await AtomicFile.create(flags.output);
     const writer = new OtlpFileWriter(output, otlpFormatOf(undefined, flags.output));
-    const sampler = new StreamingSampler({ strategy, decisionWaitMs: waitMs, reduce: { summaries: flags.summaries !== false } });
+    // Priced as Tracezip bytes, the output is measured through a Tracezip stream in frames of 512 spans.
+    let wireBytes = 0;
+    const meter = strategy.priceUnit === 'tracezip' ? tracezipByteMeter(512) : undefined;
+    const sampler = new StreamingSampler({
+      strategy,
+      decisionWaitMs: waitMs,
+      reduce: { summaries: flags.summaries !== false },
+      ...(meter ? { wireMeter: (d: TracesData) => { const b = meter(d); wireBytes += b; return b; } } : {}),
+    });
     const inBytes = new OtlpByteCounter();
     const outBytes = new OtlpByteCounter();
     const started = process.hrtime.bigint();
@@ -121,7 +147,8 @@ export function registerSample(program: Command): void {
       `${name}: ${c.spansIn} spans in, ${c.spansOut} out; ${c.tracesKept} of ${c.tracesDecided} traces kept; ` +
         `OTLP bytes ${bi} -> ${bo} (${((1 - bo / Math.max(1, bi)) * 100).toFixed(1)}% reduction, target ${(options.targetReduction * 100).toFixed(0)}%); ${seconds.toFixed(1)} s -> ${flags.output}\n`,
     );
-    const achieved = 1 - bo / Math.max(1, bi);
+    if (meter) process.stdout.write(`Tracezip bytes of the output: ${wireBytes} (${((1 - wireBytes / Math.max(1, bi)) * 100).toFixed(1)}% reduction against the input's OTLP, target ${(options.targetReduction * 100).toFixed(0)}%)\n`);
+    const achieved = 1 - (meter ? wireBytes : bo) / Math.max(1, bi);
     if ((strategy as { budget?: unknown }).budget !== undefined && achieved < options.targetReduction - 0.05) {
       process.stdout.write(
         `note: ${name} kept more than the budget: what it must keep (every trace's root${name.startsWith('autoscope') ? ', errors, outliers and novel paths with their paths to the root, one span per DSS' : ''}` +
@@ -146,6 +173,13 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
+/** The reduction against the target: of the Tracezip bytes for a strategy priced in them. */
+function vsTarget(r: StrategyResult, targetReduction: number): string {
+  const achieved = r.tracezipBytes === undefined ? r.reduction : 1 - r.tracezipBytes / Math.max(1, r.inputBytes);
+  const pt = `${achieved - targetReduction >= 0 ? '+' : ''}${((achieved - targetReduction) * 100).toFixed(1)} pt`;
+  return r.tracezipBytes === undefined ? pt : `${pt} (Tracezip: ${pct(achieved)})`;
+}
+
 /** The evaluation as a Markdown table (what docs/sampling.md shows). */
 export function formatEvaluation(results: readonly StrategyResult[], targetReduction: number): string {
   const defs = ['exact', 'slow', 'proxy'] as const;
@@ -157,7 +191,7 @@ export function formatEvaluation(results: readonly StrategyResult[], targetReduc
       r.strategy,
       String(r.outputBytes),
       pct(r.reduction),
-      `${r.reduction - targetReduction >= 0 ? '+' : ''}${((r.reduction - targetReduction) * 100).toFixed(1)} pt`,
+      vsTarget(r, targetReduction),
       `${r.outputSpans} / ${r.inputSpans}`,
       `${r.tracesKept} / ${r.traces}`,
       `${r.tracesIntact} / ${r.tracesKept}`,
@@ -259,7 +293,7 @@ export function registerEvaluate(program: Command): void {
     const waitMs = decisionWaitMs(flags);
     const source = await openInput(input, parseInputOptions(flags));
     const labelFile = flags.groundTruth === undefined ? undefined : await readLabelFile(flags.groundTruth);
-    const strategies = names.map((n) => buildStrategy(n, options));
+    const strategies = names.map((n) => buildStrategy(n, optionsFor(n, options)));
     if (!options.code && names.some((n) => n === 'autoscope' || n === 'autoscope-paper')) process.stderr.write('slimtrace: note: no --analysis given; autoscope and autoscope-paper run without code knowledge\n');
     const labels = labelFile?.labels ?? (await source.labels?.());
     let rcaFaults: RcaFault[] | undefined;
@@ -273,7 +307,7 @@ export function registerEvaluate(program: Command): void {
         command: `slimtrace ${process.argv.slice(2).join(' ')}`,
         description: source.description,
         batches: withInputProgress(source, source.batches(), 'evaluate'),
-        strategies: names.map((n) => ({ name: n, description: STRATEGY_DESCRIPTIONS[n], make: () => buildStrategy(n, options) })),
+        strategies: names.map((n) => ({ name: n, description: STRATEGY_DESCRIPTIONS[n], make: () => buildStrategy(n, optionsFor(n, options)) })),
         labels,
         faults: async () => {
           const f = await source.faults?.();
