@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { InputError, type TracesData } from '../model/index.js';
+import { countSpans, InputError, type TracesData } from '../model/index.js';
 import { encodedTracesDataSize } from '../otlp/index.js';
 import { createStrategy, isStrategyName, readCodeKnowledge, STRATEGY_NAMES, StreamingSampler, type SamplingStrategy } from '../sampling/index.js';
 import type { ServeConfig } from './config.js';
@@ -38,7 +38,12 @@ export async function configuredStrategy(config: ServeConfig): Promise<SamplingS
   if (!s) return undefined;
   if (!isStrategyName(s.strategy)) throw new InputError(`sampling.strategy: unknown strategy '${s.strategy}' (one of ${STRATEGY_NAMES.join(', ')})`);
   const code = s.analysis !== undefined ? await readCodeKnowledge(s.analysis) : undefined;
-  return createStrategy(s.strategy, { targetReduction: s.targetReduction, ...(code ? { code } : {}), ...(s.bytesPerSecond !== undefined ? { bytesPerSecond: s.bytesPerSecond } : {}) });
+  try {
+    return createStrategy(s.strategy, { targetReduction: s.targetReduction, price: s.price, ...(code ? { code } : {}), ...(s.bytesPerSecond !== undefined ? { bytesPerSecond: s.bytesPerSecond } : {}) });
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(`sampling: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Reads the TLS client CA (to trust a gateway's certificate), if configured. */
@@ -109,6 +114,8 @@ export class Agent {
         // Without a sampler the forwarder knows the batch's OTLP size (its queued requests' bytes);
         // sizing every span again cost ~4% of the agent's CPU. A sampled batch is sized here.
         metrics.frameEncoded(otlpBytes ?? encodedTracesDataSize(batch), frameBytes, seconds);
+        // A sampler priced in Tracezip's bytes hears what its spans took on the wire.
+        if (strategy?.priceUnit === 'tracezip') strategy.recordEncoded?.(countSpans(batch), frameBytes);
       },
       onFrame: (outcome, bytes) => {
         // A gateway that refuses frames for good (401 after a token change, 404 from a proxy) is

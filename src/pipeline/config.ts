@@ -19,6 +19,8 @@ export interface SamplingConfig {
   decisionWaitMs: number;
   /** Adaptive budget: follow load (bytes per second) instead of a fixed ratio. */
   bytesPerSecond?: number;
+  /** Autoscope: what a kept byte is, 'otlp' or 'tracezip' (the frames the agent sends; AutoscopeOptions.price). */
+  price: 'otlp' | 'tracezip';
 }
 
 export interface TlsConfig {
@@ -206,7 +208,11 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
       targetReduction: r.number('sampling.target_reduction', 0.8, 0, 0.999),
       decisionWaitMs: r.duration('sampling.decision_wait', 10_000),
       bytesPerSecond: r.optionalSize('sampling.bytes_per_second'),
+      price: 'otlp',
     };
+    const price = r.string('sampling.price', 'otlp');
+    if (price === 'otlp' || price === 'tracezip') config.sampling.price = price;
+    else problems.push(`sampling.price: must be otlp or tracezip, got '${price}'`);
   }
   const backendUrl = r.optionalUrl('backend.url');
   if (backendUrl !== undefined) {
@@ -243,7 +249,7 @@ const KNOWN_KEYS = [
   'role', 'listen', 'grpc.enabled', 'grpc.listen', 'queue.dir', 'queue.max_bytes', 'limits.max_request_bytes', 'limits.max_streams',
   'limits.max_stream_state_bytes', 'limits.max_total_state_bytes', 'auth.bearer_token', 'auth.bearer_token_file', 'tls.cert_file', 'tls.key_file',
   'tls.ca_file', 'gateways', 'batch.max_spans', 'batch.linger', 'tracezip.compression', 'tracezip.level', 'sampling.strategy', 'sampling.analysis',
-  'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'backend.url', 'backend.headers.*', 'backend.compression',
+  'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'sampling.price', 'backend.url', 'backend.headers.*', 'backend.compression',
   'backend.timeout', 'backend.concurrency', 'file_output', 'shutdown_timeout', 'retry.initial_interval', 'retry.max_interval',
   'transport.kind', 'transport.jetstream.servers', 'transport.jetstream.stream', 'transport.jetstream.subject_prefix', 'transport.jetstream.consumer',
   'transport.jetstream.max_bytes', 'transport.jetstream.max_age', 'transport.jetstream.discard', 'transport.jetstream.duplicate_window',

@@ -178,3 +178,42 @@ describe('Autoscope in the agent keeps exactly what `slimtrace sample` keeps on 
     }
   });
 });
+
+describe('Autoscope in the agent priced in Tracezip bytes meets its target on the frames it sends', { timeout: 240_000 }, () => {
+  it('the wire bytes are within 1.5 points of the target, every trace kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slimtrace-e2e-price-'));
+    const batches = [...trafficData({ seed: 22, traces: 1200, batchSpans: 256 })];
+    const backend = await new Backend().start();
+    const overrides = (o: ConfigOverrides): ConfigOverrides => ({ listen: '127.0.0.1:0', ...o });
+    const gateway = await Gateway.start(resolveServeConfig({}, overrides({ role: 'gateway', 'backend.url': backend.url, 'queue.dir': join(dir, 'gq') })), { log: quiet });
+    const agent = await Agent.start(
+      resolveServeConfig(
+        {},
+        overrides({ role: 'agent', 'grpc.enabled': false, gateways: `http://127.0.0.1:${gateway.address.port}`, 'queue.dir': join(dir, 'aq'), 'sampling.strategy': 'autoscope', 'sampling.target_reduction': 0.95, 'sampling.decision_wait': '200ms', 'sampling.price': 'tracezip' }),
+      ),
+      { log: quiet },
+    );
+    let input = 0;
+    try {
+      // Sent over a few seconds, so traces are decided and their frames sent (and measured) as they go.
+      for (const b of batches) {
+        const body = encodeTracesData(b);
+        input += body.length;
+        const res = await fetch(`http://127.0.0.1:${agent.addresses.http.port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+        assert.equal(res.status, 200);
+        await new Promise((ok) => setTimeout(ok, 20));
+      }
+      await waitFor(() => agent.queue.stats().depthRecords === 0, 'the agent to read its queue', 30_000);
+      await agent.stop();
+      const wire = (await agent.metrics.wireBytes.get()).values.filter((v) => v.labels.direction === 'sent' && v.labels.stage === 'tracezip').reduce((a, v) => a + v.value, 0);
+      const achieved = 1 - wire / input;
+      assert.ok(Math.abs(achieved - 0.95) <= 0.015, `Tracezip reduction on the wire ${achieved} (${wire} of ${input} bytes)`);
+      await waitFor(() => new Set(backend.received.flatMap((d) => [...locatedSpans(d)].map((l) => bytesToHex(l.span.traceId)))).size === 1200, 'every trace at the backend', 30_000);
+    } finally {
+      await agent.stop();
+      await gateway.stop();
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
