@@ -329,16 +329,18 @@ export class AutoscopeSampler implements SamplingStrategy {
   private tracezipSpanBytes: number;
   private readonly reparentPrice: number;
   private readonly summaryPrice: number;
-  /** Price 'tracezip': what the decisions charged since the last recordEncoded, and what of it was not per span. */
+  /** Price 'tracezip': the share of a whole span's OTLP bytes beyond its skeleton that Tracezip sends (learned with the per-span price). */
+  private tracezipDetailShare = TRACEZIP_DETAIL_SHARE;
+  /** Price 'tracezip': since the last recordEncoded, what the decisions charged, the OTLP bytes of kept spans beyond their skeletons, and the summaries' and re-parentings' part of the charge. */
   private chargedSinceEncoded = 0;
   private detailSinceEncoded = 0;
-  /** Price 'tracezip': totals over every recordEncoded, for the per-span price. */
-  private encodedBytes = 0;
-  private encodedDetail = 0;
-  private encodedSpans = 0;
-  /** The last decision's estimated cost, in the price's unit. */
+  private extraSinceEncoded = 0;
+  /** Price 'tracezip': the fit of measured bytes = perSpan * spans + detailShare * detail over the reports (decaying sums). */
+  private readonly fit = { ss: 0, sd: 0, dd: 0, sy: 0, dy: 0, n: 0 };
+  /** The last decision's estimated cost in the price's unit, its kept spans' OTLP bytes beyond their skeletons, and its summaries' and re-parentings' part. */
   private lastCost = 0;
   private lastDetail = 0;
+  private lastExtra = 0;
   private readonly novelAdmitWeight: number;
   private readonly hotOn: 'errors' | 'anomalies';
   private readonly novelPathShare: number;
@@ -444,7 +446,10 @@ export class AutoscopeSampler implements SamplingStrategy {
     const cost = outputBytes === 0 ? 0 : this.lastCost;
     this.budget.record(inputBytes, cost);
     this.chargedSinceEncoded += cost;
-    if (cost !== 0) this.detailSinceEncoded += this.lastDetail;
+    if (cost !== 0) {
+      this.detailSinceEncoded += this.lastDetail;
+      this.extraSinceEncoded += this.lastExtra;
+    }
   }
 
   /**
@@ -455,12 +460,27 @@ export class AutoscopeSampler implements SamplingStrategy {
   recordEncoded(spans: number, bytes: number): void {
     if (this.priceUnit !== 'tracezip') return;
     this.budget.recordOverhead(0, bytes - this.chargedSinceEncoded);
-    this.encodedBytes += bytes;
-    this.encodedDetail += this.detailSinceEncoded;
-    this.encodedSpans += spans;
+    // Least squares of y = perSpan * spans + detailShare * detail over the reports, older ones fading:
+    // what a span's ids and times cost and what its attributes and events cost differ by input
+    // (nezha's spans carry logs as events), and both follow the measurement.
+    const y = bytes - this.extraSinceEncoded;
+    const d = this.detailSinceEncoded;
+    const f = this.fit;
+    const decay = 0.98;
+    f.ss = decay * f.ss + spans * spans;
+    f.sd = decay * f.sd + spans * d;
+    f.dd = decay * f.dd + d * d;
+    f.sy = decay * f.sy + spans * y;
+    f.dy = decay * f.dy + d * y;
+    f.n += spans;
     this.chargedSinceEncoded = 0;
     this.detailSinceEncoded = 0;
-    if (this.encodedSpans >= 256) this.tracezipSpanBytes = Math.max(4, (this.encodedBytes - this.encodedDetail) / this.encodedSpans);
+    this.extraSinceEncoded = 0;
+    if (f.n < 256 || f.ss === 0) return;
+    const det = f.ss * f.dd - f.sd * f.sd;
+    // Spans and detail that always come in one proportion cannot be told apart: the share stays.
+    if (det > 1e-3 * f.ss * f.dd) this.tracezipDetailShare = Math.min(1, Math.max(0.005, (f.ss * f.dy - f.sd * f.sy) / det));
+    this.tracezipSpanBytes = Math.min(400, Math.max(4, (f.sy - this.tracezipDetailShare * f.sd) / f.ss));
   }
 
   recordEnvelope(inputBytes: number, outputBytes: number): void {
@@ -764,10 +784,15 @@ export class AutoscopeSampler implements SamplingStrategy {
     return { steps: { ...this.steps }, spans: { ...this.stepSpans }, notes };
   }
 
+  /** Price 'tracezip': what a kept span costs now (learned from recordEncoded), for reports. */
+  tracezipPrice(): { spanBytes: number; detailShare: number } | undefined {
+    return this.priceUnit === 'tracezip' ? { spanBytes: this.tracezipSpanBytes, detailShare: this.tracezipDetailShare } : undefined;
+  }
+
   /** What span i costs kept whole, in the price's unit. */
   private wholeBytes(trace: SampledTrace, i: number): number {
     if (this.priceUnit === 'otlp') return trace.size[i]!;
-    return this.tracezipSpanBytes + TRACEZIP_DETAIL_SHARE * (trace.size[i]! - this.skeletonOtlpBytes(trace, i));
+    return this.tracezipSpanBytes + this.tracezipDetailShare * (trace.size[i]! - this.skeletonOtlpBytes(trace, i));
   }
 
   /** What span i costs as a skeleton, in the price's unit (Tracezip: the per-span price alone). */
@@ -906,8 +931,11 @@ export class AutoscopeSampler implements SamplingStrategy {
     if (this.priceUnit === 'tracezip') {
       let kept = 0;
       for (let i = 0; i < n; i++) if (keep[i]) kept++;
+      let detail = 0;
+      for (let i = 0; i < n; i++) if (keep[i] === KEEP_FULL) detail += trace.size[i]! - this.skeletonOtlpBytes(trace, i);
       this.lastCost = cost;
-      this.lastDetail = cost - kept * this.tracezipSpanBytes;
+      this.lastDetail = detail;
+      this.lastExtra = cost - kept * this.tracezipSpanBytes - this.tracezipDetailShare * detail;
     }
   }
 

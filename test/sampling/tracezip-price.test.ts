@@ -105,3 +105,25 @@ test('the meter encodes in frames of at most N spans on one stream, and its fram
   assert.equal(decoded, data.reduce((a, d) => a + countSpans(d), 0));
   assert.throws(() => tracezipByteMeter(0), /frameSpans/);
 });
+
+test('the price follows what the meter measures, drain after drain, and the target holds on it', () => {
+  // A meter that says every span took 30 bytes (summaries and re-parenting included), over traffic
+  // decided as it goes (many drains).
+  const sampler = new AutoscopeSampler({ targetReduction: 0.95, price: 'tracezip' });
+  assert.equal(sampler.tracezipPrice()!.spanBytes, 24);
+  let measured = 0;
+  const stream = new StreamingSampler({ strategy: sampler, decisionWaitMs: 1000, wireMeter: (d) => (measured += 30 * countSpans(d), 30 * countSpans(d)) });
+  let clock = -Infinity;
+  let input = 0;
+  for (const b of collectTraffic({ seed: 4, traces: 1500, rate: 20, batchSpans: 256 }).batches) {
+    input += encodeTracesData(b).length;
+    clock = dataClockMs(b, clock);
+    stream.push(b, clock);
+    stream.poll(clock);
+  }
+  stream.flush();
+  const price = sampler.tracezipPrice()!;
+  assert.notEqual(price.spanBytes, 24, 'the per-span price was learned');
+  assert.ok(Math.abs(1 - measured / input - 0.95) < 0.01, `reduction on the meter's bytes ${1 - measured / input} (${JSON.stringify(price)})`);
+  assert.equal(new AutoscopeSampler({ targetReduction: 0.9 }).tracezipPrice(), undefined);
+});
