@@ -709,7 +709,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     const b = c.bytesByReason;
     for (let i = 0; i < n; i++) {
       if (!keep[i]) continue;
-      const size = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
+      const size = this.keptBytes(trace, keep, i);
       switch (reason[i]) {
         case REASON_ROOT: c.keptRoot++; b.root += size; break;
         case REASON_ERROR: c.keptError++; b.error += size; break;
@@ -790,6 +790,11 @@ export class AutoscopeSampler implements SamplingStrategy {
   }
 
   /** What span i costs kept whole, in the price's unit. */
+  /** What span i costs as it is kept now: a skeleton or whole. */
+  private keptBytes(trace: SampledTrace, keep: Uint8Array, i: number): number {
+    return keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
+  }
+
   private wholeBytes(trace: SampledTrace, i: number): number {
     if (this.priceUnit === 'otlp') return trace.size[i]!;
     return this.tracezipSpanBytes + this.tracezipDetailShare * (trace.size[i]! - this.skeletonOtlpBytes(trace, i));
@@ -830,7 +835,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       const p = trace.parent[i]!;
       if (keep[i]) {
         anc[i] = i;
-        cost += keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
+        cost += this.keptBytes(trace, keep, i);
         if (p >= 0 && !keep[p]) cost += this.reparentPrice;
         continue;
       }
@@ -952,7 +957,7 @@ export class AutoscopeSampler implements SamplingStrategy {
    * re-parenting attribute on each kept child (re-estimated exactly after each step).
    */
   private dropSaves(trace: SampledTrace, keep: Uint8Array, i: number): number {
-    let saved = keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
+    let saved = this.keptBytes(trace, keep, i);
     if (this.fitLevel === 'operations') saved -= this.summaryPrice * (SUMMARY_ENTRY_BYTES + trace.spans[i]!.span.name.length);
     for (const c of trace.children[i]!) if (keep[c]) saved -= this.reparentPrice;
     return saved;
@@ -1000,7 +1005,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     let moved = 0;
     for (const i of anomalies) {
       if (this.fitCost <= this.fitDegradeAt || reason[i] !== REASON_HOT) break;
-      this.fitCost -= keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
+      this.fitCost -= this.keptBytes(trace, keep, i);
       keep[i] = 0;
       reason[i] = 0;
       moved++;

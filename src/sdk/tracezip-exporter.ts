@@ -22,7 +22,7 @@ import { toTracesData } from '../sampling/index.js';
 // The client side of the gateway protocol only: importing the pipeline's index would load its servers.
 import { GatewayLink } from '../pipeline/gateway-link.js';
 import { ReadableSpanConverter } from './from-readable.js';
-import type { LocatedSpan, TracesData } from '../model/index.js';
+import { countSpans, type LocatedSpan, type TracesData } from '../model/index.js';
 
 type ExportResult = Parameters<Parameters<SpanExporter['export']>[1]>[0];
 /** The SDK's ExportResultCode values (its contract; only types are imported from the SDK). */
@@ -40,6 +40,14 @@ export interface TracezipExporterOptions {
   deltaEncoding?: boolean;
   batchSize?: number;
   batchTimeout?: number;
+  /**
+   * Called once a frame is encoded, with its spans and bytes: where a SamplingSpanProcessor runs an
+   * Autoscope priced in Tracezip's bytes (price: 'tracezip'), pass
+   * `(spans, bytes) => strategy.recordEncoded?.(spans, bytes)` so it learns what a kept span costs
+   * on the wire and its budget is charged what was sent; without it the sampler charges its
+   * starting estimate (24 bytes a span) and an adaptive budget's achieved reduction reads 100%.
+   */
+  onEncoded?: (spans: number, frameBytes: number) => void;
 }
 
 export interface TracezipExporterStats {
@@ -100,6 +108,7 @@ export class TracezipExporter implements SpanExporter {
         onResync: () => {
           this.stats.resyncs++;
         },
+        ...(options.onEncoded ? { onEncoded: (batch: TracesData, frameBytes: number) => options.onEncoded!(countSpans(batch), frameBytes) } : {}),
       },
     );
   }

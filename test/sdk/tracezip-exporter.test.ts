@@ -17,6 +17,8 @@ import { readFrameHeader, TracezipDecoder } from '../../src/tracezip/index.js';
 import { FrameHandler, serveFrameRequest, TRACEZIP_PATH } from '../../src/pipeline/tracezip-transport.js';
 import type { ReceivedRequest, TraceSink } from '../../src/pipeline/sink.js';
 import { TracezipExporter, type TracezipExporterOptions } from '../../src/sdk/tracezip-exporter.js';
+import { SamplingSpanProcessor } from '../../src/sdk/autoscope-processor.js';
+import { AutoscopeSampler } from '../../src/sampling/index.js';
 
 interface Gateway {
   server: Server;
@@ -200,6 +202,39 @@ describe('TracezipExporter', () => {
       await p.shutdown();
       const after = await new Promise<number>((ok) => exporter.export([], (r) => ok(r.code)));
       assert.equal(after, 1);
+    } finally {
+      await close(g.server);
+    }
+  });
+
+  it('reports each encoded frame (onEncoded): an in-process Autoscope priced in Tracezip bytes learns its price from it', async () => {
+    const g = await gateway();
+    const strategy = new AutoscopeSampler({ targetReduction: 0.5, price: 'tracezip' });
+    const heard = { spans: 0, bytes: 0, calls: 0 };
+    const exporter = new Recording({
+      url: g.url,
+      onEncoded: (spans, bytes) => {
+        heard.spans += spans;
+        heard.bytes += bytes;
+        heard.calls++;
+        strategy.recordEncoded(spans, bytes);
+      },
+    });
+    const p = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'cart' }),
+      spanProcessors: [new SamplingSpanProcessor({ strategy, next: new BatchSpanProcessor({ exporter, scheduledDelayMillis: 20, maxExportBatchSize: 64 }) })],
+    });
+    try {
+      const before = strategy.tracezipPrice()!;
+      makeTraces(p, 40);
+      await p.shutdown();
+      assert.ok(heard.calls >= 1);
+      assert.equal(heard.calls, exporter.stats.frames, 'one report a frame');
+      assert.equal(heard.spans, exporter.exported.length, 'every exported span reported once');
+      assert.equal(heard.bytes, exporter.stats.frameBytes);
+      assertSameSpans(g.got, exporter.exported);
+      const after = strategy.tracezipPrice()!;
+      assert.notDeepEqual(after, before, 'the price moved toward what was measured');
     } finally {
       await close(g.server);
     }
