@@ -20,6 +20,7 @@ import { QueueSink, queueSource } from './queue-sink.js';
 import { OtlpGrpcReceiver } from './receiver-grpc.js';
 import { OtlpHttpReceiver } from './receiver-http.js';
 import { readOnlyRoute } from './receiver-common.js';
+import type { TraceSink } from './sink.js';
 
 export interface ServiceOptions {
   /** One line per event an operator should see (default: stderr). */
@@ -198,22 +199,13 @@ export class Agent {
     });
     const sink = new QueueSink(queue);
     let agent!: Agent;
-    const routes = {
-      '/metrics': readOnlyRoute('/metrics', (req: IncomingMessage, res: ServerResponse) => agent.serveMetrics(req, res)),
-      '/healthz': readOnlyRoute('/healthz', (req: IncomingMessage, res: ServerResponse) => agent.serveHealth(req, res)),
-    };
-    const tls = config.tls.certFile !== undefined ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile! } : undefined;
-    const http = new OtlpHttpReceiver({ sink, host: config.listen.host, port: config.listen.port, maxRequestBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, routes, ...(tls ? { tls } : {}) });
-    const grpc = config.grpc ? new OtlpGrpcReceiver({ sink, host: config.grpc.host, port: config.grpc.port, maxReceiveMessageBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, ...(tls ? { tls } : {}) }) : undefined;
-    let addresses: ServiceAddresses;
-    try {
-      addresses = { http: await http.start(), ...(grpc ? { grpc: await grpc.start() } : {}) };
-    } catch (e) {
-      await http.close(0).catch(() => undefined);
-      await queue.close();
-      await link.close();
-      throw listenError(e, config);
-    }
+    const { http, grpc, addresses } = await startReceivers(config, sink, metrics, log, {
+      routes: { '/metrics': (req, res) => agent.serveMetrics(req, res), '/healthz': (req, res) => agent.serveHealth(req, res) },
+      onFailure: async () => {
+        await queue.close();
+        await link.close();
+      },
+    });
     agent = new Agent(config, queue, http, grpc, link, forwarder, addresses, { log, metrics });
     agent.linkHealth = health;
     agent.running = forwarder.run(agent.stopping.signal).catch((e: unknown) => log(`forwarder stopped: ${(e as Error).stack ?? String(e)}`));
@@ -269,6 +261,35 @@ export class Agent {
 
 export function addr(a: AddressInfo): string {
   return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+/**
+ * The OTLP receivers an agent or a gateway serves (HTTP, and gRPC unless turned off), started on the
+ * configured addresses. `routes` are read-only (GET) pages beside /v1/traces, `writeRoutes` are
+ * served as they are; on a failure to listen, what is open is closed, then `onFailure` runs, and the
+ * error says what to change.
+ */
+export async function startReceivers(
+  config: ServeConfig,
+  sink: TraceSink,
+  metrics: PipelineMetrics,
+  log: (line: string) => void,
+  options: { routes: Record<string, Route>; writeRoutes?: Record<string, Route>; onFailure: () => Promise<void> },
+): Promise<{ http: OtlpHttpReceiver; grpc: OtlpGrpcReceiver | undefined; addresses: ServiceAddresses }> {
+  const routes: Record<string, Route> = { ...options.writeRoutes };
+  for (const [path, serve] of Object.entries(options.routes)) routes[path] = readOnlyRoute(path, serve);
+  const tls = config.tls.certFile !== undefined ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile! } : undefined;
+  const http = new OtlpHttpReceiver({ sink, host: config.listen.host, port: config.listen.port, maxRequestBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, routes, ...(tls ? { tls } : {}) });
+  const grpc = config.grpc ? new OtlpGrpcReceiver({ sink, host: config.grpc.host, port: config.grpc.port, maxReceiveMessageBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, ...(tls ? { tls } : {}) }) : undefined;
+  try {
+    return { http, grpc, addresses: { http: await http.start(), ...(grpc ? { grpc: await grpc.start() } : {}) } };
+  } catch (e) {
+    await http.close(0).catch(() => undefined);
+    await options.onFailure();
+    throw listenError(e, config);
+  }
 }
 
 export function listenError(e: unknown, config: ServeConfig): unknown {

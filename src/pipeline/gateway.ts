@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TracezipDecoder } from '../tracezip/index.js';
 import { InputError } from '../model/index.js';
-import { addr, listenError, type ServiceAddresses, type ServiceOptions } from './agent.js';
+import { addr, startReceivers, type ServiceAddresses, type ServiceOptions } from './agent.js';
 import type { ServeConfig } from './config.js';
 import { OtlpFileAppender } from './exporter-file.js';
 import { OtlpHttpExporter, type ExportOutcome } from './exporter-otlp-http.js';
@@ -17,7 +17,6 @@ import { DiskQueue, type QueueRecord } from './queue.js';
 import { QueueSink } from './queue-sink.js';
 import { OtlpGrpcReceiver } from './receiver-grpc.js';
 import { OtlpHttpReceiver } from './receiver-http.js';
-import { readOnlyRoute } from './receiver-common.js';
 import { Backoff, DEFAULT_RETRY_POLICY, sleep } from './retry.js';
 import { countRequestSpans } from './span-count.js';
 import { FrameHandler, serveFrameRequest, TRACEZIP_PATH } from './tracezip-transport.js';
@@ -89,23 +88,14 @@ export class Gateway {
     });
     let gateway!: Gateway;
     const frameOptions = { maxFrameBytes: config.maxRequestBytes, ...(config.bearerToken !== undefined ? { bearerToken: config.bearerToken } : {}) };
-    const routes = {
-      [TRACEZIP_PATH]: (req: IncomingMessage, res: ServerResponse) => serveFrameRequest(frames, req, res, frameOptions),
-      '/metrics': readOnlyRoute('/metrics', (req: IncomingMessage, res: ServerResponse) => gateway.serveMetrics(req, res)),
-      '/healthz': readOnlyRoute('/healthz', (req: IncomingMessage, res: ServerResponse) => gateway.serveHealth(req, res)),
-    };
-    const tls = config.tls.certFile !== undefined ? { certFile: config.tls.certFile, keyFile: config.tls.keyFile! } : undefined;
-    const http = new OtlpHttpReceiver({ sink, host: config.listen.host, port: config.listen.port, maxRequestBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, routes, ...(tls ? { tls } : {}) });
-    const grpc = config.grpc ? new OtlpGrpcReceiver({ sink, host: config.grpc.host, port: config.grpc.port, maxReceiveMessageBytes: config.maxRequestBytes, metrics: metrics.receiverHook(), log, ...(tls ? { tls } : {}) }) : undefined;
-    let addresses: ServiceAddresses;
-    try {
-      addresses = { http: await http.start(), ...(grpc ? { grpc: await grpc.start() } : {}) };
-    } catch (e) {
-      await http.close(0).catch(() => undefined);
-      await queue.close();
-      await output.close();
-      throw listenError(e, config);
-    }
+    const { http, grpc, addresses } = await startReceivers(config, sink, metrics, log, {
+      routes: { '/metrics': (req, res) => gateway.serveMetrics(req, res), '/healthz': (req, res) => gateway.serveHealth(req, res) },
+      writeRoutes: { [TRACEZIP_PATH]: (req: IncomingMessage, res: ServerResponse) => serveFrameRequest(frames, req, res, frameOptions) },
+      onFailure: async () => {
+        await queue.close();
+        await output.close();
+      },
+    });
     let bus: JetStreamFrameConsumer | undefined;
     if (config.transport.kind === 'jetstream') {
       // The same decoder and queue as HTTP frames; its own handler so its answers count apart.
