@@ -138,6 +138,11 @@ export interface Analysis {
     grpcClientCalls: number;
     grpcClientCallsMatched: number;
     crossServiceEdges: number;
+    /**
+     * Files that use a gRPC library when no `.proto` file was found: their gRPC spans and
+     * cross-service edges cannot be mapped (only present when there are some).
+     */
+    grpcFilesWithoutProto?: number;
     byLanguage: Partial<Record<AnalyzerLanguage, { files: number; functions: number }>>;
     seconds: number;
   };
@@ -598,6 +603,12 @@ function goHttpSpans(c: GoCallNode, base: { service: string; function: string; f
   return [];
 }
 
+/**
+ * An import of a gRPC library, in any analyzed language (Go, Node.js, Python, Java, C#): without the
+ * services' .proto files such code is analyzed, but its gRPC spans and edges cannot be named.
+ */
+const GRPC_LIBRARY_USE = /google\.golang\.org\/grpc|@grpc\/grpc-js|^\s*(?:import grpc\b|from grpc\b)|\bimport io\.grpc\.|^\s*using Grpc\.(?:Core|Net)\b/m;
+
 /** Analyzes the services under the source directories (and the named ones) into an analysis.json v1 document. */
 export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis> {
   const started = performance.now();
@@ -707,6 +718,7 @@ export async function analyzeSources(options: AnalyzeOptions): Promise<Analysis>
         s.branchPoints += bps.length;
       }
       if (protos.size > 0) grpcFacts.push(grpcFileFacts(fc, source));
+      else if (GRPC_LIBRARY_USE.test(source)) s.grpcFilesWithoutProto = (s.grpcFilesWithoutProto ?? 0) + 1;
       dbFacts.push(dbFileFacts(fc, source));
       if (fc.language === 'csharp' && /Command\b/.test(source)) csharpSources.set(file, source);
       if (entry.language === 'java') {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultTopology, emitServiceSources } from '../../src/generator/index.js';
+import { defaultTopology, emitServiceSources, grpcTopology } from '../../src/generator/index.js';
 
 import { assertOneLineError, runEntry as run } from './helpers.js';
 
@@ -35,6 +35,20 @@ describe('slimtrace analyze', () => {
     assert.ok(!doc2.services.some((s: { name: string }) => s.name === 'frontend'));
 
     assertOneLineError(run('main.ts', 'analyze', '--source-dir', join(dir, 'missing'), '--output', join(dir, 'x.json')), /missing/);
+  });
+
+  it('gRPC code without its .proto files: a warning that says what to add; with them, the stubs are joined to their handlers', async () => {
+    const g = join(dir, 'grpc');
+    await emitServiceSources(grpcTopology(), g);
+    const partial = run('main.ts', 'analyze', '--source-dir', join(g, 'services'), '--output', join(dir, 'grpc-partial.json'));
+    assert.equal(partial.status, 0, partial.stderr);
+    assert.match(partial.stderr, /warning: \d+ files use a gRPC library but no \.proto file was found .*--proto-dir/);
+    assert.ok(JSON.parse(readFileSync(join(dir, 'grpc-partial.json'), 'utf8')).summary.grpcFilesWithoutProto > 0);
+    const full = run('main.ts', 'analyze', '--source-dir', join(g, 'services'), '--proto-dir', join(g, 'proto'), '--output', join(dir, 'grpc-full.json'));
+    assert.equal(full.status, 0, full.stderr);
+    assert.doesNotMatch(full.stderr, /gRPC library/);
+    assert.match(full.stdout, /([1-9]\d*) of \1 gRPC stub calls matched/);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'grpc-full.json'), 'utf8')).summary.grpcFilesWithoutProto, undefined);
   });
 
   it('a folder with no source it reads is an error naming it, and writes nothing', () => {

@@ -77,6 +77,10 @@ export function registerAnalyze(program: Command): void {
         process.stderr.write(`slimtrace: warning: ${doc.unsupported.length} files in unsupported languages skipped (${langs}), e.g. ${doc.unsupported[0]!.path}\n`);
       }
       const s = doc.summary;
+      if (s.grpcFilesWithoutProto)
+        process.stderr.write(
+          `slimtrace: warning: ${s.grpcFilesWithoutProto} files use a gRPC library but no .proto file was found under the source directories: their gRPC spans and cross-service edges are not mapped; add --proto-dir DIR (or a --source-dir that holds the .proto files)\n`,
+        );
       process.stdout.write(
         `analyzed ${s.files} files of ${doc.services.length} services: ${s.functions} functions, ${s.branchPoints} branch points, ${s.spansMapped} spans mapped, ` +
           `${doc.unsupported.length} unsupported, ${doc.syntaxErrors.length} syntax errors in ${s.seconds} s -> ${flags.output}\n` +
