@@ -1,6 +1,7 @@
 // Autoscope's anomaly rules added for issue 14, on hand-built traces with known answers: a lasting
 // slowdown stays an outlier after it has pushed the edge's quantile up (outlierStrongZ), and the
-// subtree under the deepest error of a chain is kept as its cause (errorCauseSpans), read through
+// subtree under the deepest error of a chain is kept as its cause (errorCauseSpans), a busy edge's
+// quantile is held through a burst (outlierBurstHold), read through
 // the sampler's inspection hook; a server span slow by its own work though its duration is within
 // the spread its callee gives it (selfTimeZ); and the small debt the anomalies' paths may run into
 // before they are summarized (pathBorrowTraces).
@@ -61,7 +62,7 @@ describe('Autoscope anomaly rules', () => {
   it('a lasting slowdown stays an outlier after its own spans pushed the quantile up (outlierStrongZ)', () => {
     const late = (o: AutoscopeOptions) => decide(traces, o).slice(230).map((d) => reasonOf(d, '2'));
     assert.deepEqual(new Set(late({})), new Set(['outlier']), 'the deepest slow span, every time');
-    const without = late({ outlierStrongZ: Infinity });
+    const without = late({ outlierStrongZ: Infinity, outlierBurstHold: false });
     assert.ok(without.some((r) => r !== 'outlier'), `without the rule the polluted p99 hides some: ${without.join(',')}`);
   });
 
@@ -78,7 +79,7 @@ describe('Autoscope anomaly rules', () => {
     const late = (o: AutoscopeOptions) => decide(rare, o).slice(60, 75).map((d) => reasonOf(d, '2'));
     assert.deepEqual(new Set(late({})), new Set(['outlier']), 'every slow query of the burst, at the defaults');
     // Only on an edge whose window is short (60-75 durations here): a busy edge's percentile holds.
-    assert.ok(late({ outlierBurstMaxCount: 50 }).some((r) => r !== 'outlier'), 'a window longer than outlierBurstMaxCount keeps its quantile test');
+    assert.ok(late({ outlierBurstMaxCount: 50, outlierBurstHold: false }).some((r) => r !== 'outlier'), 'a window longer than outlierBurstMaxCount keeps its quantile test');
     const without = late({ outlierBurstZ: Infinity });
     assert.equal(without[0], 'outlier', 'the first is an outlier by the quantile');
     assert.ok(without.some((r) => r !== 'outlier'), `without the rule the lifted p99 hides the rest: ${without.join(',')}`);
@@ -86,6 +87,26 @@ describe('Autoscope anomaly rules', () => {
     assert.ok(late({ outlierBurstZ: 5, outlierBurstMs: 500 }).some((r) => r !== 'outlier'), 'a burst shorter than the gap between spans never carries over');
     // The slow queries' edge z is about 8 (5.3 once the median moves): a burst z above it keeps none of them.
     assert.ok(late({ outlierBurstZ: 9 }).some((r) => r !== 'outlier'), 'under the burst z the rule keeps nothing');
+  });
+
+  it('on a busy edge in a burst, the quantile is held where it was when the burst began (outlierBurstHold)', () => {
+    // A busy edge: 300 normal queries (10-14 ms), then 60 at 20 ms (edge z about 5: above outlierZ,
+    // under outlierStrongZ). One flagged span in four joins the window, so without the hold the
+    // window's 99th percentile reaches 20 ms after a dozen of them and the rest pass as normal.
+    const busy = Array.from({ length: 360 }, (_, k) =>
+      traceOf(k, (trace, t0) => {
+        const q = k >= 300 ? 20_000 : 10_000 + (k % 5) * 1000;
+        return [span(trace, '1', '', 'GET /x', SpanKind.SERVER, t0, t0 + q + 2000), span(trace, '2', '1', 'SELECT x', SpanKind.CLIENT, t0 + 1000, t0 + 1000 + q)];
+      }),
+    );
+    const late = (o: AutoscopeOptions) => decide(busy, o).slice(330).map((d) => reasonOf(d, '2'));
+    assert.deepEqual(new Set(late({})), new Set(['outlier']), 'every slow query of the burst, at the defaults');
+    const without = late({ outlierBurstHold: false });
+    assert.ok(without.some((r) => r !== 'outlier'), `without the hold the lifted p99 hides some: ${without.join(',')}`);
+    // The hold ends outlierBurstMs after the edge's last outlier (traces here are 1 s apart).
+    assert.ok(late({ outlierBurstMs: 500 }).some((r) => r !== 'outlier'), 'a hold shorter than the gap between spans never carries over');
+    // It holds the bar, not the z-score: a z-score rule above the slow queries' z keeps none of them.
+    assert.ok(late({ outlierZ: 20, outlierStrongZ: 30 }).every((r) => r !== 'outlier'), 'under outlierZ the hold flags nothing');
   });
 
   it('the slow caller of the deepest slow span (the root here) is kept for being the root, not as an outlier', () => {
@@ -111,11 +132,11 @@ describe('Autoscope anomaly rules', () => {
     // Every flagged span joins the window here, so the fault's own spans lift the percentile quickly.
     const late = (o: AutoscopeOptions) => decide(chain3, { outlierAdmitEvery: 1, slowCallerZ: 3, ...o }).slice(232).map((d) => reasonOf(d, '2'));
     assert.deepEqual(new Set(late({})), new Set(['slow-caller']));
-    assert.ok(late({ slowCallerZ: Infinity }).some((r) => r !== 'slow-caller'), 'only outliers are slow callers without it');
+    assert.ok(late({ slowCallerZ: Infinity, outlierBurstHold: false }).some((r) => r !== 'slow-caller'), 'only outliers are slow callers without it (and without the held quantile, which makes the caller an outlier too)');
   });
 
   // frontend GET /buy -> client POST (fails 409) -> server POST /cart -> client CheckStock -> server CheckStock -> GET cache.
-  const chain = (k: number, clientFails: boolean, serverFails: boolean, other = true) =>
+  const chain = (k: number, clientFails: boolean, serverFails: boolean, other = true, cacheUs = 1000) =>
     traceOf(k, (trace, t0) => {
       const err = { status: { code: 2, message: 'failed' } };
       const spans = [
@@ -124,7 +145,7 @@ describe('Autoscope anomaly rules', () => {
         span(trace, '3', '2', 'POST /cart', SpanKind.SERVER, t0 + 2000, t0 + 39_000, serverFails ? err : {}),
         span(trace, '4', '3', 'CheckStock', SpanKind.CLIENT, t0 + 3000, t0 + 20_000),
         span(trace, '5', '4', 'CheckStock', SpanKind.SERVER, t0 + 4000, t0 + 19_000),
-        span(trace, '6', '5', 'GET', SpanKind.CLIENT, t0 + 5000, t0 + 6000),
+        span(trace, '6', '5', 'GET', SpanKind.CLIENT, t0 + 5000, t0 + 5000 + cacheUs),
       ];
       if (other) spans.push(span(trace, '7', '1', 'Audit', SpanKind.INTERNAL, t0 + 41_000, t0 + 45_000));
       return spans;
@@ -140,6 +161,17 @@ describe('Autoscope anomaly rules', () => {
     for (const id of ['3', '4', '5', '6']) assert.notEqual(reasonOf(off, id), 'cause');
     const capped = decide(traces2, { errorCauseSpans: 2 }).at(-1)!;
     assert.deepEqual(['3', '4', '5', '6'].map((id) => reasonOf(capped, id) === 'cause'), [true, true, false, false], 'breadth first, at most 2');
+  });
+
+  it("spans below the deepest error on an outlier's path are its cause too, not a path the controller may summarize", () => {
+    // The cache call under the failing client's subtree takes 12 ms instead of 1: an outlier, whose
+    // path (5, 4, 3) lies below the deepest error (2).
+    const traces2 = [...Array.from({ length: 50 }, (_, k) => chain(k, false, false)), chain(50, true, false, true, 12_000)];
+    const d = decide(traces2, {}).at(-1)!;
+    assert.equal(reasonOf(d, '6'), 'outlier');
+    for (const id of ['3', '4', '5']) assert.equal(reasonOf(d, id), 'cause', `span ${id}`);
+    const off = decide(traces2, { errorCauseSpans: 0 }).at(-1)!;
+    for (const id of ['3', '4', '5']) assert.equal(reasonOf(off, id), 'path', `span ${id} without the cause rule`);
   });
 
   it('when the error goes deeper, the cause is below the deepest error', () => {
