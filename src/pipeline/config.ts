@@ -21,6 +21,8 @@ export interface SamplingConfig {
   bytesPerSecond?: number;
   /** Autoscope: what a kept byte is, 'otlp' or 'tracezip' (the frames the agent sends; AutoscopeOptions.price). */
   price: 'otlp' | 'tracezip';
+  /** Autoscope: drop quiet traces whole when their roots do not fit (AutoscopeOptions.dropQuietTraces). */
+  dropQuietTraces: boolean;
 }
 
 export interface TlsConfig {
@@ -209,6 +211,7 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
       decisionWaitMs: r.duration('sampling.decision_wait', 10_000),
       bytesPerSecond: r.optionalSize('sampling.bytes_per_second'),
       price: 'otlp',
+      dropQuietTraces: r.bool('sampling.drop_quiet_traces', false),
     };
     const price = r.string('sampling.price', 'otlp');
     if (price === 'otlp' || price === 'tracezip') config.sampling.price = price;
@@ -249,7 +252,7 @@ const KNOWN_KEYS = [
   'role', 'listen', 'grpc.enabled', 'grpc.listen', 'queue.dir', 'queue.max_bytes', 'limits.max_request_bytes', 'limits.max_streams',
   'limits.max_stream_state_bytes', 'limits.max_total_state_bytes', 'auth.bearer_token', 'auth.bearer_token_file', 'tls.cert_file', 'tls.key_file',
   'tls.ca_file', 'gateways', 'batch.max_spans', 'batch.linger', 'tracezip.compression', 'tracezip.level', 'sampling.strategy', 'sampling.analysis',
-  'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'sampling.price', 'backend.url', 'backend.headers.*', 'backend.compression',
+  'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'sampling.price', 'sampling.drop_quiet_traces', 'backend.url', 'backend.headers.*', 'backend.compression',
   'backend.timeout', 'backend.concurrency', 'file_output', 'shutdown_timeout', 'retry.initial_interval', 'retry.max_interval',
   'transport.kind', 'transport.jetstream.servers', 'transport.jetstream.stream', 'transport.jetstream.subject_prefix', 'transport.jetstream.consumer',
   'transport.jetstream.max_bytes', 'transport.jetstream.max_age', 'transport.jetstream.discard', 'transport.jetstream.duplicate_window',

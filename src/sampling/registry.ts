@@ -45,6 +45,8 @@ export interface StrategyOptions {
    * (AutoscopeOptions.price); the target reduction is then of the Tracezip output against the input's OTLP.
    */
   price?: 'otlp' | 'tracezip';
+  /** Autoscope: let the controller drop quiet traces whole when their roots do not fit (AutoscopeOptions.dropQuietTraces; default false). */
+  dropQuietTraces?: boolean;
 }
 
 export function isStrategyName(name: string): name is StrategyName {
@@ -64,13 +66,15 @@ function createFixed(name: StrategyName, options: StrategyOptions): SamplingStra
   const r = options.targetReduction;
   const price = options.price ?? 'otlp';
   if (price !== 'otlp' && name !== 'autoscope' && name !== 'autoscope-mined') throw new RangeError(`only autoscope and autoscope-mined price kept bytes as Tracezip, not ${name}`);
+  const dropQuietTraces = options.dropQuietTraces ?? false;
+  if (dropQuietTraces && name !== 'autoscope' && name !== 'autoscope-mined') throw new RangeError(`only autoscope and autoscope-mined drop quiet traces, not ${name}`);
   switch (name) {
     case 'autoscope':
-      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries, price });
+      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries, price, dropQuietTraces });
     case 'autoscope-paper':
       return new AutoscopeSampler({ targetReduction: r, code: options.code, paperOnly: true });
     case 'autoscope-mined':
-      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths, summaries: options.summaries, price });
+      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths, summaries: options.summaries, price, dropQuietTraces });
     case 'head':
       return new HeadSampler({ targetReduction: r });
     case 'tail':

@@ -101,6 +101,25 @@ describe('slimtrace sample and evaluate', () => {
     assert.doesNotMatch(/\| head \|[^\n]*/.exec(e.stdout)![0], /Tracezip/);
   });
 
+  it('evaluate --drop-quiet-traces: past what every root costs, quiet traces go whole, coverage rises, and the report says so', () => {
+    type Row = { strategy: string; traces: number; tracesKept: number; tracesIntact: number; coverage: Record<string, { share: number } | undefined>; budget?: { steps: Record<string, number> } };
+    const evaluate = (...flags: string[]): Row => {
+      const e = run('evaluate', '--traces', '600', '--strategies', 'autoscope', '--analysis', analysis, '--target-reduction', '0.98', '--codecs', 'none', '--json', ...flags);
+      assert.equal(e.status, 0, e.stderr);
+      return (JSON.parse(e.stdout) as { strategies: Row[] }).strategies[0]!;
+    };
+    const every = evaluate();
+    const quiet = evaluate('--drop-quiet-traces');
+    assert.equal(every.tracesKept, every.traces);
+    assert.ok(quiet.tracesKept < quiet.traces, `${quiet.tracesKept} of ${quiet.traces} traces kept`);
+    assert.equal(quiet.tracesIntact, quiet.tracesKept);
+    assert.equal(quiet.budget!.steps['quiet-traces-dropped'], quiet.traces - quiet.tracesKept);
+    // What the dropped roots paid for: the anomalies' paths, which the slow definition counts.
+    assert.ok(quiet.coverage['slow']!.share > every.coverage['slow']!.share + 0.05, `slow ${quiet.coverage['slow']!.share} against ${every.coverage['slow']!.share}`);
+    assert.ok(quiet.coverage['exact']!.share >= every.coverage['exact']!.share);
+    assertOneLineError(run('sample', '--traces', '10', '--strategy', 'head', '--drop-quiet-traces', '-o', join(dir, 'x')), /only autoscope and autoscope-mined drop quiet traces, not head/);
+  });
+
   it('names the mistake in one line with exit code 2', () => {
     const truncated = join(dir, 'truncated.json');
     writeFileSync(truncated, readFileSync(analysis, 'utf8').slice(0, 500));

@@ -1,6 +1,7 @@
 // Tiered pricing and Autoscope's budget controller on hand-built traces with known answers: what a
 // skeleton keeps and drops, summary totals, bytes per tier adding up, the controller degrading by
-// tier (and saying so) to meet a target it can meet, and reporting why when it cannot.
+// tier (and saying so) to meet a target it can meet, and reporting why when it cannot; with
+// dropQuietTraces, quiet traces dropped whole (never one with an anomaly) when their roots do not fit.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesToHex, getAttribute, hexToBytes, kv, makeResource, makeResourceSpans, makeScopeSpans, makeSpan, SpanKind, type Span } from '../../src/model/index.js';
@@ -182,6 +183,38 @@ describe("Autoscope's budget controller", () => {
     assert.equal(report.notes.length, 1);
     assert.match(report.notes[0]!, /out of reach: the cheapest form of what must stay .* is \d+\.\d% of the input bytes, above the 1\.0% the target leaves/);
     assert.ok(report.steps['summaries-dropped']! > 0, 'it degraded every tier it could first');
+    assert.match(report.notes[0]!, /--drop-quiet-traces/, 'and names the tier it may not touch');
+  });
+
+  it('with dropQuietTraces, drops quiet traces whole (never one with an error) to come nearer such a target, and says so', () => {
+    const traces = stream(300, 4);
+    const keepAll = runStream(new AutoscopeSampler({ targetReduction: 0.99 }), traces);
+    const s = new AutoscopeSampler({ targetReduction: 0.99, dropQuietTraces: true });
+    const r = runStream(s, traces);
+    const errorTraces = traces.filter((t) => t.spans.some((x) => x.span.status?.code === 2));
+    // Every error trace is kept with its error span (runStream checks each kept trace is intact).
+    for (const t of errorTraces) assert.ok(r.reduced.get(t.traceIdHex)?.spans.some((x) => x.span.status?.code === 2), t.traceIdHex);
+    const dropped = traces.length - r.tracesKept;
+    assert.ok(dropped > 0 && dropped <= traces.length - errorTraces.length, `dropped ${dropped}`);
+    const report = s.budgetReport();
+    assert.equal(report.steps['quiet-traces-dropped'], dropped, JSON.stringify(report));
+    assert.equal(report.spans['quiet-traces-dropped'], dropped * 6, 'each dropped trace counted with all its spans');
+    assert.equal(report.steps['anomalies-dropped'], 0);
+    assert.ok(r.reduction > keepAll.reduction + 0.01, `${r.reduction} against ${keepAll.reduction} with every trace kept`);
+    assert.doesNotMatch(report.notes.join(' '), /--drop-quiet-traces/);
+  });
+
+  it('with dropQuietTraces and a target the roots fit, keeps every trace', () => {
+    const traces = stream(300, 4);
+    const s = new AutoscopeSampler({ targetReduction: 0.5, dropQuietTraces: true });
+    const r = runStream(s, traces);
+    assert.equal(r.tracesKept, traces.length);
+    assert.equal(s.budgetReport().steps['quiet-traces-dropped'], 0);
+  });
+
+  it('refuses dropQuietTraces without the tiered controller', () => {
+    assert.throws(() => new AutoscopeSampler({ targetReduction: 0.9, paperOnly: true, dropQuietTraces: true }), /dropQuietTraces needs the tiered budget controller/);
+    assert.throws(() => new AutoscopeSampler({ targetReduction: 0.9, tiers: false, dropQuietTraces: true }), /dropQuietTraces needs the tiered budget controller/);
   });
 });
 

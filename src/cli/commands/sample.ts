@@ -26,6 +26,7 @@ interface SamplingFlags extends CommonInputFlags {
   summaries?: boolean;
   anomalyPaths?: boolean;
   price?: string;
+  dropQuietTraces?: boolean;
 }
 
 function decisionWaitMs(flags: SamplingFlags): number {
@@ -49,7 +50,7 @@ function priceFlag(text: string | undefined): 'otlp' | 'tracezip' {
 
 /** Only Autoscope prices kept bytes as Tracezip; in a comparison the other strategies keep OTLP's bytes. */
 function optionsFor(name: StrategyName, options: StrategyOptions): StrategyOptions {
-  return name === 'autoscope' || name === 'autoscope-mined' ? options : { ...options, price: 'otlp' };
+  return name === 'autoscope' || name === 'autoscope-mined' ? options : { ...options, price: 'otlp', dropQuietTraces: false };
 }
 
 function strategyName(text: string): StrategyName {
@@ -68,6 +69,7 @@ async function strategyOptions(flags: SamplingFlags, clock?: () => number): Prom
     anomalyPaths: flags.anomalyPaths !== false,
     summaries: flags.summaries !== false,
     price: priceFlag(flags.price),
+    dropQuietTraces: flags.dropQuietTraces === true,
     clock,
   };
 }
@@ -88,6 +90,10 @@ function samplingOptions(cmd: Command): Command {
     .option(
       '--price <unit>',
       "autoscope: what a kept byte is, 'otlp' (default) or 'tracezip': for sample-then-compress, the target is then the reduction of the output's Tracezip bytes against the input's OTLP, and fewer spans are kept whole instead of many as skeletons (docs/sampling.md)",
+    )
+    .option(
+      '--drop-quiet-traces',
+      'autoscope: drop a trace with nothing anomalous in it whole when its root does not fit the budget beyond what must stay, instead of keeping every trace (the last tier before coverage, for targets past what every root costs; such traces are query misses: docs/sampling.md)',
     )
     .option('--no-summaries', 'do not write dropped-span summaries on kept spans (they cost bytes: see docs/sampling.md)')
     .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use, a positive number; the reduction follows the load, from --target-reduction up (strategies with a byte budget only)");

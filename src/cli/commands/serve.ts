@@ -21,6 +21,7 @@ interface ServeFlags {
   targetReduction?: string;
   decisionWait?: string;
   price?: string;
+  dropQuietTraces?: boolean;
   tokenFile?: string;
   nats: string[];
   natsStream?: string;
@@ -48,6 +49,7 @@ export function registerServe(program: Command): void {
     .option('--target-reduction <ratio>', 'agent: the sampler\'s byte reduction target in [0, 1) (default 0.8)')
     .option('--decision-wait <duration>', 'agent: how long a trace waits for its last span before it is decided (default 10s)')
     .option('--price <unit>', "agent, autoscope: what a kept byte is, 'otlp' (default) or 'tracezip' (the frames sent: the target is then of the wire bytes)")
+    .option('--drop-quiet-traces', 'agent, autoscope: drop a trace with nothing anomalous in it whole when its root does not fit the budget beyond what must stay, instead of keeping every trace (docs/sampling.md)')
     .option('--nats <url>', 'use NATS JetStream between agents and gateways instead of HTTP: a NATS server URL, e.g. nats://nats:4222 (repeatable)', collect, [])
     .option('--nats-stream <name>', 'the JetStream stream for frames (default SLIMTRACE)')
     .option('--nats-consumer <name>', 'gateway: the durable consumer the gateway replicas share (default slimtrace-gateways)')
@@ -69,12 +71,13 @@ export function registerServe(program: Command): void {
         'sampling.target_reduction': flags.targetReduction,
         'sampling.decision_wait': flags.decisionWait,
         'sampling.price': flags.price,
+        'sampling.drop_quiet_traces': flags.dropQuietTraces,
         'auth.bearer_token_file': flags.tokenFile,
         'transport.jetstream.servers': flags.nats.length > 0 ? flags.nats : undefined,
         'transport.jetstream.stream': flags.natsStream,
         'transport.jetstream.consumer': flags.natsConsumer,
       };
-      if (flags.strategy === undefined) for (const k of ['sampling.analysis', 'sampling.target_reduction', 'sampling.decision_wait', 'sampling.price']) if (overrides[k] !== undefined && !flags.config) overrides['sampling.strategy'] = 'autoscope';
+      if (flags.strategy === undefined) for (const k of ['sampling.analysis', 'sampling.target_reduction', 'sampling.decision_wait', 'sampling.price', 'sampling.drop_quiet_traces']) if (overrides[k] !== undefined && !flags.config) overrides['sampling.strategy'] = 'autoscope';
       const config = await loadServeConfig(flags.config, overrides);
       const service = config.role === 'agent' ? await Agent.start(config) : await Gateway.start(config);
       // Replace the CLI's exit-at-once signal handlers: a server stops gracefully.
