@@ -900,7 +900,8 @@ export class AutoscopeSampler implements SamplingStrategy {
    * before spans move into them: they buy no coverage), the DSS representatives -> summary,
    * summaries -> none (with hotAfterRepresentatives, the hot operations' spans after these three),
    * the anomalies' paths -> summary (their spans re-parented, as with
-   * --no-anomaly-paths); only past the debt limit are anomalies dropped (never errors). When there
+   * --no-anomaly-paths); with dropQuietTraces, while in debt, a quiet trace goes whole (checked
+   * first); only past the debt limit are anomalies dropped (never errors). When there
    * is room, it spends it by score: skeletons made whole,
    * dropped spans kept whole.
    */
