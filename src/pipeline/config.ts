@@ -21,7 +21,7 @@ export interface SamplingConfig {
   bytesPerSecond?: number;
   /** Autoscope: what a kept byte is, 'otlp' or 'tracezip' (the frames the agent sends; AutoscopeOptions.price). */
   price: 'otlp' | 'tracezip';
-  /** Autoscope: drop quiet traces whole when their roots do not fit (AutoscopeOptions.dropQuietTraces). */
+  /** Autoscope: drop quiet traces whole while the budget is in debt (AutoscopeOptions.dropQuietTraces). */
   dropQuietTraces: boolean;
 }
 

@@ -45,7 +45,7 @@ export interface StrategyOptions {
    * (AutoscopeOptions.price); the target reduction is then of the Tracezip output against the input's OTLP.
    */
   price?: 'otlp' | 'tracezip';
-  /** Autoscope: let the controller drop quiet traces whole when their roots do not fit (AutoscopeOptions.dropQuietTraces; default false). */
+  /** Autoscope: let the controller drop quiet traces whole while its budget is in debt (AutoscopeOptions.dropQuietTraces; default false). */
   dropQuietTraces?: boolean;
 }
 

@@ -93,7 +93,7 @@ function samplingOptions(cmd: Command): Command {
     )
     .option(
       '--drop-quiet-traces',
-      'autoscope: drop a trace with nothing anomalous in it whole when its root does not fit the budget beyond what must stay, instead of keeping every trace (the last tier before coverage, for targets past what every root costs; such traces are query misses: docs/sampling.md)',
+      'autoscope: while the budget is in debt, drop a trace with nothing anomalous in it whole instead of keeping every trace (the last tier before coverage, for targets past what every root costs; such traces are query misses: docs/sampling.md)',
     )
     .option('--no-summaries', 'do not write dropped-span summaries on kept spans (they cost bytes: see docs/sampling.md)')
     .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use, a positive number; the reduction follows the load, from --target-reduction up (strategies with a byte budget only)");

@@ -49,7 +49,7 @@ export function registerServe(program: Command): void {
     .option('--target-reduction <ratio>', 'agent: the sampler\'s byte reduction target in [0, 1) (default 0.8)')
     .option('--decision-wait <duration>', 'agent: how long a trace waits for its last span before it is decided (default 10s)')
     .option('--price <unit>', "agent, autoscope: what a kept byte is, 'otlp' (default) or 'tracezip' (the frames sent: the target is then of the wire bytes)")
-    .option('--drop-quiet-traces', 'agent, autoscope: drop a trace with nothing anomalous in it whole when its root does not fit the budget beyond what must stay, instead of keeping every trace (docs/sampling.md)')
+    .option('--drop-quiet-traces', 'agent, autoscope: while the budget is in debt, drop a trace with nothing anomalous in it whole instead of keeping every trace (docs/sampling.md)')
     .option('--nats <url>', 'use NATS JetStream between agents and gateways instead of HTTP: a NATS server URL, e.g. nats://nats:4222 (repeatable)', collect, [])
     .option('--nats-stream <name>', 'the JetStream stream for frames (default SLIMTRACE)')
     .option('--nats-consumer <name>', 'gateway: the durable consumer the gateway replicas share (default slimtrace-gateways)')
