@@ -3,7 +3,8 @@
 // -> agent -> Tracezip over HTTP -> gateway -> a test OTLP backend that decodes with protobufjs from
 // the project's .proto. Every span arrives, equal at the message level to what the SDK exported. The
 // same from the TracezipExporter straight to the gateway, and with Autoscope in the agent, whose kept
-// spans are exactly those `slimtrace sample` keeps on the same input. Metrics are scraped for real.
+// spans are exactly those `slimtrace sample` keeps on the same input; priced in Tracezip bytes, on
+// target on the wire, and with quiet traces allowed to go. Metrics are scraped for real.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -179,41 +180,64 @@ describe('Autoscope in the agent keeps exactly what `slimtrace sample` keeps on 
   });
 });
 
+/**
+ * Generated traffic (seed 22) through a real agent with Autoscope priced in Tracezip bytes and a
+ * gateway, to a protobufjs backend: the input's OTLP bytes, the Tracezip bytes the agent sent, the
+ * traces its sampler kept (its metrics), and what arrived, once every kept trace is at the backend.
+ */
+async function throughPricedAgent(traces: number, sampling: ConfigOverrides): Promise<{ input: number; wire: number; kept: number; batches: TracesData[]; received: TracesData[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'slimtrace-e2e-price-'));
+  const batches = [...trafficData({ seed: 22, traces, batchSpans: 256 })];
+  const backend = await new Backend().start();
+  const overrides = (o: ConfigOverrides): ConfigOverrides => ({ listen: '127.0.0.1:0', ...o });
+  const gateway = await Gateway.start(resolveServeConfig({}, overrides({ role: 'gateway', 'backend.url': backend.url, 'queue.dir': join(dir, 'gq') })), { log: quiet });
+  const agent = await Agent.start(
+    resolveServeConfig(
+      {},
+      overrides({ role: 'agent', 'grpc.enabled': false, gateways: `http://127.0.0.1:${gateway.address.port}`, 'queue.dir': join(dir, 'aq'), 'sampling.strategy': 'autoscope', 'sampling.decision_wait': '200ms', 'sampling.price': 'tracezip', ...sampling }),
+    ),
+    { log: quiet },
+  );
+  let input = 0;
+  try {
+    // Sent over a few seconds, so traces are decided and their frames sent (and measured) as they go.
+    for (const b of batches) {
+      const body = encodeTracesData(b);
+      input += body.length;
+      const res = await fetch(`http://127.0.0.1:${agent.addresses.http.port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+      assert.equal(res.status, 200);
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+    await waitFor(() => agent.queue.stats().depthRecords === 0, 'the agent to read its queue', 30_000);
+    await agent.stop();
+    const wire = (await agent.metrics.wireBytes.get()).values.filter((v) => v.labels.direction === 'sent' && v.labels.stage === 'tracezip').reduce((a, v) => a + v.value, 0);
+    const kept = (await agent.metrics.samplingTraces.get()).values.filter((v) => v.labels.decision === 'kept').reduce((a, v) => a + v.value, 0);
+    await waitFor(() => traceIdsOf(backend.received).size === kept, `the ${kept} kept traces at the backend`, 30_000);
+    return { input, wire, kept, batches, received: backend.received };
+  } finally {
+    await agent.stop();
+    await gateway.stop();
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const traceIdsOf = (data: readonly TracesData[]): Set<string> => new Set(data.flatMap((d) => [...locatedSpans(d)].map((l) => bytesToHex(l.span.traceId))));
+
 describe('Autoscope in the agent priced in Tracezip bytes meets its target on the frames it sends', { timeout: 240_000 }, () => {
   it('the wire bytes are within 1.5 points of the target, every trace kept', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'slimtrace-e2e-price-'));
-    const batches = [...trafficData({ seed: 22, traces: 1200, batchSpans: 256 })];
-    const backend = await new Backend().start();
-    const overrides = (o: ConfigOverrides): ConfigOverrides => ({ listen: '127.0.0.1:0', ...o });
-    const gateway = await Gateway.start(resolveServeConfig({}, overrides({ role: 'gateway', 'backend.url': backend.url, 'queue.dir': join(dir, 'gq') })), { log: quiet });
-    const agent = await Agent.start(
-      resolveServeConfig(
-        {},
-        overrides({ role: 'agent', 'grpc.enabled': false, gateways: `http://127.0.0.1:${gateway.address.port}`, 'queue.dir': join(dir, 'aq'), 'sampling.strategy': 'autoscope', 'sampling.target_reduction': 0.95, 'sampling.decision_wait': '200ms', 'sampling.price': 'tracezip' }),
-      ),
-      { log: quiet },
-    );
-    let input = 0;
-    try {
-      // Sent over a few seconds, so traces are decided and their frames sent (and measured) as they go.
-      for (const b of batches) {
-        const body = encodeTracesData(b);
-        input += body.length;
-        const res = await fetch(`http://127.0.0.1:${agent.addresses.http.port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
-        assert.equal(res.status, 200);
-        await new Promise((ok) => setTimeout(ok, 20));
-      }
-      await waitFor(() => agent.queue.stats().depthRecords === 0, 'the agent to read its queue', 30_000);
-      await agent.stop();
-      const wire = (await agent.metrics.wireBytes.get()).values.filter((v) => v.labels.direction === 'sent' && v.labels.stage === 'tracezip').reduce((a, v) => a + v.value, 0);
-      const achieved = 1 - wire / input;
-      assert.ok(Math.abs(achieved - 0.95) <= 0.015, `Tracezip reduction on the wire ${achieved} (${wire} of ${input} bytes)`);
-      await waitFor(() => new Set(backend.received.flatMap((d) => [...locatedSpans(d)].map((l) => bytesToHex(l.span.traceId)))).size === 1200, 'every trace at the backend', 30_000);
-    } finally {
-      await agent.stop();
-      await gateway.stop();
-      await backend.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const r = await throughPricedAgent(1200, { 'sampling.target_reduction': 0.95 });
+    assert.equal(r.kept, 1200);
+    const achieved = 1 - r.wire / r.input;
+    assert.ok(Math.abs(achieved - 0.95) <= 0.015, `Tracezip reduction on the wire ${achieved} (${r.wire} of ${r.input} bytes)`);
+  });
+
+  it('with sampling.drop_quiet_traces past what every root costs, quiet traces go whole and every trace with an error arrives', async () => {
+    const r = await throughPricedAgent(600, { 'sampling.target_reduction': 0.99, 'sampling.drop_quiet_traces': true });
+    assert.ok(r.kept < 600, `${r.kept} of 600 traces kept`);
+    const arrived = traceIdsOf(r.received);
+    const errorTraces = new Set(r.batches.flatMap((d) => [...locatedSpans(d)].filter((l) => l.span.status?.code === 2).map((l) => bytesToHex(l.span.traceId))));
+    assert.ok(errorTraces.size > 0);
+    for (const t of errorTraces) assert.ok(arrived.has(t), `error trace ${t} arrived`);
   });
 });
