@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { diffTracesData, SpanBatcher, type LocatedSpan, type TracesData } from '../model/index.js';
 import { encodeTracesData } from '../otlp/index.js';
 import { zstdModule } from '../otlp/zstd.js';
-import { TracezipDecoder, TracezipEncoder } from '../tracezip/index.js';
+import { MEASURING_ENCODER, TracezipDecoder, TracezipEncoder } from '../tracezip/index.js';
 
 export const CODEC_NAMES = ['otlp-protobuf', 'otlp-gzip', 'otlp-zstd', 'tracezip'] as const;
 export type CodecName = (typeof CODEC_NAMES)[number];
@@ -74,7 +74,7 @@ export class CodecMeter {
     this.lanes = sizes.map((size) => ({
       size,
       batcher: new SpanBatcher(size),
-      encoder: this.codecs.includes('tracezip') ? new TracezipEncoder() : undefined,
+      encoder: this.codecs.includes('tracezip') ? new TracezipEncoder(MEASURING_ENCODER) : undefined,
       decoder: this.codecs.includes('tracezip') && this.check ? new TracezipDecoder() : undefined,
       bytes: new Map(this.codecs.map((c) => [c, 0])),
     }));

@@ -8,4 +8,4 @@ export { FORMAT_VERSION, readFrameHeader, type FrameHeader } from './format.js';
 export { readTracezipFile, TracezipFileWriter, frameLength, looksLikeTracezip, splitBatch, type TracezipFileReadOptions, type TracezipFileWriterOptions } from './file.js';
 export { DEFAULT_LIMITS, decodedSizeOf, type TracezipLimits, type TracezipFileLimits } from './limits.js';
 export { encodeSimpleBatch, decodeSimpleBatch } from './baseline.js';
-export { tracezipByteMeter } from './meter.js';
+export { MEASURING_ENCODER, tracezipByteMeter } from './meter.js';

@@ -5,12 +5,18 @@ import { TracezipEncoder, type TracezipEncoderOptions } from './encoder.js';
 import { splitBatch } from './file.js';
 
 /**
+ * Encoder options for measuring: a fixed stream id and first epoch, so the same input takes the same
+ * bytes in every run (both are in the frame headers; see TracezipEncoderOptions.firstEpoch).
+ */
+export const MEASURING_ENCODER: Readonly<TracezipEncoderOptions> = { streamId: 1n, firstEpoch: 1 };
+
+/**
  * A meter over one Tracezip stream: each call encodes `data` in frames of at most `frameSpans` spans
  * (the stream's state carries over from call to call, as a sender's does) and returns their bytes.
  */
 export function tracezipByteMeter(frameSpans = 512, options: TracezipEncoderOptions = {}): (data: TracesData) => number {
   if (!(Number.isInteger(frameSpans) && frameSpans >= 1)) throw new RangeError(`frameSpans must be a positive integer, got ${frameSpans}`);
-  const encoder = new TracezipEncoder(options);
+  const encoder = new TracezipEncoder({ ...MEASURING_ENCODER, ...options });
   return (data) => {
     let bytes = 0;
     let rest = data;

@@ -2,10 +2,11 @@
 // `maxStateBytes` that makes the encoder start new epochs on its own many times. Every frame must
 // still decode to exactly its batch; epochs and sequence numbers must follow the format's rules
 // (a new epoch starts at seq 0 with the epoch-start flag; frames of an epoch count up by one); and
-// the state the decoder mirrors must be rebuilt from nothing at each epoch start.
+// the state the decoder mirrors must be rebuilt from nothing at each epoch start. A fixed first
+// epoch (firstEpoch) makes a measurement repeat byte for byte.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TracezipDecoder, TracezipEncoder, readFrameHeader, type Compression, type FrameHeader } from '../../src/tracezip/index.js';
+import { TracezipDecoder, TracezipEncoder, readFrameHeader, tracezipByteMeter, type Compression, type FrameHeader } from '../../src/tracezip/index.js';
 import { collectTraffic, defaultFaultScenario } from '../../src/generator/index.js';
 import type { TracesData } from '../../src/model/index.js';
 import { Arbitrary, Rng, mixSeed, nestedArrays } from '../helpers/arbitrary.js';
@@ -180,5 +181,31 @@ describe('cap-triggered rebuilds (maxStateBytes)', () => {
     assert.ok(maxEnc <= cap + maxFresh, `encoder state ${maxEnc} > cap ${cap} + largest single-frame state ${maxFresh}`);
     assert.ok(maxDec <= 2 * (cap + maxFresh), `decoder state ${maxDec} is not bounded by the encoder's cap (${cap} + ${maxFresh})`);
     assert.equal(dec.streamCount, 1);
+  });
+});
+
+describe('firstEpoch: a measurement repeats byte for byte', () => {
+  test('the first frame carries the given epoch, and the stream decodes', () => {
+    const enc = new TracezipEncoder({ firstEpoch: 5 });
+    const dec = new TracezipDecoder();
+    const frames = traffic.slice(0, 3).map((b) => enc.encode(b));
+    assert.equal(readFrameHeader(frames[0]!).epoch, 5);
+    frames.forEach((f, i) => expectData(dec, f, traffic[i]!, `frame ${i}`));
+  });
+
+  test('the epoch is in every frame header: a random one changes frame sizes, a fixed one does not', () => {
+    const sizes = (options: { streamId: bigint; firstEpoch: number }): number[] => {
+      const enc = new TracezipEncoder({ compression: 'none', ...options });
+      return traffic.slice(0, 4).map((b) => enc.encode(b).length);
+    };
+    assert.deepEqual(sizes({ streamId: 1n, firstEpoch: 1 }), sizes({ streamId: 1n, firstEpoch: 1 }));
+    assert.notDeepEqual(sizes({ streamId: 1n, firstEpoch: 1 }), sizes({ streamId: 1n, firstEpoch: 0x40000000 }));
+    const meterA = tracezipByteMeter(512);
+    const meterB = tracezipByteMeter(512);
+    assert.deepEqual(traffic.map((b) => meterA(b)), traffic.map((b) => meterB(b)), 'two meters over one input agree');
+  });
+
+  test('refuses an epoch outside [0, 2^31)', () => {
+    for (const bad of [-1, 0x80000000, 1.5, Number.NaN]) assert.throws(() => new TracezipEncoder({ firstEpoch: bad }), /firstEpoch must be an integer in \[0, 2\^31\)/);
   });
 });
