@@ -380,8 +380,6 @@ export class AutoscopeSampler implements SamplingStrategy {
   private readonly borrowTraces: number;
   private readonly pathBorrowTraces: number;
   private readonly dropQuietTraces: boolean;
-  /** The last fitBudget dropped its trace whole (dropQuietTraces). */
-  private droppedTrace = false;
   private readonly selfTimeZ: number;
   private readonly inspect: AutoscopeOptions['inspect'];
   private lastLevel: SummaryLevel | undefined;
@@ -719,7 +717,9 @@ export class AutoscopeSampler implements SamplingStrategy {
     for (let d = 0; d < dssCount; d++) if (!dssKept[d]) this.mark(trace, keep, reason, best[d]!, REASON_REPRESENTATIVE, skel, false);
 
     const selected = inspect ? reason.slice(0, n) : undefined;
-    if (this.tiers) this.fitBudget(trace, ops, keep, reason, score);
+    // With tiers the controller may drop the trace whole (dropQuietTraces).
+    let dropped = false;
+    if (this.tiers) dropped = this.fitBudget(trace, ops, keep, reason, score);
     else {
       // Without tiers (the paper's variant): fill the byte allowance by score, highest first.
       this.lastLevel = undefined;
@@ -765,7 +765,7 @@ export class AutoscopeSampler implements SamplingStrategy {
         case REASON_SELF: c.keptSelf++; b.self += size; break;
       }
     }
-    return this.droppedTrace ? false : keep;
+    return dropped ? false : keep;
   }
 
   /**
@@ -830,12 +830,12 @@ export class AutoscopeSampler implements SamplingStrategy {
     return this.priceUnit === 'tracezip' ? { spanBytes: this.tracezipSpanBytes, detailShare: this.tracezipDetailShare } : undefined;
   }
 
-  /** What span i costs kept whole, in the price's unit. */
   /** What span i costs as it is kept now: a skeleton or whole. */
   private keptBytes(trace: SampledTrace, keep: Uint8Array, i: number): number {
     return keep[i] === KEEP_SKELETON ? this.skeletonBytes(trace, i) : this.wholeBytes(trace, i);
   }
 
+  /** What span i costs kept whole, in the price's unit. */
   private wholeBytes(trace: SampledTrace, i: number): number {
     if (this.priceUnit === 'otlp') return trace.size[i]!;
     return this.tracezipSpanBytes + this.tracezipDetailShare * (trace.size[i]! - this.skeletonOtlpBytes(trace, i));
@@ -906,9 +906,9 @@ export class AutoscopeSampler implements SamplingStrategy {
    * --no-anomaly-paths); with dropQuietTraces, while in debt, a quiet trace goes whole (checked
    * first); only past the debt limit are anomalies dropped (never errors). When there
    * is room, it spends it by score: skeletons made whole,
-   * dropped spans kept whole.
+   * dropped spans kept whole. Returns true when the trace goes whole (dropQuietTraces).
    */
-  private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): void {
+  private fitBudget(trace: SampledTrace, ops: Int32Array, keep: Uint8Array, reason: Uint8Array, score: Float64Array): boolean {
     const n = trace.spans.length;
     const allowance = this.budget.tieredAllowance(trace.bytes, this.reserveTraces, this.borrowTraces, this.pathBorrowTraces);
     const { required } = allowance;
@@ -916,17 +916,11 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.fitDegradeAt = allowance.degrade;
     const fill = allowance.optional;
     this.inputBytes += trace.bytes;
-    this.fitLevel = this.summaries ? 'operations' : 'none';
-    this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
-    // The floor no controller can go under without losing coverage: roots and anomalies as skeletons.
-    let minimum = 0;
-    for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET && reason[i] !== REASON_HOT) minimum += this.skeletonBytes(trace, i);
     const anomalies: number[] = [];
     for (let i = 0; i < n; i++) if (keep[i] && ANOMALY_RANK[reason[i]!]! > 0) anomalies.push(i);
     // Quiet: nothing anomalous in it (hot spans are kept for being near errors elsewhere, not for themselves).
     let quiet = true;
     for (const i of anomalies) if (reason[i] !== REASON_HOT) quiet = false;
-    this.droppedTrace = false;
     if (quiet && this.dropQuietTraces) {
       if (this.budget.credit < 0) {
         // In debt, a quiet trace goes whole: its root buys no coverage, and what it leaves unspent
@@ -936,12 +930,17 @@ export class AutoscopeSampler implements SamplingStrategy {
         // latter dropped the first traces of every stream, whose reserve starts empty.)
         keep.fill(0, 0, n);
         reason.fill(0, 0, n);
-        this.droppedTrace = true;
         this.lastLevel = undefined;
         this.step('quiet-traces-dropped', n);
-        return;
+        return true;
       }
-    } else this.minimumBytes += minimum; // A quiet trace's root is not part of the floor when quiet traces may go.
+    } else {
+      // The floor no controller can go under without losing coverage: roots and anomalies as
+      // skeletons (a quiet trace's root is not part of it when quiet traces may go).
+      for (let i = 0; i < n; i++) if (keep[i] && reason[i] !== REASON_PATH && reason[i] !== REASON_REPRESENTATIVE && reason[i] !== REASON_BUDGET && reason[i] !== REASON_HOT) this.minimumBytes += this.skeletonBytes(trace, i);
+    }
+    this.fitLevel = this.summaries ? 'operations' : 'none';
+    this.fitCost = this.estimate(trace, ops, keep, this.fitLevel);
     // Least important first: hot operations, novel paths, outliers, errors; lower scores first.
     sortSmall(anomalies, byAnomalyRank, reason, score);
     if (this.fitCost > this.fitDegradeAt) {
@@ -1004,6 +1003,7 @@ export class AutoscopeSampler implements SamplingStrategy {
       this.lastDetail = detail;
       this.lastExtra = cost - kept * this.tracezipSpanBytes - this.tracezipDetailShare * detail;
     }
+    return false;
   }
 
   // fitBudget's steps. Methods on the fit under way (fitCost, fitLevel, fitDegradeAt), not closures

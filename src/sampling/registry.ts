@@ -65,9 +65,11 @@ export function createStrategy(name: StrategyName, options: StrategyOptions): Sa
 function createFixed(name: StrategyName, options: StrategyOptions): SamplingStrategy {
   const r = options.targetReduction;
   const price = options.price ?? 'otlp';
-  if (price !== 'otlp' && name !== 'autoscope' && name !== 'autoscope-mined') throw new RangeError(`only autoscope and autoscope-mined price kept bytes as Tracezip, not ${name}`);
   const dropQuietTraces = options.dropQuietTraces ?? false;
-  if (dropQuietTraces && name !== 'autoscope' && name !== 'autoscope-mined') throw new RangeError(`only autoscope and autoscope-mined drop quiet traces, not ${name}`);
+  // The options of Autoscope's tiered budget controller (autoscope-paper has none).
+  const tiered = name === 'autoscope' || name === 'autoscope-mined';
+  if (price !== 'otlp' && !tiered) throw new RangeError(`only autoscope and autoscope-mined price kept bytes as Tracezip, not ${name}`);
+  if (dropQuietTraces && !tiered) throw new RangeError(`only autoscope and autoscope-mined drop quiet traces, not ${name}`);
   switch (name) {
     case 'autoscope':
       return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries, price, dropQuietTraces });
