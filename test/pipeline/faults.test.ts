@@ -2,8 +2,9 @@
 // SIGKILLed and restarted mid-stream, a backend that throttles with 503 + Retry-After, a backend down
 // for 30 s, a full agent queue, an agent SIGKILLed with a non-empty queue and with spans still held by
 // its sampler, SIGTERM while the backend is down, and three gateways with one killed mid-stream.
-// Every time: every span the agent acknowledged reaches the backend, duplicates stay within the
-// documented bound, and memory stays under the cap.
+// Every time: every span the agent acknowledged reaches the backend (with a sampler, every trace it
+// must keep: all of them, or with --drop-quiet-traces every one with an error), duplicates stay within
+// the documented bound, and memory stays under the cap.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,45 +166,56 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
     await backend.stop();
   });
 
-  it('agent SIGKILLed while an Autoscope priced in Tracezip bytes holds every trace, then restarted: every acknowledged trace arrives, intact', async () => {
-    const backend = await startBackend();
-    const gw = await gatewayAt(0, backend, fresh('gq'));
-    const aqueue = fresh('aq');
-    const sampling = (wait: string): string[] => ['--strategy', 'autoscope', '--price', 'tracezip', '--target-reduction', '0.98', '--decision-wait', wait];
-    let agent = await agentAt(0, [gw.port], aqueue, sampling('1h'));
-    const agentPort = agent.port;
-    const client = new LoadClient(() => `http://127.0.0.1:${agentPort}/v1/traces`);
-    const batches = traffic(7, 200);
-    for (const b of batches) assert.ok(await client.send(b));
-    await new Promise((ok) => setTimeout(ok, 500));
-    assert.equal(backend.spans, 0, 'nothing has left the sampler yet');
-    await stopService(agent, 'SIGKILL');
-    agent = await agentAt(agentPort, [gw.port], aqueue, sampling('1s'));
-    // Autoscope keeps every trace, rooted: every acknowledged root arrives, and every span that
-    // arrives hangs under a span that arrived too (re-parented to its nearest kept ancestor).
-    const roots = new Set<string>();
-    const sent = new Set<string>();
-    for (const b of batches)
-      forEachSpan(b, (span) => {
-        sent.add(bytesToHex(span.spanId));
-        if (span.parentSpanId.length === 0) roots.add(bytesToHex(span.spanId));
-      });
-    await waitUntil(() => backend.missing(roots).length === 0, `every root at the backend (${backend.missing(roots).length} missing)`, 90_000);
-    await new Promise((ok) => setTimeout(ok, 1500)); // the last decisions' other spans
-    let orphans = 0;
-    for (const d of backend.received)
-      forEachSpan(d, (span) => {
-        assert.ok(sent.has(bytesToHex(span.spanId)), 'only spans that were sent arrive');
-        if (span.parentSpanId.length > 0 && !backend.seen.has(bytesToHex(span.parentSpanId))) orphans++;
-      });
-    assert.equal(orphans, 0, 'no span arrives without its (re-)parent');
-    assert.ok(backend.spans < sent.size / 2, `sampled: ${backend.spans} of ${sent.size} spans`);
-    assert.equal(backend.duplicates().spans, 0);
-    for (const s of [agent, gw]) assert.ok(s.peakRss() < MEMORY_CAP_BYTES);
-    await stopService(agent);
-    await stopService(gw);
-    await backend.stop();
-  });
+  // Autoscope keeps every trace, rooted: every acknowledged root arrives. With --drop-quiet-traces it
+  // may drop the traces with nothing anomalous in them, so every root of a trace with an error does.
+  // Either way every span that arrives hangs under a span that arrived too (re-parented to its
+  // nearest kept ancestor), and none arrives twice.
+  for (const quiet of [false, true]) {
+    const title = quiet
+      ? 'agent SIGKILLed while an Autoscope that may drop quiet traces holds every trace, then restarted: every acknowledged trace with an error arrives, intact'
+      : 'agent SIGKILLed while an Autoscope priced in Tracezip bytes holds every trace, then restarted: every acknowledged trace arrives, intact';
+    it(title, async () => {
+      const backend = await startBackend();
+      const gw = await gatewayAt(0, backend, fresh('gq'));
+      const aqueue = fresh('aq');
+      const sampling = (wait: string): string[] => ['--strategy', 'autoscope', '--price', 'tracezip', '--target-reduction', quiet ? '0.99' : '0.98', '--decision-wait', wait, ...(quiet ? ['--drop-quiet-traces'] : [])];
+      let agent = await agentAt(0, [gw.port], aqueue, sampling('1h'));
+      const agentPort = agent.port;
+      const client = new LoadClient(() => `http://127.0.0.1:${agentPort}/v1/traces`);
+      const batches = traffic(7, 200);
+      for (const b of batches) assert.ok(await client.send(b));
+      await new Promise((ok) => setTimeout(ok, 500));
+      assert.equal(backend.spans, 0, 'nothing has left the sampler yet');
+      await stopService(agent, 'SIGKILL');
+      agent = await agentAt(agentPort, [gw.port], aqueue, sampling('1s'));
+      const roots = new Map<string, string>();
+      const errorTraces = new Set<string>();
+      const sent = new Set<string>();
+      for (const b of batches)
+        forEachSpan(b, (span) => {
+          sent.add(bytesToHex(span.spanId));
+          if (span.parentSpanId.length === 0) roots.set(bytesToHex(span.traceId), bytesToHex(span.spanId));
+          if (span.status?.code === 2) errorTraces.add(bytesToHex(span.traceId));
+        });
+      assert.ok(errorTraces.size > 0);
+      const expected = new Set([...roots].filter(([trace]) => !quiet || errorTraces.has(trace)).map(([, root]) => root));
+      await waitUntil(() => backend.missing(expected).length === 0, `every expected root at the backend (${backend.missing(expected).length} missing)`, 90_000);
+      await new Promise((ok) => setTimeout(ok, 1500)); // the last decisions' other spans
+      let orphans = 0;
+      for (const d of backend.received)
+        forEachSpan(d, (span) => {
+          assert.ok(sent.has(bytesToHex(span.spanId)), 'only spans that were sent arrive');
+          if (span.parentSpanId.length > 0 && !backend.seen.has(bytesToHex(span.parentSpanId))) orphans++;
+        });
+      assert.equal(orphans, 0, 'no span arrives without its (re-)parent');
+      assert.ok(backend.spans < sent.size / 2, `sampled: ${backend.spans} of ${sent.size} spans`);
+      assert.equal(backend.duplicates().spans, 0);
+      for (const s of [agent, gw]) assert.ok(s.peakRss() < MEMORY_CAP_BYTES);
+      await stopService(agent);
+      await stopService(gw);
+      await backend.stop();
+    });
+  }
 
   it('SIGTERM while the backend is down keeps the queue for the next start', async () => {
     const backend = await startBackend();
