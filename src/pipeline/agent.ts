@@ -40,7 +40,7 @@ export async function configuredStrategy(config: ServeConfig): Promise<SamplingS
   if (!isStrategyName(s.strategy)) throw new InputError(`sampling.strategy: unknown strategy '${s.strategy}' (one of ${STRATEGY_NAMES.join(', ')})`);
   const code = s.analysis !== undefined ? await readCodeKnowledge(s.analysis) : undefined;
   try {
-    return createStrategy(s.strategy, { targetReduction: s.targetReduction, price: s.price, dropQuietTraces: s.dropQuietTraces, ...(code ? { code } : {}), ...(s.bytesPerSecond !== undefined ? { bytesPerSecond: s.bytesPerSecond } : {}) });
+    return createStrategy(s.strategy, { targetReduction: s.targetReduction, price: s.price, dropQuietTraces: s.dropQuietTraces, ...(s.debtLimit !== undefined ? { debtLimit: s.debtLimit } : {}), ...(code ? { code } : {}), ...(s.bytesPerSecond !== undefined ? { bytesPerSecond: s.bytesPerSecond } : {}) });
   } catch (e) {
     if (e instanceof RangeError) throw new InputError(`sampling: ${e.message}`);
     throw e;

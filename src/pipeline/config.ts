@@ -23,6 +23,8 @@ export interface SamplingConfig {
   price: 'otlp' | 'tracezip';
   /** Autoscope: drop quiet traces whole while the budget is in debt (AutoscopeOptions.dropQuietTraces). */
   dropQuietTraces: boolean;
+  /** Autoscope: the debt, in average trace shares, anomalies may run the budget into before any is dropped (AutoscopeOptions.borrowTraces). */
+  debtLimit?: number;
 }
 
 export interface TlsConfig {
@@ -213,6 +215,7 @@ export function resolveServeConfig(doc: unknown, overrides: ConfigOverrides = {}
       price: 'otlp',
       dropQuietTraces: r.bool('sampling.drop_quiet_traces', false),
     };
+    if (r.has('sampling.debt_limit')) config.sampling.debtLimit = r.number('sampling.debt_limit', 1000, 0, 1e9);
     const price = r.string('sampling.price', 'otlp');
     if (price === 'otlp' || price === 'tracezip') config.sampling.price = price;
     else problems.push(`sampling.price: must be otlp or tracezip, got '${price}'`);
@@ -252,7 +255,7 @@ const KNOWN_KEYS = [
   'role', 'listen', 'grpc.enabled', 'grpc.listen', 'queue.dir', 'queue.max_bytes', 'limits.max_request_bytes', 'limits.max_streams',
   'limits.max_stream_state_bytes', 'limits.max_total_state_bytes', 'auth.bearer_token', 'auth.bearer_token_file', 'tls.cert_file', 'tls.key_file',
   'tls.ca_file', 'gateways', 'batch.max_spans', 'batch.linger', 'tracezip.compression', 'tracezip.level', 'sampling.strategy', 'sampling.analysis',
-  'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'sampling.price', 'sampling.drop_quiet_traces', 'backend.url', 'backend.headers.*', 'backend.compression',
+  'sampling.target_reduction', 'sampling.decision_wait', 'sampling.bytes_per_second', 'sampling.price', 'sampling.drop_quiet_traces', 'sampling.debt_limit', 'backend.url', 'backend.headers.*', 'backend.compression',
   'backend.timeout', 'backend.concurrency', 'file_output', 'shutdown_timeout', 'retry.initial_interval', 'retry.max_interval',
   'transport.kind', 'transport.jetstream.servers', 'transport.jetstream.stream', 'transport.jetstream.subject_prefix', 'transport.jetstream.consumer',
   'transport.jetstream.max_bytes', 'transport.jetstream.max_age', 'transport.jetstream.discard', 'transport.jetstream.duplicate_window',

@@ -457,6 +457,7 @@ export class AutoscopeSampler implements SamplingStrategy {
     this.errorCauseSpans = this.keepErrors ? (options.errorCauseSpans ?? 64) : 0;
     this.reserveTraces = options.reserveTraces ?? 10;
     this.borrowTraces = options.borrowTraces ?? 1000;
+    if (!(this.borrowTraces >= 0)) throw new RangeError(`the debt limit (borrowTraces) must be a non-negative number of average trace shares, got ${this.borrowTraces}`);
     this.dropQuietTraces = options.dropQuietTraces ?? false;
     // Quiet traces going whole pay a debt back faster, so the anomalies' paths may run into more of
     // one (generated traffic at 0.98 priced in Tracezip bytes, seeds 1-4: slow 98.8/95.8/97.4/99.6% at

@@ -47,6 +47,12 @@ export interface StrategyOptions {
   price?: 'otlp' | 'tracezip';
   /** Autoscope: let the controller drop quiet traces whole while its budget is in debt (AutoscopeOptions.dropQuietTraces; default false). */
   dropQuietTraces?: boolean;
+  /**
+   * Autoscope: how far, in average trace shares, the anomalies of a burst may run the byte budget into
+   * debt before any is dropped (AutoscopeOptions.borrowTraces; default 1000). Higher keeps more of a
+   * long fault's spans and ends an input that much over the target (docs/sampling.md).
+   */
+  debtLimit?: number;
 }
 
 export function isStrategyName(name: string): name is StrategyName {
@@ -70,13 +76,15 @@ function createFixed(name: StrategyName, options: StrategyOptions): SamplingStra
   const tiered = name === 'autoscope' || name === 'autoscope-mined';
   if (price !== 'otlp' && !tiered) throw new RangeError(`only autoscope and autoscope-mined price kept bytes as Tracezip, not ${name}`);
   if (dropQuietTraces && !tiered) throw new RangeError(`only autoscope and autoscope-mined drop quiet traces, not ${name}`);
+  const borrowTraces = options.debtLimit;
+  if (borrowTraces !== undefined && !tiered) throw new RangeError(`only autoscope and autoscope-mined have a debt limit, not ${name}`);
   switch (name) {
     case 'autoscope':
-      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries, price, dropQuietTraces });
+      return new AutoscopeSampler({ targetReduction: r, code: options.code, anomalyPaths: options.anomalyPaths, summaries: options.summaries, price, dropQuietTraces, borrowTraces });
     case 'autoscope-paper':
       return new AutoscopeSampler({ targetReduction: r, code: options.code, paperOnly: true });
     case 'autoscope-mined':
-      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths, summaries: options.summaries, price, dropQuietTraces });
+      return new AutoscopeSampler({ targetReduction: r, name: 'autoscope-mined', anomalyPaths: options.anomalyPaths, summaries: options.summaries, price, dropQuietTraces, borrowTraces });
     case 'head':
       return new HeadSampler({ targetReduction: r });
     case 'tail':

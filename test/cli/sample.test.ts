@@ -133,6 +133,8 @@ describe('slimtrace sample and evaluate', () => {
       [['sample', join(dir, 'no-such-input'), '--strategy', 'head', '-o', join(dir, 'x')], /no-such-input/],
       [['sample', '--traces', '10', '--strategy', 'autoscope', '--price', 'bytes', '-o', join(dir, 'x')], /--price must be otlp or tracezip, got 'bytes'/],
       [['sample', '--traces', '10', '--strategy', 'tail', '--price', 'tracezip', '-o', join(dir, 'x')], /only autoscope and autoscope-mined price kept bytes as Tracezip, not tail/],
+      [['sample', '--traces', '10', '--strategy', 'head', '--debt-limit', '10', '-o', join(dir, 'x')], /only autoscope and autoscope-mined have a debt limit, not head/],
+      [['sample', '--traces', '10', '--strategy', 'autoscope', '--debt-limit', '-5', '-o', join(dir, 'x')], /--debt-limit must be a non-negative number, got '-5'/],
     ];
     for (const [args, message] of cases) {
       assertOneLineError(run(...args), message);

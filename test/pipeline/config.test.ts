@@ -53,6 +53,7 @@ sampling:
   decision_wait: 30s
   price: tracezip
   drop_quiet_traces: true
+  debt_limit: 5000
 batch: { max_spans: 4096, linger: 250ms }
 auth: { bearer_token_file: ${join(dir, 'token')} }
 `,
@@ -62,7 +63,7 @@ auth: { bearer_token_file: ${join(dir, 'token')} }
     assert.deepEqual(c.listen, { host: '0.0.0.0', port: 5000 });
     assert.deepEqual(c.gateways, ['http://gw-0:4319', 'https://gw-1:4319']);
     assert.deepEqual(c.queue, { dir: '/var/lib/slimtrace', maxBytes: 512 * 1024 * 1024 });
-    assert.deepEqual(c.sampling, { strategy: 'autoscope', analysis: 'analysis.json', targetReduction: 0.85, decisionWaitMs: 30_000, bytesPerSecond: undefined, price: 'tracezip', dropQuietTraces: true });
+    assert.deepEqual(c.sampling, { strategy: 'autoscope', analysis: 'analysis.json', targetReduction: 0.85, decisionWaitMs: 30_000, bytesPerSecond: undefined, price: 'tracezip', dropQuietTraces: true, debtLimit: 5000 });
     assert.equal(c.batchSpans, 4096);
     assert.equal(c.lingerMs, 250);
     assert.equal(c.bearerToken, 'tok3n');
@@ -74,7 +75,7 @@ auth: { bearer_token_file: ${join(dir, 'token')} }
       listen: 'localhost',
       gateways: ['http://ok:1', 'ftp://nope'],
       queue: { max_bytes: 'lots', dri: '/x' },
-      sampling: { target_reduction: 2, price: 'bytes', drop_quiet_traces: 'yes' },
+      sampling: { target_reduction: 2, price: 'bytes', drop_quiet_traces: 'yes', debt_limit: -1 },
       batch: { linger: 'soon' },
       colour: 'blue',
     });
@@ -85,6 +86,7 @@ auth: { bearer_token_file: ${join(dir, 'token')} }
       'batch.linger: expected a duration such as 500ms, 10s or 5m, got "soon"',
       'sampling.target_reduction: expected a number from 0 to 0.999, got 2',
       'sampling.drop_quiet_traces: expected true or false, got "yes"',
+      'sampling.debt_limit: expected a number from 0 to 1000000000, got -1',
       "sampling.price: must be otlp or tracezip, got 'bytes'",
       'queue.dri: unknown key (did you mean queue.dir?)',
       'colour: unknown key',

@@ -212,6 +212,36 @@ describe("Autoscope's budget controller", () => {
     assert.equal(s.budgetReport().steps['quiet-traces-dropped'], 0);
   });
 
+  it('with a higher debt limit, keeps more of a long burst of slow spans and ends further over the target', () => {
+    // A long fault: after 150 normal requests, 150 whose SELECT (and so its callers) runs 10x slower:
+    // the slow spans below the root are what the debt limit decides on.
+    const slowRequest = (k: number): SampledTrace => {
+      const t = request(k);
+      for (const sp of t.spans) {
+        const name = sp.span.name;
+        const grow = name === 'SELECT orders' ? 370n : name === 'OrderService.load' ? 380n : name === 'OrderController.get' ? 390n : name === 'GET /order' ? 400n : 0n;
+        if (grow > 0n) sp.span.endTimeUnixNano += grow * 1_000_000n;
+      }
+      return assembleTrace(t.traceIdHex, t.spans);
+    };
+    const traces = [...Array.from({ length: 150 }, (_, k) => request(5000 + k)), ...Array.from({ length: 150 }, (_, k) => slowRequest(6000 + k))];
+    const SLOW = new Set(['SELECT orders', 'OrderService.load', 'OrderController.get']);
+    const slowSpansKept = (limit: number): { kept: number; reduction: number; dropped: number } => {
+      const s = new AutoscopeSampler({ targetReduction: 0.9, borrowTraces: limit });
+      const r = runStream(s, traces);
+      let kept = 0;
+      for (const t of traces.slice(150)) for (const x of r.reduced.get(t.traceIdHex)!.spans) if (SLOW.has(x.span.name)) kept++;
+      return { kept, reduction: r.reduction, dropped: s.budgetReport().steps['anomalies-dropped']! };
+    };
+    const tight = slowSpansKept(0);
+    const loose = slowSpansKept(1_000_000);
+    assert.ok(tight.dropped > 0, `with no debt allowed some anomalies go: ${JSON.stringify(tight)}`);
+    assert.equal(loose.dropped, 0);
+    assert.ok(loose.kept > tight.kept, `slow spans kept: ${loose.kept} against ${tight.kept}`);
+    assert.ok(loose.reduction < tight.reduction, `reduction ${loose.reduction} against ${tight.reduction}`);
+    assert.throws(() => new AutoscopeSampler({ targetReduction: 0.9, borrowTraces: -1 }), /debt limit \(borrowTraces\) must be a non-negative number/);
+  });
+
   it('refuses dropQuietTraces without the tiered controller', () => {
     assert.throws(() => new AutoscopeSampler({ targetReduction: 0.9, paperOnly: true, dropQuietTraces: true }), /dropQuietTraces needs the tiered budget controller/);
     assert.throws(() => new AutoscopeSampler({ targetReduction: 0.9, tiers: false, dropQuietTraces: true }), /dropQuietTraces needs the tiered budget controller/);

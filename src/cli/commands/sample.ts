@@ -27,6 +27,7 @@ interface SamplingFlags extends CommonInputFlags {
   anomalyPaths?: boolean;
   price?: string;
   dropQuietTraces?: boolean;
+  debtLimit?: string;
 }
 
 function decisionWaitMs(flags: SamplingFlags): number {
@@ -50,7 +51,7 @@ function priceFlag(text: string | undefined): 'otlp' | 'tracezip' {
 
 /** Only Autoscope prices kept bytes as Tracezip; in a comparison the other strategies keep OTLP's bytes. */
 function optionsFor(name: StrategyName, options: StrategyOptions): StrategyOptions {
-  return name === 'autoscope' || name === 'autoscope-mined' ? options : { ...options, price: 'otlp', dropQuietTraces: false };
+  return name === 'autoscope' || name === 'autoscope-mined' ? options : { ...options, price: 'otlp', dropQuietTraces: false, debtLimit: undefined };
 }
 
 function strategyName(text: string): StrategyName {
@@ -70,6 +71,7 @@ async function strategyOptions(flags: SamplingFlags, clock?: () => number): Prom
     summaries: flags.summaries !== false,
     price: priceFlag(flags.price),
     dropQuietTraces: flags.dropQuietTraces === true,
+    debtLimit: numberFlag('--debt-limit', flags.debtLimit, undefined, { min: 0 }),
     clock,
   };
 }
@@ -94,6 +96,11 @@ function samplingOptions(cmd: Command): Command {
     .option(
       '--drop-quiet-traces',
       'autoscope: while the budget is in debt, drop a trace with nothing anomalous in it whole instead of keeping every trace (the last tier before coverage, for targets past what every root costs; such traces are query misses: docs/sampling.md)',
+    )
+    .option(
+      '--debt-limit <traces>',
+      'autoscope: how far, in average trace shares, the anomalies of a fault burst may run the byte budget into debt before any is dropped (default 1000). ' +
+        'Higher keeps more of a long fault and ends that much over the target (docs/sampling.md, "How far 98% at 99% is")',
     )
     .option('--no-summaries', 'do not write dropped-span summaries on kept spans (they cost bytes: see docs/sampling.md)')
     .option('--bytes-per-second <n>', "adaptive budget: OTLP bytes per second (of the data's time) the output may use, a positive number; the reduction follows the load, from --target-reduction up (strategies with a byte budget only)");

@@ -22,6 +22,7 @@ interface ServeFlags {
   decisionWait?: string;
   price?: string;
   dropQuietTraces?: boolean;
+  debtLimit?: string;
   tokenFile?: string;
   nats: string[];
   natsStream?: string;
@@ -50,6 +51,7 @@ export function registerServe(program: Command): void {
     .option('--decision-wait <duration>', 'agent: how long a trace waits for its last span before it is decided (default 10s)')
     .option('--price <unit>', "agent, autoscope: what a kept byte is, 'otlp' (default) or 'tracezip' (the frames sent: the target is then of the wire bytes)")
     .option('--drop-quiet-traces', 'agent, autoscope: while the budget is in debt, drop a trace with nothing anomalous in it whole instead of keeping every trace (docs/sampling.md)')
+    .option('--debt-limit <traces>', 'agent, autoscope: how far, in average trace shares, the anomalies of a fault burst may run the byte budget into debt before any is dropped (default 1000; docs/sampling.md)')
     .option('--nats <url>', 'use NATS JetStream between agents and gateways instead of HTTP: a NATS server URL, e.g. nats://nats:4222 (repeatable)', collect, [])
     .option('--nats-stream <name>', 'the JetStream stream for frames (default SLIMTRACE)')
     .option('--nats-consumer <name>', 'gateway: the durable consumer the gateway replicas share (default slimtrace-gateways)')
@@ -72,12 +74,13 @@ export function registerServe(program: Command): void {
         'sampling.decision_wait': flags.decisionWait,
         'sampling.price': flags.price,
         'sampling.drop_quiet_traces': flags.dropQuietTraces,
+        'sampling.debt_limit': flags.debtLimit,
         'auth.bearer_token_file': flags.tokenFile,
         'transport.jetstream.servers': flags.nats.length > 0 ? flags.nats : undefined,
         'transport.jetstream.stream': flags.natsStream,
         'transport.jetstream.consumer': flags.natsConsumer,
       };
-      if (flags.strategy === undefined) for (const k of ['sampling.analysis', 'sampling.target_reduction', 'sampling.decision_wait', 'sampling.price', 'sampling.drop_quiet_traces']) if (overrides[k] !== undefined && !flags.config) overrides['sampling.strategy'] = 'autoscope';
+      if (flags.strategy === undefined) for (const k of ['sampling.analysis', 'sampling.target_reduction', 'sampling.decision_wait', 'sampling.price', 'sampling.drop_quiet_traces', 'sampling.debt_limit']) if (overrides[k] !== undefined && !flags.config) overrides['sampling.strategy'] = 'autoscope';
       const config = await loadServeConfig(flags.config, overrides);
       const service = config.role === 'agent' ? await Agent.start(config) : await Gateway.start(config);
       // Replace the CLI's exit-at-once signal handlers: a server stops gracefully.
