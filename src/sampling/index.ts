@@ -11,5 +11,5 @@ export { StreamingSampler, dataClockMs, type StreamingSamplerOptions, type Strea
 export type { SpanPatch } from './reduce.js';
 export { HeadSampler, TailSampler, RandomSpanSampler, LeafAggregateSampler, AGGREGATE_ATTR, traceIdRatioKeeps, traceIdRatioValue, idUniform, type HeadSamplerOptions, type TailSamplerOptions, type TailSamplerCounters, type RandomSpanSamplerOptions, type LeafAggregateOptions } from './baselines.js';
 export { ImportanceSampler, StructurePreservingSampler, IMPORTANCE_WEIGHTS, DEFAULT_BUSINESS_KEYWORDS, type ImportanceOptions } from './seed.js';
-export { STRATEGY_NAMES, STRATEGY_DESCRIPTIONS, createStrategy, isStrategyName, type StrategyName, type StrategyOptions } from './registry.js';
+export { STRATEGY_NAMES, STRATEGY_DESCRIPTIONS, createStrategy, hasTieredBudget, isStrategyName, type StrategyName, type StrategyOptions } from './registry.js';
 export { AdaptiveBudget, AdaptiveSampler, type AdaptiveBudgetOptions, type AdaptiveMetrics } from './adaptive.js';

@@ -55,6 +55,11 @@ export interface StrategyOptions {
   debtLimit?: number;
 }
 
+/** The strategies with Autoscope's tiered budget controller, which alone take price, dropQuietTraces and debtLimit (autoscope-paper has none). */
+export function hasTieredBudget(name: StrategyName): boolean {
+  return name === 'autoscope' || name === 'autoscope-mined';
+}
+
 export function isStrategyName(name: string): name is StrategyName {
   return (STRATEGY_NAMES as readonly string[]).includes(name);
 }
@@ -72,8 +77,7 @@ function createFixed(name: StrategyName, options: StrategyOptions): SamplingStra
   const r = options.targetReduction;
   const price = options.price ?? 'otlp';
   const dropQuietTraces = options.dropQuietTraces ?? false;
-  // The options of Autoscope's tiered budget controller (autoscope-paper has none).
-  const tiered = name === 'autoscope' || name === 'autoscope-mined';
+  const tiered = hasTieredBudget(name);
   if (price !== 'otlp' && !tiered) throw new RangeError(`only autoscope and autoscope-mined price kept bytes as Tracezip, not ${name}`);
   if (dropQuietTraces && !tiered) throw new RangeError(`only autoscope and autoscope-mined drop quiet traces, not ${name}`);
   const borrowTraces = options.debtLimit;

@@ -9,7 +9,7 @@ import type { TracesData } from '../../model/index.js';
 import { resolve } from 'node:path';
 import { CODEC_NAMES, evaluateSampling, isCodecName, OtlpByteCounter, runEvaluation, type CodecFigures, type CodecName, type RcaFault, type RcaScore, type StrategyResult } from '../../eval/index.js';
 import { writeReport } from '../../report/index.js';
-import { AdaptiveSampler, createStrategy, dataClockMs, isStrategyName, readCodeKnowledge, STRATEGY_DESCRIPTIONS, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type SamplingStrategy, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
+import { AdaptiveSampler, createStrategy, dataClockMs, hasTieredBudget, isStrategyName, readCodeKnowledge, STRATEGY_DESCRIPTIONS, STRATEGY_NAMES, StreamingSampler, type CodeKnowledge, type SamplingStrategy, type StrategyName, type StrategyOptions } from '../../sampling/index.js';
 import { UsageError } from '../errors.js';
 import { numberFlag, reductionFlag } from '../flags.js';
 import { forEachBatch, openInput, printWarnings, readLabelFile, withInputProgress } from '../input.js';
@@ -49,9 +49,9 @@ function priceFlag(text: string | undefined): 'otlp' | 'tracezip' {
   throw new UsageError(`--price must be otlp or tracezip, got '${text}'`);
 }
 
-/** Only Autoscope prices kept bytes as Tracezip; in a comparison the other strategies keep OTLP's bytes. */
+/** Only Autoscope's tiered controller takes --price, --drop-quiet-traces and --debt-limit; in a comparison the other strategies run without them. */
 function optionsFor(name: StrategyName, options: StrategyOptions): StrategyOptions {
-  return name === 'autoscope' || name === 'autoscope-mined' ? options : { ...options, price: 'otlp', dropQuietTraces: false, debtLimit: undefined };
+  return hasTieredBudget(name) ? options : { ...options, price: 'otlp', dropQuietTraces: false, debtLimit: undefined };
 }
 
 function strategyName(text: string): StrategyName {
