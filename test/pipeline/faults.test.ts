@@ -56,6 +56,27 @@ function traffic(seed: number, traces: number): TracesData[] {
   return [...trafficData({ seed, traces, batchSpans: 100 })];
 }
 
+/**
+ * An agent whose sampler holds every span (a long decision wait: nothing sent, nothing acknowledged in
+ * its queue) is sent `traffic(seed, 200)`, SIGKILLed, and restarted on the same port and queue with a
+ * short wait: the queue gives everything back, the sampler decides, it goes out.
+ */
+async function killWhileSamplerHolds(sampling: (decisionWait: string) => string[], seed: number): Promise<{ backend: FaultyBackend; gw: Service; agent: Service; client: LoadClient; batches: TracesData[] }> {
+  const backend = await startBackend();
+  const gw = await gatewayAt(0, backend, fresh('gq'));
+  const aqueue = fresh('aq');
+  const first = await agentAt(0, [gw.port], aqueue, sampling('1h'));
+  const agentPort = first.port;
+  const client = new LoadClient(() => `http://127.0.0.1:${agentPort}/v1/traces`);
+  const batches = traffic(seed, 200);
+  for (const b of batches) assert.ok(await client.send(b));
+  await new Promise((ok) => setTimeout(ok, 500));
+  assert.equal(backend.spans, 0, 'nothing has left the sampler yet');
+  await stopService(first, 'SIGKILL');
+  const agent = await agentAt(agentPort, [gw.port], aqueue, sampling('1s'));
+  return { backend, gw, agent, client, batches };
+}
+
 /** The checks every scenario ends with. */
 async function assertNothingLost(backend: FaultyBackend, client: LoadClient, services: Service[], maxDuplicateSpans: number): Promise<void> {
   await waitUntil(() => backend.missing(client.acknowledged).length === 0, `every acknowledged span at the backend (${backend.missing(client.acknowledged).length} missing)`, 90_000);
@@ -145,21 +166,7 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
   });
 
   it('agent SIGKILLed with a non-empty queue and with spans held by its sampler, then restarted', async () => {
-    const backend = await startBackend();
-    const gw = await gatewayAt(0, backend, fresh('gq'));
-    const aqueue = fresh('aq');
-    // A long decision wait: every span is still in the sampler (not sent, not acknowledged in the queue) at the kill.
-    const sampling = ['--strategy', 'head', '--target-reduction', '0', '--decision-wait', '1h'];
-    let agent = await agentAt(0, [gw.port], aqueue, sampling);
-    const agentPort = agent.port;
-    const client = new LoadClient(() => `http://127.0.0.1:${agentPort}/v1/traces`);
-    const batches = traffic(4, 200);
-    for (const b of batches) assert.ok(await client.send(b));
-    await new Promise((ok) => setTimeout(ok, 500));
-    assert.equal(backend.spans, 0, 'nothing has left the sampler yet');
-    await stopService(agent, 'SIGKILL');
-    // Restarted with a short decision wait: the queue gives everything back, the sampler decides, it goes out.
-    agent = await agentAt(agentPort, [gw.port], aqueue, ['--strategy', 'head', '--target-reduction', '0', '--decision-wait', '1s']);
+    const { backend, gw, agent, client } = await killWhileSamplerHolds((wait) => ['--strategy', 'head', '--target-reduction', '0', '--decision-wait', wait], 4);
     await assertNothingLost(backend, client, [agent, gw], 0);
     await stopService(agent);
     await stopService(gw);
@@ -175,19 +182,8 @@ describe('the pipeline under faults (real processes)', { timeout: 900_000 }, () 
       ? 'agent SIGKILLed while an Autoscope that may drop quiet traces holds every trace, then restarted: every acknowledged trace with an error arrives, intact'
       : 'agent SIGKILLed while an Autoscope priced in Tracezip bytes holds every trace, then restarted: every acknowledged trace arrives, intact';
     it(title, async () => {
-      const backend = await startBackend();
-      const gw = await gatewayAt(0, backend, fresh('gq'));
-      const aqueue = fresh('aq');
       const sampling = (wait: string): string[] => ['--strategy', 'autoscope', '--price', 'tracezip', '--target-reduction', quiet ? '0.99' : '0.98', '--decision-wait', wait, ...(quiet ? ['--drop-quiet-traces'] : [])];
-      let agent = await agentAt(0, [gw.port], aqueue, sampling('1h'));
-      const agentPort = agent.port;
-      const client = new LoadClient(() => `http://127.0.0.1:${agentPort}/v1/traces`);
-      const batches = traffic(7, 200);
-      for (const b of batches) assert.ok(await client.send(b));
-      await new Promise((ok) => setTimeout(ok, 500));
-      assert.equal(backend.spans, 0, 'nothing has left the sampler yet');
-      await stopService(agent, 'SIGKILL');
-      agent = await agentAt(agentPort, [gw.port], aqueue, sampling('1s'));
+      const { backend, gw, agent, batches } = await killWhileSamplerHolds(sampling, 7);
       const roots = new Map<string, string>();
       const errorTraces = new Set<string>();
       const sent = new Set<string>();
